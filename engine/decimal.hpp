@@ -1,0 +1,88 @@
+// Exact fixed-point decimal for money: every amount, rate and fee in swaprouter.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/result.hpp"
+
+namespace swaprouter {
+
+__extension__ using int128 = __int128;
+
+/// How a value that does not fit the target precision is rounded. Every rounding is explicit.
+enum class rounding : std::uint8_t {
+  down,       ///< toward zero (what we spend, what we expect to receive)
+  up,         ///< away from zero
+  half_even,  ///< to nearest, ties to even
+};
+
+/// A signed fixed-point decimal: a 128-bit mantissa scaled by 10^18, so 18 fractional digits and
+/// magnitudes up to about 1.7 * 10^20. Products and quotients use 256-bit intermediates and take an
+/// explicit rounding; overflow is an error value, never a wrap. A value type, safe to copy between
+/// threads; no operation allocates except formatting.
+class decimal {
+ public:
+  static constexpr int scale = 18;
+
+  constexpr decimal() = default;
+
+  /// The value raw / 10^18.
+  static constexpr decimal from_raw(int128 raw) noexcept { return decimal(raw); }
+  static decimal from_int(std::int64_t whole) noexcept;
+
+  /// Parses the forms providers send: "0.00003390", "29485.25", "1", "-3.5", "+2", ".5", "1e-8",
+  /// "2.5E+3" (a JSON number read as text is the same). Digits beyond 18 places are rounded by
+  /// `excess` when given and rejected otherwise. Malformed or out-of-range text is an error of kind
+  /// invalid_argument whose message names the text.
+  static result<decimal> parse(std::string_view text,
+                               std::optional<rounding> excess = std::nullopt);
+
+  constexpr int128 raw() const noexcept { return raw_; }
+
+  /// Shortest exact form, no exponent, no trailing fractional zeros: "0.0000339", "29485.25", "1".
+  std::string to_string() const;
+  /// Exactly `places` fractional digits (0..18), rounded by `mode`: to_string(2) of 1.005 is "1.00".
+  std::string to_string(int places, rounding mode = rounding::down) const;
+
+  /// Rounded to `places` fractional digits (0..18), e.g. a provider's precision.
+  decimal round(int places, rounding mode) const noexcept;
+  /// Rounded to a multiple of `increment` (> 0), e.g. 0.0001; an error when increment <= 0.
+  result<decimal> round_to_increment(decimal increment, rounding mode) const;
+
+  /// this * other, rounded to 18 places by `mode`; overflow is an error.
+  result<decimal> mul(decimal other, rounding mode) const;
+  /// this / other, rounded by `mode`; division by zero and overflow are errors.
+  result<decimal> div(decimal other, rounding mode) const;
+  /// this * num / den with a single rounding (256-bit intermediate): rate proportions.
+  result<decimal> mul_div(decimal num, decimal den, rounding mode) const;
+
+  /// Checked addition and subtraction; the operators below treat overflow as a broken invariant.
+  result<decimal> checked_add(decimal other) const;
+  result<decimal> checked_sub(decimal other) const;
+
+  decimal operator-() const;
+  friend decimal operator+(decimal a, decimal b);
+  friend decimal operator-(decimal a, decimal b);
+  decimal& operator+=(decimal other) { return *this = *this + other; }
+  decimal& operator-=(decimal other) { return *this = *this - other; }
+
+  friend constexpr bool operator==(decimal, decimal) noexcept = default;
+  friend constexpr std::strong_ordering operator<=>(decimal a, decimal b) noexcept {
+    return a.raw_ <=> b.raw_;
+  }
+
+  constexpr bool is_zero() const noexcept { return raw_ == 0; }
+  constexpr bool is_negative() const noexcept { return raw_ < 0; }
+  constexpr bool is_positive() const noexcept { return raw_ > 0; }
+  decimal abs() const;
+
+ private:
+  constexpr explicit decimal(int128 raw) noexcept : raw_(raw) {}
+  int128 raw_ = 0;
+};
+
+}  // namespace swaprouter
