@@ -1,1 +1,494 @@
-// placeholder: filled in by its owner
+#include "engine/decimal.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <charconv>
+#include <cstddef>
+#include <exception>
+#include <limits>
+#include <stdexcept>
+
+namespace swaprouter {
+namespace {
+
+using u64 = std::uint64_t;
+__extension__ using u128 = unsigned __int128;
+
+// The raw value of 1.
+constexpr u64 one = 1'000'000'000'000'000'000ULL;
+
+// The range is symmetric, [-(2^127 - 1), 2^127 - 1] in raw units, so that negation and abs of any
+// result are exact. Only from_raw can make -2^127; operations accept it as an operand.
+constexpr u128 max_magnitude = (u128{1} << 127) - 1;
+
+// Beyond any exponent a real amount needs; rejecting it keeps hostile text from reaching the
+// digit arithmetic with absurd scales.
+constexpr std::int64_t max_exponent = 1000;
+
+// 10^0 .. 10^38, every power of ten below 2^128.
+constexpr std::array<u128, 39> pow10_128 = [] {
+  std::array<u128, 39> p{};
+  p[0] = 1;
+  for (std::size_t i = 1; i < p.size(); ++i) p[i] = p[i - 1] * 10;
+  return p;
+}();
+
+// value = value * scale + addend; false on overflow.
+bool multiply_add(u128& value, u128 scale, u64 addend) {
+  u128 scaled = 0;
+  if (__builtin_mul_overflow(value, scale, &scaled)) return false;
+  return !__builtin_add_overflow(scaled, u128{addend}, &value);
+}
+
+constexpr u64 lo64(u128 v) { return static_cast<u64>(v); }
+constexpr u64 hi64(u128 v) { return static_cast<u64>(v >> 64); }
+constexpr u128 join(u64 hi, u64 lo) { return (u128{hi} << 64) | lo; }
+
+// Two's complement magnitude: correct for the most negative value too.
+constexpr u128 magnitude(int128 v) { return v < 0 ? u128{0} - static_cast<u128>(v) : u128(v); }
+
+// A magnitude of at most max_magnitude with its sign; zero is never negative.
+constexpr int128 with_sign(u128 mag, bool negative) {
+  const auto v = static_cast<int128>(mag);
+  return negative ? -v : v;
+}
+
+// Unsigned 256-bit value, least significant 64-bit limb first.
+using u256 = std::array<u64, 4>;
+
+inline u256 multiply(u128 a, u128 b) {
+  const u64 a0 = lo64(a), a1 = hi64(a), b0 = lo64(b), b1 = hi64(b);
+  if (a1 == 0 && b1 == 0) {
+    const u128 p = u128{a0} * b0;
+    return {lo64(p), hi64(p), 0, 0};
+  }
+  const u128 p00 = u128{a0} * b0;
+  const u128 p01 = u128{a0} * b1;
+  const u128 p10 = u128{a1} * b0;
+  const u128 p11 = u128{a1} * b1;
+  // Each sum is below 2^130, so the carries fit.
+  const u128 mid = u128{hi64(p00)} + lo64(p01) + lo64(p10);
+  const u128 high = u128{hi64(mid)} + hi64(p01) + hi64(p10) + lo64(p11);
+  return {lo64(p00), lo64(mid), lo64(high), hi64(high) + hi64(p11)};
+}
+
+// (hi:lo) / d for hi < d, so the quotient fits 64 bits.
+inline u64 divide_128_by_64(u64 hi, u64 lo, u64 d, u64& remainder) {
+  if (hi == 0) {
+    remainder = lo % d;
+    return lo / d;
+  }
+  const u128 n = join(hi, lo);
+  const auto q = static_cast<u64>(n / d);
+  remainder = lo - q * d;
+  return q;
+}
+
+struct quotient {
+  u128 value = 0;
+  u128 remainder = 0;
+  bool fits = false;  // false when the quotient needs more than 128 bits
+};
+
+quotient divide_by_limb(const u256& n, u64 d) {
+  std::array<u64, 4> q{};
+  u64 r = 0;
+  for (int i = 3; i >= 0; --i) q[i] = divide_128_by_64(r, n[i], d, r);
+  return {join(q[1], q[0]), r, q[3] == 0 && q[2] == 0};
+}
+
+// Division by the constant 10^18 with its precomputed reciprocal (Moller and Granlund, "Improved
+// division by invariant integers", IEEE Trans. Computers 60(2), 2011, algorithm 4): two
+// multiplications per digit instead of a hardware 128/64 division, which costs tens of cycles.
+// mul and formatting divide by 10^18 on every call.
+namespace by_one {
+
+// The divisor normalised so its top bit is set; numerators are shifted to match.
+constexpr int shift = std::countl_zero(one);
+constexpr u64 d = one << shift;
+constexpr u64 reciprocal = static_cast<u64>(~u128{0} / d - (u128{1} << 64));
+
+// (hi:lo) / d for hi < d.
+inline u64 divide_digit(u64 hi, u64 lo, u64& remainder) {
+  const u128 estimate = u128{reciprocal} * hi + join(hi, lo);
+  u64 q = hi64(estimate) + 1;
+  u64 r = lo - q * d;
+  if (r > lo64(estimate)) {
+    --q;
+    r += d;
+  }
+  if (r >= d) {
+    ++q;
+    r -= d;
+  }
+  remainder = r;
+  return q;
+}
+
+inline quotient divide(const u256& n) {
+  int m = 4;
+  while (m > 0 && n[m - 1] == 0) --m;
+  if (m == 0) return {0, 0, true};
+  // The top digit shifted out, below 2^shift and so below d, starts the remainder.
+  u64 r = n[m - 1] >> (64 - shift);
+  std::array<u64, 4> q{};
+  for (int i = m - 1; i >= 0; --i) {
+    const u64 digit = (n[i] << shift) | (i == 0 ? 0 : n[i - 1] >> (64 - shift));
+    q[i] = divide_digit(r, digit, r);
+  }
+  return {join(q[1], q[0]), r >> shift, q[3] == 0 && q[2] == 0};
+}
+
+}  // namespace by_one
+
+// Knuth, TAOCP vol. 2, 4.3.1, algorithm D, with 64-bit digits and a two-digit divisor. With two
+// digits the correction of step D3 already weighs the whole divisor, so each quotient digit is
+// exact after it and the add-back step D6 cannot happen.
+quotient divide_by_two_limbs(const u256& n, u128 d) {
+  int m = 4;
+  while (m > 0 && n[m - 1] == 0) --m;
+  if (m < 2) return {0, join(0, n[0]), true};
+
+  // Normalise so the divisor's top bit is set: the first estimate of a digit is then at most two
+  // too large.
+  const int s = std::countl_zero(hi64(d));
+  const u128 v = d << s;
+  const u64 v1 = hi64(v);
+  const u64 v0 = lo64(v);
+  std::array<u64, 5> u{};
+  u[m] = s == 0 ? 0 : n[m - 1] >> (64 - s);
+  for (int i = m - 1; i > 0; --i) u[i] = (n[i] << s) | (s == 0 ? 0 : n[i - 1] >> (64 - s));
+  u[0] = n[0] << s;
+
+  std::array<u64, 3> q{};
+  for (int j = m - 2; j >= 0; --j) {
+    const u128 top = join(u[j + 2], u[j + 1]);
+    u128 qhat = top / v1;
+    u128 rhat = top - qhat * v1;
+    while (hi64(qhat) != 0 || qhat * v0 > join(lo64(rhat), u[j])) {
+      --qhat;
+      rhat += v1;
+      if (hi64(rhat) != 0) break;
+    }
+    // The partial remainder is below v, so arithmetic modulo 2^128 yields it exactly.
+    const u128 rest = join(u[j + 1], u[j]) - lo64(qhat) * v;
+    u[j + 2] = 0;
+    u[j + 1] = hi64(rest);
+    u[j] = lo64(rest);
+    q[j] = lo64(qhat);
+  }
+  return {join(q[1], q[0]), join(u[1], u[0]) >> s, q[2] == 0};
+}
+
+quotient divide(const u256& n, u128 d) {
+  return hi64(d) == 0 ? divide_by_limb(n, lo64(d)) : divide_by_two_limbs(n, d);
+}
+
+// All three modes are symmetric in the sign, so rounding a magnitude is enough.
+constexpr u128 round_magnitude(u128 q, u128 r, u128 d, rounding mode) {
+  if (r == 0) return q;
+  switch (mode) {
+    case rounding::down:
+      return q;
+    case rounding::up:
+      return q + 1;
+    case rounding::half_even: {
+      const u128 rest = d - r;
+      return r > rest || (r == rest && (q & 1) != 0) ? q + 1 : q;
+    }
+  }
+  return q;
+}
+
+std::string quoted(std::string_view text) {
+  constexpr std::size_t max_shown = 64;
+  if (text.size() <= max_shown) return fmt::format("\"{}\"", text);
+  return fmt::format("\"{}...\" ({} chars)", text.substr(0, max_shown), text.size());
+}
+
+std::unexpected<error> invalid_text(std::string_view text, std::string_view why) {
+  return fail(error_kind::invalid_argument, fmt::format("decimal {}: {}", quoted(text), why));
+}
+
+std::unexpected<error> overflow(std::string_view what, decimal a, decimal b) {
+  return fail(error_kind::invalid_argument,
+              fmt::format("decimal {} overflows: {}, {}", what, a.to_string(), b.to_string()));
+}
+
+result<decimal> from_quotient(const quotient& q, rounding mode, u128 divisor, bool negative,
+                              std::string_view what, decimal a, decimal b) {
+  if (!q.fits || q.value > max_magnitude) return overflow(what, a, b);
+  const u128 mag = round_magnitude(q.value, q.remainder, divisor, mode);
+  if (mag > max_magnitude) return overflow(what, a, b);
+  return decimal::from_raw(with_sign(mag, negative));
+}
+
+// Writes the 18 fractional digits of a magnitude's remainder (below 10^18), zero padded: plus
+// 10^18 it has exactly 19 digits, a 1 and then the padded 18.
+char* write_fraction(char* out, u64 fraction) {
+  std::array<char, 20> digits{};
+  std::to_chars(digits.begin(), digits.end(), fraction + one);
+  return std::copy_n(digits.begin() + 1, decimal::scale, out);
+}
+
+// Splits a magnitude into its integer part and its 18 fractional digits.
+quotient split(u128 mag) { return by_one::divide({lo64(mag), hi64(mag), 0, 0}); }
+
+// Writes the integer part of a magnitude; it can exceed 64 bits (up to 2^128 / 10^18).
+char* write_integer(char* out, u128 whole) {
+  if (hi64(whole) == 0 && lo64(whole) < one) return std::to_chars(out, out + 20, lo64(whole)).ptr;
+  const quotient parts = split(whole);
+  out = std::to_chars(out, out + 20, lo64(parts.value)).ptr;
+  return write_fraction(out, lo64(parts.remainder));
+}
+
+// The magnitude rounded to `places` digits, in raw units; at most 2^127 + 10^18, so no overflow.
+u128 round_places(u128 mag, int places, rounding mode) {
+  const auto unit = static_cast<u64>(pow10_128[static_cast<std::size_t>(decimal::scale - places)]);
+  const quotient q = divide_by_limb({lo64(mag), hi64(mag), 0, 0}, unit);
+  return round_magnitude(q.value, q.remainder, unit, mode) * unit;
+}
+
+// Sign, integer part, and all 18 fractional digits; the caller keeps as many as it needs. The
+// buffer holds the longest: sign, 21 integer digits, point, 18 digits.
+using text_buffer = std::array<char, 48>;
+
+char* write_number(text_buffer& buf, bool negative, u128 mag) {
+  char* out = buf.data();
+  if (negative && mag != 0) *out++ = '-';
+  const quotient parts = split(mag);
+  out = write_integer(out, parts.value);
+  *out++ = '.';
+  return write_fraction(out, lo64(parts.remainder));
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+}  // namespace
+
+decimal decimal::from_int(std::int64_t whole) noexcept {
+  // |whole| * 10^18 < 2^63 * 2^60, always in range.
+  return decimal(static_cast<int128>(whole) * static_cast<int128>(one));
+}
+
+result<decimal> decimal::parse(std::string_view text, std::optional<rounding> excess) {
+  std::size_t i = 0;
+  bool negative = false;
+  if (i < text.size() && (text[i] == '+' || text[i] == '-')) {
+    negative = text[i] == '-';
+    ++i;
+  }
+  const std::size_t int_begin = i;
+  while (i < text.size() && is_digit(text[i])) ++i;
+  const std::string_view int_digits = text.substr(int_begin, i - int_begin);
+  std::string_view frac_digits;
+  if (i < text.size() && text[i] == '.') {
+    const std::size_t frac_begin = ++i;
+    while (i < text.size() && is_digit(text[i])) ++i;
+    frac_digits = text.substr(frac_begin, i - frac_begin);
+  }
+  if (int_digits.empty() && frac_digits.empty()) return invalid_text(text, "not a number");
+
+  std::int64_t exponent = 0;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    bool exponent_negative = false;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) {
+      exponent_negative = text[i] == '-';
+      ++i;
+    }
+    if (i == text.size() || !is_digit(text[i])) {
+      return invalid_text(text, "exponent without digits");
+    }
+    for (; i < text.size() && is_digit(text[i]); ++i) {
+      exponent = exponent * 10 + (text[i] - '0');
+      if (exponent > max_exponent) return invalid_text(text, "exponent out of range");
+    }
+    if (exponent_negative) exponent = -exponent;
+  }
+  if (i != text.size()) return invalid_text(text, "not a number");
+
+  // The digits of both parts read as one integer D, so that the value is D * 10^(exponent - F).
+  const std::size_t count = int_digits.size() + frac_digits.size();
+  const auto digit = [&](std::size_t k) -> u64 {
+    return static_cast<u64>(
+        (k < int_digits.size() ? int_digits[k] : frac_digits[k - int_digits.size()]) - '0');
+  };
+  std::size_t first = 0;
+  while (first < count && digit(first) == 0) ++first;
+  if (first == count) return decimal{};
+  std::size_t last = count - 1;
+  while (digit(last) == 0) --last;
+
+  // raw = S * 10^shift where S is digits [first, last], which has no trailing zeros.
+  const auto significant = static_cast<std::int64_t>(last - first + 1);
+  const std::int64_t shift = scale + exponent - static_cast<std::int64_t>(frac_digits.size()) +
+                             static_cast<std::int64_t>(count - 1 - last);
+  if (shift < 0 && !excess) return invalid_text(text, "more than 18 fractional digits");
+
+  // Digits kept in raw units; those beyond are the excess, whose last digit is nonzero.
+  const std::int64_t kept = significant + shift;
+  // Kept digits beyond 39 (the digits of 2^128) are out of range.
+  if (kept > std::numeric_limits<u128>::digits10 + 1) return invalid_text(text, "out of range");
+  // Digits gather 19 at a time in 64 bits, then join the 128-bit value: one wide multiplication
+  // per chunk rather than per digit.
+  u128 mag = 0;
+  const std::int64_t read = std::min(kept, significant);
+  for (std::int64_t k = 0; k < read;) {
+    const std::int64_t end = std::min<std::int64_t>(read, k + 19);
+    const u128 chunk_scale = pow10_128[static_cast<std::size_t>(end - k)];
+    u64 chunk = 0;
+    for (; k < end; ++k) chunk = chunk * 10 + digit(first + static_cast<std::size_t>(k));
+    if (!multiply_add(mag, chunk_scale, chunk)) return invalid_text(text, "out of range");
+  }
+  if (shift > 0 && !multiply_add(mag, pow10_128[static_cast<std::size_t>(shift)], 0)) {
+    return invalid_text(text, "out of range");
+  }
+  // Checked before rounding too, so that rounding up cannot wrap 2^128 - 1 to zero.
+  if (mag > max_magnitude) return invalid_text(text, "out of range");
+  if (shift < 0) {
+    bool round_up = false;
+    switch (*excess) {
+      case rounding::down:
+        break;
+      case rounding::up:
+        round_up = true;
+        break;
+      case rounding::half_even: {
+        // Compare the excess with half a unit: its first digit decides unless it is a 5 that
+        // ends the text, which is an exact tie.
+        if (kept < 0) break;
+        const std::size_t at = first + static_cast<std::size_t>(kept);
+        const u64 lead = digit(at);
+        round_up = lead > 5 || (lead == 5 && (at < last || (mag & 1) != 0));
+        break;
+      }
+    }
+    if (round_up) ++mag;
+  }
+  if (mag > max_magnitude) return invalid_text(text, "out of range");
+  return decimal(with_sign(mag, negative));
+}
+
+std::string decimal::to_string() const {
+  text_buffer buf;
+  char* end = write_number(buf, raw_ < 0, magnitude(raw_));
+  // The point stops the trim: the integer part always has a digit.
+  while (end[-1] == '0') --end;
+  if (end[-1] == '.') --end;
+  return {buf.data(), end};
+}
+
+std::string decimal::to_string(int places, rounding mode) const {
+  if (places < 0 || places > scale) {
+    throw std::invalid_argument(fmt::format("decimal::to_string: places {} not in 0..18", places));
+  }
+  text_buffer buf;
+  char* end = write_number(buf, raw_ < 0, round_places(magnitude(raw_), places, mode));
+  // Drop the digits beyond `places`, and the point too when there are none.
+  end -= scale - places;
+  if (places == 0) --end;
+  return {buf.data(), end};
+}
+
+result<decimal> decimal::checked_round(int places, rounding mode) const {
+  if (places < 0 || places > scale) {
+    return fail(error_kind::invalid_argument,
+                fmt::format("decimal round: places {} not in 0..18", places));
+  }
+  const u128 mag = round_places(magnitude(raw_), places, mode);
+  if (mag > max_magnitude) {
+    return fail(error_kind::invalid_argument,
+                fmt::format("decimal round of {} to {} places overflows", to_string(), places));
+  }
+  return decimal(with_sign(mag, raw_ < 0));
+}
+
+decimal decimal::round(int places, rounding mode) const noexcept {
+  const result<decimal> r = checked_round(places, mode);
+  if (!r) std::terminate();
+  return *r;
+}
+
+result<decimal> decimal::round_to_increment(decimal increment, rounding mode) const {
+  if (increment.raw_ <= 0) {
+    return fail(error_kind::invalid_argument,
+                fmt::format("decimal increment {} is not positive", increment.to_string()));
+  }
+  const u128 mag = magnitude(raw_);
+  const auto inc = static_cast<u128>(increment.raw_);
+  const u128 steps = round_magnitude(mag / inc, mag % inc, inc, mode);
+  u128 rounded = 0;
+  if (__builtin_mul_overflow(steps, inc, &rounded) || rounded > max_magnitude) {
+    return overflow("round_to_increment", *this, increment);
+  }
+  return decimal(with_sign(rounded, raw_ < 0));
+}
+
+result<decimal> decimal::mul(decimal other, rounding mode) const {
+  const quotient q = by_one::divide(multiply(magnitude(raw_), magnitude(other.raw_)));
+  return from_quotient(q, mode, one, (raw_ < 0) != (other.raw_ < 0), "mul", *this, other);
+}
+
+result<decimal> decimal::div(decimal other, rounding mode) const {
+  if (other.raw_ == 0) {
+    return fail(error_kind::invalid_argument,
+                fmt::format("decimal division by zero: {} / 0", to_string()));
+  }
+  const u128 divisor = magnitude(other.raw_);
+  const quotient q = divide(multiply(magnitude(raw_), one), divisor);
+  return from_quotient(q, mode, divisor, (raw_ < 0) != (other.raw_ < 0), "div", *this, other);
+}
+
+result<decimal> decimal::mul_div(decimal num, decimal den, rounding mode) const {
+  if (den.raw_ == 0) {
+    return fail(error_kind::invalid_argument,
+                fmt::format("decimal division by zero: {} * {} / 0", to_string(), num.to_string()));
+  }
+  // (a / 10^18) * (n / 10^18) / (d / 10^18) = (a * n / d) / 10^18: the scales cancel.
+  const u128 divisor = magnitude(den.raw_);
+  const quotient q = divide(multiply(magnitude(raw_), magnitude(num.raw_)), divisor);
+  const bool negative = ((raw_ < 0) != (num.raw_ < 0)) != (den.raw_ < 0);
+  return from_quotient(q, mode, divisor, negative, "mul_div", *this, num);
+}
+
+result<decimal> decimal::checked_add(decimal other) const {
+  int128 sum = 0;
+  if (__builtin_add_overflow(raw_, other.raw_, &sum) || magnitude(sum) > max_magnitude) {
+    return overflow("add", *this, other);
+  }
+  return decimal(sum);
+}
+
+result<decimal> decimal::checked_sub(decimal other) const {
+  int128 difference = 0;
+  if (__builtin_sub_overflow(raw_, other.raw_, &difference) ||
+      magnitude(difference) > max_magnitude) {
+    return overflow("sub", *this, other);
+  }
+  return decimal(difference);
+}
+
+decimal decimal::operator-() const {
+  if (magnitude(raw_) > max_magnitude) throw std::overflow_error("decimal negation overflows");
+  return decimal(-raw_);
+}
+
+decimal operator+(decimal a, decimal b) {
+  const result<decimal> sum = a.checked_add(b);
+  if (!sum) throw std::overflow_error(sum.error().message);
+  return *sum;
+}
+
+decimal operator-(decimal a, decimal b) {
+  const result<decimal> difference = a.checked_sub(b);
+  if (!difference) throw std::overflow_error(difference.error().message);
+  return *difference;
+}
+
+decimal decimal::abs() const { return raw_ < 0 ? -*this : *this; }
+
+}  // namespace swaprouter

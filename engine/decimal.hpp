@@ -45,11 +45,16 @@ class decimal {
 
   /// Shortest exact form, no exponent, no trailing fractional zeros: "0.0000339", "29485.25", "1".
   std::string to_string() const;
-  /// Exactly `places` fractional digits (0..18), rounded by `mode`: to_string(2) of 1.005 is "1.00".
+  /// Exactly `places` fractional digits (0..18), rounded by `mode`: to_string(2) of 1.005 is
+  /// "1.00". A `places` outside 0..18 is a programming error: std::invalid_argument.
   std::string to_string(int places, rounding mode = rounding::down) const;
 
-  /// Rounded to `places` fractional digits (0..18), e.g. a provider's precision.
+  /// Rounded to `places` fractional digits (0..18), e.g. a provider's precision. Being noexcept,
+  /// it ends the process on what it cannot report (places outside 0..18, or rounding up within
+  /// one unit of the range limit); checked_round reports those as errors.
   decimal round(int places, rounding mode) const noexcept;
+  /// As round(), with a bad `places` or a result beyond the range as an error.
+  result<decimal> checked_round(int places, rounding mode) const;
   /// Rounded to a multiple of `increment` (> 0), e.g. 0.0001; an error when increment <= 0.
   result<decimal> round_to_increment(decimal increment, rounding mode) const;
 

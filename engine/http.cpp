@@ -1,6 +1,7 @@
 #include "engine/http.hpp"
 
 #include <boost/algorithm/string/predicate.hpp>
+#include <fmt/format.h>
 
 namespace swaprouter {
 
@@ -9,6 +10,26 @@ std::string_view find_header(const http_headers& headers, std::string_view name)
     if (boost::algorithm::iequals(key, name)) return value;
   }
   return {};
+}
+
+error status_error(const http_response& response) {
+  constexpr std::size_t max_excerpt = 200;
+  std::string excerpt;
+  for (char c : std::string_view(response.body).substr(0, max_excerpt)) {
+    const auto byte = static_cast<unsigned char>(c);
+    // Provider text reaches logs: keep it on one line and printable.
+    if (byte < 0x20 || byte >= 0x7f) {
+      excerpt += fmt::format("\\x{:02x}", byte);
+    } else {
+      excerpt += c;
+    }
+  }
+  if (response.body.size() > max_excerpt) excerpt += "...";
+  error e = make_error(error_kind::http_status,
+                       fmt::format("HTTP {}: {}", response.status, excerpt));
+  e.http_status = response.status;
+  e.may_have_reached = true;
+  return e;
 }
 
 }  // namespace swaprouter

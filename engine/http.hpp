@@ -39,6 +39,10 @@ struct http_response {
   }
 };
 
+/// The error of kind http_status for a non-2xx answer, with its status and a bounded excerpt of
+/// its body (provider text, escaped for logs).
+error status_error(const http_response& response);
+
 /// Where a client connects and how.
 struct http_endpoint {
   std::string host = "127.0.0.1";  ///< name used for the connection, SNI and host-name check

@@ -57,8 +57,15 @@ std::string describe(const error& e);
 template <class T>
 using result = std::expected<T, error>;
 
+inline error make_error(error_kind kind, std::string message) {
+  error e;
+  e.kind = kind;
+  e.message = std::move(message);
+  return e;
+}
+
 inline std::unexpected<error> fail(error_kind kind, std::string message) {
-  return std::unexpected(error{.kind = kind, .message = std::move(message)});
+  return std::unexpected(make_error(kind, std::move(message)));
 }
 
 }  // namespace swaprouter

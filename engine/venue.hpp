@@ -132,7 +132,6 @@ struct balance {
   decimal available;
   decimal frozen;
 };
-using balances = std::vector<balance>;
 
 /// What a provider can do.
 struct venue_traits {
@@ -157,7 +156,7 @@ class venue {
   /// positively answered that it has none.
   virtual task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg) = 0;
   virtual task<result<leg_status>> cancel(const leg_ref& ref) = 0;
-  virtual task<result<balances>> balances() = 0;
+  virtual task<result<std::vector<balance>>> balances() = 0;
 };
 
 }  // namespace swaprouter

@@ -1,1 +1,728 @@
-// placeholder: filled in by its owner
+#include "adapters/onek/client.hpp"
+
+#include <fmt/format.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "adapters/onek/wire.hpp"
+
+namespace swaprouter::onek {
+namespace {
+
+using namespace std::chrono_literals;
+using steady_time = std::chrono::steady_clock::time_point;
+
+// The rate-budget key of GET /swap/{code}: one endpoint for every code.
+constexpr std::string_view swap_item_endpoint = "/api/v1/swap/{code}";
+// Periodic clock syncs that failed are retried no more often than this.
+constexpr auto clock_retry_interval = 5s;
+
+struct receive_breakdown {
+  decimal gross;
+  decimal fee;
+  decimal net;
+};
+
+result<receive_breakdown> receive_for_spend(const direction& dir, decimal spend) {
+  // VENUES.md 001k: gross = spend * receive_rate_value / spend_rate_value; the fee is a percentage
+  // of the gross in the receive currency; the net is rounded down to receive_precision.
+  auto gross = spend.mul_div(dir.receive_rate_value, dir.spend_rate_value, rounding::down);
+  if (!gross) return std::unexpected(std::move(gross.error()));
+  auto fee = gross->mul_div(dir.fee_percent, decimal::from_int(100), rounding::up);
+  if (!fee) return std::unexpected(std::move(fee.error()));
+  auto rest = gross->checked_sub(*fee);
+  if (!rest) return std::unexpected(std::move(rest.error()));
+  auto net = rest->checked_round(dir.receive_precision, rounding::down);
+  if (!net) return std::unexpected(std::move(net.error()));
+  return receive_breakdown{*gross, *fee, *net};
+}
+
+// One unit of the last place at `places` decimals: 0.00000001 for 8.
+decimal unit(int places) {
+  int128 raw = 1;
+  for (int i = places; i < decimal::scale; ++i) raw *= 10;
+  return decimal::from_raw(raw);
+}
+
+bool valid_precision(int places) { return places >= 0 && places <= decimal::scale; }
+
+// 001k codes are like "BTC-USDT" and "SWP123456": a code outside this set is refused rather than
+// escaped, so a path can never be bent by provider or caller text.
+bool valid_code(std::string_view code) {
+  if (code.empty() || code.size() > 64) return false;
+  return std::all_of(code.begin(), code.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  });
+}
+
+bool printable(std::string_view text, std::size_t max_size) {
+  if (text.empty() || text.size() > max_size) return false;
+  return std::all_of(text.begin(), text.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+bool mentions_timeout(std::string_view text) {
+  std::string lower(text);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
+  for (std::string_view word : {"timeout", "timed out", "time out", "time-out"}) {
+    if (lower.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
+bool is_auth_code(std::string_view code) {
+  namespace a = wire::auth_error;
+  for (std::string_view known :
+       {a::access_key_missed, a::timestamp_missed, a::signature_missed, a::timestamp_invalid,
+        a::access_key_invalid, a::access_key_inactive, a::access_key_ip_whitelist, a::user_inactive,
+        a::signature_invalid}) {
+    if (code == known) return true;
+  }
+  return false;
+}
+
+bool is_timestamp_rejection(const error& e) {
+  return e.kind == error_kind::auth && e.provider_code == wire::auth_error::timestamp_invalid;
+}
+
+std::int64_t ceil_seconds(std::chrono::steady_clock::duration d) {
+  return std::max<std::int64_t>(0, std::chrono::ceil<std::chrono::seconds>(d).count());
+}
+
+// A bucket that never grants more than `per_minute` in any 60 s window: token_bucket grants at
+// most capacity + refill per window, so the documented limit is split between a burst and a
+// steady refill.
+token_bucket bucket_for(int per_minute) {
+  const std::int64_t burst = std::max(1, per_minute / 3);
+  return token_bucket(burst, rate_limit{per_minute - burst, std::chrono::minutes(1)});
+}
+
+error unknown_outcome(std::string message) {
+  error e = make_error(error_kind::unknown_outcome, std::move(message));
+  e.may_have_reached = true;
+  return e;
+}
+
+// Why a swap the provider returned is not the one we asked for (FAULTS.md #25), if it is not.
+std::optional<std::string> inconsistency(const swap& s, std::string_view custom_id,
+                                         std::string_view direction_code, amount_side side,
+                                         decimal amount) {
+  if (s.custom_id != custom_id) {
+    return fmt::format("swap {} carries another custom_id", s.code);
+  }
+  if (!direction_code.empty() && s.direction != direction_code) {
+    return fmt::format("swap {} is for direction {}, not {}", s.code, s.direction, direction_code);
+  }
+  const std::string_view expected_parameter =
+      side == amount_side::spend ? wire::amount_parameter::spend : wire::amount_parameter::receive;
+  if (!s.amount_parameter.empty() && s.amount_parameter != expected_parameter) {
+    return fmt::format("swap {} fixes the {} amount", s.code, s.amount_parameter);
+  }
+  if (side == amount_side::spend && s.spend_amount != amount) {
+    return fmt::format("swap {} spends {}, not {}", s.code, s.spend_amount.to_string(),
+                       amount.to_string());
+  }
+  // On the receive side the request fixes the net (wire.hpp): gross - fee must cover it.
+  if (side == amount_side::receive && s.receive_amount - s.fee_amount < amount) {
+    return fmt::format("swap {} receives {} net, less than {}", s.code,
+                       (s.receive_amount - s.fee_amount).to_string(), amount.to_string());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+result<quote> price_rate_table(const direction& dir, const quote_request& request,
+                               wall_time obtained_at) {
+  const auto reject = [&](std::string why) {
+    return fail(error_kind::rejected, fmt::format("onek {}: {}", dir.code, why));
+  };
+  if (request.spend_asset != dir.spend_asset || request.receive_asset != dir.receive_asset) {
+    return fail(error_kind::invalid_argument,
+                fmt::format("onek {}: direction does not convert {} to {}", dir.code,
+                            request.spend_asset, request.receive_asset));
+  }
+  if (!request.amount.is_positive()) {
+    return fail(error_kind::invalid_argument, fmt::format("onek {}: amount {} is not positive",
+                                                          dir.code, request.amount.to_string()));
+  }
+  if (!valid_precision(dir.spend_precision) || !valid_precision(dir.receive_precision) ||
+      !dir.spend_rate_value.is_positive() || !dir.receive_rate_value.is_positive() ||
+      dir.fee_percent.is_negative() || dir.fee_percent >= decimal::from_int(100)) {
+    return reject("direction has unusable rates, fee or precision");
+  }
+  if (!dir.enabled) return reject("direction is disabled");
+
+  decimal spend;
+  receive_breakdown receive;
+  if (request.side == amount_side::spend) {
+    auto rounded = request.amount.checked_round(dir.spend_precision, rounding::down);
+    if (!rounded) return std::unexpected(std::move(rounded.error()));
+    spend = *rounded;
+    if (spend.is_zero()) {
+      return reject(fmt::format("spend {} rounds to 0 at {} places", request.amount.to_string(),
+                                dir.spend_precision));
+    }
+    auto r = receive_for_spend(dir, spend);
+    if (!r) return std::unexpected(std::move(r.error()));
+    receive = *r;
+  } else {
+    // The net is a multiple of the receive precision, so "net >= amount" is "net >= target".
+    auto target = request.amount.checked_round(dir.receive_precision, rounding::up);
+    if (!target) return std::unexpected(std::move(target.error()));
+    // Estimate by inverting the formula (rounding up), then step to the smallest spend that
+    // verifies: the roundings in the forward formula make the estimate exact to a step or two.
+    auto gross = target->mul_div(decimal::from_int(100), decimal::from_int(100) - dir.fee_percent,
+                                 rounding::up);
+    if (!gross) return std::unexpected(std::move(gross.error()));
+    auto estimate = gross->mul_div(dir.spend_rate_value, dir.receive_rate_value, rounding::up);
+    if (!estimate) return std::unexpected(std::move(estimate.error()));
+    auto rounded = estimate->checked_round(dir.spend_precision, rounding::up);
+    if (!rounded) return std::unexpected(std::move(rounded.error()));
+    const decimal step = unit(dir.spend_precision);
+    spend = std::max(*rounded, step);
+    auto r = receive_for_spend(dir, spend);
+    if (!r) return std::unexpected(std::move(r.error()));
+    constexpr int max_steps = 64;
+    for (int i = 0; r->net < *target; ++i) {
+      auto next = spend.checked_add(step);
+      if (i == max_steps || !next) {
+        return fail(error_kind::internal, fmt::format("onek {}: no spend found for receive {}",
+                                                      dir.code, target->to_string()));
+      }
+      spend = *next;
+      r = receive_for_spend(dir, spend);
+      if (!r) return std::unexpected(std::move(r.error()));
+    }
+    for (int i = 0; i < max_steps && spend > step; ++i) {
+      auto lower = receive_for_spend(dir, spend - step);
+      if (!lower || lower->net < *target) break;
+      spend = spend - step;
+      r = lower;
+    }
+    receive = *r;
+  }
+
+  if (spend < dir.min_spend) {
+    return reject(fmt::format("spend {} is below min_spend_amount {}", spend.to_string(),
+                              dir.min_spend.to_string()));
+  }
+  if (dir.max_spend && spend > *dir.max_spend) {
+    return reject(fmt::format("spend {} is above max_spend_amount {}", spend.to_string(),
+                              dir.max_spend->to_string()));
+  }
+  if (receive.gross < dir.min_receive) {
+    return reject(fmt::format("gross receive {} is below min_receive_amount {}",
+                              receive.gross.to_string(), dir.min_receive.to_string()));
+  }
+  if (dir.max_receive && receive.gross > *dir.max_receive) {
+    return reject(fmt::format("gross receive {} is above max_receive_amount {}",
+                              receive.gross.to_string(), dir.max_receive->to_string()));
+  }
+  if (!receive.net.is_positive()) return reject("the net receive rounds to 0");
+
+  quote q;
+  q.provider = std::string(provider_id);
+  q.direction_code = dir.code;
+  q.spend_asset = dir.spend_asset;
+  q.receive_asset = dir.receive_asset;
+  q.side = request.side;
+  q.spend_amount = spend;
+  q.receive_gross = receive.gross;
+  q.fee = receive.fee;
+  q.fee_asset = dir.receive_asset;
+  q.receive_net = receive.net;
+  q.model = pricing_model::rate_table;
+  q.firm = false;
+  q.obtained_at = obtained_at;
+  return q;
+}
+
+std::string url_encode(std::string_view value) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(value.size() * 3);
+  for (const char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out += ch;
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 0x0f];
+    }
+  }
+  return out;
+}
+
+request_builder::request_builder(std::string access_key, hmac_sha256 secret)
+    : access_key_(std::move(access_key)), secret_(std::move(secret)) {}
+
+http_request request_builder::status() const {
+  http_request r;
+  r.method = "GET";
+  r.target = std::string(wire::path::status);
+  r.headers.emplace_back(wire::header::accept, wire::json_content_type);
+  return r;
+}
+
+http_request request_builder::currency() const {
+  http_request r = status();
+  r.target = std::string(wire::path::currency);
+  return r;
+}
+
+http_request request_builder::signed_request(std::string_view method, std::string target,
+                                             std::string body, std::int64_t timestamp_ms) {
+  http_request r;
+  r.method = std::string(method);
+  r.target = std::move(target);
+  r.body = std::move(body);
+  const std::string timestamp = std::to_string(timestamp_ms);
+  r.headers.emplace_back(wire::header::accept, wire::json_content_type);
+  if (method == "POST") r.headers.emplace_back(wire::header::content_type, wire::json_content_type);
+  r.headers.emplace_back(wire::header::access_key, access_key_);
+  r.headers.emplace_back(wire::header::timestamp, timestamp);
+  r.headers.emplace_back(wire::header::signature,
+                         wire::signature(secret_, access_key_, r.target, timestamp, r.body));
+  return r;
+}
+
+http_request request_builder::balance(std::int64_t timestamp_ms) {
+  return signed_request("GET", std::string(wire::path::balance), {}, timestamp_ms);
+}
+
+http_request request_builder::swap_directions(std::int64_t timestamp_ms) {
+  return signed_request("GET", std::string(wire::path::swap_directions), {}, timestamp_ms);
+}
+
+result<http_request> request_builder::swap_open(const open_params& params,
+                                                std::int64_t timestamp_ms) {
+  const auto bad = [](std::string why) {
+    return fail(error_kind::invalid_argument, "onek swap/open: " + why);
+  };
+  if (!valid_code(params.direction)) return bad("unusable direction code");
+  if (!printable(params.custom_id, 128)) return bad("custom_id must be 1..128 printable ASCII");
+  if (params.callback_url && !printable(*params.callback_url, 2048)) {
+    return bad("callback_url must be 1..2048 printable ASCII");
+  }
+  if (params.time_to_live <= std::chrono::milliseconds::zero()) {
+    return bad("time_to_live must be positive");
+  }
+  if (!valid_precision(params.precision)) return bad("precision outside 0..18");
+  if (!params.amount.is_positive()) return bad("amount must be positive");
+  auto exact = params.amount.checked_round(params.precision, rounding::down);
+  if (!exact || *exact != params.amount) {
+    return bad(fmt::format("amount {} is not exact at {} places", params.amount.to_string(),
+                           params.precision));
+  }
+  const std::string amount = params.amount.to_string(params.precision, rounding::down);
+
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  const auto key = [&](std::string_view k) {
+    writer.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+  };
+  const auto text = [&](std::string_view v) {
+    writer.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  };
+  writer.StartObject();
+  key(wire::open_field::direction);
+  text(params.direction);
+  key(params.side == amount_side::spend ? wire::open_field::spend_amount
+                                        : wire::open_field::receive_amount);
+  text(amount);
+  if (params.callback_url) {
+    key(wire::open_field::callback_url);
+    text(*params.callback_url);
+  }
+  key(wire::open_field::custom_id);
+  text(params.custom_id);
+  key(wire::open_field::time_to_live);
+  writer.Int64(params.time_to_live.count());
+  writer.EndObject();
+  return signed_request("POST", std::string(wire::path::swap_open),
+                        std::string(buffer.GetString(), buffer.GetSize()), timestamp_ms);
+}
+
+result<http_request> request_builder::swap_cancel(std::string_view code,
+                                                  std::int64_t timestamp_ms) {
+  if (!valid_code(code)) return fail(error_kind::invalid_argument, "onek swap/cancel: bad code");
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  writer.StartObject();
+  writer.Key(wire::cancel_field::code.data(),
+             static_cast<rapidjson::SizeType>(wire::cancel_field::code.size()));
+  writer.String(code.data(), static_cast<rapidjson::SizeType>(code.size()));
+  writer.EndObject();
+  return signed_request("POST", std::string(wire::path::swap_cancel),
+                        std::string(buffer.GetString(), buffer.GetSize()), timestamp_ms);
+}
+
+result<http_request> request_builder::swap_item(std::string_view code, std::int64_t timestamp_ms) {
+  if (!valid_code(code)) return fail(error_kind::invalid_argument, "onek swap/{code}: bad code");
+  return signed_request("GET", wire::swap_item_path(code), {}, timestamp_ms);
+}
+
+result<http_request> request_builder::swap_list(const list_params& params,
+                                                std::int64_t timestamp_ms) {
+  namespace q = wire::list_query;
+  if (params.limit && (*params.limit < 1 || *params.limit > wire::list_limit_max)) {
+    return fail(error_kind::invalid_argument, "onek swap list: limit outside 1..200");
+  }
+  if (params.offset && (*params.offset < 0 || *params.offset > wire::list_offset_max)) {
+    return fail(error_kind::invalid_argument, "onek swap list: offset outside 0..10000");
+  }
+  std::string target(wire::path::swap_list);
+  char separator = '?';
+  const auto add = [&](std::string_view name, std::string_view value) {
+    target += separator;
+    target += name;
+    target += '=';
+    target += url_encode(value);
+    separator = '&';
+  };
+  // Fixed order (wire.hpp list_query): the signature covers the query exactly as sent.
+  if (params.custom_id) add(q::custom_id, *params.custom_id);
+  if (params.status) add(q::status, *params.status);
+  if (params.direction) add(q::direction, *params.direction);
+  if (params.start_at) add(q::start_at, format_timestamp(*params.start_at));
+  if (params.end_at) add(q::end_at, format_timestamp(*params.end_at));
+  if (params.limit) add(q::limit, std::to_string(*params.limit));
+  if (params.offset) add(q::offset, std::to_string(*params.offset));
+  return signed_request("GET", std::move(target), {}, timestamp_ms);
+}
+
+client::client(http_client& http, std::string access_key, hmac_sha256 secret,
+               client_options options, client_clocks clocks)
+    : http_(http),
+      builder_(std::move(access_key), std::move(secret)),
+      options_(std::move(options)),
+      clocks_(std::move(clocks)),
+      circuit_(options_.circuit),
+      clock_(options_.clock) {
+  namespace p = wire::path;
+  namespace l = wire::rate_limit_per_minute;
+  budget_.set(std::string(p::status), bucket_for(l::status));
+  budget_.set(std::string(p::balance), bucket_for(l::balance));
+  budget_.set(std::string(p::currency), bucket_for(l::currency));
+  budget_.set(std::string(p::swap_directions), bucket_for(l::swap_directions));
+  budget_.set(std::string(p::swap_open), bucket_for(l::swap_open));
+  budget_.set(std::string(p::swap_cancel), bucket_for(l::swap_cancel));
+  budget_.set(std::string(p::swap_list), bucket_for(l::swap_list));
+  budget_.set(std::string(swap_item_endpoint), bucket_for(l::swap_item));
+}
+
+venue_traits client::traits() const {
+  return venue_traits{
+      .firm_quotes = false, .cancel = true, .client_id = true, .exact_receive = true};
+}
+
+std::int64_t client::provider_now_ms() const {
+  const auto now = clock_.provider_now(clocks_.wall());
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+}
+
+std::optional<error> client::local_refusal(std::string_view endpoint) {
+  const auto now = clocks_.steady();
+  // The budget is checked before the circuit: allow() may hand out the half-open probe, which
+  // must then really be sent.
+  if (const auto wait = budget_.time_until_available(endpoint, now); wait > wait.zero()) {
+    error e = make_error(error_kind::rate_limited,
+                         fmt::format("onek {}: local rate budget exhausted", endpoint));
+    e.retry_after_seconds = ceil_seconds(wait);
+    return e;
+  }
+  if (!circuit_.allow(now)) {
+    error e = make_error(error_kind::circuit_open, fmt::format("onek {}: circuit open", endpoint));
+    if (const auto until = circuit_.open_until())
+      e.retry_after_seconds = ceil_seconds(*until - now);
+    return e;
+  }
+  budget_.try_take(endpoint, now);
+  return std::nullopt;
+}
+
+task<result<http_response>> client::attempt(std::string_view endpoint, const builder_fn& build,
+                                            call_kind kind) {
+  auto request = build(builder_, provider_now_ms());
+  if (!request) co_return std::unexpected(std::move(request.error()));
+  if (auto refused = local_refusal(endpoint)) co_return std::unexpected(std::move(*refused));
+
+  auto response = co_await http_.send(std::move(*request), options_.request_timeout);
+  const auto now = clocks_.steady();
+  if (!response) {
+    circuit_.record_failure(now);
+    error e = std::move(response.error());
+    if (kind == call_kind::open) {
+      // The bytes may have left (FAULTS.md #1, #2, #15): only a failed connect or handshake is
+      // known to have sent nothing; either way the swap is settled by looking it up, not resent.
+      const bool sent = e.kind != error_kind::connect && e.kind != error_kind::tls;
+      error u = unknown_outcome(fmt::format("onek {}: outcome unknown after {}: {}", endpoint,
+                                            to_string(e.kind), e.message));
+      u.may_have_reached = sent;
+      co_return std::unexpected(std::move(u));
+    }
+    e.message = fmt::format("onek {}: {}", endpoint, e.message);
+    co_return std::unexpected(std::move(e));
+  }
+
+  const int status = response->status;
+  if (status == 429) {
+    std::optional<std::chrono::steady_clock::duration> wait;
+    if (auto seconds =
+            parse_retry_after(response->header(wire::header::retry_after), clocks_.wall())) {
+      wait = *seconds;
+    }
+    circuit_.record_rate_limited(now, wait);
+  } else if (status >= 500) {
+    circuit_.record_failure(now);
+  } else {
+    circuit_.record_success(now);
+  }
+  if (status >= 200 && status < 300) co_return std::move(*response);
+
+  const provider_error body = parse_error_body(response->body);
+  error e;
+  e.http_status = status;
+  e.provider_code = body.code;
+  e.message = fmt::format("onek {} answered {}: {}{}{}", endpoint, status, body.code,
+                          body.code.empty() ? "" : " ", body.message);
+  const bool open = kind == call_kind::open;
+  if (status == 429) {
+    e.kind = error_kind::rate_limited;
+    if (auto seconds =
+            parse_retry_after(response->header(wire::header::retry_after), clocks_.wall())) {
+      e.retry_after_seconds = seconds->count();
+    }
+  } else if (status == 401 || status == 403) {
+    // A documented auth code means the request was refused before anything was executed.
+    e.kind = (!open || is_auth_code(body.code)) ? error_kind::auth : error_kind::unknown_outcome;
+  } else if (status == 400 || status == 422) {
+    // FAULTS.md #8: on a create, only a validation body is a rejection; a 400 that says it timed
+    // out (or that is not the {"code","message"} shape at all) leaves the outcome unknown.
+    const bool documented =
+        !body.code.empty() && !mentions_timeout(body.code) && !mentions_timeout(body.message);
+    e.kind = (!open || documented) ? error_kind::rejected : error_kind::unknown_outcome;
+  } else if (status == 404) {
+    e.kind = open ? error_kind::unknown_outcome : error_kind::not_found;
+  } else {
+    e.kind = open ? error_kind::unknown_outcome : error_kind::http_status;
+  }
+  e.may_have_reached = e.kind == error_kind::unknown_outcome;
+  co_return std::unexpected(std::move(e));
+}
+
+task<result<http_response>> client::call(std::string_view endpoint, const builder_fn& build,
+                                         call_kind kind) {
+  const auto now = clocks_.steady();
+  const auto interval = clock_.offset() ? options_.clock_sync_interval
+                                        : std::chrono::steady_clock::duration(clock_retry_interval);
+  if (!last_clock_attempt_ || now - *last_clock_attempt_ >= interval) {
+    // A failed sync leaves the previous offset (or our own clock) in use; a timestamp.invalid
+    // answer below re-syncs.
+    const auto synced = co_await sync_clock();
+    static_cast<void>(synced);
+  }
+  auto first = co_await attempt(endpoint, build, kind);
+  if (first || !is_timestamp_rejection(first.error())) co_return first;
+  // timestamp.invalid: nothing was executed, so re-signing and resending once is safe even for
+  // POST /swap/open (FAULTS.md #18). The old samples describe a clock that has moved: dropped.
+  clock_.clear();
+  const auto synced = co_await sync_clock();
+  if (!synced) co_return first;
+  co_return co_await attempt(endpoint, build, kind);
+}
+
+task<result<void>> client::sync_clock() {
+  last_clock_attempt_ = clocks_.steady();
+  const auto send_steady = clocks_.steady();
+  const auto send_wall = clocks_.wall();
+  const builder_fn build = [](request_builder& b, std::int64_t) -> result<http_request> {
+    return b.status();
+  };
+  auto response = co_await attempt(wire::path::status, build, call_kind::read);
+  const auto receive_steady = clocks_.steady();
+  if (!response) co_return std::unexpected(std::move(response.error()));
+  auto server_time = parse_status(response->body);
+  if (!server_time) co_return std::unexpected(std::move(server_time.error()));
+  if (!clock_.add_sample(send_steady, receive_steady, send_wall, *server_time)) {
+    co_return fail(error_kind::timeout, "onek /status: round trip too long for a clock sample");
+  }
+  co_return result<void>{};
+}
+
+task<result<std::vector<direction>>> client::directions() {
+  const builder_fn build = [](request_builder& b, std::int64_t ts) -> result<http_request> {
+    return b.swap_directions(ts);
+  };
+  auto response = co_await call(wire::path::swap_directions, build, call_kind::read);
+  if (!response) co_return std::unexpected(std::move(response.error()));
+  auto parsed = parse_directions(response->body);
+  if (!parsed) co_return std::unexpected(std::move(parsed.error()));
+  directions_ = *parsed;
+  directions_at_ = clocks_.steady();
+  directions_provider_time_ = clock_.provider_now(clocks_.wall());
+  co_return parsed;
+}
+
+task<result<direction>> client::cached_direction(std::string_view code) {
+  const auto lookup = [&]() -> std::optional<direction> {
+    for (const auto& d : directions_) {
+      if (d.code == code) return d;
+    }
+    return std::nullopt;
+  };
+  if (auto found = lookup()) co_return std::move(*found);
+  const std::string wanted(code);
+  auto fresh = co_await directions();
+  if (!fresh) co_return std::unexpected(std::move(fresh.error()));
+  for (const auto& d : directions_) {
+    if (d.code == wanted) co_return d;
+  }
+  co_return fail(error_kind::rejected, fmt::format("onek: no direction {}", wanted));
+}
+
+task<result<quote>> client::price(const quote_request& request) {
+  const quote_request wanted = request;
+  const auto now = clocks_.steady();
+  if (!directions_at_ || now - *directions_at_ > options_.directions_max_age) {
+    auto fresh = co_await directions();
+    if (!fresh) co_return std::unexpected(std::move(fresh.error()));
+  }
+  const auto it = std::find_if(directions_.begin(), directions_.end(), [&](const direction& d) {
+    return d.spend_asset == wanted.spend_asset && d.receive_asset == wanted.receive_asset;
+  });
+  if (it == directions_.end()) {
+    co_return fail(error_kind::rejected, fmt::format("onek: no direction {} -> {}",
+                                                     wanted.spend_asset, wanted.receive_asset));
+  }
+  auto q = price_rate_table(*it, wanted, directions_provider_time_);
+  if (q) {
+    q->valid_until = directions_provider_time_ +
+                     std::chrono::duration_cast<wall_time::duration>(options_.directions_max_age);
+  }
+  co_return q;
+}
+
+task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {
+  const swaprouter::leg wanted = leg;
+  const client_id custom_id = id;
+  auto dir = co_await cached_direction(wanted.direction_code);
+  if (!dir) co_return std::unexpected(std::move(dir.error()));
+  const int precision =
+      wanted.side == amount_side::spend ? dir->spend_precision : dir->receive_precision;
+  // VENUES.md "Common": an amount we send is rounded toward the safe side, down.
+  auto amount = wanted.amount.checked_round(precision, rounding::down);
+  if (!amount || !amount->is_positive()) {
+    co_return fail(error_kind::invalid_argument,
+                   fmt::format("onek {}: amount {} rounds to nothing at {} places",
+                               wanted.direction_code, wanted.amount.to_string(), precision));
+  }
+  open_params params;
+  params.direction = wanted.direction_code;
+  params.side = wanted.side;
+  params.amount = *amount;
+  params.precision = precision;
+  params.callback_url = options_.callback_url;
+  params.custom_id = custom_id;
+  params.time_to_live = wanted.time_to_live;
+  const builder_fn build = [params](request_builder& b, std::int64_t ts) {
+    return b.swap_open(params, ts);
+  };
+  auto response = co_await call(wire::path::swap_open, build, call_kind::open);
+  if (!response) co_return std::unexpected(std::move(response.error()));
+  // The provider answered 2xx: a swap may exist even when the body cannot be read.
+  auto created = parse_swap(response->body);
+  if (!created) {
+    co_return std::unexpected(unknown_outcome(fmt::format(
+        "onek {}: unreadable answer: {}", wire::path::swap_open, created.error().message)));
+  }
+  if (auto why = inconsistency(*created, custom_id, wanted.direction_code, wanted.side, *amount)) {
+    co_return std::unexpected(unknown_outcome(
+        fmt::format("onek {}: inconsistent answer: {}", wire::path::swap_open, *why)));
+  }
+  co_return to_leg_status(*created);
+}
+
+task<result<leg_status>> client::status(const leg_ref& ref) {
+  const std::string code = ref.provider_ref;
+  const builder_fn build = [code](request_builder& b, std::int64_t ts) {
+    return b.swap_item(code, ts);
+  };
+  auto response = co_await call(swap_item_endpoint, build, call_kind::read);
+  if (!response) co_return std::unexpected(std::move(response.error()));
+  auto found = parse_swap(response->body);
+  if (!found) co_return std::unexpected(std::move(found.error()));
+  if (found->code != code) {
+    co_return fail(error_kind::bad_response,
+                   fmt::format("onek: inconsistent: asked for swap {}, got {}", code, found->code));
+  }
+  co_return to_leg_status(*found);
+}
+
+task<result<std::optional<leg_status>>> client::find(const client_id& id, const leg& leg) {
+  const client_id custom_id = id;
+  const swaprouter::leg wanted = leg;
+  list_params params;
+  params.custom_id = custom_id;
+  // Two are enough to tell "one" from "more than one".
+  params.limit = 2;
+  const builder_fn build = [params](request_builder& b, std::int64_t ts) {
+    return b.swap_list(params, ts);
+  };
+  auto response = co_await call(wire::path::swap_list, build, call_kind::read);
+  if (!response) co_return std::unexpected(std::move(response.error()));
+  auto swaps = parse_swap_list(response->body);
+  if (!swaps) co_return std::unexpected(std::move(swaps.error()));
+  if (swaps->empty()) co_return std::optional<leg_status>{};
+  if (swaps->size() > 1) {
+    co_return fail(error_kind::bad_response,
+                   fmt::format("onek: inconsistent: {} swaps for one custom_id", swaps->size()));
+  }
+  const swap& s = swaps->front();
+  // What submit() sent: the leg amount rounded down at the direction's precision, when known.
+  decimal amount = wanted.amount;
+  for (const auto& d : directions_) {
+    if (d.code != wanted.direction_code) continue;
+    const int places = wanted.side == amount_side::spend ? d.spend_precision : d.receive_precision;
+    if (auto rounded = wanted.amount.checked_round(places, rounding::down)) amount = *rounded;
+  }
+  if (auto why = inconsistency(s, custom_id, wanted.direction_code, wanted.side, amount)) {
+    co_return fail(error_kind::bad_response, fmt::format("onek: inconsistent: {}", *why));
+  }
+  co_return std::optional<leg_status>(to_leg_status(s));
+}
+
+task<result<leg_status>> client::cancel(const leg_ref& ref) {
+  const std::string code = ref.provider_ref;
+  const builder_fn build = [code](request_builder& b, std::int64_t ts) {
+    return b.swap_cancel(code, ts);
+  };
+  auto response = co_await call(wire::path::swap_cancel, build, call_kind::read);
+  if (!response) co_return std::unexpected(std::move(response.error()));
+  auto found = parse_swap(response->body);
+  if (!found) co_return std::unexpected(std::move(found.error()));
+  if (found->code != code) {
+    co_return fail(error_kind::bad_response,
+                   fmt::format("onek: inconsistent: cancelled swap {}, got {}", code, found->code));
+  }
+  co_return to_leg_status(*found);
+}
+
+task<result<std::vector<balance>>> client::balances() {
+  const builder_fn build = [](request_builder& b, std::int64_t ts) -> result<http_request> {
+    return b.balance(ts);
+  };
+  auto response = co_await call(wire::path::balance, build, call_kind::read);
+  if (!response) co_return std::unexpected(std::move(response.error()));
+  co_return parse_balances(response->body);
+}
+
+}  // namespace swaprouter::onek

@@ -1,0 +1,27 @@
+// The subcommands of the `swaprouter` command. Each registers its options on the CLI11 app and
+// returns what runs it, so main() only parses and dispatches; a new subcommand (quote, check,
+// run, bench) adds one add_*_command function here and one call in main.cpp.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <vector>
+
+namespace swaprouter::cli {
+
+/// Exit codes shared by every subcommand.
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;  ///< a run-time failure (a port in use, I/O)
+inline constexpr int exit_usage = 2;    ///< bad command line or configuration input
+
+/// A registered subcommand: its CLI11 node and the function that runs it after parsing.
+struct subcommand {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+/// `swaprouter simulate [--scenario FILE] [--plain]`: starts every implemented provider emulator
+/// on loopback per the scenario and runs until SIGINT or SIGTERM.
+subcommand add_simulate_command(CLI::App& parent);
+
+}  // namespace swaprouter::cli
