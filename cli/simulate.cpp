@@ -26,7 +26,6 @@
 #include <vector>
 
 #include "adapters/onek/emulator.hpp"
-#include "adapters/onek/wire.hpp"
 #include "adapters/sim/market.hpp"
 #include "adapters/sim/scenario.hpp"
 #include "adapters/sim/server.hpp"
@@ -99,13 +98,27 @@ asio::awaitable<void> run_market(sim::market& market, asio::steady_timer& timer,
   }
 }
 
+// Provider emulators by scenario name; a provider joins `simulate` with one line here.
+std::unique_ptr<sim::provider_emulator> make_emulator(std::string_view name,
+                                                      asio::any_io_executor executor,
+                                                      sim::server& server, sim::market& market,
+                                                      const sim::provider_config& config,
+                                                      const sim::emulator_options& options) {
+  if (name == "onek") {
+    return std::make_unique<onek::emulator>(executor, server, market, config, options);
+  }
+  return nullptr;
+}
+
+bool has_emulator(std::string_view name) { return name == "onek"; }
+
 // One running emulator and its server; destroyed emulator first (it refers to the server).
 struct running_provider {
   std::string name;
   std::unique_ptr<sim::server> server;
-  std::unique_ptr<onek::emulator> onek;
+  std::unique_ptr<sim::provider_emulator> emulator;
   void stop() {
-    if (onek) onek->stop();
+    if (emulator) emulator->stop();
     if (server) server->stop();
   }
 };
@@ -172,7 +185,7 @@ int run_simulate(const simulate_options& options) {
       spdlog::info("provider {} disabled in the scenario", name);
       continue;
     }
-    if (name != "onek") {
+    if (!has_emulator(name)) {
       spdlog::warn("provider {} has no emulator yet; skipped", name);
       continue;
     }
@@ -185,11 +198,11 @@ int run_simulate(const simulate_options& options) {
     provider.name = std::string(name);
     try {
       provider.server = std::make_unique<sim::server>(ioc.get_executor(), server_options);
-      onek::emulator_options emulator_options;
+      sim::emulator_options emulator_options;
       emulator_options.seed = scenario.seed + seed_offset;
       if (ca) emulator_options.callback_ca_pem = ca->ca_pem();
-      provider.onek = std::make_unique<onek::emulator>(ioc.get_executor(), *provider.server,
-                                                       *market, *config, emulator_options);
+      provider.emulator = make_emulator(name, ioc.get_executor(), *provider.server, *market,
+                                        *config, emulator_options);
     } catch (const std::invalid_argument& e) {
       std::fprintf(stderr, "swaprouter simulate: %s: %s\n", scenario_path.c_str(), e.what());
       return exit_usage;
@@ -204,7 +217,8 @@ int run_simulate(const simulate_options& options) {
                    e.code().message().c_str(), provider.name.c_str(), scenario_path.c_str());
       return exit_failure;
     }
-    const std::string base = provider.server->base_url() + std::string(onek::wire::base_path);
+    const std::string base =
+        provider.server->base_url() + std::string(provider.emulator->base_path());
     print_line("provider " + provider.name + " " + base);
     spdlog::info("provider {} at {} (admin API {}/_sim/ledger)", provider.name, base,
                  provider.server->base_url());

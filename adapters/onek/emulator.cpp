@@ -1256,4 +1256,6 @@ sim::ledger& emulator::account() { return impl_->ledger_; }
 
 std::string emulator::ledger_json() const { return impl_->ledger_json(); }
 
+std::string_view emulator::base_path() const { return wire::base_path; }
+
 }  // namespace swaprouter::onek

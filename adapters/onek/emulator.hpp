@@ -12,19 +12,12 @@
 #include "adapters/sim/market.hpp"
 #include "adapters/sim/scenario.hpp"
 #include "adapters/sim/server.hpp"
+#include "adapters/sim/emulator.hpp"
 #include "engine/venue.hpp"
 
 namespace swaprouter::onek {
 
-/// What an emulator needs besides its scenario block.
-struct emulator_options {
-  /// Seeds the failure-rate draws, so a seeded run replays exactly.
-  std::uint64_t seed = 1;
-  /// Trusted, besides the system store, for https:// callback URLs (e.g. the simulate CA).
-  std::string callback_ca_pem;
-  /// Time allowed for one callback POST; a final-state callback is retried a few times.
-  std::chrono::milliseconds callback_timeout{2000};
-};
+using sim::emulator_options;
 
 /// Serves the 001k API under /api/v1 on `server`: GET /status and GET /currency without
 /// authentication; GET /balance, GET /swap-directions, POST /swap/open, POST /swap/cancel,
@@ -48,19 +41,20 @@ struct emulator_options {
 /// Thread-safety: everything runs on `executor`, which must be the server's, on one thread.
 /// Construct before server.start(); `market` and `server` must outlive the emulator; call stop()
 /// (or destroy it) before the executor's context stops running for a clean shutdown.
-class emulator {
+class emulator final : public sim::provider_emulator {
  public:
   /// Registers the routes, the before-route hook, the ledger and the scenario's faults on
   /// `server`. Throws std::invalid_argument for a configuration the emulator cannot serve (a
   /// direction whose assets the market lacks, an unknown rate-limit endpoint).
   emulator(boost::asio::any_io_executor executor, sim::server& server, sim::market& market,
            sim::provider_config config, emulator_options options = {});
-  ~emulator();
+  ~emulator() override;
   emulator(const emulator&) = delete;
   emulator& operator=(const emulator&) = delete;
 
   /// Cancels every pending fill and callback timer; no swap changes state afterwards. Idempotent.
-  void stop();
+  void stop() override;
+  std::string_view base_path() const override;
 
   /// The emulator's wall clock: the host's plus the offset.
   wall_time now() const;
