@@ -1,8 +1,13 @@
+// OpenSSL 3 marks the low-level SHA-256 interface deprecated in favour of EVP, but still ships it.
+// EVP_MAC costs about 130 ns more per signature here (allocation and provider dispatch on every
+// init/final; bench/BENCHMARKS.md), and a signature precedes every provider request, so HMAC is
+// built from the same SHA-256 implementation directly.
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include "engine/hmac.hpp"
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #include <array>
 #include <stdexcept>
@@ -11,11 +16,21 @@ namespace swaprouter {
 
 namespace {
 
-const unsigned char* bytes_of(std::string_view text) noexcept {
-  return reinterpret_cast<const unsigned char*>(text.data());
-}
+constexpr std::size_t block_size = SHA256_CBLOCK;
 
 }  // namespace
+
+// The hash states after absorbing (key ^ ipad) and (key ^ opad): key-equivalent secrets.
+struct hmac_sha256::state {
+  SHA256_CTX inner;
+  SHA256_CTX outer;
+  SHA256_CTX work;
+};
+
+void hmac_sha256::state_deleter::operator()(state* s) const noexcept {
+  OPENSSL_cleanse(s, sizeof(state));
+  delete s;
+}
 
 std::string to_hex(std::span<const unsigned char> bytes) {
   static constexpr std::string_view digits = "0123456789abcdef";
@@ -28,69 +43,45 @@ std::string to_hex(std::span<const unsigned char> bytes) {
   return out;
 }
 
-void hmac_sha256::ctx_deleter::operator()(EVP_MAC_CTX* ctx) const noexcept {
-  // EVP_MAC_CTX_free cleanses the key material OpenSSL holds for HMAC.
-  EVP_MAC_CTX_free(ctx);
-}
-
-hmac_sha256::hmac_sha256(std::string_view key) {
-  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  if (mac == nullptr) throw std::runtime_error("hmac_sha256: OpenSSL has no HMAC");
-  ctx_.reset(EVP_MAC_CTX_new(mac));
-  // The context holds its own reference to the algorithm.
-  EVP_MAC_free(mac);
-  if (!ctx_) throw std::runtime_error("hmac_sha256: EVP_MAC_CTX_new failed");
-
-  // OSSL_PARAM wants a mutable buffer even though it only reads the name.
-  std::string digest_name = "SHA256";
-  const std::array<OSSL_PARAM, 2> params{
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name.data(), 0),
-      OSSL_PARAM_construct_end(),
-  };
-  // A null key pointer means "keep the previous key" to EVP_MAC_init, so an empty key must still
-  // come with a valid pointer.
-  static constexpr unsigned char empty_key = 0;
-  const unsigned char* key_bytes = key.empty() ? &empty_key : bytes_of(key);
-  if (EVP_MAC_init(ctx_.get(), key_bytes, key.size(), params.data()) != 1) {
-    throw std::runtime_error("hmac_sha256: EVP_MAC_init failed");
+hmac_sha256::hmac_sha256(std::string_view key) : state_(new state) {
+  // RFC 2104: a key longer than the block is replaced by its hash, a shorter one zero-padded.
+  std::array<unsigned char, block_size> block{};
+  if (key.size() > block_size) {
+    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), block.data());
+  } else {
+    std::copy(key.begin(), key.end(), block.begin());
   }
+  std::array<unsigned char, block_size> pad{};
+  for (std::size_t i = 0; i < block_size; ++i) pad[i] = block[i] ^ 0x36;
+  SHA256_Init(&state_->inner);
+  SHA256_Update(&state_->inner, pad.data(), pad.size());
+  for (std::size_t i = 0; i < block_size; ++i) pad[i] = block[i] ^ 0x5c;
+  SHA256_Init(&state_->outer);
+  SHA256_Update(&state_->outer, pad.data(), pad.size());
+  OPENSSL_cleanse(block.data(), block.size());
+  OPENSSL_cleanse(pad.data(), pad.size());
 }
 
-void hmac_sha256::begin() {
-  if (!ctx_) throw std::logic_error("hmac_sha256: used after move");
-  // Without a key, EVP_MAC_init restarts from the precomputed keyed state: no re-keying and no
-  // context allocation, measurably cheaper than EVP_MAC_CTX_dup per call.
-  if (EVP_MAC_init(ctx_.get(), nullptr, 0, nullptr) != 1) {
-    throw std::runtime_error("hmac_sha256: EVP_MAC_init failed");
-  }
+hmac_sha256::state& hmac_sha256::checked() {
+  if (!state_) throw std::logic_error("hmac_sha256: used after move");
+  return *state_;
 }
 
-void hmac_sha256::update(std::string_view piece) {
-  if (piece.empty()) return;
-  if (EVP_MAC_update(ctx_.get(), bytes_of(piece), piece.size()) != 1) {
-    throw std::runtime_error("hmac_sha256: EVP_MAC_update failed");
-  }
-}
-
-hmac_sha256::digest hmac_sha256::finish() {
+hmac_sha256::digest hmac_sha256::sign(std::span<const std::string_view> pieces) {
+  state& s = checked();
+  s.work = s.inner;
+  for (const std::string_view piece : pieces) SHA256_Update(&s.work, piece.data(), piece.size());
+  digest inner_digest{};
+  SHA256_Final(inner_digest.data(), &s.work);
+  s.work = s.outer;
+  SHA256_Update(&s.work, inner_digest.data(), inner_digest.size());
   digest out{};
-  std::size_t written = 0;
-  if (EVP_MAC_final(ctx_.get(), out.data(), &written, out.size()) != 1 || written != out.size()) {
-    throw std::runtime_error("hmac_sha256: EVP_MAC_final failed");
-  }
+  SHA256_Final(out.data(), &s.work);
   return out;
 }
 
 hmac_sha256::digest hmac_sha256::sign(std::string_view data) {
-  begin();
-  update(data);
-  return finish();
-}
-
-hmac_sha256::digest hmac_sha256::sign(std::span<const std::string_view> pieces) {
-  begin();
-  for (const std::string_view piece : pieces) update(piece);
-  return finish();
+  return sign(std::span<const std::string_view>(&data, 1));
 }
 
 hmac_sha256::digest hmac_sha256::sign(std::initializer_list<std::string_view> pieces) {

@@ -1,7 +1,6 @@
 // HMAC-SHA256 request signing with a keyed OpenSSL context that is reused across calls.
 #pragma once
 
-#include <openssl/types.h>
 
 #include <array>
 #include <cstddef>
@@ -16,25 +15,24 @@ namespace swaprouter {
 /// Lowercase hexadecimal text of `bytes`, two characters per byte. Thread-safe (pure function).
 std::string to_hex(std::span<const unsigned char> bytes);
 
-/// HMAC-SHA256 (RFC 2104) under one secret key, built on OpenSSL 3 EVP_MAC. The key is absorbed
-/// into an OpenSSL context once, at construction; every signature re-initialises that context
-/// instead of re-keying or duplicating it, which is the cheapest EVP_MAC path (see
-/// bench/hmac_bench.cpp).
+/// HMAC-SHA256 (RFC 2104) under one secret key. The key is absorbed once, at construction, into
+/// the two SHA-256 states after the inner and outer pads; every signature starts from copies of
+/// those states, so a signature costs the hashing of the data and nothing else (see
+/// bench/hmac_bench.cpp and bench/BENCHMARKS.md).
 ///
-/// The key is a secret: this class keeps no copy of it outside OpenSSL's context (which OpenSSL
-/// cleanses when the context is freed), offers no accessor and no printing, and is move-only so
-/// it cannot be copied by value into a log record or an error. A moved-from object may only be
-/// destroyed or assigned to; signing with it throws std::logic_error.
+/// The key is a secret: this class keeps no copy of it, only the padded-key hash states, which it
+/// cleanses on destruction; it offers no accessor and no printing, and is move-only so it cannot
+/// be copied by value into a log record or an error. A moved-from object may only be destroyed or
+/// assigned to; signing with it throws std::logic_error.
 ///
-/// Not thread-safe: signing mutates the context. Use one object per thread (the engine signs on
-/// its single io_context thread). Construction and OpenSSL failures, which mean a broken OpenSSL
-/// installation, throw std::runtime_error.
+/// Not thread-safe: signing mutates the working state. Use one object per thread (the engine
+/// signs on its single io_context thread).
 class hmac_sha256 {
  public:
   static constexpr std::size_t digest_size = 32;
   using digest = std::array<unsigned char, digest_size>;
 
-  /// Keys the context with `key` (any length, empty included). The caller's copy of the key is
+  /// Keys the signer with `key` (any length, empty included). The caller's copy of the key is
   /// not retained.
   explicit hmac_sha256(std::string_view key);
   ~hmac_sha256() = default;
@@ -56,14 +54,12 @@ class hmac_sha256 {
   std::string sign_hex(std::span<const std::string_view> pieces);
 
  private:
-  struct ctx_deleter {
-    void operator()(EVP_MAC_CTX* ctx) const noexcept;
+  struct state;
+  struct state_deleter {
+    void operator()(state* s) const noexcept;
   };
-  void begin();
-  void update(std::string_view piece);
-  digest finish();
-
-  std::unique_ptr<EVP_MAC_CTX, ctx_deleter> ctx_;
+  state& checked();
+  std::unique_ptr<state, state_deleter> state_;
 };
 
 }  // namespace swaprouter

@@ -1,0 +1,224 @@
+// Bounded JSON reading shared by the provider adapters: a depth- and size-limited parse into a
+// small tree whose numbers keep their source text (VENUES.md "Common": never through double), a
+// straight-line field reader that keeps the first problem, and ISO 8601 timestamps.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/decimal.hpp"
+#include "engine/result.hpp"
+#include "engine/venue.hpp"
+
+namespace swaprouter {
+
+/// Bounded, printable-ASCII copy of provider text (other bytes become '?', "..." marks a cut), so
+/// it is safe in any log line. Pure.
+std::string excerpt(std::string_view text, std::size_t limit = 40);
+
+/// ISO 8601 date-time: "2023-01-15T14:30:15Z", with optional fractional seconds (up to
+/// nanoseconds kept, further digits ignored) and "Z" or a "+hh:mm" / "-hhmm" offset. A time
+/// without a zone is refused (it cannot be placed). Errors are invalid_argument. Pure.
+result<wall_time> parse_iso_timestamp(std::string_view text);
+
+/// Formats as "2023-01-15T14:30:15Z", with ".mmm" when the time has milliseconds. Pure.
+std::string format_iso_timestamp(wall_time time);
+
+/// A parsed JSON value. Numbers keep their source text, which also lets a field tell a JSON number
+/// from a JSON string. Plain value.
+struct json_value {
+  enum class kind : std::uint8_t { null, boolean, number, string, array, object };
+  kind type = kind::null;
+  bool flag = false;
+  std::string text;               // number or string
+  std::vector<std::string> keys;  // object member names, parallel to items
+  std::vector<json_value> items;  // array elements or object member values
+
+  const json_value* member(std::string_view key) const {
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == key) return &items[i];
+    }
+    return nullptr;
+  }
+};
+
+/// Limits of parse_json_text.
+struct json_limits {
+  std::size_t max_body_bytes = 4u << 20;
+  int max_depth = 32;
+  std::size_t max_values = 250000;
+};
+
+/// Parses `body` without recursion: refuses a body over the size limit, a NUL byte, invalid UTF-8,
+/// nesting deeper than the limit, more values than the limit and duplicate object keys. Errors
+/// are bad_response naming `what`. Pure and thread-safe.
+result<json_value> parse_json_text(std::string_view body, std::string_view what,
+                                   const json_limits& limits = {});
+
+/// "null", "a string", ... for messages.
+std::string_view kind_name(json_value::kind k);
+
+/// The array's elements, or nullptr with `problem` set when `v` is not an array.
+const std::vector<json_value>* as_array(const json_value& v, std::string_view what,
+                                        std::string& problem);
+
+/// Which JSON form a provider sends amounts in: 001k and StableStack strings, OxaPay numbers.
+enum class json_amount : std::uint8_t { string, number, either };
+
+/// Reads the fields of one object. The first problem is kept and later reads return defaults, so
+/// a parser reads every field straight-line and checks once. Amounts are non-negative exact
+/// decimals in the form given at construction. Not thread-safe (one per parse).
+class json_fields {
+ public:
+  json_fields(const json_value& object, std::string context,
+              json_amount amounts = json_amount::string)
+      : object_(object), context_(std::move(context)), amounts_(amounts) {
+    if (object_.type != json_value::kind::object) {
+      problem_ = fmt::format("{}: expected an object, got {}", context_, kind_name(object_.type));
+    }
+  }
+
+  bool failed() const { return !problem_.empty(); }
+  std::unexpected<error> failure() const { return fail(error_kind::bad_response, problem_); }
+
+  const json_value* get(std::string_view key, bool required) {
+    if (failed()) return nullptr;
+    const json_value* v = object_.member(key);
+    if (v == nullptr && required) set(key, "missing");
+    return v;
+  }
+
+  std::string text(std::string_view key) {
+    const json_value* v = get(key, true);
+    if (v == nullptr) return {};
+    if (v->type != json_value::kind::string) {
+      expected(key, "a string", *v);
+      return {};
+    }
+    if (v->text.empty()) set(key, "empty");
+    return v->text;
+  }
+
+  // Absent and null read as empty.
+  std::string optional_text(std::string_view key) {
+    const json_value* v = get(key, false);
+    if (v == nullptr || v->type == json_value::kind::null) return {};
+    if (v->type != json_value::kind::string) {
+      expected(key, "a string or null", *v);
+      return {};
+    }
+    return v->text;
+  }
+
+  decimal amount(std::string_view key) {
+    const json_value* v = get(key, true);
+    return v == nullptr ? decimal{} : to_amount(key, *v);
+  }
+
+  // Absent and null read as nullopt (a null max means no limit, VENUES.md 001k).
+  std::optional<decimal> optional_amount(std::string_view key) {
+    const json_value* v = get(key, false);
+    if (v == nullptr || v->type == json_value::kind::null) return std::nullopt;
+    return to_amount(key, *v);
+  }
+
+  std::int64_t integer(std::string_view key, std::int64_t low, std::int64_t high) {
+    const json_value* v = get(key, true);
+    if (v == nullptr) return 0;
+    if (v->type != json_value::kind::number) {
+      expected(key, "an integer", *v);
+      return 0;
+    }
+    std::int64_t out = 0;
+    const char* first = v->text.data();
+    const char* last = first + v->text.size();
+    const auto [end, ec] = std::from_chars(first, last, out);
+    if (ec != std::errc{} || end != last || out < low || out > high) {
+      set(key, fmt::format("not an integer in [{}, {}]: {}", low, high, excerpt(v->text)));
+      return 0;
+    }
+    return out;
+  }
+
+  bool boolean(std::string_view key) {
+    const json_value* v = get(key, true);
+    if (v == nullptr) return false;
+    if (v->type != json_value::kind::boolean) {
+      expected(key, "a boolean", *v);
+      return false;
+    }
+    return v->flag;
+  }
+
+  wall_time time(std::string_view key) {
+    const json_value* v = get(key, true);
+    if (v == nullptr) return {};
+    if (v->type != json_value::kind::string) {
+      expected(key, "a string", *v);
+      return {};
+    }
+    return to_time(key, v->text);
+  }
+
+  std::optional<wall_time> optional_time(std::string_view key) {
+    const json_value* v = get(key, false);
+    if (v == nullptr || v->type == json_value::kind::null) return std::nullopt;
+    if (v->type != json_value::kind::string) {
+      expected(key, "a string or null", *v);
+      return std::nullopt;
+    }
+    return to_time(key, v->text);
+  }
+
+  void set(std::string_view key, std::string_view why) {
+    if (!failed()) problem_ = fmt::format("{}.{}: {}", context_, key, why);
+  }
+
+ private:
+  void expected(std::string_view key, std::string_view what, const json_value& got) {
+    set(key, fmt::format("expected {}, got {}", what, kind_name(got.type)));
+  }
+
+  decimal to_amount(std::string_view key, const json_value& v) {
+    const bool accepted = (v.type == json_value::kind::string && amounts_ != json_amount::number) ||
+                          (v.type == json_value::kind::number && amounts_ != json_amount::string);
+    if (!accepted) {
+      expected(key, amounts_ == json_amount::number ? "a number" : "a decimal string", v);
+      return {};
+    }
+    auto d = decimal::parse(v.text);
+    if (!d) {
+      set(key, fmt::format("not a decimal: \"{}\"", excerpt(v.text)));
+      return {};
+    }
+    if (d->is_negative()) {
+      set(key, fmt::format("negative: \"{}\"", excerpt(v.text)));
+      return {};
+    }
+    return *d;
+  }
+
+  wall_time to_time(std::string_view key, std::string_view text) {
+    auto t = parse_iso_timestamp(text);
+    if (!t) {
+      set(key, fmt::format("not an ISO 8601 time: \"{}\"", excerpt(text)));
+      return {};
+    }
+    return *t;
+  }
+
+  const json_value& object_;
+  std::string context_;
+  std::string problem_;
+  json_amount amounts_;
+};
+
+}  // namespace swaprouter
