@@ -26,18 +26,26 @@ struct receive_breakdown {
   decimal net;
 };
 
-result<receive_breakdown> receive_for_spend(const direction& dir, decimal spend) {
-  // VENUES.md 001k: gross = spend * receive_rate_value / spend_rate_value; the fee is a percentage
-  // of the gross in the receive currency; the net is rounded down to receive_precision.
-  auto gross = spend.mul_div(dir.receive_rate_value, dir.spend_rate_value, rounding::down);
-  if (!gross) return std::unexpected(std::move(gross.error()));
-  auto fee = gross->mul_div(dir.fee_percent, decimal::from_int(100), rounding::up);
+// VENUES.md 001k: the fee is fee_percent of the gross receive, charged in the receive currency and
+// kept exact (the seed's swap object reports 0.73713125 USDT, finer than the direction's 6
+// places); only the net is rounded, down to receive_precision. The emulator settles with the same
+// formula, so a quote's receive_net is what the account is credited to the last unit.
+result<receive_breakdown> receive_for_gross(const direction& dir, decimal gross) {
+  auto fee = gross.mul_div(dir.fee_percent, decimal::from_int(100), rounding::up);
   if (!fee) return std::unexpected(std::move(fee.error()));
-  auto rest = gross->checked_sub(*fee);
+  auto rest = gross.checked_sub(*fee);
   if (!rest) return std::unexpected(std::move(rest.error()));
   auto net = rest->checked_round(dir.receive_precision, rounding::down);
   if (!net) return std::unexpected(std::move(net.error()));
-  return receive_breakdown{*gross, *fee, *net};
+  return receive_breakdown{gross, *fee, *net};
+}
+
+// VENUES.md 001k: gross = spend * receive_rate_value / spend_rate_value, exact (not rounded to
+// receive_precision: the rounding happens once, on the net).
+result<receive_breakdown> receive_for_spend(const direction& dir, decimal spend) {
+  auto gross = spend.mul_div(dir.receive_rate_value, dir.spend_rate_value, rounding::down);
+  if (!gross) return std::unexpected(std::move(gross.error()));
+  return receive_for_gross(dir, *gross);
 }
 
 // One unit of the last place at `places` decimals: 0.00000001 for 8.
