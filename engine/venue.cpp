@@ -1,4 +1,4 @@
-#include "engine/venue.hpp"
+#include "engine/venue_types.hpp"
 
 namespace swaprouter {
 

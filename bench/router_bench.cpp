@@ -1,0 +1,72 @@
+// The planner on 4 providers x 50 directions, one intent, no I/O (issue 6 "Performance").
+#include <benchmark/benchmark.h>
+
+#include <array>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "engine/router.hpp"
+
+namespace swaprouter {
+namespace {
+
+const wall_time bench_now{std::chrono::milliseconds(1'700'000'000'000)};
+
+decimal bench_dec(const char* text) { return decimal::parse(text).value(); }
+
+// Eight assets, 50 of the 56 ordered pairs per provider; one provider prices by order book.
+std::vector<pricing> bench_market() {
+  const std::array<const char*, 8> assets = {"USDT", "COPM", "USDC", "BTC",
+                                             "ETH",  "TRX",  "LTC",  "BRL"};
+  std::vector<pricing> out;
+  for (int v = 0; v < 4; ++v) {
+    int made = 0;
+    for (std::size_t a = 0; a < assets.size() && made < 50; ++a) {
+      for (std::size_t b = 0; b < assets.size() && made < 50; ++b) {
+        if (a == b) continue;
+        pricing p;
+        p.provider = "provider" + std::to_string(v);
+        p.spend_asset = assets[a];
+        p.receive_asset = assets[b];
+        p.direction_code = p.spend_asset + "-" + p.receive_asset;
+        p.spend_precision = 2;
+        p.receive_precision = 6;
+        p.fee_percent = bench_dec("0.25");
+        p.rate_spend = decimal::from_int(static_cast<std::int64_t>(10 + a));
+        p.rate_receive = decimal::from_int(static_cast<std::int64_t>(10 + b + v));
+        p.max_spend = decimal::from_int(5000);
+        p.obtained_at = bench_now;
+        if (v == 3) {
+          p.model = pricing_model::order_book;
+          p.book.side = book_side::sell;
+          p.book.quantity_increment = bench_dec("0.01");
+          for (int l = 0; l < 10; ++l) {
+            p.book.levels.push_back(
+                {decimal::from_int(static_cast<std::int64_t>(4000 - l)), decimal::from_int(200)});
+          }
+        }
+        out.push_back(std::move(p));
+        ++made;
+      }
+    }
+  }
+  return out;
+}
+
+void BM_router_plan(benchmark::State& state) {
+  const std::vector<pricing> quotes = bench_market();
+  swap_intent intent;
+  intent.spend_asset = "USDT";
+  intent.receive_asset = "COPM";
+  intent.amount = decimal::from_int(1000);
+  const planner_options options;
+  for (auto _ : state) {
+    plan p = make_plan(intent, quotes, options, bench_now);
+    benchmark::DoNotOptimize(p);
+  }
+}
+BENCHMARK(BM_router_plan);
+
+}  // namespace
+}  // namespace swaprouter

@@ -1,0 +1,488 @@
+#include "engine/pricing.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace swaprouter {
+namespace {
+
+const decimal hundred = decimal::from_int(100);
+
+std::unexpected<price_error> failure(price_failure reason, decimal amount = {},
+                                     decimal limit = {}) {
+  return std::unexpected(price_error{reason, amount, limit});
+}
+
+decimal unit_at(int places) {
+  int128 raw = 1;
+  for (int i = places; i < decimal::scale; ++i) raw *= 10;
+  return decimal::from_raw(raw);
+}
+
+bool valid_places(int places) { return places >= 0 && places <= decimal::scale; }
+
+bool positive_or_unset(const std::optional<decimal>& d) { return !d || d->is_positive(); }
+
+bool usable(const pricing& p) {
+  if (!valid_places(p.spend_precision) || !valid_places(p.receive_precision)) return false;
+  if (!positive_or_unset(p.spend_increment) || !positive_or_unset(p.receive_increment)) {
+    return false;
+  }
+  if (p.fee_percent.is_negative() || p.fee_percent >= hundred || p.fee_fixed.is_negative()) {
+    return false;
+  }
+  if (p.model == pricing_model::order_book) {
+    if (p.book.levels.empty() || !p.book.quantity_increment.is_positive()) return false;
+    return std::all_of(p.book.levels.begin(), p.book.levels.end(), [](const book_level& l) {
+      return l.price.is_positive() && l.quantity.is_positive();
+    });
+  }
+  return p.rate_spend.is_positive() && p.rate_receive.is_positive();
+}
+
+// Spend amounts are rounded down (what we send never exceeds what was asked).
+priced<decimal> round_spend(const pricing& p, decimal spend) {
+  auto r = spend.checked_round(p.spend_precision, rounding::down);
+  if (!r) return failure(price_failure::overflow, spend);
+  if (p.spend_increment) {
+    r = r->round_to_increment(*p.spend_increment, rounding::down);
+    if (!r) return failure(price_failure::overflow, spend);
+  }
+  return *r;
+}
+
+// The credited amount is rounded down: we never expect more than arrives.
+priced<decimal> round_net(const pricing& p, decimal net) {
+  auto r = net.checked_round(p.receive_precision, rounding::down);
+  if (!r) return failure(price_failure::overflow, net);
+  if (p.receive_increment) {
+    r = r->round_to_increment(*p.receive_increment, rounding::down);
+    if (!r) return failure(price_failure::overflow, net);
+  }
+  return *r;
+}
+
+// 001k documents the fee as a percent of the gross and reports it unrounded; the other providers
+// do not document a fee rounding, so the fee is rounded up at 18 places (it can only cost us).
+priced<price> finish_from_gross(const pricing& p, decimal spend, decimal gross, decimal pct_fee) {
+  const decimal fee = pct_fee + p.fee_fixed;
+  auto rest = gross.checked_sub(fee);
+  if (!rest) return failure(price_failure::overflow, gross);
+  if (!rest->is_positive()) return failure(price_failure::zero_receive, gross, fee);
+  auto net = round_net(p, *rest);
+  if (!net) return std::unexpected(net.error());
+  if (!net->is_positive()) return failure(price_failure::zero_receive, gross, fee);
+  return price{spend, gross, fee, *net, 0, false};
+}
+
+using balance = std::optional<decimal>;
+
+std::optional<price_error> check_limits(const pricing& p, const price& q,
+                                        const balance& available) {
+  if (q.spend < p.min_spend) return price_error{price_failure::min_spend, q.spend, p.min_spend};
+  if (p.max_spend && q.spend > *p.max_spend) {
+    return price_error{price_failure::max_spend, q.spend, *p.max_spend};
+  }
+  if (q.gross < p.min_receive) {
+    return price_error{price_failure::min_receive, q.gross, p.min_receive};
+  }
+  if (p.max_receive && q.gross > *p.max_receive) {
+    return price_error{price_failure::max_receive, q.gross, *p.max_receive};
+  }
+  if (available && q.spend > *available) {
+    return price_error{price_failure::balance, q.spend, *available};
+  }
+  return std::nullopt;
+}
+
+priced<price> checked(const pricing& p, priced<price> q, const balance& available) {
+  if (!q) return q;
+  if (auto e = check_limits(p, *q, available)) return std::unexpected(*e);
+  return q;
+}
+
+priced<decimal> percent_fee(const pricing& p, decimal received, int places) {
+  auto fee = received.mul_div(p.fee_percent, hundred, rounding::up);
+  if (!fee) return failure(price_failure::overflow, received);
+  if (places < decimal::scale) {
+    fee = fee->checked_round(places, rounding::up);
+    if (!fee) return failure(price_failure::overflow, received);
+  }
+  return *fee;
+}
+
+priced<price> rate_for_spend(const pricing& p, decimal spend) {
+  auto gross = spend.mul_div(p.rate_receive, p.rate_spend, rounding::down);
+  if (!gross) return failure(price_failure::overflow, spend);
+  auto fee = percent_fee(p, *gross, decimal::scale);
+  if (!fee) return std::unexpected(fee.error());
+  auto q = finish_from_gross(p, spend, *gross, *fee);
+  if (q && p.firm && p.quoted_spend && spend == *p.quoted_spend) q->firm = true;
+  return q;
+}
+
+// Walks the book as documented at order_book; stops when the amount is used up. Partial takes
+// are whole increments, so a last level may be taken in part.
+struct book_walk {
+  decimal spent;
+  decimal received;
+  decimal fee;
+  int levels = 0;
+  bool complete = false;
+};
+
+struct level_take {
+  decimal quantity;  // base
+  decimal value;     // quote, rounded to the quote asset's places
+};
+
+priced<level_take> take_for_buy(const pricing& p, const book_level& level, decimal left) {
+  const order_book& b = p.book;
+  auto affordable = left.div(level.price, rounding::down);
+  if (!affordable) return failure(price_failure::overflow, left);
+  auto take = std::min(level.quantity, *affordable)
+                  .round_to_increment(b.quantity_increment, rounding::down);
+  if (!take) return failure(price_failure::overflow, left);
+  for (int attempt = 0; attempt < 2 && take->is_positive(); ++attempt) {
+    auto value = take->mul(level.price, rounding::down);
+    if (!value) return failure(price_failure::overflow, left);
+    auto rounded = value->checked_round(p.spend_precision, rounding::up);
+    if (!rounded) return failure(price_failure::overflow, left);
+    // Rounding the value up may overshoot what is left by a last-place unit: one increment less.
+    if (*rounded <= left) return level_take{*take, *rounded};
+    *take -= b.quantity_increment;
+  }
+  return level_take{};
+}
+
+priced<book_walk> walk(const pricing& p, decimal amount) {
+  const order_book& b = p.book;
+  const bool buy = b.side == book_side::buy;
+  book_walk w;
+  for (const book_level& level : b.levels) {
+    const decimal left = amount - w.spent;
+    level_take t;
+    if (buy) {
+      auto bought = take_for_buy(p, level, left);
+      if (!bought) return std::unexpected(bought.error());
+      t = *bought;
+    } else {
+      auto take =
+          std::min(level.quantity, left).round_to_increment(b.quantity_increment, rounding::down);
+      if (!take) return failure(price_failure::overflow, amount);
+      auto value = take->mul(level.price, rounding::down);
+      if (!value) return failure(price_failure::overflow, amount);
+      t = level_take{*take, value->round(p.receive_precision, rounding::down)};
+    }
+    if (!t.quantity.is_positive()) {
+      w.complete = true;
+      break;
+    }
+    const decimal received = buy ? t.quantity : t.value;
+    auto fee = percent_fee(p, received, p.receive_precision);
+    if (!fee) return std::unexpected(fee.error());
+    w.spent += buy ? t.value : t.quantity;
+    w.received += received;
+    w.fee += *fee;
+    ++w.levels;
+    if (t.quantity < level.quantity) {
+      w.complete = true;
+      break;
+    }
+  }
+  if (!w.complete) {
+    // The book ran out: complete only when what is left could not buy one more increment anyway.
+    const book_level& last = b.levels.back();
+    auto one = buy ? b.quantity_increment.mul(last.price, rounding::down) : b.quantity_increment;
+    if (!one) return failure(price_failure::overflow, amount);
+    w.complete = amount - w.spent < *one;
+  }
+  return w;
+}
+
+decimal book_capacity(const pricing& p) {
+  decimal total;
+  for (const book_level& level : p.book.levels) {
+    if (p.book.side == book_side::sell) {
+      total += level.quantity;
+      continue;
+    }
+    auto value = level.quantity.mul(level.price, rounding::up);
+    if (value) total += value->round(p.spend_precision, rounding::up);
+  }
+  return total;
+}
+
+priced<price> book_for_spend(const pricing& p, decimal spend) {
+  auto w = walk(p, spend);
+  if (!w) return std::unexpected(w.error());
+  if (!w->complete) return failure(price_failure::depth, spend, book_capacity(p));
+  if (!w->spent.is_positive()) return failure(price_failure::precision, spend);
+  auto q = finish_from_gross(p, w->spent, w->received, w->fee);
+  if (q) q->levels = w->levels;
+  return q;
+}
+
+priced<price> price_rounded_spend(const pricing& p, decimal spend, const balance& available) {
+  return checked(
+      p, p.model == pricing_model::order_book ? book_for_spend(p, spend) : rate_for_spend(p, spend),
+      available);
+}
+
+priced<decimal> round_up_receive(const pricing& p, decimal net) {
+  auto r = net.checked_round(p.receive_precision, rounding::up);
+  if (!r) return failure(price_failure::overflow, net);
+  if (p.receive_increment) {
+    r = r->round_to_increment(*p.receive_increment, rounding::up);
+    if (!r) return failure(price_failure::overflow, net);
+  }
+  return *r;
+}
+
+// 001k's exact receive (adapters/onek): the smallest gross at receive_precision whose net covers
+// the target, charged gross x rate_spend / rate_receive rounded up to the spend precision.
+priced<price> provider_exact_receive(const pricing& p, decimal target, const balance& available) {
+  const decimal step = unit_at(p.receive_precision);
+  auto estimate = (target + p.fee_fixed).mul_div(hundred, hundred - p.fee_percent, rounding::up);
+  if (!estimate) return failure(price_failure::overflow, target);
+  auto rounded = estimate->checked_round(p.receive_precision, rounding::up);
+  if (!rounded) return failure(price_failure::overflow, target);
+  const auto at_gross = [&](decimal gross) -> priced<price> {
+    auto fee = percent_fee(p, gross, decimal::scale);
+    if (!fee) return std::unexpected(fee.error());
+    return finish_from_gross(p, decimal{}, gross, *fee);
+  };
+  decimal gross = std::max(*rounded, step);
+  auto q = at_gross(gross);
+  constexpr int max_steps = 64;
+  for (int i = 0; !q || q->net < target; ++i) {
+    if (i == max_steps) return failure(price_failure::overflow, target);
+    gross += step;
+    q = at_gross(gross);
+  }
+  for (int i = 0; i < max_steps && gross > step; ++i) {
+    auto lower = at_gross(gross - step);
+    if (!lower || lower->net < target) break;
+    gross -= step;
+    q = lower;
+  }
+  auto spend = gross.mul_div(p.rate_spend, p.rate_receive, rounding::up);
+  if (!spend) return failure(price_failure::overflow, target);
+  auto charged = spend->checked_round(p.spend_precision, rounding::up);
+  if (!charged) return failure(price_failure::overflow, target);
+  if (p.spend_increment) {
+    charged = charged->round_to_increment(*p.spend_increment, rounding::up);
+    if (!charged) return failure(price_failure::overflow, target);
+  }
+  q->spend = *charged;
+  return checked(p, q, available);
+}
+
+// A first guess of the spend that nets `target`, from the rate or the best book level.
+decimal spend_estimate(const pricing& p, decimal target) {
+  decimal per_spend;  // gross receive per unit of spend
+  decimal per_unit = decimal::from_int(1);
+  if (p.model != pricing_model::order_book) {
+    per_spend = p.rate_receive;
+    per_unit = p.rate_spend;
+  } else if (p.book.side == book_side::sell) {
+    per_spend = p.book.levels.front().price;
+  } else {
+    per_spend = decimal::from_int(1);
+    per_unit = p.book.levels.front().price;
+  }
+  auto gross = (target + p.fee_fixed).mul_div(hundred, hundred - p.fee_percent, rounding::up);
+  if (!gross) return target;
+  auto spend = gross->mul_div(per_unit, per_spend, rounding::up);
+  return spend ? *spend : target;
+}
+
+bool blocks_from_above(price_failure f) {
+  return f == price_failure::max_spend || f == price_failure::max_receive ||
+         f == price_failure::balance || f == price_failure::depth || f == price_failure::overflow ||
+         f == price_failure::invalid;
+}
+
+// The smallest spend (a multiple of the spend unit) whose net covers `target`, by doubling from
+// the estimate and bisecting: the net never falls when the spend grows.
+priced<price> search_exact_receive(const pricing& p, decimal target, const balance& available) {
+  const int128 unit = spend_unit(p).raw();
+  const auto at = [&](int128 units) {
+    return price_rounded_spend(p, decimal::from_raw(units * unit), available);
+  };
+  const auto covers = [&](const priced<price>& q) { return q && q->net >= target; };
+  int128 high = std::max<int128>(1, spend_estimate(p, target).raw() / unit + 1);
+  auto q = at(high);
+  for (int i = 0; !covers(q); ++i) {
+    if (!q && blocks_from_above(q.error().reason)) return std::unexpected(q.error());
+    if (i == 96 || high > (int128{1} << 100)) return failure(price_failure::overflow, target);
+    high *= 2;
+    q = at(high);
+  }
+  int128 low = 0;  // never covers
+  while (high - low > 1) {
+    const int128 mid = low + (high - low) / 2;
+    auto m = at(mid);
+    if (covers(m)) {
+      high = mid;
+      q = std::move(m);
+    } else {
+      low = mid;
+    }
+  }
+  return q;
+}
+
+}  // namespace
+
+std::string_view to_string(price_failure failure) noexcept {
+  switch (failure) {
+    case price_failure::invalid:
+      return "invalid";
+    case price_failure::precision:
+      return "precision";
+    case price_failure::min_spend:
+      return "min_spend";
+    case price_failure::max_spend:
+      return "max_spend";
+    case price_failure::min_receive:
+      return "min_receive";
+    case price_failure::max_receive:
+      return "max_receive";
+    case price_failure::depth:
+      return "depth";
+    case price_failure::balance:
+      return "balance";
+    case price_failure::zero_receive:
+      return "zero_receive";
+    case price_failure::overflow:
+      return "overflow";
+  }
+  return "unknown";
+}
+
+std::string describe(const price_error& e) {
+  const std::string amount = e.amount.to_string();
+  const std::string limit = e.limit.to_string();
+  switch (e.reason) {
+    case price_failure::invalid:
+      return "invalid: unusable rate, fee, precision or book";
+    case price_failure::precision:
+      return fmt::format("precision: {} rounds to 0", amount);
+    case price_failure::min_spend:
+      return fmt::format("min_spend: spend {} below {}", amount, limit);
+    case price_failure::max_spend:
+      return fmt::format("max_spend: spend {} above {}", amount, limit);
+    case price_failure::min_receive:
+      return fmt::format("min_receive: gross receive {} below {}", amount, limit);
+    case price_failure::max_receive:
+      return fmt::format("max_receive: gross receive {} above {}", amount, limit);
+    case price_failure::depth:
+      return fmt::format("depth: spend {} beyond the book's {}", amount, limit);
+    case price_failure::balance:
+      return fmt::format("balance: spend {} above the {} available", amount, limit);
+    case price_failure::zero_receive:
+      return fmt::format("zero_receive: fees {} take the gross {}", limit, amount);
+    case price_failure::overflow:
+      return fmt::format("overflow: pricing {}", amount);
+  }
+  return "unknown";
+}
+
+decimal spend_unit(const pricing& p) {
+  if (p.spend_increment) return *p.spend_increment;
+  if (p.model == pricing_model::order_book && p.book.side == book_side::sell) {
+    return std::max(p.book.quantity_increment, unit_at(p.spend_precision));
+  }
+  return unit_at(p.spend_precision);
+}
+
+decimal receive_unit(const pricing& p) {
+  return p.receive_increment ? *p.receive_increment : unit_at(p.receive_precision);
+}
+
+priced<price> price_spend(const pricing& p, decimal spend) {
+  return price_spend(p, spend, p.available);
+}
+
+priced<price> price_spend(const pricing& p, decimal spend,
+                          const std::optional<decimal>& available) {
+  if (!usable(p) || spend.is_negative()) return failure(price_failure::invalid, spend);
+  auto rounded = round_spend(p, spend);
+  if (!rounded) return std::unexpected(rounded.error());
+  if (p.model == pricing_model::order_book && p.book.side == book_side::sell) {
+    auto whole = rounded->round_to_increment(p.book.quantity_increment, rounding::down);
+    if (!whole) return failure(price_failure::overflow, spend);
+    rounded = *whole;
+  }
+  if (!rounded->is_positive()) return failure(price_failure::precision, spend);
+  return price_rounded_spend(p, *rounded, available);
+}
+
+priced<price> price_receive(const pricing& p, decimal net) {
+  return price_receive(p, net, p.available);
+}
+
+priced<price> price_receive(const pricing& p, decimal net,
+                            const std::optional<decimal>& available) {
+  if (!usable(p) || !net.is_positive()) return failure(price_failure::invalid, net);
+  auto target = round_up_receive(p, net);
+  if (!target) return std::unexpected(target.error());
+  if (p.exact_receive && p.model == pricing_model::rate_table) {
+    return provider_exact_receive(p, *target, available);
+  }
+  return search_exact_receive(p, *target, available);
+}
+
+spend_bounds bounds_of(const pricing& p) { return bounds_of(p, p.available); }
+
+spend_bounds bounds_of(const pricing& p, const std::optional<decimal>& available) {
+  spend_bounds b;
+  b.low = std::max(p.min_spend, spend_unit(p));
+  const auto lower_high = [&](decimal value, price_failure why) {
+    if (!b.high || value < *b.high) {
+      b.high = value;
+      b.high_reason = why;
+    }
+  };
+  if (p.max_spend) lower_high(*p.max_spend, price_failure::max_spend);
+  if (available) lower_high(*available, price_failure::balance);
+  if (p.model == pricing_model::order_book) {
+    if (!p.book.levels.empty()) lower_high(book_capacity(p), price_failure::depth);
+    return b;
+  }
+  if (!p.rate_receive.is_positive()) return b;
+  if (p.min_receive.is_positive()) {
+    auto low = p.min_receive.mul_div(p.rate_spend, p.rate_receive, rounding::up);
+    if (low) b.low = std::max(b.low, *low);
+  }
+  if (p.max_receive) {
+    // The largest spend whose gross stays within max_receive (gross is rounded down).
+    auto high = p.max_receive->mul_div(p.rate_spend, p.rate_receive, rounding::down);
+    if (high) lower_high(*high, price_failure::max_receive);
+  }
+  return b;
+}
+
+pricing worst_case(const pricing& p) {
+  pricing w = p;
+  if (p.firm || !p.slippage_percent.is_positive()) return w;
+  const decimal worse = hundred - p.slippage_percent;
+  const decimal better = hundred + p.slippage_percent;
+  if (p.model != pricing_model::order_book) {
+    auto r = p.rate_receive.mul_div(worse, hundred, rounding::down);
+    w.rate_receive = r && r->is_positive() ? *r : decimal::from_raw(1);
+    return w;
+  }
+  const bool buy = p.book.side == book_side::buy;
+  for (book_level& level : w.book.levels) {
+    auto moved =
+        level.price.mul_div(buy ? better : worse, hundred, buy ? rounding::up : rounding::down);
+    if (moved) level.price = *moved;
+  }
+  return w;
+}
+
+}  // namespace swaprouter

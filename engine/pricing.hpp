@@ -1,0 +1,164 @@
+// The normalised pricing model of one provider direction (DESIGN.md s.3 "One normalised quote").
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/decimal.hpp"
+#include "engine/venue_types.hpp"
+
+namespace swaprouter {
+
+/// One price level of an order book.
+struct book_level {
+  decimal price;     ///< quote asset per unit of base asset
+  decimal quantity;  ///< base asset available at this price
+};
+
+/// Which side of the book the taker hits. The base asset is the one `quantity` counts.
+/// - buy: the taker spends the quote asset and receives the base; levels are asks, best (lowest
+///   price) first; per level the taker spends price x quantity and receives quantity.
+/// - sell: the taker spends the base asset and receives the quote; levels are bids, best (highest
+///   price) first; per level the taker spends quantity and receives price x quantity.
+enum class book_side : std::uint8_t { buy, sell };
+
+/// An order book ladder as the taker walks it (KIIEX). Quantities taken per level are multiples
+/// of quantity_increment; the value of each fill is rounded to the quote asset's precision (up
+/// when the taker buys, down when it sells: the venue never gives a fraction away) and the fee of
+/// each fill is rounded up to the received asset's precision (VENUES.md KIIEX, adapters/kiiex).
+struct order_book {
+  book_side side = book_side::buy;
+  std::vector<book_level> levels;
+  decimal quantity_increment;
+};
+
+/// Everything the planner needs to price one provider direction for any amount: the pricing
+/// model, precision, limits, fees, rate or book, balance, validity and execution latency. A plain
+/// value, safe to copy between threads.
+struct pricing {
+  std::string provider;
+  std::string direction_code;
+  std::string spend_asset;
+  std::string receive_asset;
+  pricing_model model = pricing_model::rate_table;
+
+  int spend_precision = 8;                   ///< decimal places of the spend amount
+  int receive_precision = 8;                 ///< decimal places of the receive amount
+  std::optional<decimal> spend_increment;    ///< the spend is a multiple of it, when set
+  std::optional<decimal> receive_increment;  ///< the net receive is a multiple of it, when set
+
+  decimal min_spend;
+  std::optional<decimal> max_spend;
+  decimal min_receive;                 ///< on the gross receive
+  std::optional<decimal> max_receive;  ///< on the gross receive
+
+  decimal fee_percent;  ///< "0.25" = 0.25 % of the gross receive, in the receive asset
+  decimal fee_fixed;    ///< an absolute fee per swap, in the receive asset
+
+  /// Rate proportion (rate_table, firm_quote, indicative): spending rate_spend yields
+  /// rate_receive gross. A firm quote carries its from_amount and to_amount here.
+  decimal rate_spend = decimal::from_int(1);
+  decimal rate_receive;
+  order_book book;  ///< order_book model only
+
+  /// The spend asset available at this provider; unset means not bounded by a balance.
+  std::optional<decimal> available;
+
+  wall_time obtained_at{};               ///< provider clock
+  std::optional<wall_time> valid_until;  ///< provider clock; none for rate tables and indicative
+  bool firm = false;                     ///< binding price for quoted_spend until valid_until
+  std::string quote_id;
+  std::optional<decimal> quoted_spend;  ///< the amount a firm quote is binding for
+  /// The provider fixes the receive amount itself (001k receive_amount): exact-receive prices
+  /// follow its rule instead of searching the smallest spend.
+  bool exact_receive = false;
+
+  std::chrono::milliseconds execution_p95{0};  ///< the provider's recent p95 execution latency
+  /// Worst adverse price move assumed for a non-firm price, in percent of the rate.
+  decimal slippage_percent;
+};
+
+/// Which rule a price broke.
+enum class price_failure : std::uint8_t {
+  invalid,       ///< unusable model (zero rate, bad precision, empty book, negative amount)
+  precision,     ///< the amount rounds to zero at the provider's precision or increment
+  min_spend,     ///< amount = spend, limit = min_spend
+  max_spend,     ///< amount = spend, limit = max_spend
+  min_receive,   ///< amount = gross, limit = min_receive
+  max_receive,   ///< amount = gross, limit = max_receive
+  depth,         ///< amount = spend asked, limit = what the book can take
+  balance,       ///< amount = spend, limit = available
+  zero_receive,  ///< the fees take the whole receive
+  overflow,      ///< arithmetic beyond the decimal range
+};
+
+std::string_view to_string(price_failure failure) noexcept;
+
+/// Why a price failed, cheap to build (no allocation): the rule, the amount that broke it and the
+/// limit it broke.
+struct price_error {
+  price_failure reason = price_failure::invalid;
+  decimal amount;
+  decimal limit;
+};
+
+/// "max_spend: spend 12 above 10" style text.
+std::string describe(const price_error& e);
+
+template <class T>
+using priced = std::expected<T, price_error>;
+
+/// Every figure of one price. All amounts are at the provider's precision except gross and fee,
+/// which are what the provider reports (001k keeps them exact).
+struct price {
+  decimal spend;      ///< spend actually used (at most the amount asked on the spend side)
+  decimal gross;      ///< receive before fees
+  decimal fee;        ///< percent fee + fixed fee, in the receive asset
+  decimal net;        ///< what is credited
+  int levels = 0;     ///< order-book levels consumed (0 for the other models)
+  bool firm = false;  ///< binding: a firm quote priced for exactly its quoted amount
+};
+
+/// Prices spending `spend` (rounded down to the spend precision and increment). Rate models:
+/// gross = spend x rate_receive / rate_spend rounded down to 18 places; fee = fee_percent of the
+/// gross rounded up to 18 places (001k reports it exact) plus fee_fixed; net = gross - fee rounded
+/// down to receive_precision and receive_increment. Order books: walked as documented at
+/// order_book, fee_fixed once per swap. Limits: min/max spend on the spend used, min/max receive
+/// on the gross, available on the spend used. Pure and thread-safe.
+priced<price> price_spend(const pricing& p, decimal spend);
+/// As above with `available` in place of p.available (the router's view of the balance).
+priced<price> price_spend(const pricing& p, decimal spend, const std::optional<decimal>& available);
+
+/// Prices receiving at least `net` (rounded up to the receive precision): the smallest spend
+/// whose net covers it. With exact_receive on a rate table, the provider's rule instead (001k):
+/// the smallest gross at receive_precision whose net covers it, and a spend of gross x
+/// rate_spend / rate_receive rounded up to the spend precision. Pure and thread-safe.
+priced<price> price_receive(const pricing& p, decimal net);
+priced<price> price_receive(const pricing& p, decimal net, const std::optional<decimal>& available);
+
+/// The spend interval in which p can price at all as far as its limits, balance, depth and
+/// precision tell without pricing (the exact price may still fail at the edges by rounding), and
+/// which rule bounds it from above (max_spend, max_receive, balance or depth; invalid when none).
+struct spend_bounds {
+  decimal low;
+  std::optional<decimal> high;
+  price_failure high_reason = price_failure::invalid;
+};
+spend_bounds bounds_of(const pricing& p);
+spend_bounds bounds_of(const pricing& p, const std::optional<decimal>& available);
+
+/// One unit of the last place of the spend (the increment when set, else 10^-spend_precision).
+decimal spend_unit(const pricing& p);
+/// One unit of the last place of the net receive.
+decimal receive_unit(const pricing& p);
+
+/// The same pricing after its worst assumed adverse move: rates and book prices worse by
+/// slippage_percent. A firm quote (firm and priced for its amount) does not move. Pure.
+pricing worst_case(const pricing& p);
+
+}  // namespace swaprouter

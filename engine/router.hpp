@@ -1,0 +1,109 @@
+// The planner: the best admissible way to turn an intent into legs (DESIGN.md s.5).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/decimal.hpp"
+#include "engine/pricing.hpp"
+#include "engine/venue_types.hpp"
+
+namespace swaprouter {
+
+/// What to convert: spend exactly `amount` of spend_asset (side spend) or receive exactly
+/// `amount` of receive_asset net (side receive).
+struct swap_intent {
+  std::string spend_asset;
+  std::string receive_asset;
+  amount_side side = amount_side::spend;
+  decimal amount;
+  decimal min_receive;               ///< spend side: the worst-case net must reach it
+  std::optional<decimal> max_spend;  ///< receive side: never spend more
+  std::optional<wall_time> deadline;
+  std::vector<std::string> providers;  ///< allowed providers; empty = all
+};
+
+/// An asset already held at a provider: it funds cross-provider paths (and overrides a pricing's
+/// `available` for that provider and asset).
+struct held_balance {
+  std::string provider;
+  std::string asset;
+  decimal amount;
+};
+
+struct planner_options {
+  int max_hops = 2;  ///< 1..4
+  bool split = true;
+  std::chrono::milliseconds quote_max_age{5000};
+  std::vector<held_balance> held;
+  /// How many of the best candidate routes the split search combines (2^n subsets).
+  std::size_t split_routes = 5;
+  /// Accept a plan that places less than the whole spend when capacity runs out.
+  bool allow_partial = false;
+};
+
+/// One leg of a route: the order to send and every figure of its price.
+struct planned_leg {
+  leg order;  ///< side spend, amount = spend, min_receive = worst-case net
+  decimal gross;
+  decimal fee;  ///< in the leg's receive asset
+  decimal net;
+  decimal worst_net;
+  int levels = 0;
+  bool firm = false;
+  wall_time obtained_at{};
+  std::optional<wall_time> valid_until;
+};
+
+/// A chain of legs, each spending what the previous one receives.
+struct planned_route {
+  std::vector<planned_leg> legs;
+  decimal spend;
+  decimal net;
+  decimal worst_net;
+  std::vector<std::string> limits_hit;  ///< e.g. "onek BTC-USDT max_spend"
+};
+
+/// A candidate that is not in the plan, and why.
+struct rejected_route {
+  std::string route;   ///< "onek: USDT->BTC, kiiex: BTC->COPM"
+  std::string reason;  ///< "stale: ...", "ttl: ...", "max_spend: ...", "outranked: ..."
+};
+
+struct asset_amount {
+  std::string asset;
+  decimal amount;
+};
+
+/// The planner's answer. routes is empty when no admissible plan exists; failure then says why
+/// and rejected lists every candidate's reason.
+struct plan {
+  std::vector<planned_route> routes;
+  decimal spend;
+  decimal net;
+  decimal worst_net;
+  decimal unspent;  ///< intent amount minus spend (spend side)
+  std::vector<asset_amount> fees;
+  decimal effective_rate;  ///< net / spend, rounded down to 18 places
+  std::vector<rejected_route> rejected;
+  std::string failure;
+
+  bool ok() const { return !routes.empty() && failure.empty(); }
+};
+
+/// Plans `intent` over `quotes` at `now` (the clock of obtained_at and valid_until: the quote book
+/// converts provider times with its clock offsets). Candidates: direct directions, same-provider
+/// paths up to max_hops, and paths that continue at another provider holding the intermediate
+/// asset (its held balance bounds that leg). Each route is priced exactly; a split over up to
+/// split_routes routes is chosen by enumerating subsets, filling each by marginal rate and pricing
+/// the best exactly (branch and bound on an upper bound of every subset). Admission: quote age
+/// <= quote_max_age, remaining validity >= the provider's p95 execution latency, worst-case net
+/// >= intent.min_receive. A direction is used by at most one leg of a plan. Pure and thread-safe.
+plan make_plan(const swap_intent& intent, std::span<const pricing> quotes,
+               const planner_options& options, wall_time now);
+
+}  // namespace swaprouter

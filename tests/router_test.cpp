@@ -1,0 +1,331 @@
+#include "engine/router.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace swaprouter {
+namespace {
+
+using namespace std::chrono_literals;
+
+const wall_time now{std::chrono::milliseconds(1'700'000'000'000)};
+
+decimal dec(std::string_view text) { return decimal::parse(text).value(); }
+
+pricing rate(std::string provider, std::string from, std::string to, std::string_view receive,
+             std::string_view fee = "0") {
+  pricing p;
+  p.provider = std::move(provider);
+  p.direction_code = from + "-" + to;
+  p.spend_asset = std::move(from);
+  p.receive_asset = std::move(to);
+  p.spend_precision = 2;
+  p.receive_precision = 2;
+  p.rate_receive = dec(receive);
+  p.fee_percent = dec(fee);
+  p.obtained_at = now - 100ms;
+  return p;
+}
+
+swap_intent spend(std::string_view amount) {
+  swap_intent i;
+  i.spend_asset = "USDT";
+  i.receive_asset = "COPM";
+  i.amount = dec(amount);
+  return i;
+}
+
+bool has_reason(const plan& p, std::string_view prefix) {
+  return std::any_of(p.rejected.begin(), p.rejected.end(),
+                     [&](const rejected_route& r) { return r.reason.rfind(prefix, 0) == 0; });
+}
+
+TEST(Router, DirectBestProvider) {
+  std::vector<pricing> q = {rate("a", "USDT", "COPM", "4000", "1"),
+                            rate("b", "USDT", "COPM", "4010", "1")};
+  plan p = make_plan(spend("100"), q, {}, now);
+  ASSERT_TRUE(p.ok()) << p.failure;
+  ASSERT_EQ(p.routes.size(), 1u);
+  EXPECT_EQ(p.routes[0].legs[0].order.provider, "b");
+  EXPECT_EQ(p.net, dec("396990"));
+  EXPECT_EQ(p.fees[0].amount, dec("4010"));
+  EXPECT_TRUE(has_reason(p, "outranked"));
+}
+
+TEST(Router, AdmissionStaleAndTtl) {
+  std::vector<pricing> q = {rate("stale", "USDT", "COPM", "5000"),
+                            rate("short", "USDT", "COPM", "4900"),
+                            rate("ok", "USDT", "COPM", "4000")};
+  q[0].obtained_at = now - 10s;
+  q[1].valid_until = now + 200ms;
+  q[1].execution_p95 = 300ms;
+  plan p = make_plan(spend("100"), q, {}, now);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p.routes[0].legs[0].order.provider, "ok");
+  EXPECT_TRUE(has_reason(p, "stale: stale"));
+  EXPECT_TRUE(has_reason(p, "ttl: short"));
+}
+
+TEST(Router, BelowMinimumIsRejected) {
+  std::vector<pricing> q = {rate("a", "USDT", "COPM", "4000")};
+  q[0].slippage_percent = dec("1");
+  swap_intent i = spend("100");
+  i.min_receive = dec("399000");
+  plan p = make_plan(i, q, {}, now);
+  EXPECT_FALSE(p.ok());
+  EXPECT_EQ(p.failure, "below minimum: worst-case receive 396000 below 399000");
+  i.min_receive = dec("396000");
+  EXPECT_TRUE(make_plan(i, q, {}, now).ok());
+}
+
+TEST(Router, MultiHopBeatsDirectAfterFees) {
+  std::vector<pricing> q = {rate("a", "USDT", "COPM", "4000", "2"),
+                            rate("a", "USDT", "USDC", "1", "0.1"),
+                            rate("a", "USDC", "COPM", "4050", "0.1")};
+  plan p = make_plan(spend("100"), q, {}, now);
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ(p.routes.size(), 1u);
+  ASSERT_EQ(p.routes[0].legs.size(), 2u);
+  EXPECT_EQ(p.routes[0].legs[0].net, dec("99.9"));
+  EXPECT_EQ(p.routes[0].legs[1].order.amount, dec("99.9"));
+  EXPECT_EQ(p.net, dec("404190.40"));  // 99.9 x 4050 = 404595, less 0.1 %
+  // With max_hops 1 only the direct route remains.
+  planner_options direct;
+  direct.max_hops = 1;
+  EXPECT_EQ(make_plan(spend("100"), q, direct, now).net, dec("392000"));
+}
+
+TEST(Router, CrossProviderNeedsTheHeldAsset) {
+  std::vector<pricing> q = {rate("a", "USDT", "USDC", "1"), rate("b", "USDC", "COPM", "4100"),
+                            rate("c", "USDT", "COPM", "4000")};
+  plan p = make_plan(spend("100"), q, {}, now);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p.routes[0].legs[0].order.provider, "c");
+  planner_options held;
+  held.held = {{"b", "USDC", dec("60")}};
+  p = make_plan(spend("100"), q, held, now);
+  ASSERT_TRUE(p.ok()) << p.failure;
+  ASSERT_EQ(p.routes.size(), 2u);   // the held 60 USDC bound the cross-provider leg
+  EXPECT_EQ(p.net, dec("406000"));  // 60 x 4100 + 40 x 4000
+}
+
+TEST(Router, SplitForcedByMaxAndByBalance) {
+  std::vector<pricing> q = {rate("a", "USDT", "COPM", "4100"), rate("b", "USDT", "COPM", "4000")};
+  q[0].max_spend = dec("30");
+  plan p = make_plan(spend("100"), q, {}, now);
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ(p.routes.size(), 2u);
+  EXPECT_EQ(p.net, dec("403000"));
+  EXPECT_FALSE(p.routes[0].limits_hit.empty() && p.routes[1].limits_hit.empty());
+  planner_options no_split;
+  no_split.split = false;
+  EXPECT_EQ(make_plan(spend("100"), q, no_split, now).net, dec("400000"));
+
+  q[0].max_spend.reset();
+  q[0].available = dec("45");
+  p = make_plan(spend("100"), q, {}, now);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p.net, dec("404500"));
+}
+
+TEST(Router, MinimumsRespected) {
+  std::vector<pricing> q = {rate("a", "USDT", "COPM", "4100"), rate("b", "USDT", "COPM", "4000")};
+  q[0].max_spend = dec("95");
+  q[1].min_spend = dec("10");
+  plan p = make_plan(spend("100"), q, {}, now);
+  ASSERT_TRUE(p.ok());
+  for (const planned_route& r : p.routes) {
+    if (r.legs[0].order.provider == "b") {
+      EXPECT_GE(r.spend, dec("10"));
+    }
+  }
+  EXPECT_EQ(p.net, dec("409000"));  // 90 at a, 10 at b
+}
+
+TEST(Router, NotEnoughCapacity) {
+  std::vector<pricing> q = {rate("a", "USDT", "COPM", "4100")};
+  q[0].max_spend = dec("50");
+  plan p = make_plan(spend("100"), q, {}, now);
+  EXPECT_FALSE(p.ok());
+  EXPECT_TRUE(has_reason(p, "a USDT-COPM: max_spend"));
+  planner_options partial;
+  partial.allow_partial = true;
+  p = make_plan(spend("100"), q, partial, now);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p.unspent, dec("50"));
+}
+
+TEST(Router, ExactReceive) {
+  std::vector<pricing> q = {rate("a", "USDT", "COPM", "4000"), rate("b", "USDT", "COPM", "3900")};
+  swap_intent i = spend("0");
+  i.side = amount_side::receive;
+  i.amount = dec("400000");
+  plan p = make_plan(i, q, {}, now);
+  ASSERT_TRUE(p.ok()) << p.failure;
+  EXPECT_EQ(p.spend, dec("100"));
+  q[0].max_spend = dec("60");
+  p = make_plan(i, q, {}, now);
+  ASSERT_TRUE(p.ok()) << p.failure;
+  EXPECT_GE(p.net, dec("400000"));
+  EXPECT_LE(p.spend, dec("101.03"));  // 60 at a, 40000/3900 = 10.257 at b, rounded up
+}
+
+// ---------------------------------------------------------------------------------------------
+// Property: the planner never nets less than a brute force over a grid of splits.
+
+constexpr int grid = 20;
+
+struct market {
+  std::vector<pricing> quotes;
+  decimal amount;
+};
+
+decimal random_decimal(std::mt19937_64& rng, std::int64_t low, std::int64_t high, int places) {
+  std::int64_t scale = 1;
+  for (int i = 0; i < places; ++i) scale *= 10;
+  std::uniform_int_distribution<std::int64_t> d(low * scale, high * scale);
+  return decimal::from_int(d(rng)).div(decimal::from_int(scale), rounding::down).value();
+}
+
+market random_market(std::mt19937_64& rng) {
+  market m;
+  m.amount = random_decimal(rng, 50, 1000, 2);
+  const int providers = std::uniform_int_distribution<int>(2, 5)(rng);
+  std::bernoulli_distribution coin(0.35);
+  for (int i = 0; i < providers; ++i) {
+    pricing p = rate("p" + std::to_string(i), "USDT", "COPM", "1");
+    p.receive_precision = std::uniform_int_distribution<int>(0, 4)(rng);
+    p.fee_percent = random_decimal(rng, 0, 2, 3);
+    if (coin(rng)) p.fee_fixed = random_decimal(rng, 0, 2000, 2);
+    if (coin(rng)) p.min_spend = random_decimal(rng, 1, 200, 2);
+    if (coin(rng)) p.max_spend = random_decimal(rng, 20, 600, 2);
+    if (coin(rng)) p.available = random_decimal(rng, 20, 800, 2);
+    if (coin(rng)) {
+      p.model = pricing_model::order_book;
+      p.book.side = book_side::buy;
+      p.book.quantity_increment = dec("1");
+      decimal price =
+          random_decimal(rng, 1, 2, 6).div(decimal::from_int(4000), rounding::down).value();
+      const int levels = std::uniform_int_distribution<int>(1, 5)(rng);
+      for (int l = 0; l < levels; ++l) {
+        p.book.levels.push_back({price, random_decimal(rng, 10'000, 2'000'000, 0)});
+        price = price
+                    .mul(random_decimal(rng, 1, 1, 0) + random_decimal(rng, 0, 0, 0) +
+                             random_decimal(rng, 0, 5, 3)
+                                 .div(decimal::from_int(100), rounding::down)
+                                 .value(),
+                         rounding::up)
+                    .value();
+      }
+    } else {
+      p.rate_receive = random_decimal(rng, 3800, 4200, 4);
+    }
+    m.quotes.push_back(std::move(p));
+  }
+  return m;
+}
+
+// The best total net over splits whose parts are multiples of amount / grid and sum to amount.
+std::optional<decimal> brute_force(const market& m) {
+  const std::size_t n = m.quotes.size();
+  std::vector<std::vector<std::optional<decimal>>> net(
+      n, std::vector<std::optional<decimal>>(grid + 1));
+  for (std::size_t r = 0; r < n; ++r) {
+    net[r][0] = decimal{};
+    for (int k = 1; k <= grid; ++k) {
+      const decimal part =
+          m.amount.mul_div(decimal::from_int(k), decimal::from_int(grid), rounding::down).value();
+      auto q = price_spend(m.quotes[r], part);
+      if (q) net[r][k] = q->net;
+    }
+  }
+  std::vector<std::optional<decimal>> best(grid + 1);
+  best[0] = decimal{};
+  for (std::size_t r = 0; r < n; ++r) {
+    std::vector<std::optional<decimal>> next(grid + 1);
+    for (int used = 0; used <= grid; ++used) {
+      if (!best[used]) continue;
+      for (int k = 0; used + k <= grid; ++k) {
+        if (!net[r][k]) continue;
+        const decimal total = *best[used] + *net[r][k];
+        if (!next[used + k] || total > *next[used + k]) next[used + k] = total;
+      }
+    }
+    best = std::move(next);
+  }
+  return best[grid];
+}
+
+// Every part re-prices to the same figures within its limits, and the parts fit the amount.
+void expect_feasible(const market& m, const plan& p, const std::string& where) {
+  decimal spent;
+  for (const planned_route& r : p.routes) {
+    ASSERT_EQ(r.legs.size(), 1u) << where;
+    const planned_leg& l = r.legs[0];
+    auto it = std::find_if(m.quotes.begin(), m.quotes.end(),
+                           [&](const pricing& q) { return q.provider == l.order.provider; });
+    ASSERT_NE(it, m.quotes.end()) << where;
+    auto again = price_spend(*it, l.order.amount);
+    ASSERT_TRUE(again.has_value()) << where << " " << describe(again.error());
+    EXPECT_EQ(again->net, l.net) << where;
+    spent += l.order.amount;
+  }
+  EXPECT_LE(spent, m.amount) << where;
+}
+
+TEST(RouterProperty, NeverBelowBruteForceOverAGrid) {
+  const std::uint64_t seed = 20261121;
+  std::mt19937_64 rng(seed);
+  constexpr int cases = 3000;
+  int planned = 0;
+  for (int c = 0; c < cases; ++c) {
+    const market m = random_market(rng);
+    const std::string where = "seed " + std::to_string(seed) + " case " + std::to_string(c);
+    swap_intent intent = spend("0");
+    intent.amount = m.amount;
+    const plan p = make_plan(intent, m.quotes, {}, now);
+    const auto brute = brute_force(m);
+    if (brute) {
+      ASSERT_TRUE(p.ok()) << where << ": brute force nets " << brute->to_string()
+                          << ", planner: " << p.failure;
+      if (p.net < *brute) {
+        for (const pricing& q : m.quotes) {
+          std::string levels;
+          for (const book_level& l : q.book.levels)
+            levels += l.price.to_string() + "x" + l.quantity.to_string() + " ";
+          std::printf("%s model %d rate %s fee %s fixed %s min %s max %s avail %s rp %d book %s\n",
+                      q.provider.c_str(), int(q.model), q.rate_receive.to_string().c_str(),
+                      q.fee_percent.to_string().c_str(), q.fee_fixed.to_string().c_str(),
+                      q.min_spend.to_string().c_str(),
+                      q.max_spend ? q.max_spend->to_string().c_str() : "-",
+                      q.available ? q.available->to_string().c_str() : "-", q.receive_precision,
+                      levels.c_str());
+        }
+        for (const planned_route& r : p.routes)
+          std::printf("part %s %s -> %s\n", r.legs[0].order.provider.c_str(),
+                      r.spend.to_string().c_str(), r.net.to_string().c_str());
+        std::printf("amount %s\n", m.amount.to_string().c_str());
+      }
+      ASSERT_GE(p.net, *brute) << where << ": planner " << p.net.to_string() << " < brute force "
+                               << brute->to_string();
+    }
+    if (p.ok()) {
+      ++planned;
+      expect_feasible(m, p, where);
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+  EXPECT_GT(planned, cases / 2);
+}
+
+}  // namespace
+}  // namespace swaprouter
