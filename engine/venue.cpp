@@ -1,4 +1,4 @@
-#include "engine/venue_types.hpp"
+#include "engine/venue.hpp"
 
 namespace swaprouter {
 
@@ -23,6 +23,31 @@ std::string_view to_string(leg_state state) noexcept {
     case leg_state::unrecognised: return "unrecognised";
   }
   return "unrecognised";
+}
+
+task<result<pricing>> venue::pricing_for(const quote_request& request) {
+  auto answer = co_await price(request);
+  if (!answer) co_return std::unexpected(std::move(answer.error()));
+  const quote& q = *answer;
+  pricing p;
+  p.provider = q.provider;
+  p.direction_code = q.direction_code;
+  p.spend_asset = q.spend_asset;
+  p.receive_asset = q.receive_asset;
+  p.model = q.model;
+  p.spend_precision = decimal::scale;
+  p.receive_precision = decimal::scale;
+  // The fee is inside the proportion; the model holds only for the amount priced, so the planner
+  // may not stretch it beyond that amount.
+  p.rate_spend = q.spend_amount;
+  p.rate_receive = q.receive_net;
+  p.max_spend = q.spend_amount;
+  p.firm = q.firm;
+  p.quote_id = q.quote_id;
+  if (q.firm) p.quoted_spend = q.spend_amount;
+  p.obtained_at = q.obtained_at;
+  p.valid_until = q.valid_until;
+  co_return p;
 }
 
 }  // namespace swaprouter
