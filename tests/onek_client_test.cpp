@@ -340,27 +340,38 @@ TEST(OnekPricing, SpendRoundedDownToPrecision) {
   EXPECT_EQ(q->receive_net, dec("0.00338304"));
 }
 
-TEST(OnekPricing, ExactReceiveIsTheSmallestSpend) {
+// Exact receive: the amount is the net wanted; the quote prices the gross submit() sends (the
+// smallest at receive_precision whose net covers it) and the spend 001k charges for that gross.
+TEST(OnekPricing, ExactReceivePricesTheGrossThatCoversTheNet) {
   auto q = price_rate_table(btc_usdt(), receive(btc_usdt(), "294.115368"), {});
   ASSERT_TRUE(q.has_value()) << q.error().message;
   EXPECT_EQ(q->side, amount_side::receive);
   EXPECT_EQ(q->spend_amount, dec("0.01"));
+  EXPECT_EQ(q->receive_gross, dec("294.8525"));
+  EXPECT_EQ(q->fee, dec("0.73713125"));
   EXPECT_EQ(q->receive_net, dec("294.115368"));
 
+  // 0.00501253 would net 0.00499999; the spend is 0.00501254 x 29485.25 rounded up to 6 places.
   q = price_rate_table(usdt_btc(), receive(usdt_btc(), "0.005"), {});
   ASSERT_TRUE(q.has_value()) << q.error().message;
-  EXPECT_EQ(q->spend_amount, dec("147.79574"));
-  EXPECT_EQ(q->receive_gross, dec("0.005012531350420973"));
+  EXPECT_EQ(q->receive_gross, dec("0.00501254"));
+  EXPECT_EQ(q->fee, dec("0.00001253135"));
   EXPECT_EQ(q->receive_net, dec("0.005"));
+  EXPECT_EQ(q->spend_amount, dec("147.795996"));
 
   // A receive finer than the precision is rounded up: 294.1153601 needs 294.115361.
   q = price_rate_table(btc_usdt(), receive(btc_usdt(), "294.1153601"), {});
   ASSERT_TRUE(q.has_value());
-  EXPECT_GE(q->receive_net, dec("294.1153601"));
+  EXPECT_EQ(q->receive_gross, dec("294.852493"));
+  EXPECT_EQ(q->receive_net, dec("294.115361"));
 
-  // Property over many targets: net(spend) >= target and net(spend - one unit) < target.
+  // Property over many targets: the gross is at receive_precision, covers the target and one unit
+  // less would not; the spend is the smallest whose own gross reaches it.
   for (const direction& d : {btc_usdt(), usdt_btc()}) {
-    const decimal step = decimal::from_raw(d.spend_precision == 8 ? 10000000000 : 1000000000000);
+    const decimal unit_receive =
+        decimal::from_raw(d.receive_precision == 8 ? 10000000000 : 1000000000000);
+    const decimal unit_spend =
+        decimal::from_raw(d.spend_precision == 8 ? 10000000000 : 1000000000000);
     for (std::string_view target : {"30", "31.5", "100.000001", "1234.567891", "29000.1", "0.0011",
                                     "0.00123457", "1.7", "9.99999999"}) {
       auto wanted = price_rate_table(d, receive(d, target), {});
@@ -368,14 +379,27 @@ TEST(OnekPricing, ExactReceiveIsTheSmallestSpend) {
         EXPECT_EQ(wanted.error().kind, error_kind::rejected) << d.code << " " << target;
         continue;
       }
+      const decimal gross = wanted->receive_gross;
+      EXPECT_EQ(gross.round(d.receive_precision, rounding::down), gross) << d.code << " " << target;
       EXPECT_GE(wanted->receive_net, dec(target)) << d.code << " " << target;
+      EXPECT_EQ(wanted->receive_net,
+                (gross - wanted->fee).round(d.receive_precision, rounding::down));
+      const decimal less = gross - unit_receive;
+      const decimal less_fee = less.mul_div(d.fee_percent, dec("100"), rounding::up).value();
+      EXPECT_LT((less - less_fee).round(d.receive_precision, rounding::down), dec(target))
+          << d.code << " " << target;
+      const decimal spend_gross =
+          wanted->spend_amount.mul_div(d.receive_rate_value, d.spend_rate_value, rounding::down)
+              .value();
+      EXPECT_GE(spend_gross, gross) << d.code << " " << target;
+      const decimal below = (wanted->spend_amount - unit_spend)
+                                .mul_div(d.receive_rate_value, d.spend_rate_value, rounding::down)
+                                .value();
+      EXPECT_LT(below, gross) << d.code << " " << target;
+      // Spending the charged amount outright would net at least as much.
       auto forward = price_rate_table(d, spend(d, wanted->spend_amount.to_string()), {});
       ASSERT_TRUE(forward.has_value());
-      EXPECT_EQ(forward->receive_net, wanted->receive_net);
-      auto less = price_rate_table(d, spend(d, (wanted->spend_amount - step).to_string()), {});
-      if (less) {
-        EXPECT_LT(less->receive_net, dec(target)) << d.code << " " << target;
-      }
+      EXPECT_GE(forward->receive_net, wanted->receive_net);
     }
   }
 }
@@ -827,21 +851,60 @@ TEST_F(OnekClient, SubmitRefusesLocallyWithoutSending) {
   EXPECT_EQ(http_.count("/api/v1/swap/open"), 0u);
 }
 
-TEST_F(OnekClient, ExactReceiveSubmitSendsTheNet) {
-  client& c = make();
-  http_.answer(200, std::string(directions_body));
+// The leg fixes the net (294.1 USDT); POST /swap/open carries the gross whose net covers it:
+// 294.837093 - 0.7370927325 = 294.1000002675, rounded down 294.100000 (294.837092 would net
+// 294.099999).
+TEST_F(OnekClient, ExactReceiveSubmitSendsTheGrossForTheNet) {
   std::string created(samples::seed_open_swap);
   created.replace(created.find(R"("direction")"), 0, R"("amount_parameter": "receive", )");
-  http_.answer(200, created);
+  created.replace(created.find("294.85250000"), 12, "294.837093");
+  created.replace(created.find("0.73713125"), 10, "0.7370927325");
   leg l = btc_leg();
   l.side = amount_side::receive;
   l.amount = dec("294.1");
+
+  client& c = make();
+  http_.answer(200, std::string(directions_body));
+  http_.answer(200, created);
   auto r = run(c.submit(l, "my-swap-123"));
   ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->receive_amount, dec("294.837093"));
   EXPECT_EQ(http_.calls().back().body,
-            R"({"direction":"BTC-USDT","receive_amount":"294.100000",)"
+            R"({"direction":"BTC-USDT","receive_amount":"294.837093",)"
             R"("callback_url":"https://example.com/callbacks/swaps","custom_id":"my-swap-123",)"
             R"("time_to_live":30000})");
+
+  // The answer must echo the gross sent...
+  std::string other_gross(created);
+  other_gross.replace(other_gross.find("294.837093"), 10, "294.837094");
+  http_.answer(200, other_gross);
+  auto wrong = run(c.submit(l, "my-swap-123"));
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_EQ(wrong.error().kind, error_kind::unknown_outcome);
+  EXPECT_THAT(wrong.error().message, HasSubstr("gross"));
+
+  // ...and net at least what the leg wants.
+  std::string bigger_fee(created);
+  bigger_fee.replace(bigger_fee.find("0.7370927325"), 12, "0.7370940000");
+  http_.answer(200, bigger_fee);
+  auto short_net = run(c.submit(l, "my-swap-123"));
+  ASSERT_FALSE(short_net.has_value());
+  EXPECT_EQ(short_net.error().kind, error_kind::unknown_outcome);
+  EXPECT_THAT(short_net.error().message, HasSubstr("net"));
+
+  // find() accepts the swap by its net: the gross sent depended on the fee at the time.
+  std::string listed = "[" + created + "]";
+  http_.answer(200, listed);
+  auto found = run(c.find("my-swap-123", l));
+  ASSERT_TRUE(found.has_value()) << found.error().message;
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->ref.provider_ref, "SWP123456");
+  leg more = l;
+  more.amount = dec("294.100001");
+  http_.answer(200, listed);
+  auto short_find = run(c.find("my-swap-123", more));
+  ASSERT_FALSE(short_find.has_value());
+  EXPECT_THAT(short_find.error().message, HasSubstr("inconsistent"));
 }
 
 TEST_F(OnekClient, FindByCustomId) {

@@ -57,6 +57,75 @@ decimal unit(int places) {
 
 bool valid_precision(int places) { return places >= 0 && places <= decimal::scale; }
 
+// Exact receive (project decision; the seed says only "Amount to receive"):
+// - In POST /swap/open, receive_amount is the GROSS receive, the same quantity as the swap
+//   object's field of that name (the seed's swap reports receive_amount 294.8525 and charges
+//   fee_amount 0.73713125 on top of it). It must be exact at receive_precision. 001k charges
+//   spend = receive_amount * spend_rate_value / receive_rate_value rounded up to spend_precision
+//   and credits net = receive_amount - fee, rounded down to receive_precision (VENUES.md 001k).
+// - A leg or quote_request with side = receive carries the NET amount the engine wants. The client
+//   converts: it sends the smallest gross at receive_precision whose net covers the wanted net,
+//   and treats an answer that does not echo that gross, or whose net falls short, as inconsistent.
+struct exact_receive {
+  decimal net_wanted;  // at receive_precision: every net is a multiple of it
+  decimal gross;       // at receive_precision: POST /swap/open receive_amount
+};
+
+bool usable(const direction& dir) {
+  return valid_precision(dir.spend_precision) && valid_precision(dir.receive_precision) &&
+         dir.spend_rate_value.is_positive() && dir.receive_rate_value.is_positive() &&
+         !dir.fee_percent.is_negative() && dir.fee_percent < decimal::from_int(100);
+}
+
+result<exact_receive> gross_for_net(const direction& dir, decimal net_wanted) {
+  if (!net_wanted.is_positive()) {
+    return fail(error_kind::invalid_argument, fmt::format("onek {}: receive {} is not positive",
+                                                          dir.code, net_wanted.to_string()));
+  }
+  if (!usable(dir)) {
+    return fail(error_kind::rejected,
+                fmt::format("onek {}: direction has unusable rates, fee or precision", dir.code));
+  }
+  // "net >= wanted" is "net >= wanted rounded up", the net being a multiple of the precision.
+  auto target = net_wanted.checked_round(dir.receive_precision, rounding::up);
+  if (!target) return std::unexpected(std::move(target.error()));
+  // Invert net = gross * (1 - fee/100), then step to the smallest gross that verifies: the
+  // roundings of the forward formula make the estimate exact to a unit or two.
+  auto estimate = target->mul_div(decimal::from_int(100), decimal::from_int(100) - dir.fee_percent,
+                                  rounding::up);
+  if (!estimate) return std::unexpected(std::move(estimate.error()));
+  auto rounded = estimate->checked_round(dir.receive_precision, rounding::up);
+  if (!rounded) return std::unexpected(std::move(rounded.error()));
+  const decimal step = unit(dir.receive_precision);
+  decimal gross = std::max(*rounded, step);
+  auto r = receive_for_gross(dir, gross);
+  if (!r) return std::unexpected(std::move(r.error()));
+  constexpr int max_steps = 64;
+  for (int i = 0; r->net < *target; ++i) {
+    auto next = gross.checked_add(step);
+    if (i == max_steps || !next) {
+      return fail(error_kind::internal,
+                  fmt::format("onek {}: no gross found for net {}", dir.code, target->to_string()));
+    }
+    gross = *next;
+    r = receive_for_gross(dir, gross);
+    if (!r) return std::unexpected(std::move(r.error()));
+  }
+  for (int i = 0; i < max_steps && gross > step; ++i) {
+    auto lower = receive_for_gross(dir, gross - step);
+    if (!lower || lower->net < *target) break;
+    gross = gross - step;
+  }
+  return exact_receive{*target, gross};
+}
+
+// What 001k charges for a gross receive_amount: rounded up, the provider's side.
+result<decimal> spend_for_gross(const direction& dir, decimal gross) {
+  auto spend = gross.mul_div(dir.spend_rate_value, dir.receive_rate_value, rounding::up);
+  if (!spend) return spend;
+  return spend->checked_round(dir.spend_precision, rounding::up);
+}
+
 // 001k codes are like "BTC-USDT" and "SWP123456": a code outside this set is refused rather than
 // escaped, so a path can never be bent by provider or caller text.
 bool valid_code(std::string_view code) {
@@ -115,29 +184,51 @@ error unknown_outcome(std::string message) {
   return e;
 }
 
+// What POST /swap/open asked for, to check a returned swap against.
+struct open_expectation {
+  amount_side side = amount_side::spend;
+  decimal spend;                         // spend side: spend_amount as sent
+  std::optional<decimal> gross;          // receive side: receive_amount as sent, when known
+  decimal net_wanted;                    // receive side: the least acceptable net
+  std::optional<int> receive_precision;  // when known, the net is rounded down to it
+};
+
 // Why a swap the provider returned is not the one we asked for (FAULTS.md #25), if it is not.
 std::optional<std::string> inconsistency(const swap& s, std::string_view custom_id,
-                                         std::string_view direction_code, amount_side side,
-                                         decimal amount) {
+                                         std::string_view direction_code,
+                                         const open_expectation& expected) {
   if (s.custom_id != custom_id) {
     return fmt::format("swap {} carries another custom_id", s.code);
   }
   if (!direction_code.empty() && s.direction != direction_code) {
     return fmt::format("swap {} is for direction {}, not {}", s.code, s.direction, direction_code);
   }
+  const bool spend_side = expected.side == amount_side::spend;
   const std::string_view expected_parameter =
-      side == amount_side::spend ? wire::amount_parameter::spend : wire::amount_parameter::receive;
+      spend_side ? wire::amount_parameter::spend : wire::amount_parameter::receive;
   if (!s.amount_parameter.empty() && s.amount_parameter != expected_parameter) {
     return fmt::format("swap {} fixes the {} amount", s.code, s.amount_parameter);
   }
-  if (side == amount_side::spend && s.spend_amount != amount) {
-    return fmt::format("swap {} spends {}, not {}", s.code, s.spend_amount.to_string(),
-                       amount.to_string());
+  if (spend_side) {
+    if (s.spend_amount != expected.spend) {
+      return fmt::format("swap {} spends {}, not {}", s.code, s.spend_amount.to_string(),
+                         expected.spend.to_string());
+    }
+    return std::nullopt;
   }
-  // On the receive side the request fixes the net (wire.hpp): gross - fee must cover it.
-  if (side == amount_side::receive && s.receive_amount - s.fee_amount < amount) {
-    return fmt::format("swap {} receives {} net, less than {}", s.code,
-                       (s.receive_amount - s.fee_amount).to_string(), amount.to_string());
+  // The request fixed the gross (see exact_receive above); the net must cover what the leg wants.
+  if (expected.gross && s.receive_amount != *expected.gross) {
+    return fmt::format("swap {} receives {} gross, not {}", s.code, s.receive_amount.to_string(),
+                       expected.gross->to_string());
+  }
+  auto net = s.receive_amount.checked_sub(s.fee_amount);
+  if (net && expected.receive_precision) {
+    net = net->checked_round(*expected.receive_precision, rounding::down);
+  }
+  if (!net) return fmt::format("swap {} has unusable amounts", s.code);
+  if (*net < expected.net_wanted) {
+    return fmt::format("swap {} receives {} net, less than {}", s.code, net->to_string(),
+                       expected.net_wanted.to_string());
   }
   return std::nullopt;
 }
@@ -158,11 +249,7 @@ result<quote> price_rate_table(const direction& dir, const quote_request& reques
     return fail(error_kind::invalid_argument, fmt::format("onek {}: amount {} is not positive",
                                                           dir.code, request.amount.to_string()));
   }
-  if (!valid_precision(dir.spend_precision) || !valid_precision(dir.receive_precision) ||
-      !dir.spend_rate_value.is_positive() || !dir.receive_rate_value.is_positive() ||
-      dir.fee_percent.is_negative() || dir.fee_percent >= decimal::from_int(100)) {
-    return reject("direction has unusable rates, fee or precision");
-  }
+  if (!usable(dir)) return reject("direction has unusable rates, fee or precision");
   if (!dir.enabled) return reject("direction is disabled");
 
   decimal spend;
@@ -179,39 +266,15 @@ result<quote> price_rate_table(const direction& dir, const quote_request& reques
     if (!r) return std::unexpected(std::move(r.error()));
     receive = *r;
   } else {
-    // The net is a multiple of the receive precision, so "net >= amount" is "net >= target".
-    auto target = request.amount.checked_round(dir.receive_precision, rounding::up);
-    if (!target) return std::unexpected(std::move(target.error()));
-    // Estimate by inverting the formula (rounding up), then step to the smallest spend that
-    // verifies: the roundings in the forward formula make the estimate exact to a step or two.
-    auto gross = target->mul_div(decimal::from_int(100), decimal::from_int(100) - dir.fee_percent,
-                                 rounding::up);
-    if (!gross) return std::unexpected(std::move(gross.error()));
-    auto estimate = gross->mul_div(dir.spend_rate_value, dir.receive_rate_value, rounding::up);
-    if (!estimate) return std::unexpected(std::move(estimate.error()));
-    auto rounded = estimate->checked_round(dir.spend_precision, rounding::up);
-    if (!rounded) return std::unexpected(std::move(rounded.error()));
-    const decimal step = unit(dir.spend_precision);
-    spend = std::max(*rounded, step);
-    auto r = receive_for_spend(dir, spend);
+    // The amount is the net wanted: price the gross submit() will send and what 001k charges
+    // for it (exact_receive above), not the smallest spend that would cover the net.
+    auto wanted = gross_for_net(dir, request.amount);
+    if (!wanted) return std::unexpected(std::move(wanted.error()));
+    auto charged = spend_for_gross(dir, wanted->gross);
+    if (!charged) return std::unexpected(std::move(charged.error()));
+    spend = *charged;
+    auto r = receive_for_gross(dir, wanted->gross);
     if (!r) return std::unexpected(std::move(r.error()));
-    constexpr int max_steps = 64;
-    for (int i = 0; r->net < *target; ++i) {
-      auto next = spend.checked_add(step);
-      if (i == max_steps || !next) {
-        return fail(error_kind::internal, fmt::format("onek {}: no spend found for receive {}",
-                                                      dir.code, target->to_string()));
-      }
-      spend = *next;
-      r = receive_for_spend(dir, spend);
-      if (!r) return std::unexpected(std::move(r.error()));
-    }
-    for (int i = 0; i < max_steps && spend > step; ++i) {
-      auto lower = receive_for_spend(dir, spend - step);
-      if (!lower || lower->net < *target) break;
-      spend = spend - step;
-      r = lower;
-    }
     receive = *r;
   }
 
@@ -624,23 +687,36 @@ task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {
   const client_id custom_id = id;
   auto dir = co_await cached_direction(wanted.direction_code);
   if (!dir) co_return std::unexpected(std::move(dir.error()));
-  const int precision =
-      wanted.side == amount_side::spend ? dir->spend_precision : dir->receive_precision;
-  // VENUES.md "Common": an amount we send is rounded toward the safe side, down.
-  auto amount = wanted.amount.checked_round(precision, rounding::down);
-  if (!amount || !amount->is_positive()) {
-    co_return fail(error_kind::invalid_argument,
-                   fmt::format("onek {}: amount {} rounds to nothing at {} places",
-                               wanted.direction_code, wanted.amount.to_string(), precision));
-  }
   open_params params;
   params.direction = wanted.direction_code;
   params.side = wanted.side;
-  params.amount = *amount;
-  params.precision = precision;
   params.callback_url = options_.callback_url;
   params.custom_id = custom_id;
   params.time_to_live = wanted.time_to_live;
+  open_expectation expected;
+  expected.side = wanted.side;
+  if (wanted.side == amount_side::spend) {
+    // VENUES.md "Common": an amount we send is rounded toward the safe side, down.
+    auto amount = wanted.amount.checked_round(dir->spend_precision, rounding::down);
+    if (!amount || !amount->is_positive()) {
+      co_return fail(
+          error_kind::invalid_argument,
+          fmt::format("onek {}: amount {} rounds to nothing at {} places", wanted.direction_code,
+                      wanted.amount.to_string(), dir->spend_precision));
+    }
+    params.amount = *amount;
+    params.precision = dir->spend_precision;
+    expected.spend = *amount;
+  } else {
+    // The leg fixes the net; the request fixes the gross (exact_receive above).
+    auto converted = gross_for_net(*dir, wanted.amount);
+    if (!converted) co_return std::unexpected(std::move(converted.error()));
+    params.amount = converted->gross;
+    params.precision = dir->receive_precision;
+    expected.gross = converted->gross;
+    expected.net_wanted = converted->net_wanted;
+    expected.receive_precision = dir->receive_precision;
+  }
   const builder_fn build = [params](request_builder& b, std::int64_t ts) {
     return b.swap_open(params, ts);
   };
@@ -652,7 +728,7 @@ task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {
     co_return std::unexpected(unknown_outcome(fmt::format(
         "onek {}: unreadable answer: {}", wire::path::swap_open, created.error().message)));
   }
-  if (auto why = inconsistency(*created, custom_id, wanted.direction_code, wanted.side, *amount)) {
+  if (auto why = inconsistency(*created, custom_id, wanted.direction_code, expected)) {
     co_return std::unexpected(unknown_outcome(
         fmt::format("onek {}: inconsistent answer: {}", wire::path::swap_open, *why)));
   }
@@ -695,14 +771,25 @@ task<result<std::optional<leg_status>>> client::find(const client_id& id, const 
                    fmt::format("onek: inconsistent: {} swaps for one custom_id", swaps->size()));
   }
   const swap& s = swaps->front();
-  // What submit() sent: the leg amount rounded down at the direction's precision, when known.
-  decimal amount = wanted.amount;
+  // What submit() sent, as far as the cached direction tells: the spend rounded down at its
+  // precision; on the receive side only that the net covers the leg (the gross sent depended on
+  // the fee at the time, which may have changed since).
+  open_expectation expected;
+  expected.side = wanted.side;
+  expected.spend = wanted.amount;
+  expected.net_wanted = wanted.amount;
   for (const auto& d : directions_) {
-    if (d.code != wanted.direction_code) continue;
-    const int places = wanted.side == amount_side::spend ? d.spend_precision : d.receive_precision;
-    if (auto rounded = wanted.amount.checked_round(places, rounding::down)) amount = *rounded;
+    if (d.code != wanted.direction_code || !usable(d)) continue;
+    if (wanted.side == amount_side::spend) {
+      if (auto rounded = wanted.amount.checked_round(d.spend_precision, rounding::down)) {
+        expected.spend = *rounded;
+      }
+    } else if (auto rounded = wanted.amount.checked_round(d.receive_precision, rounding::up)) {
+      expected.net_wanted = *rounded;
+      expected.receive_precision = d.receive_precision;
+    }
   }
-  if (auto why = inconsistency(s, custom_id, wanted.direction_code, wanted.side, amount)) {
+  if (auto why = inconsistency(s, custom_id, wanted.direction_code, expected)) {
     co_return fail(error_kind::bad_response, fmt::format("onek: inconsistent: {}", *why));
   }
   co_return std::optional<leg_status>(to_leg_status(s));

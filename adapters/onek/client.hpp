@@ -23,18 +23,22 @@ namespace swaprouter::onek {
 
 /// Prices `request` against one 001k direction (VENUES.md Part 1 "001k"). Spend side: the spend
 /// is rounded down to spend_precision; gross = spend * receive_rate_value / spend_rate_value
-/// (rounded down); fee = fee_percent % of gross (rounded up, in the receive currency); net = gross
-/// - fee rounded down to receive_precision. Receive side: the smallest spend at spend_precision
-/// whose net is at least the requested amount. Limits: min/max_spend_amount on the spend,
+/// (exact); fee = fee_percent % of the gross (exact, in the receive currency); net = gross - fee
+/// rounded down to receive_precision. Receive side: the request's amount is the net wanted; the
+/// gross is the smallest at receive_precision whose net covers it (what submit() sends as
+/// receive_amount) and the spend is what 001k charges for that gross, gross * spend_rate_value /
+/// receive_rate_value rounded up to spend_precision. Limits: min/max_spend_amount on the spend,
 /// min/max_receive_amount on the gross; outside them the answer is an error of kind rejected.
-/// receive_gross and fee are exact (the provider reports them unrounded), receive_net is rounded.
-/// valid_until is left empty (a rate table is not a firm quote). Pure and thread-safe.
+/// receive_gross and fee are exact (the provider reports them unrounded), receive_net is rounded
+/// and is what the provider credits. valid_until is left empty (a rate table is not a firm
+/// quote). Pure and thread-safe.
 result<quote> price_rate_table(const direction& dir, const quote_request& request,
                                wall_time obtained_at);
 
 /// POST /swap/open parameters. `amount` must be exact at `precision` (the direction's spend or
 /// receive precision per `side`): the builder never rounds. On the receive side `amount` is the
-/// net amount to receive (project decision, see wire.hpp open_field).
+/// GROSS receive_amount, before the fee (project decision, see wire.hpp open_field); client::submit
+/// converts a leg's net into it.
 struct open_params {
   std::string direction;
   amount_side side = amount_side::spend;
@@ -142,13 +146,16 @@ class client final : public venue {
   /// Prices from the cached directions (refreshed when older than directions_max_age).
   /// valid_until = the provider time of the refresh + directions_max_age.
   task<result<quote>> price(const quote_request& request) override;
-  /// POST /swap/open with custom_id = `id`, time_to_live from the leg, the amount rounded down to
-  /// the direction's precision.
+  /// POST /swap/open with custom_id = `id` and time_to_live from the leg. Spend side: the amount
+  /// rounded down to spend_precision. Receive side: the leg's amount is the net wanted; the
+  /// request carries the gross whose net covers it (see price_rate_table), and an answer that does
+  /// not echo that gross or whose net falls short is unknown_outcome (inconsistent).
   task<result<leg_status>> submit(const leg& leg, const client_id& id) override;
   /// GET /swap/{code}.
   task<result<leg_status>> status(const leg_ref& ref) override;
   /// GET /swap?custom_id=...&limit=2: none -> nullopt; more than one, or one for another
-  /// direction or amount -> bad_response "inconsistent".
+  /// direction or amount (spend side: another spend; receive side: a net short of the leg's)
+  /// -> bad_response "inconsistent".
   task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg) override;
   /// POST /swap/cancel {"code"}: the status changes later (cancel_requested_at is set).
   task<result<leg_status>> cancel(const leg_ref& ref) override;

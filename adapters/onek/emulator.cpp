@@ -225,24 +225,30 @@ struct priced_direction {
   decimal min_receive;
   std::optional<decimal> max_receive;
 
-  // Gross receive for spending `spend`, rounded down to the receive precision.
+  // VENUES.md 001k: the gross receive for spending `spend`, exact (spend * receive_rate_value /
+  // spend_rate_value at 18 places); only the net is rounded to the receive precision.
   result<decimal> gross_for_spend(decimal spend) const {
-    auto gross = spend.mul_div(receive_rate_value, spend_rate_value, rounding::down);
-    if (!gross) return gross;
-    return gross->round(receive_precision, rounding::down);
+    return spend.mul_div(receive_rate_value, spend_rate_value, rounding::down);
   }
-  // Spend needed for a gross receive of `gross`, rounded up to the spend precision.
+  // Spend charged for an exact-receive swap whose gross is `gross`, rounded up to the spend
+  // precision (the provider's side).
   result<decimal> spend_for_gross(decimal gross) const {
     auto spend = gross.mul_div(spend_rate_value, receive_rate_value, rounding::up);
     if (!spend) return spend;
     // Checked: rounding up a client's near-maximum amount must be an error, not an abort.
     return spend->checked_round(spend_precision, rounding::up);
   }
-  // fee_percent of the gross, rounded up to the receive precision (the provider's side).
+  // fee_percent of the gross, exact like the seed's fee_amount 0.73713125 (finer than its
+  // direction's 6 places).
   result<decimal> fee_for(decimal gross) const {
-    auto fee = gross.mul_div(fee_percent, decimal::from_int(100), rounding::up);
-    if (!fee) return fee;
-    return fee->checked_round(receive_precision, rounding::up);
+    return gross.mul_div(fee_percent, decimal::from_int(100), rounding::up);
+  }
+  // VENUES.md 001k: what the account is credited, gross - fee rounded down to the receive
+  // precision.
+  result<decimal> net_for(decimal gross, decimal fee) const {
+    auto rest = gross.checked_sub(fee);
+    if (!rest) return rest;
+    return rest->checked_round(receive_precision, rounding::down);
   }
 };
 
@@ -271,9 +277,10 @@ struct swap_record {
   decimal spend_rate;
   decimal receive_rate;
   decimal spend_amount;
-  decimal receive_amount;  // gross
+  decimal receive_amount;  // gross, exact
   amount_side side = amount_side::spend;
-  decimal fee_amount;
+  decimal fee_amount;   // exact
+  decimal receive_net;  // credited on success: gross - fee rounded down to receive_precision
   decimal spend_filled;
   decimal receive_filled;
   decimal spend_fee_filled;
@@ -307,18 +314,20 @@ void write_swap_fields(json_out& j, const swap_record& s) {
   j.field(f::spend_rate, at_least(s.spend_rate, rate_places));
   j.field(f::receive_rate, at_least(s.receive_rate, rate_places));
   j.field(f::spend_amount, s.spend_amount.to_string(sp));
-  j.field(f::receive_amount, s.receive_amount.to_string(rp));
+  // Gross and fee are exact (the seed's fee_amount has more places than its direction's
+  // precision): at least the receive precision, more digits when they have them.
+  j.field(f::receive_amount, at_least(s.receive_amount, rp));
   j.field(f::amount_parameter, s.side == amount_side::spend ? wire::amount_parameter::spend
                                                             : wire::amount_parameter::receive);
-  j.field(f::fee_amount, s.fee_amount.to_string(rp));
+  j.field(f::fee_amount, at_least(s.fee_amount, rp));
   j.field(f::fee_currency, s.receive_currency);
   // Units of receive per unit of spend, as in the seed's open sample; informational.
   const auto rate = s.receive_rate.div(s.spend_rate, rounding::down);
   j.field(f::rate, at_least(rate.value_or(decimal{}), rate_places));
   j.field(f::spend_filled, s.spend_filled.to_string(sp));
-  j.field(f::receive_filled, s.receive_filled.to_string(rp));
+  j.field(f::receive_filled, at_least(s.receive_filled, rp));
   j.field(f::spend_fee_filled, s.spend_fee_filled.to_string(sp));
-  j.field(f::receive_fee_filled, s.receive_fee_filled.to_string(rp));
+  j.field(f::receive_fee_filled, at_least(s.receive_fee_filled, rp));
   j.field(f::status, s.status);
   j.key(f::reason_code);
   j.str_or_null(s.reason_code);
@@ -623,17 +632,20 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
       if (!max) return std::unexpected(max.error());
       out.max_spend = max->round(out.spend_precision, rounding::down);
     }
+    // Derived receive limits are published at the receive precision, so they are rounded here
+    // outward (the gross of min_spend and of max_spend stay allowed) and enforced as published.
     if (d.min_receive) {
       out.min_receive = d.min_receive->value_or(decimal{});
     } else {
       auto min = out.gross_for_spend(out.min_spend);
       if (!min) return std::unexpected(min.error());
-      out.min_receive = *min;
+      out.min_receive = min->round(out.receive_precision, rounding::down);
     }
     if (d.max_receive) {
       out.max_receive = *d.max_receive;
     } else if (out.max_spend) {
       auto max = out.gross_for_spend(*out.max_spend);
+      if (max) max = max->checked_round(out.receive_precision, rounding::up);
       if (!max) return std::unexpected(max.error());
       out.max_receive = *max;
     }
@@ -838,6 +850,8 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
         return unprocessable("receive_amount has more than " + std::to_string(p.receive_precision) +
                              " decimal places");
       }
+      // receive_amount is the gross, as in the swap object (project decision, wire.hpp
+      // open_field): the fee is charged on top of it.
       gross = *amount;
       auto s = p.spend_for_gross(gross);
       if (!s) return unprocessable("receive_amount is out of range");
@@ -845,7 +859,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     }
     auto limit_error = [&](std::string_view what, decimal value, std::string_view bound_name,
                            decimal bound, int places) {
-      return unprocessable(std::string(what) + " " + value.to_string(places) + " is " +
+      return unprocessable(std::string(what) + " " + at_least(value, places) + " is " +
                            std::string(bound_name) + " " + bound.to_string(places));
     };
     if (spend < p.min_spend) {
@@ -865,7 +879,8 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
                          p.receive_precision);
     }
     auto fee = p.fee_for(gross);
-    if (!fee || *fee >= gross) return unprocessable("the amount does not cover the fee");
+    auto net = fee ? p.net_for(gross, *fee) : fee;
+    if (!net || !net->is_positive()) return unprocessable("the amount does not cover the fee");
 
     swap_record s;
     s.seq = next_seq_++;
@@ -883,6 +898,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     s.receive_amount = gross;
     s.side = side;
     s.fee_amount = *fee;
+    s.receive_net = *net;
     s.created_at = now();
     s.updated_at = s.created_at;
     s.expires_at = s.created_at + ttl;
@@ -1114,9 +1130,8 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     if (s.status != wire::swap_status::open) return;
     const wall_time at = now();
     if (status == wire::swap_status::success) {
-      const decimal net = s.receive_amount - s.fee_amount;
       const bool settled = ledger_.debit_frozen(s.spend_currency, s.spend_amount).has_value() &&
-                           ledger_.credit(s.receive_currency, net).has_value();
+                           ledger_.credit(s.receive_currency, s.receive_net).has_value();
       if (!settled) {
         // Cannot happen while the spend is frozen; fail rather than invent money.
         status = wire::swap_status::failed;

@@ -132,12 +132,14 @@ inline constexpr std::string_view updated_at = "updated_at";
 /// time_to_live is an integer (ms). The signature covers the body bytes exactly as received: the
 /// emulator must verify over the raw body, never a re-serialised one (the seed's own Python
 /// example sends json.dumps output with spaces).
-/// receive_amount (project decision, the seed is silent): the NET amount to receive after the
-/// fee. The provider charges the smallest spend at spend_precision whose net receive is at least
-/// it, which is onek::price_rate_table(direction, {side = receive, amount}) in client.hpp; the swap
-/// object then reports that spend and its gross receive_amount, with amount_parameter "receive".
+/// receive_amount (project decision, the seed is silent): the GROSS amount to receive, before the
+/// fee, exactly like the swap object's receive_amount (the seed's swap charges fee_amount on top
+/// of its receive_amount). The provider charges spend = receive_amount * spend_rate_value /
+/// receive_rate_value rounded up to spend_precision, and credits receive_amount - fee rounded
+/// down to receive_precision; the swap object echoes receive_amount with amount_parameter
+/// "receive". A client that wants a net amount converts it first (onek::client::submit).
 /// The answer echoes custom_id: the client treats a swap without it, or with another direction or
-/// spend amount, as inconsistent. A second open with a used custom_id returns the existing swap
+/// amount, as inconsistent. A second open with a used custom_id returns the existing swap
 /// (200, VENUES.md).
 namespace open_field {
 inline constexpr std::string_view direction = "direction";
