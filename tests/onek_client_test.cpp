@@ -13,6 +13,7 @@
 #include <deque>
 #include <exception>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -400,6 +401,31 @@ TEST(OnekPricing, ExactReceivePricesTheGrossThatCoversTheNet) {
       auto forward = price_rate_table(d, spend(d, wanted->spend_amount.to_string()), {});
       ASSERT_TRUE(forward.has_value());
       EXPECT_GE(forward->receive_net, wanted->receive_net);
+    }
+  }
+}
+
+// The planner prices 001k from pricing_of(direction); it must agree with what the adapter quotes
+// (and the emulator settles) to the last digit.
+TEST(OnekPricing, PlannerModelAgreesWithTheAdapterQuote) {
+  std::mt19937_64 rng(42);
+  for (const direction& d : {btc_usdt(), usdt_btc()}) {
+    const pricing model = pricing_of(d, {});
+    EXPECT_EQ(model.model, pricing_model::rate_table);
+    EXPECT_TRUE(model.exact_receive);
+    for (int i = 0; i < 2000; ++i) {
+      const decimal low = d.min_spend;
+      const decimal high = d.max_spend.value_or(decimal::from_int(1000));
+      const auto span = static_cast<std::uint64_t>((high - low).raw() / 1'000'000'000);
+      const decimal amount =
+          low + decimal::from_raw(static_cast<int128>(rng() % (span + 1)) * 1'000'000'000);
+      auto q = price_rate_table(d, spend(d, amount.to_string()), {});
+      auto p = price_spend(model, amount);
+      ASSERT_EQ(q.has_value(), p.has_value()) << d.code << " " << amount.to_string();
+      if (!q) continue;
+      EXPECT_EQ(p->spend, q->spend_amount) << d.code << " " << amount.to_string();
+      EXPECT_EQ(p->gross, q->receive_gross) << d.code << " " << amount.to_string();
+      EXPECT_EQ(p->net, q->receive_net) << d.code << " " << amount.to_string();
     }
   }
 }

@@ -660,26 +660,68 @@ task<result<direction>> client::cached_direction(std::string_view code) {
   co_return fail(error_kind::rejected, fmt::format("onek: no direction {}", wanted));
 }
 
-task<result<quote>> client::price(const quote_request& request) {
-  const quote_request wanted = request;
+pricing pricing_of(const direction& dir, wall_time obtained_at) {
+  pricing p;
+  p.provider = std::string(provider_id);
+  p.direction_code = dir.code;
+  p.spend_asset = dir.spend_asset;
+  p.receive_asset = dir.receive_asset;
+  p.model = pricing_model::rate_table;
+  p.spend_precision = dir.spend_precision;
+  p.receive_precision = dir.receive_precision;
+  p.min_spend = dir.min_spend;
+  p.max_spend = dir.max_spend;
+  p.min_receive = dir.min_receive;
+  p.max_receive = dir.max_receive;
+  p.fee_percent = dir.fee_percent;
+  p.rate_spend = dir.spend_rate_value;
+  p.rate_receive = dir.receive_rate_value;
+  // POST /swap/open takes receive_amount (the gross): the planner may fix the receive side.
+  p.exact_receive = true;
+  p.obtained_at = obtained_at;
+  return p;
+}
+
+task<result<direction>> client::direction_for(std::string spend_asset, std::string receive_asset) {
   const auto now = clocks_.steady();
   if (!directions_at_ || now - *directions_at_ > options_.directions_max_age) {
     auto fresh = co_await directions();
     if (!fresh) co_return std::unexpected(std::move(fresh.error()));
   }
   const auto it = std::find_if(directions_.begin(), directions_.end(), [&](const direction& d) {
-    return d.spend_asset == wanted.spend_asset && d.receive_asset == wanted.receive_asset;
+    return d.spend_asset == spend_asset && d.receive_asset == receive_asset;
   });
   if (it == directions_.end()) {
-    co_return fail(error_kind::rejected, fmt::format("onek: no direction {} -> {}",
-                                                     wanted.spend_asset, wanted.receive_asset));
+    co_return fail(error_kind::rejected,
+                   fmt::format("onek: no direction {} -> {}", spend_asset, receive_asset));
   }
-  auto q = price_rate_table(*it, wanted, directions_provider_time_);
-  if (q) {
-    q->valid_until = directions_provider_time_ +
-                     std::chrono::duration_cast<wall_time::duration>(options_.directions_max_age);
-  }
+  co_return *it;
+}
+
+task<result<quote>> client::price(const quote_request& request) {
+  const quote_request wanted = request;
+  auto dir = co_await direction_for(wanted.spend_asset, wanted.receive_asset);
+  if (!dir) co_return std::unexpected(std::move(dir.error()));
+  auto q = price_rate_table(*dir, wanted, directions_provider_time_);
+  if (q) q->valid_until = directions_valid_until();
   co_return q;
+}
+
+task<result<pricing>> client::pricing_for(const quote_request& request) {
+  const quote_request wanted = request;
+  auto dir = co_await direction_for(wanted.spend_asset, wanted.receive_asset);
+  if (!dir) co_return std::unexpected(std::move(dir.error()));
+  if (!dir->enabled) {
+    co_return fail(error_kind::rejected, fmt::format("onek: direction {} disabled", dir->code));
+  }
+  pricing p = pricing_of(*dir, directions_provider_time_);
+  p.valid_until = directions_valid_until();
+  co_return p;
+}
+
+wall_time client::directions_valid_until() const {
+  return directions_provider_time_ +
+         std::chrono::duration_cast<wall_time::duration>(options_.directions_max_age);
 }
 
 task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {

@@ -32,6 +32,9 @@ namespace swaprouter::onek {
 /// receive_gross and fee are exact (the provider reports them unrounded), receive_net is rounded
 /// and is what the provider credits. valid_until is left empty (a rate table is not a firm
 /// quote). Pure and thread-safe.
+/// The planner's model of a 001k direction: a rate table with its fee, limits and precision.
+pricing pricing_of(const direction& dir, wall_time obtained_at);
+
 result<quote> price_rate_table(const direction& dir, const quote_request& request,
                                wall_time obtained_at);
 
@@ -146,6 +149,8 @@ class client final : public venue {
   /// Prices from the cached directions (refreshed when older than directions_max_age).
   /// valid_until = the provider time of the refresh + directions_max_age.
   task<result<quote>> price(const quote_request& request) override;
+  /// The rate-table row of the pair from the cached directions (refreshed like price()).
+  task<result<pricing>> pricing_for(const quote_request& request) override;
   /// POST /swap/open with custom_id = `id` and time_to_live from the leg. Spend side: the amount
   /// rounded down to spend_precision. Receive side: the leg's amount is the net wanted; the
   /// request carries the gross whose net covers it (see price_rate_table), and an answer that does
@@ -168,6 +173,8 @@ class client final : public venue {
   circuit_state circuit() const noexcept { return circuit_.state(); }
 
  private:
+  task<result<direction>> direction_for(std::string spend_asset, std::string receive_asset);
+  wall_time directions_valid_until() const;
   enum class call_kind : std::uint8_t { read, open };
   using builder_fn = std::function<result<http_request>(request_builder&, std::int64_t)>;
 
