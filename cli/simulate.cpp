@@ -25,6 +25,7 @@
 #include <system_error>
 #include <vector>
 
+#include "adapters/kiiex/emulator.hpp"
 #include "adapters/onek/emulator.hpp"
 #include "adapters/sim/market.hpp"
 #include "adapters/sim/scenario.hpp"
@@ -107,10 +108,13 @@ std::unique_ptr<sim::provider_emulator> make_emulator(std::string_view name,
   if (name == "onek") {
     return std::make_unique<onek::emulator>(executor, server, market, config, options);
   }
+  if (name == "kiiex") {
+    return std::make_unique<kiiex::emulator>(executor, server, market, config, options);
+  }
   return nullptr;
 }
 
-bool has_emulator(std::string_view name) { return name == "onek"; }
+bool has_emulator(std::string_view name) { return name == "onek" || name == "kiiex"; }
 
 // One running emulator and its server; destroyed emulator first (it refers to the server).
 struct running_provider {

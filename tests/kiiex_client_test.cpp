@@ -1,1 +1,254 @@
-// placeholder: filled in by its owner
+// KIIEX client: exact login and call requests, book-walk pricing in exact decimals, and the
+// venue's session and error handling against a scripted HTTP client (no sockets).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <deque>
+#include <exception>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapters/kiiex/client.hpp"
+#include "adapters/kiiex/wire.hpp"
+
+namespace swaprouter::kiiex {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Pair;
+
+constexpr std::string_view test_key = "kiiex_test_key";
+constexpr std::string_view test_secret = "kiiex_test_secret";
+
+decimal dec(std::string_view text) { return decimal::parse(text).value(); }
+
+template <class T>
+T run(boost::asio::awaitable<T> task) {
+  boost::asio::io_context io;
+  std::optional<T> out;
+  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
+    if (e) std::rethrow_exception(e);
+    out.emplace(std::move(value));
+  });
+  io.run();
+  return std::move(*out);
+}
+
+TEST(KiiexRequest, LoginSignatureAndHeaders) {
+  // python3: hmac.new(b'kiiex_test_secret', b'1234567' + b'7' + b'kiiex_test_key',
+  //                   hashlib.sha256).hexdigest()
+  constexpr std::string_view expected =
+      "6ccda920e047051f9321570a6d63acbeb25f3d3ceea8b1f59a7ef939f9f4a952";
+  hmac_sha256 secret(test_secret);
+  EXPECT_EQ(wire::login_signature(secret, "1234567", "7", test_key), expected);
+  request_builder builder(std::string(test_key), "7", hmac_sha256(test_secret));
+  const http_request r = builder.authenticate("1234567");
+  EXPECT_EQ(r.method, "GET");
+  EXPECT_EQ(r.target, "/ap/AuthenticateUser");
+  EXPECT_EQ(r.body, "");
+  EXPECT_THAT(r.headers,
+              ElementsAre(Pair("Accept", "application/json"), Pair("APIKey", "kiiex_test_key"),
+                          Pair("Signature", std::string(expected)), Pair("UserId", "7"),
+                          Pair("Nonce", "1234567")));
+}
+
+TEST(KiiexRequest, CallCarriesTheTokenBothWays) {
+  request_builder builder(std::string(test_key), "7", hmac_sha256(test_secret));
+  const http_request r = builder.call("GetL2Snapshot", request_builder::l2_body(1, 3, 50), "tok");
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.target, "/ap/GetL2Snapshot");
+  EXPECT_EQ(r.body, R"({"OMSId":1,"InstrumentId":3,"Depth":50})");
+  EXPECT_THAT(r.headers, ElementsAre(Pair("Accept", "application/json"),
+                                     Pair("Content-Type", "application/json"),
+                                     Pair("aptoken", "tok"), Pair("Authorization", "Bearer tok")));
+  EXPECT_EQ(request_builder::order_body(1, 9, 6562), R"({"OMSId":1,"AccountId":9,"OrderId":6562})");
+}
+
+TEST(KiiexRequest, SendOrderBody) {
+  order_params p;
+  p.instrument_id = 1;
+  p.side = wire::side::sell;
+  p.type = wire::order_type::limit;
+  p.time_in_force = wire::time_in_force::ioc;
+  p.quantity = dec("12.5");
+  p.limit_price = dec("3990.1234");
+  p.client_order_id = wire::client_order_id("intent-1/leg-0/attempt-0");
+  auto body = request_builder::send_order_body(1, 9, p);
+  ASSERT_TRUE(body.has_value());
+  EXPECT_EQ(*body, R"({"InstrumentId":1,"OMSId":1,"AccountId":9,"TimeInForce":3,"ClientOrderId":)" +
+                       std::to_string(p.client_order_id) +
+                       R"(,"OrderIdOCO":0,"UseDisplayQuantity":false,"Side":1,"OrderType":2,)"
+                       R"("Quantity":12.5,"LimitPrice":3990.1234})");
+  EXPECT_GT(p.client_order_id, 0);
+  EXPECT_EQ(p.client_order_id, wire::client_order_id("intent-1/leg-0/attempt-0"));
+  EXPECT_NE(p.client_order_id, wire::client_order_id("intent-1/leg-0/attempt-1"));
+  p.limit_price.reset();
+  EXPECT_EQ(request_builder::send_order_body(1, 9, p).error().kind, error_kind::invalid_argument);
+}
+
+market_info usdt_copm() {
+  market_info m;
+  m.inst.instrument_id = 1;
+  m.inst.symbol = "USDTCOPM";
+  m.inst.product1 = 1;
+  m.inst.product1_symbol = "USDT";
+  m.inst.product2 = 2;
+  m.inst.product2_symbol = "COPM";
+  m.inst.quantity_increment = dec("0.01");
+  m.inst.price_increment = dec("0.01");
+  m.inst.minimum_quantity = dec("1");
+  m.base = product{1, "USDT", 6, false, false};
+  m.quote = product{2, "COPM", 2, false, false};
+  m.fee_percent = dec("0.25");
+  return m;
+}
+
+order_book sample_book() {
+  order_book b;
+  b.instrument_id = 1;
+  b.asks = {{dec("4002.50"), dec("100")}, {dec("4004.75"), dec("200")}};
+  b.bids = {{dec("3997.50"), dec("100")}, {dec("3995.25"), dec("200")}};
+  return b;
+}
+
+TEST(KiiexPricing, SellWalksBidsExactly) {
+  quote_request r{"USDT", "COPM", amount_side::spend, dec("150.009")};
+  auto q = price_order_book(usdt_copm(), wire::side::sell, sample_book(), r, wall_time{});
+  ASSERT_TRUE(q.has_value()) << q.error().message;
+  // 150 USDT (rounded down to 0.01): 100 at 3997.50 = 399750, 50 at 3995.25 = 199762.50.
+  EXPECT_EQ(q->spend_amount, dec("150"));
+  EXPECT_EQ(q->receive_gross, dec("599512.5"));
+  // Fees per fill, 0.25 % rounded up to COPM's 2 places: 999.375 -> 999.38, 499.40625 -> 499.41.
+  EXPECT_EQ(q->fee, dec("1498.79"));
+  EXPECT_EQ(q->receive_net, dec("598013.71"));
+  EXPECT_EQ(q->direction_code, "USDT-COPM");
+  EXPECT_EQ(q->model, pricing_model::order_book);
+}
+
+TEST(KiiexPricing, BuyWalksAsksForASpendAmount) {
+  quote_request r{"COPM", "USDT", amount_side::spend, dec("600000")};
+  auto q = price_order_book(usdt_copm(), wire::side::buy, sample_book(), r, wall_time{});
+  ASSERT_TRUE(q.has_value()) << q.error().message;
+  // 100 at 4002.50 = 400250; 199750 left buys 49.87 at 4004.75 = 199716.8825, rounded up to
+  // COPM's 2 places: 199716.89.
+  EXPECT_EQ(q->receive_gross, dec("149.87"));
+  EXPECT_EQ(q->spend_amount, dec("599966.89"));
+  // Fees in USDT: 0.25 (100) + 0.124675 (49.87) = 0.374675.
+  EXPECT_EQ(q->fee, dec("0.374675"));
+  EXPECT_EQ(q->receive_net, dec("149.495325"));
+  EXPECT_EQ(q->direction_code, "COPM-USDT");
+}
+
+TEST(KiiexPricing, ThinBookAndMinimumAreRejections) {
+  quote_request big{"USDT", "COPM", amount_side::spend, dec("1000")};
+  EXPECT_EQ(
+      price_order_book(usdt_copm(), wire::side::sell, sample_book(), big, wall_time{}).error().kind,
+      error_kind::rejected);
+  quote_request tiny{"USDT", "COPM", amount_side::spend, dec("0.5")};
+  EXPECT_EQ(price_order_book(usdt_copm(), wire::side::sell, sample_book(), tiny, wall_time{})
+                .error()
+                .kind,
+            error_kind::rejected);
+  quote_request receive{"COPM", "USDT", amount_side::receive, dec("100")};
+  auto q = price_order_book(usdt_copm(), wire::side::buy, sample_book(), receive, wall_time{});
+  ASSERT_TRUE(q.has_value()) << q.error().message;
+  EXPECT_GE(q->receive_net, dec("100"));
+  EXPECT_EQ(q->receive_gross, dec("100.26"));
+}
+
+// A scripted http_client: answers in order, records what was sent.
+class scripted_http final : public http_client {
+ public:
+  boost::asio::awaitable<result<http_response>> send(http_request request,
+                                                     std::chrono::steady_clock::duration) override {
+    sent.push_back(request);
+    if (script.empty()) co_return fail(error_kind::internal, "unscripted " + request.target);
+    auto next = std::move(script.front());
+    script.pop_front();
+    co_return next;
+  }
+  boost::asio::awaitable<void> warm(std::size_t) override { co_return; }
+  http_client_stats stats() const override { return {}; }
+  const http_endpoint& endpoint() const override { return endpoint_; }
+  void answer(int status, std::string body) {
+    script.emplace_back(http_response{.status = status, .headers = {}, .body = std::move(body)});
+  }
+  void fail_with(error_kind kind) { script.emplace_back(fail(kind, "scripted")); }
+  std::vector<http_request> sent;
+  std::deque<result<http_response>> script;
+
+ private:
+  http_endpoint endpoint_;
+};
+
+std::string login_ok(std::string_view token) {
+  return R"({"Authenticated":true,"SessionToken":")" + std::string(token) +
+         R"(","User":{"UserId":7,"AccountId":9,"OMSId":1},"Locked":false,"Requires2FA":false})";
+}
+
+class KiiexClient : public ::testing::Test {
+ protected:
+  KiiexClient()
+      : venue_(http_, std::string(test_key), "7", hmac_sha256(test_secret), client_options{},
+               client_clocks{.wall = [] { return wall_time{}; },
+                             .steady = [this] { return now_; },
+                             .nonce = [] { return std::string("1234567"); }}) {}
+  scripted_http http_;
+  std::chrono::steady_clock::time_point now_{std::chrono::hours(1)};
+  client venue_;
+};
+
+TEST_F(KiiexClient, ReloginOnErrorcode20ThenResends) {
+  http_.answer(200, login_ok("t1"));
+  http_.answer(401, R"({"result":false,"errormsg":"Not Authorized","errorcode":20,"detail":null})");
+  http_.answer(200, login_ok("t2"));
+  http_.answer(200, R"([{"ProductId":1,"ProductSymbol":"USDT","Amount":10,"Hold":4}])");
+  auto b = run(venue_.balances());
+  ASSERT_TRUE(b.has_value()) << b.error().message;
+  EXPECT_EQ((*b)[0].available, dec("6"));
+  EXPECT_EQ((*b)[0].frozen, dec("4"));
+  ASSERT_EQ(http_.sent.size(), 4u);
+  EXPECT_EQ(find_header(http_.sent[1].headers, "aptoken"), "t1");
+  EXPECT_EQ(find_header(http_.sent[3].headers, "aptoken"), "t2");
+  EXPECT_EQ(find_header(http_.sent[3].headers, "Authorization"), "Bearer t2");
+  EXPECT_EQ(http_.sent[3].body, R"({"OMSId":1,"AccountId":9,"IncludePending":true})");
+  EXPECT_EQ(venue_.login_count(), 2);
+}
+
+TEST_F(KiiexClient, ReloginBeforeIdleExpiry) {
+  http_.answer(200, login_ok("t1"));
+  http_.answer(200, "[]");
+  ASSERT_TRUE(run(venue_.balances()).has_value());
+  now_ += std::chrono::minutes(56);
+  http_.answer(200, login_ok("t2"));
+  http_.answer(200, "[]");
+  ASSERT_TRUE(run(venue_.balances()).has_value());
+  EXPECT_EQ(venue_.login_count(), 2);
+}
+
+TEST_F(KiiexClient, RefusedLoginIsAuth) {
+  http_.answer(400, R"({"authenticated":false,"locked":true,"errormsg":"User is locked"})");
+  auto b = run(venue_.balances());
+  ASSERT_FALSE(b.has_value());
+  EXPECT_EQ(b.error().kind, error_kind::auth);
+  EXPECT_EQ(b.error().provider_code, "Locked");
+}
+
+TEST_F(KiiexClient, GenericErrorsMapToKinds) {
+  http_.answer(200, login_ok("t1"));
+  http_.answer(200, R"({"result":false,"errormsg":"Resource Not Found","errorcode":104})");
+  auto s = run(venue_.cancel(leg_ref{"6500", "c"}));
+  // cancel needs the instruments first: the scripted 104 answers GetInstruments.
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().kind, error_kind::not_found);
+  http_.answer(500, "oops");
+  auto b = run(venue_.balances());
+  ASSERT_FALSE(b.has_value());
+  EXPECT_EQ(b.error().kind, error_kind::http_status);
+}
+
+}  // namespace
+}  // namespace swaprouter::kiiex

@@ -20,7 +20,7 @@ struct trade_rules {
   decimal fee_percent;         ///< taker fee, percent of what the order receives
 };
 
-/// One execution against one price level (project rules, documented in docs/kiiex.md):
+/// One execution against one price level (project rules; the emulator fills by the same code):
 /// value = price x quantity rounded to quote_places (up when the order buys, down when it sells:
 /// the venue never gives away a fraction), fee = fee_percent of the received product rounded up
 /// to its places (base for a buy, quote for a sell).

@@ -273,16 +273,15 @@ result<position> read_position(const json& v, std::string context) {
 
 result<level1_summary> read_summary(const json& v, const std::string& context) {
   if (v.type != jkind::array || v.items.size() < wire::level1_summary_min_size) {
-    return fail(error_kind::bad_response,
-                fmt::format("{}: expected an array of {} values", context,
-                            wire::level1_summary_min_size));
+    return fail(error_kind::bad_response, fmt::format("{}: expected an array of {} values", context,
+                                                      wire::level1_summary_min_size));
   }
   level1_summary out;
   const auto number = [&](std::size_t i, bool allow_negative) -> result<decimal> {
     auto d = to_decimal(v.items[i]);
     if (!d || (d->is_negative() && !allow_negative)) {
-      return fail(error_kind::bad_response, fmt::format("{}[{}]: not a decimal: \"{}\"", context,
-                                                        i, excerpt(v.items[i].text)));
+      return fail(error_kind::bad_response, fmt::format("{}[{}]: not a decimal: \"{}\"", context, i,
+                                                        excerpt(v.items[i].text)));
     }
     return d;
   };

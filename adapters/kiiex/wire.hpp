@@ -327,16 +327,35 @@ inline constexpr std::string_view product_id = "ProductId";
 
 /// Deposit ticket status (APX4), rendered as strings.
 inline constexpr std::array<std::string_view, 15> deposit_status_names{
-    "New",          "AdminProcessing", "Accepted",     "Rejected",   "SystemProcessing",
-    "FullyProcessed", "Failed",        "Pending",      "Confirmed",  "AmlProcessing",
-    "AmlAccepted",  "AmlRejected",     "AmlFailed",    "LimitsAccepted", "LimitsRejected"};
+    "New",           "AdminProcessing",  "Accepted",
+    "Rejected",      "SystemProcessing", "FullyProcessed",
+    "Failed",        "Pending",          "Confirmed",
+    "AmlProcessing", "AmlAccepted",      "AmlRejected",
+    "AmlFailed",     "LimitsAccepted",   "LimitsRejected"};
 /// Withdraw ticket status (APX4), rendered as strings.
-inline constexpr std::array<std::string_view, 23> withdraw_status_names{
-    "New",           "AdminProcessing", "Accepted",      "Rejected",      "SystemProcessing",
-    "FullyProcessed", "Failed",         "Pending",       "Pending2Fa",    "AutoAccepted",
-    "Delayed",       "UserCanceled",    "AdminCanceled", "AmlProcessing", "AmlAccepted",
-    "AmlRejected",   "AmlFailed",       "LimitsAccepted", "LimitsRejected", "Submitted",
-    "Confirmed",     "ManuallyConfirmed", "Confirmed2Fa"};
+inline constexpr std::array<std::string_view, 23> withdraw_status_names{"New",
+                                                                        "AdminProcessing",
+                                                                        "Accepted",
+                                                                        "Rejected",
+                                                                        "SystemProcessing",
+                                                                        "FullyProcessed",
+                                                                        "Failed",
+                                                                        "Pending",
+                                                                        "Pending2Fa",
+                                                                        "AutoAccepted",
+                                                                        "Delayed",
+                                                                        "UserCanceled",
+                                                                        "AdminCanceled",
+                                                                        "AmlProcessing",
+                                                                        "AmlAccepted",
+                                                                        "AmlRejected",
+                                                                        "AmlFailed",
+                                                                        "LimitsAccepted",
+                                                                        "LimitsRejected",
+                                                                        "Submitted",
+                                                                        "Confirmed",
+                                                                        "ManuallyConfirmed",
+                                                                        "Confirmed2Fa"};
 
 /// The session token expires this long after the last activity (KIIDOC Authenticate2FA.yaml).
 inline constexpr std::chrono::milliseconds session_idle_timeout{3600000};
