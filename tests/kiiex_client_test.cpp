@@ -8,6 +8,7 @@
 #include <deque>
 #include <exception>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -140,6 +141,42 @@ TEST(KiiexPricing, BuyWalksAsksForASpendAmount) {
   EXPECT_EQ(q->fee, dec("0.374675"));
   EXPECT_EQ(q->receive_net, dec("149.495325"));
   EXPECT_EQ(q->direction_code, "COPM-USDT");
+}
+
+// The planner prices KIIEX from pricing_of(...); it must agree with the adapter's book walk (and so
+// with the emulator's fills) to the last digit, on both sides, wherever the book has depth.
+TEST(KiiexPricing, PlannerModelAgreesWithTheBookWalk) {
+  std::mt19937_64 rng(7);
+  const market_info market = usdt_copm();
+  const order_book book = sample_book();
+  struct side_case {
+    wire::side side;
+    const char* spend;
+    const char* receive;
+    std::int64_t max_units;  // spend range in units of 0.01
+  };
+  for (const side_case c : {side_case{wire::side::sell, "USDT", "COPM", 30000},
+                            side_case{wire::side::buy, "COPM", "USDT", 120000000}}) {
+    const pricing model = pricing_of(market, c.side, book, wall_time{});
+    EXPECT_EQ(model.model, pricing_model::order_book);
+    for (int i = 0; i < 1500; ++i) {
+      const auto units = static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(c.max_units));
+      const decimal amount =
+          decimal::from_int(units).div(decimal::from_int(100), rounding::down).value();
+      const quote_request r{c.spend, c.receive, amount_side::spend, amount};
+      auto q = price_order_book(market, c.side, book, r, wall_time{});
+      auto p = price_spend(model, amount);
+      ASSERT_EQ(q.has_value(), p.has_value())
+          << c.spend << "->" << c.receive << " " << amount.to_string() << ": "
+          << (q ? std::string("adapter ok") : q.error().message) << " / "
+          << (p ? std::string("planner ok") : describe(p.error()));
+      if (!q) continue;
+      EXPECT_EQ(p->spend, q->spend_amount) << c.spend << " " << amount.to_string();
+      EXPECT_EQ(p->gross, q->receive_gross) << c.spend << " " << amount.to_string();
+      EXPECT_EQ(p->fee, q->fee) << c.spend << " " << amount.to_string();
+      EXPECT_EQ(p->net, q->receive_net) << c.spend << " " << amount.to_string();
+    }
+  }
 }
 
 TEST(KiiexPricing, ThinBookAndMinimumAreRejections) {

@@ -624,6 +624,34 @@ task<result<order_book>> client::book_for(const market_info& market) {
   co_return book;
 }
 
+pricing pricing_of(const market_info& market, wire::side side, const order_book& book,
+                   wall_time obtained_at) {
+  const bool buy = side == wire::side::buy;
+  pricing p;
+  p.provider = std::string(provider_id);
+  p.direction_code = direction_code(market, side);
+  p.spend_asset = buy ? market.quote.symbol : market.base.symbol;
+  p.receive_asset = buy ? market.base.symbol : market.quote.symbol;
+  p.model = pricing_model::order_book;
+  p.spend_precision = buy ? market.quote.decimal_places : market.base.decimal_places;
+  p.receive_precision = buy ? market.base.decimal_places : market.quote.decimal_places;
+  p.fee_percent = market.fee_percent;
+  p.book.side = buy ? book_side::buy : book_side::sell;
+  p.book.quantity_increment = market.inst.quantity_increment;
+  for (const auto& level : buy ? book.asks : book.bids) {
+    p.book.levels.push_back(swaprouter::book_level{level.price, level.quantity});
+  }
+  // MinimumQuantity bounds the base side: what a sell spends, what a buy receives (gross).
+  if (buy) {
+    p.min_receive = market.inst.minimum_quantity;
+  } else {
+    p.min_spend = market.inst.minimum_quantity;
+    p.spend_increment = market.inst.quantity_increment;
+  }
+  p.obtained_at = obtained_at;
+  return p;
+}
+
 task<result<quote>> client::price(const quote_request& request) {
   const quote_request wanted = request;
   auto ready = co_await ensure_markets();
@@ -641,6 +669,27 @@ task<result<quote>> client::price(const quote_request& request) {
   auto q = price_order_book(market, side, *book, wanted, now);
   if (q) q->valid_until = now + options_.quote_validity;
   co_return q;
+}
+
+task<result<pricing>> client::pricing_for(const quote_request& request) {
+  const quote_request wanted = request;
+  auto ready = co_await ensure_markets();
+  if (!ready) co_return std::unexpected(std::move(ready.error()));
+  const auto found = find_direction(wanted.spend_asset, wanted.receive_asset);
+  if (!found) {
+    co_return fail(error_kind::rejected, fmt::format("kiiex: no instrument for {} -> {}",
+                                                     wanted.spend_asset, wanted.receive_asset));
+  }
+  const market_info market = *found->first;
+  if (market.inst.disabled) {
+    co_return fail(error_kind::rejected, fmt::format("kiiex: {} disabled", market.inst.symbol));
+  }
+  auto book = co_await book_for(market);
+  if (!book) co_return std::unexpected(std::move(book.error()));
+  const wall_time now = clocks_.wall();
+  pricing p = pricing_of(market, found->second, *book, now);
+  p.valid_until = now + options_.quote_validity;
+  co_return p;
 }
 
 task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {

@@ -49,6 +49,12 @@ std::string direction_code(const market_info& market, wire::side side);
 result<quote> price_order_book(const market_info& market, wire::side side, const order_book& book,
                                const quote_request& request, wall_time obtained_at);
 
+/// The planner's model of one side of an instrument: the opposite side of `book` (asks for a buy,
+/// bids for a sell) with the fee, increments, places and minimum quantity, so that engine pricing
+/// (engine/pricing.hpp) gives the same figures as price_order_book. Pure and thread-safe.
+pricing pricing_of(const market_info& market, wire::side side, const order_book& book,
+                   wall_time obtained_at);
+
 /// SendOrder parameters. Amounts are sent as JSON numbers, exactly as given.
 struct order_params {
   std::int64_t instrument_id = 0;
@@ -144,6 +150,8 @@ class client final : public venue {
   task<result<std::vector<direction>>> directions() override;
   /// Walks GetL2Snapshot (GetLevel1 when the snapshot fails or is empty).
   task<result<quote>> price(const quote_request& request) override;
+  /// The order-book model of the pair from a fresh GetL2Snapshot.
+  task<result<pricing>> pricing_for(const quote_request& request) override;
   /// SendOrder: a limit IOC at the leg's slippage bound, ClientOrderId = wire::client_order_id(id).
   /// The limit is the average price at which the whole amount nets exactly min_receive (rounded to
   /// PriceIncrement toward the safe side); no unit fills at a worse price, so every filled part
