@@ -13,6 +13,7 @@ namespace swaprouter::cli {
 inline constexpr int exit_ok = 0;
 inline constexpr int exit_failure = 1;  ///< a run-time failure (a port in use, I/O)
 inline constexpr int exit_usage = 2;    ///< bad command line or configuration input
+inline constexpr int exit_no_route = 3;  ///< `quote`: no admissible route
 
 /// A registered subcommand: its CLI11 node and the function that runs it after parsing.
 struct subcommand {
@@ -23,5 +24,13 @@ struct subcommand {
 /// `swaprouter simulate [--scenario FILE] [--plain]`: starts every implemented provider emulator
 /// on loopback per the scenario and runs until SIGINT or SIGTERM.
 subcommand add_simulate_command(CLI::App& parent);
+
+/// `swaprouter quote --from A --to B (--spend X | --receive Y) [--simulate [--scenario FILE]]
+/// [--json]`: fans out to every provider, plans the best route and prints it.
+subcommand add_quote_command(CLI::App& parent);
+
+/// `swaprouter check FILE`: validates an engine configuration; prints "ok" and a summary (exit 0)
+/// or every error as FILE:LINE:COLUMN: KEY.PATH: MESSAGE (exit 2).
+subcommand add_check_command(CLI::App& parent);
 
 }  // namespace swaprouter::cli

@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::vector<cli::subcommand> commands;
   commands.push_back(cli::add_simulate_command(app));
+  commands.push_back(cli::add_quote_command(app));
+  commands.push_back(cli::add_check_command(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,216 @@
+#include "cli/fleet.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/system/system_error.hpp>
+#include <system_error>
+
+#include "adapters/kiiex/client.hpp"
+#include "adapters/kiiex/emulator.hpp"
+#include "adapters/onek/client.hpp"
+#include "adapters/onek/emulator.hpp"
+#include "adapters/oxapay/client.hpp"
+#include "adapters/oxapay/emulator.hpp"
+#include "adapters/stablestack/client.hpp"
+#include "adapters/stablestack/emulator.hpp"
+#include "cli/commands.hpp"
+#include "engine/hmac.hpp"
+
+namespace swaprouter::cli {
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+// Provider emulators by scenario name; a provider joins the fleet with one branch here.
+std::unique_ptr<sim::provider_emulator> make_emulator(std::string_view name,
+                                                      asio::any_io_executor executor,
+                                                      sim::server& server, sim::market& market,
+                                                      const sim::provider_config& config,
+                                                      const sim::emulator_options& options) {
+  if (name == "onek") {
+    return std::make_unique<onek::emulator>(executor, server, market, config, options);
+  }
+  if (name == "kiiex") {
+    return std::make_unique<kiiex::emulator>(executor, server, market, config, options);
+  }
+  if (name == "stablestack") {
+    return std::make_unique<stablestack::emulator>(executor, server, market, config, options);
+  }
+  if (name == "oxapay") {
+    return std::make_unique<oxapay::emulator>(executor, server, market, config, options);
+  }
+  return nullptr;
+}
+
+// The matching adapter for an emulator, with the scenario credential it accepts.
+std::unique_ptr<venue> make_venue(std::string_view name, http_client& http,
+                                  const sim::credential_config& credential) {
+  if (name == "onek") {
+    return std::make_unique<onek::client>(http, credential.access_key,
+                                          hmac_sha256(credential.secret));
+  }
+  if (name == "kiiex") {
+    return std::make_unique<kiiex::client>(http, credential.access_key,
+                                           std::to_string(kiiex::emulator_settings{}.user_id),
+                                           hmac_sha256(credential.secret));
+  }
+  // StableStack and OxaPay authenticate with the API key alone.
+  if (name == "stablestack") {
+    return std::make_unique<stablestack::client>(http, credential.access_key);
+  }
+  if (name == "oxapay") return std::make_unique<oxapay::client>(http, credential.access_key);
+  return nullptr;
+}
+
+const sim::credential_config* swap_credential(const sim::provider_config& config) {
+  for (const auto& credential : config.credentials) {
+    if (credential.active && credential.user_active && credential.allows("allow_swap")) {
+      return &credential;
+    }
+  }
+  return config.credentials.empty() ? nullptr : &config.credentials.front();
+}
+
+}  // namespace
+
+std::vector<fs::path> default_scenario_candidates() {
+  std::vector<fs::path> out{fs::current_path() / "config" / "scenario.yaml"};
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path dir = exe.parent_path();
+    out.push_back(dir / "config" / "scenario.yaml");
+    out.push_back(dir.parent_path() / "config" / "scenario.yaml");
+    out.push_back(dir.parent_path().parent_path() / "config" / "scenario.yaml");
+    out.push_back(dir.parent_path() / "share" / "swaprouter" / "scenario.yaml");
+  }
+#ifdef SWAPROUTER_SOURCE_DIR
+  out.push_back(fs::path(SWAPROUTER_SOURCE_DIR) / "config" / "scenario.yaml");
+#endif
+  return out;
+}
+
+loaded_scenario load_scenario_file(const std::string& path) {
+  loaded_scenario out;
+  out.path = path;
+  if (out.path.empty()) {
+    std::string looked;
+    for (const auto& candidate : default_scenario_candidates()) {
+      std::error_code ec;
+      if (fs::is_regular_file(candidate, ec)) {
+        out.path = candidate.lexically_normal().string();
+        break;
+      }
+      looked += "\n  " + candidate.string();
+    }
+    if (out.path.empty()) {
+      throw fleet_error(exit_usage, "no scenario given and none found at:" + looked);
+    }
+  }
+  try {
+    out.scenario = sim::load_scenario(out.path);
+    out.market = std::make_unique<sim::market>(out.scenario.market());
+  } catch (const sim::scenario_error& e) {
+    throw fleet_error(exit_usage, e.what());
+  } catch (const std::invalid_argument& e) {
+    throw fleet_error(exit_usage, fmt::format("{}: {}", out.path, e.what()));
+  }
+  return out;
+}
+
+std::string running_provider::base_url() const {
+  return server->base_url() + std::string(emulator->base_path());
+}
+
+fleet::fleet(asio::io_context& ioc, loaded_scenario& loaded, fleet_options options) {
+  const sim::scenario& scenario = loaded.scenario;
+  std::optional<issued_cert> leaf;
+  if (!options.plain) {
+    ca_ = cert_authority::generate("swaprouter simulate CA");
+    leaf = ca_->issue(cert_options{});
+  }
+  providers_.reserve(sim::provider_names.size());
+  std::uint64_t seed_offset = 0;
+  for (const auto name : sim::provider_names) {
+    ++seed_offset;
+    const sim::provider_config* config = scenario.find_provider(name);
+    if (config == nullptr) continue;
+    if (!config->enabled) {
+      spdlog::info("provider {} disabled in the scenario", name);
+      continue;
+    }
+    sim::server_options server_options;
+    server_options.port = options.ephemeral_ports ? 0 : config->port;
+    if (config->tls && leaf) server_options.tls = leaf;
+    server_options.latency = config->latency;
+    server_options.seed = scenario.seed + seed_offset;
+    running_provider provider;
+    provider.name = std::string(name);
+    provider.config = config;
+    try {
+      provider.server = std::make_unique<sim::server>(ioc.get_executor(), server_options);
+      sim::emulator_options emulator_options;
+      emulator_options.seed = scenario.seed + seed_offset;
+      if (ca_) emulator_options.callback_ca_pem = ca_->ca_pem();
+      provider.emulator = make_emulator(name, ioc.get_executor(), *provider.server, *loaded.market,
+                                        *config, emulator_options);
+    } catch (const std::invalid_argument& e) {
+      throw fleet_error(exit_usage, fmt::format("{}: {}", loaded.path, e.what()));
+    }
+    if (!provider.emulator) {
+      spdlog::warn("provider {} has no emulator; skipped", name);
+      continue;
+    }
+    try {
+      provider.server->start();
+    } catch (const boost::system::system_error& e) {
+      throw fleet_error(
+          exit_failure,
+          fmt::format("provider {} cannot listen on 127.0.0.1:{} ({}; set "
+                      "providers.{}.port in {})",
+                      name, server_options.port, e.code().message(), name, loaded.path));
+    }
+    providers_.push_back(std::move(provider));
+  }
+}
+
+fleet::~fleet() {
+  stop();
+  // Emulators refer to their servers: destroy them first.
+  for (auto& provider : providers_) provider.emulator.reset();
+}
+
+void fleet::stop() {
+  for (auto& provider : providers_) {
+    if (provider.emulator) provider.emulator->stop();
+    if (provider.server) provider.server->stop();
+  }
+}
+
+std::vector<simulated_venue> connect_venues(asio::any_io_executor executor, fleet& f) {
+  std::vector<simulated_venue> out;
+  for (auto& provider : f.providers()) {
+    const sim::credential_config* credential = swap_credential(*provider.config);
+    if (credential == nullptr) {
+      spdlog::warn("provider {} has no credential in the scenario; not connected", provider.name);
+      continue;
+    }
+    http_endpoint endpoint;
+    endpoint.host = "127.0.0.1";
+    endpoint.port = provider.server->port();
+    endpoint.tls = provider.server->tls();
+    if (f.ca()) endpoint.extra_ca_pem = f.ca()->ca_pem();
+    // Only the run-time CA: the emulators are the only peers this client may trust.
+    endpoint.only_extra_ca = true;
+    simulated_venue v;
+    v.provider = provider.name;
+    v.http = make_http_client(executor, endpoint);
+    v.venue = make_venue(provider.name, *v.http, *credential);
+    if (v.venue) out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace swaprouter::cli
