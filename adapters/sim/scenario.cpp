@@ -1,189 +1,17 @@
 #include "adapters/sim/scenario.hpp"
 
 #include <arpa/inet.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <charconv>
-#include <cmath>
 #include <cstring>
-#include <fstream>
-#include <initializer_list>
-#include <limits>
-#include <sstream>
 
 namespace swaprouter::sim {
 namespace {
 
-std::string join(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : path + "." + std::string(key);
-}
-
-std::string index(const std::string& path, std::size_t i) {
-  return path + "[" + std::to_string(i) + "]";
-}
-
-bool valid_asset_code(std::string_view code) {
-  return code.size() >= 2 && code.size() <= 12 && std::all_of(code.begin(), code.end(), [](char c) {
-           return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-         });
-}
-
-// One key/value of a YAML mapping, with the path it has in the scenario.
-struct entry {
-  std::string key;
-  YAML::Node key_node;
-  YAML::Node value;
-  std::string path;
-};
-
-// Reads YAML nodes into typed values; every failure throws scenario_error at the node's mark.
-class reader {
- public:
-  explicit reader(std::string file) : file_(std::move(file)) {}
-
-  [[noreturn]] void fail_at(const YAML::Mark& mark, const std::string& path,
-                            const std::string& message) const {
-    if (mark.is_null()) throw scenario_error(file_, 0, 0, path, message);
-    throw scenario_error(file_, mark.line + 1, mark.column + 1, path, message);
-  }
-  [[noreturn]] void fail(const entry& e, const std::string& message) const {
-    fail_at(mark_of(e), e.path, message);
-  }
-
-  static YAML::Mark mark_of(const entry& e) {
-    const YAML::Mark mark = e.value.Mark();
-    return mark.is_null() ? e.key_node.Mark() : mark;
-  }
-
-  // The entries of a mapping in file order; unknown and duplicate keys are errors.
-  std::vector<entry> map_entries(const YAML::Node& node, const YAML::Mark& where,
-                                 const std::string& path,
-                                 std::initializer_list<std::string_view> allowed) const {
-    return map_entries(node, where, path, [&](std::string_view key) {
-      return std::find(allowed.begin(), allowed.end(), key) != allowed.end();
-    });
-  }
-
-  template <class Allowed>
-  std::vector<entry> map_entries(const YAML::Node& node, const YAML::Mark& where,
-                                 const std::string& path, Allowed&& allowed) const {
-    if (!node.IsMap()) {
-      fail_at(node.Mark().is_null() ? where : node.Mark(), path,
-              "expected a mapping (key: value lines)");
-    }
-    std::vector<entry> entries;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      // Copies: the iterator's pair is a temporary proxy.
-      const YAML::Node key_node = it->first;
-      const YAML::Node value = it->second;
-      if (!key_node.IsScalar()) fail_at(key_node.Mark(), path, "a key must be a plain string");
-      const std::string key = key_node.Scalar();
-      const std::string key_path = join(path, key);
-      if (!allowed(std::string_view(key))) fail_at(key_node.Mark(), key_path, "unknown key");
-      for (const auto& seen : entries) {
-        if (seen.key == key) fail_at(key_node.Mark(), key_path, "duplicate key");
-      }
-      entries.push_back(entry{key, key_node, value, key_path});
-    }
-    return entries;
-  }
-
-  std::string scalar(const entry& e) const {
-    if (!e.value.IsScalar()) fail(e, "expected a single value");
-    return e.value.Scalar();
-  }
-
-  std::string text(const entry& e) const {
-    if (e.value.IsNull()) fail(e, "expected a value, got null");
-    return scalar(e);
-  }
-
-  std::string non_empty_text(const entry& e) const {
-    std::string value = text(e);
-    if (value.empty()) fail(e, "must not be empty");
-    return value;
-  }
-
-  bool boolean(const entry& e) const {
-    const std::string value = text(e);
-    if (value == "true") return true;
-    if (value == "false") return false;
-    fail(e, "expected true or false, got '" + value + "'");
-  }
-
-  std::int64_t integer(const entry& e, std::int64_t min, std::int64_t max) const {
-    const std::string value = text(e);
-    std::int64_t out = 0;
-    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
-    if (ec != std::errc{} || end != value.data() + value.size()) {
-      fail(e, "expected an integer, got '" + value + "'");
-    }
-    if (out < min || out > max) {
-      fail(e, "must be between " + std::to_string(min) + " and " + std::to_string(max));
-    }
-    return out;
-  }
-
-  std::uint64_t unsigned_integer(const entry& e) const {
-    const std::string value = text(e);
-    std::uint64_t out = 0;
-    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
-    if (ec != std::errc{} || end != value.data() + value.size()) {
-      fail(e, "expected a non-negative integer, got '" + value + "'");
-    }
-    return out;
-  }
-
-  // Probabilities and volatilities only: never an amount.
-  double real(const entry& e, double min, double max) const {
-    const std::string value = text(e);
-    double out = 0;
-    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
-    if (ec != std::errc{} || end != value.data() + value.size() || !std::isfinite(out)) {
-      fail(e, "expected a number, got '" + value + "'");
-    }
-    if (out < min || out > max) {
-      fail(e, "must be between " + std::to_string(min) + " and " + std::to_string(max));
-    }
-    return out;
-  }
-
-  std::chrono::milliseconds millis(const entry& e, std::int64_t min = 0) const {
-    return std::chrono::milliseconds(integer(e, min, std::int64_t{1} << 40));
-  }
-
-  // Amounts are read from the scalar's text, never through a double.
-  decimal amount(const entry& e) const {
-    const std::string value = text(e);
-    auto parsed = decimal::parse(value);
-    if (!parsed) fail(e, "expected a decimal number, got '" + value + "'");
-    return *parsed;
-  }
-
-  decimal non_negative(const entry& e) const {
-    const decimal value = amount(e);
-    if (value.is_negative()) fail(e, "must be >= 0");
-    return value;
-  }
-
-  decimal positive(const entry& e) const {
-    const decimal value = amount(e);
-    if (!value.is_positive()) fail(e, "must be > 0");
-    return value;
-  }
-
-  // A limit: a decimal >= 0, or null for "no limit".
-  std::optional<decimal> limit(const entry& e) const {
-    if (e.value.IsNull()) return std::nullopt;
-    return non_negative(e);
-  }
-
-  const std::string& file() const { return file_; }
-
- private:
-  std::string file_;
-};
+using entry = config::yaml_entry;
+using reader = config::yaml_reader;
+using config::index_path;
 
 std::pair<std::string, std::string> split_direction(const reader& r, const entry& e,
                                                     const std::string& code) {
@@ -193,7 +21,7 @@ std::pair<std::string, std::string> split_direction(const reader& r, const entry
   }
   std::string spend = code.substr(0, dash);
   std::string receive = code.substr(dash + 1);
-  if (!valid_asset_code(spend) || !valid_asset_code(receive)) {
+  if (!config::is_asset_code(spend) || !config::is_asset_code(receive)) {
     r.fail(e, "expected a direction SPEND-RECEIVE of asset codes, got '" + code + "'");
   }
   if (spend == receive) r.fail(e, "a direction needs two different assets");
@@ -248,7 +76,7 @@ class scenario_parser {
     const auto entries = r_.map_entries(section.value, reader::mark_of(section), section.path,
                                         [](std::string_view) { return true; });
     for (const auto& e : entries) {
-      if (!valid_asset_code(e.key)) {
+      if (!config::is_asset_code(e.key)) {
         r_.fail_at(e.key_node.Mark(), e.path,
                    "an asset code is 2 to 12 upper-case letters or digits");
       }
@@ -383,7 +211,7 @@ class scenario_parser {
     std::vector<direction_config> out;
     for (std::size_t i = 0; i < section.value.size(); ++i) {
       const YAML::Node node = section.value[i];
-      const entry item{std::to_string(i), section.key_node, node, index(section.path, i)};
+      const entry item{std::to_string(i), section.key_node, node, index_path(section.path, i)};
       direction_config d;
       if (node.IsScalar()) {
         std::tie(d.spend, d.receive) = split_direction(r_, item, r_.text(item));
@@ -466,7 +294,7 @@ class scenario_parser {
     std::vector<credential_config> out;
     for (std::size_t i = 0; i < section.value.size(); ++i) {
       const YAML::Node node = section.value[i];
-      const entry item{std::to_string(i), section.key_node, node, index(section.path, i)};
+      const entry item{std::to_string(i), section.key_node, node, index_path(section.path, i)};
       credential_config c;
       bool permissions_given = false;
       const auto fields = r_.map_entries(
@@ -509,7 +337,7 @@ class scenario_parser {
     }
     for (std::size_t i = 0; i < section.value.size(); ++i) {
       const entry item{std::to_string(i), section.key_node, section.value[i],
-                       index(section.path, i)};
+                       index_path(section.path, i)};
       std::string name = r_.text(item);
       if (std::find(known_permissions.begin(), known_permissions.end(), name) ==
           known_permissions.end()) {
@@ -526,7 +354,7 @@ class scenario_parser {
     if (!section.value.IsSequence()) r_.fail(section, "expected a list of addresses or CIDRs");
     for (std::size_t i = 0; i < section.value.size(); ++i) {
       const entry item{std::to_string(i), section.key_node, section.value[i],
-                       index(section.path, i)};
+                       index_path(section.path, i)};
       const std::string text = r_.text(item);
       auto range = ip_range::parse(text);
       if (!range) r_.fail(item, "expected an IP address or CIDR range, got '" + text + "'");
@@ -598,7 +426,7 @@ class scenario_parser {
     std::vector<fault_rule> out;
     for (std::size_t i = 0; i < section.value.size(); ++i) {
       const entry item{std::to_string(i), section.key_node, section.value[i],
-                       index(section.path, i)};
+                       index_path(section.path, i)};
       fault_rule rule;
       bool has_kind = false;
       // The same fields as the admin API's JSON form (parse_fault_rule in fault.hpp).
@@ -653,21 +481,6 @@ class scenario_parser {
 };
 
 }  // namespace
-
-scenario_error::scenario_error(std::string file, int line, int column, std::string key_path,
-                               std::string message)
-    : std::runtime_error([&] {
-        std::string what = file;
-        if (line > 0) what += ":" + std::to_string(line) + ":" + std::to_string(column);
-        what += ": ";
-        if (!key_path.empty()) what += key_path + ": ";
-        return what + message;
-      }()),
-      file_(std::move(file)),
-      line_(line),
-      column_(column),
-      key_path_(std::move(key_path)),
-      message_(std::move(message)) {}
 
 std::optional<ip_range> ip_range::parse(std::string_view text) {
   ip_range out;
@@ -751,26 +564,11 @@ std::uint16_t default_port(std::string_view provider) {
 }
 
 scenario parse_scenario(std::string_view yaml, const std::string& source) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    const int line = e.mark.is_null() ? 0 : e.mark.line + 1;
-    const int column = e.mark.is_null() ? 0 : e.mark.column + 1;
-    throw scenario_error(source, line, column, "", "YAML syntax: " + e.msg);
-  }
-  return scenario_parser(source).parse(root);
+  return scenario_parser(source).parse(config::parse_yaml(yaml, source));
 }
 
 scenario load_scenario(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw scenario_error(path, 0, 0, "",
-                         std::string("cannot read the file: ") + std::strerror(errno));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_scenario(text.str(), path);
+  return parse_scenario(config::read_config_file(path), path);
 }
 
 }  // namespace swaprouter::sim

@@ -16,6 +16,7 @@
 
 #include "adapters/sim/fault.hpp"
 #include "adapters/sim/market.hpp"
+#include "config/yaml_reader.hpp"
 #include "engine/decimal.hpp"
 
 namespace swaprouter::sim {
@@ -23,23 +24,7 @@ namespace swaprouter::sim {
 /// A configuration error in a scenario: where it is (file, 1-based line and column, key path such
 /// as "providers.onek.directions[1].fee_percent") and what is wrong. what() is
 /// "FILE:LINE:COLUMN: KEY_PATH: MESSAGE" (line and column omitted when unknown, i.e. 0).
-class scenario_error : public std::runtime_error {
- public:
-  scenario_error(std::string file, int line, int column, std::string key_path, std::string message);
-
-  const std::string& file() const noexcept { return file_; }
-  int line() const noexcept { return line_; }
-  int column() const noexcept { return column_; }
-  const std::string& key_path() const noexcept { return key_path_; }
-  const std::string& message() const noexcept { return message_; }
-
- private:
-  std::string file_;
-  int line_;
-  int column_;
-  std::string key_path_;
-  std::string message_;
-};
+using scenario_error = config::config_error;
 
 /// An IPv4 or IPv6 address range in CIDR form ("127.0.0.0/8", "::1", "10.1.2.3/32").
 struct ip_range {
