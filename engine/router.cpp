@@ -316,11 +316,16 @@ void planner::bound(route& r) const {
     const pricing& p = quote_of(r.hops[k]);
     const spend_bounds own = bounds_of(p, r.hops[k].available);
     auto need = price_receive(p, low, r.hops[k].available);
-    if (!need) {
+    if (need) {
+      low = std::max(own.low, need->spend);
+    } else if (need.error().reason == price_failure::min_spend ||
+               need.error().reason == price_failure::min_receive) {
+      // This hop's own minimum is above what the next hop needs: it sets the route's low.
+      low = own.low;
+    } else {
       r.failure = describe(need.error());
       return;
     }
-    low = std::max(own.low, need->spend);
     if (high.has_value()) {
       // The largest spend whose net stays within the next hop's high.
       const decimal next_high = high.value_or(decimal{});
