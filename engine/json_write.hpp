@@ -24,9 +24,9 @@ class json_out {
   void end_array() { w_.EndArray(); }
   void key(std::string_view k) { w_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
   void str(std::string_view v) { w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size())); }
-  void raw_number(std::string_view v) {
-    w_.RawValue(v.data(), v.size(), rapidjson::kNumberType);
-  }
+  void raw_number(std::string_view v) { w_.RawValue(v.data(), v.size(), rapidjson::kNumberType); }
+  /// Writes already-serialised JSON (an object or array this writer's user produced).
+  void raw_object(std::string_view v) { w_.RawValue(v.data(), v.size(), rapidjson::kObjectType); }
   void null() { w_.Null(); }
   void boolean(bool v) { w_.Bool(v); }
   void integer(std::int64_t v) { w_.Int64(v); }

@@ -1,1 +1,221 @@
-// placeholder: filled in by its owner
+// OxaPay adapter against its emulator over loopback TLS: indicative quote -> swap (final at once),
+// below-minimum and insufficient balance rejected, ambiguous swap reconciled by find(), auth
+// errors, 429 (calculate falls back to rate) and exact balance movements.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <exception>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "adapters/oxapay/client.hpp"
+#include "adapters/oxapay/emulator.hpp"
+#include "adapters/sim/market.hpp"
+#include "adapters/sim/server.hpp"
+#include "engine/cert_authority.hpp"
+
+namespace swaprouter::oxapay {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+constexpr std::string_view api_key = "oxa_test_general_key";
+
+decimal dec(std::string_view text) { return decimal::parse(text).value(); }
+
+const cert_authority& test_ca() {
+  static const cert_authority ca = cert_authority::generate();
+  return ca;
+}
+
+class OxaPayIntegration : public ::testing::Test {
+ protected:
+  void start(sim::provider_config config = base_config()) {
+    sim::market_config m;
+    m.assets = sim::default_assets();
+    m.rates[{"USDT", "TRX"}] = dec("4");
+    market_.emplace(m);
+    sim::server_options options;
+    options.tls = test_ca().issue(cert_options{});
+    server_.emplace(io_.get_executor(), std::move(options));
+    emulator_.emplace(io_.get_executor(), *server_, *market_, std::move(config));
+    server_->start();
+    http_endpoint e;
+    e.host = "127.0.0.1";
+    e.port = server_->port();
+    e.extra_ca_pem = test_ca().ca_pem();
+    e.only_extra_ca = true;
+    http_ = make_http_client(io_.get_executor(), e);
+  }
+
+  void TearDown() override {
+    if (emulator_) emulator_->stop();
+    if (server_) server_->stop();
+    io_.restart();
+    io_.run_for(50ms);
+  }
+
+  static sim::provider_config base_config() {
+    sim::provider_config c;
+    c.name = "oxapay";
+    sim::direction_config d;
+    d.spend = "USDT";
+    d.receive = "TRX";
+    d.min_spend = std::optional<decimal>(dec("5"));
+    c.directions.push_back(d);
+    c.fee_percent = dec("0.4");
+    c.spread = dec("0.1");
+    c.balances["USDT"] = dec("100");
+    sim::credential_config key;
+    key.access_key = std::string(api_key);
+    c.credentials.push_back(key);
+    return c;
+  }
+
+  client make_client(std::string key = std::string(api_key)) {
+    return client(*http_, std::move(key));
+  }
+
+  template <class T>
+  T run(asio::awaitable<T> work) {
+    std::optional<T> out;
+    std::exception_ptr failure;
+    asio::co_spawn(io_, std::move(work), [&](std::exception_ptr e, T value) {
+      failure = e;
+      if (!e) out = std::move(value);
+    });
+    io_.restart();
+    while (!out && !failure) io_.run_one();
+    if (failure) std::rethrow_exception(failure);
+    return std::move(*out);
+  }
+
+  static quote_request usdt_trx(std::string_view amount) {
+    return quote_request{"USDT", "TRX", amount_side::spend, dec(amount)};
+  }
+
+  static leg leg_of(std::string_view amount) {
+    leg l;
+    l.provider = "oxapay";
+    l.direction_code = "USDT-TRX";
+    l.spend_asset = "USDT";
+    l.receive_asset = "TRX";
+    l.amount = dec(amount);
+    return l;
+  }
+
+  std::map<std::string, decimal> balances(client& c) {
+    auto list = run(c.balances());
+    EXPECT_TRUE(list.has_value()) << describe(list.error());
+    std::map<std::string, decimal> out;
+    if (list) {
+      for (const auto& b : *list) out[b.asset] = b.available;
+    }
+    return out;
+  }
+
+  asio::io_context io_;
+  std::optional<sim::market> market_;
+  std::optional<sim::server> server_;
+  std::optional<emulator> emulator_;
+  std::unique_ptr<http_client> http_;
+};
+
+TEST_F(OxaPayIntegration, QuoteSwapFinalAtOnceAndBalancesMoveExactly) {
+  start();
+  client c = make_client();
+  auto dirs = run(c.directions());
+  ASSERT_TRUE(dirs.has_value()) << describe(dirs.error());
+  ASSERT_EQ(dirs->size(), 1u);
+  EXPECT_EQ((*dirs)[0].min_spend, dec("5"));
+
+  auto q = run(c.price(usdt_trx("10")));
+  ASSERT_TRUE(q.has_value()) << describe(q.error());
+  EXPECT_FALSE(q->firm);
+  EXPECT_EQ(q->model, pricing_model::indicative);
+  EXPECT_FALSE(q->valid_until.has_value());
+  // 4 less 0.1 % spread and 0.4 % fee = 3.98; 10 USDT -> 39.8 TRX.
+  EXPECT_EQ(q->receive_net, dec("39.8"));
+
+  auto done = run(c.submit(leg_of("10"), "intent-1/leg-0"));
+  ASSERT_TRUE(done.has_value()) << describe(done.error());
+  EXPECT_EQ(done->state, leg_state::filled);
+  EXPECT_EQ(done->receive_filled, dec("39.8"));
+  auto status = run(c.status(done->ref));
+  ASSERT_TRUE(status.has_value()) << describe(status.error());
+  EXPECT_EQ(status->state, leg_state::filled);
+  EXPECT_EQ(status->ref.provider_ref, done->ref.provider_ref);
+
+  auto b = balances(c);
+  EXPECT_EQ(b["USDT"], dec("90"));
+  EXPECT_EQ(b["TRX"], dec("39.8"));
+}
+
+TEST_F(OxaPayIntegration, BelowMinimumAndInsufficientBalanceAreRejections) {
+  start();
+  client c = make_client();
+  auto small = run(c.submit(leg_of("1"), "intent-2/leg-0"));
+  ASSERT_FALSE(small.has_value());
+  EXPECT_EQ(small.error().kind, error_kind::rejected) << describe(small.error());
+  EXPECT_EQ(small.error().provider_code, "business_error:amount");
+  auto poor = run(c.submit(leg_of("500"), "intent-2/leg-1"));
+  ASSERT_FALSE(poor.has_value());
+  EXPECT_EQ(poor.error().kind, error_kind::rejected) << describe(poor.error());
+  EXPECT_NE(poor.error().message.find("Insufficient balance"), std::string::npos);
+  EXPECT_EQ(emulator_->swap_count(), 0u);
+  EXPECT_EQ(balances(c)["USDT"], dec("100"));
+}
+
+TEST_F(OxaPayIntegration, AmbiguousSwapIsReconciledByFindNeverResent) {
+  start();
+  client c = make_client();
+  sim::fault reset;
+  reset.kind = sim::fault_kind::reset_after;
+  reset.remaining = 1;
+  reset.method = "POST";
+  server_->faults().set("/v1/general/swap", reset);
+  auto done = run(c.submit(leg_of("12"), "intent-3/leg-0"));
+  ASSERT_FALSE(done.has_value());
+  EXPECT_EQ(done.error().kind, error_kind::unknown_outcome) << describe(done.error());
+  EXPECT_EQ(emulator_->swap_count(), 1u);
+  auto found = run(c.find("intent-3/leg-0", leg_of("12")));
+  ASSERT_TRUE(found.has_value()) << describe(found.error());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->spend_amount, dec("12"));
+  EXPECT_EQ((*found)->state, leg_state::filled);
+  std::size_t posts = 0;
+  for (const auto& r : server_->requests()) {
+    posts += r.route == "/v1/general/swap" && r.method == "POST" ? 1 : 0;
+  }
+  EXPECT_EQ(posts, 1u);
+  EXPECT_EQ(emulator_->swap_count(), 1u);
+}
+
+TEST_F(OxaPayIntegration, AuthErrorsAndRateLimits) {
+  sim::provider_config config = base_config();
+  config.rate_limits["/general/swap/calculate"] =
+      sim::rate_limit_config{.limit = 1, .window = 60000ms};
+  start(config);
+  client wrong = make_client("wrong");
+  auto refused = run(wrong.balances());
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().kind, error_kind::auth);
+  EXPECT_EQ(refused.error().http_status, 401);
+
+  client c = make_client();
+  auto first = run(c.price(usdt_trx("10")));
+  ASSERT_TRUE(first.has_value()) << describe(first.error());
+  // calculate answers 429 now: the quote comes from rate x amount.
+  auto second = run(c.price(usdt_trx("10")));
+  ASSERT_TRUE(second.has_value()) << describe(second.error());
+  EXPECT_EQ(second->receive_net, first->receive_net);
+  EXPECT_EQ(c.circuit(), circuit_state::closed);
+}
+
+}  // namespace
+}  // namespace swaprouter::oxapay

@@ -1,1 +1,344 @@
-// placeholder: filled in by its owner
+// StableStack client: exact requests and headers, firm quotes, and the outcome mapping of
+// POST /swaps against a scripted HTTP client (no sockets, fixed key and clocks).
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <deque>
+#include <exception>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapters/stablestack/client.hpp"
+#include "engine/json_read.hpp"
+#include "stablestack_samples.hpp"
+
+namespace swaprouter::stablestack {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::ElementsAre;
+using ::testing::Pair;
+
+constexpr std::string_view test_key = "ss_test_key_0001";
+
+decimal dec(std::string_view text) { return decimal::parse(text).value(); }
+
+template <class T>
+T run(boost::asio::awaitable<T> task) {
+  boost::asio::io_context io;
+  std::optional<T> out;
+  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
+    if (e) std::rethrow_exception(e);
+    out.emplace(std::move(value));
+  });
+  io.run();
+  return std::move(*out);
+}
+
+class scripted_http final : public http_client {
+ public:
+  boost::asio::awaitable<result<http_response>> send(http_request request,
+                                                     std::chrono::steady_clock::duration) override {
+    sent.push_back(request);
+    if (script.empty()) co_return fail(error_kind::internal, "unscripted " + request.target);
+    auto next = std::move(script.front());
+    script.pop_front();
+    co_return next;
+  }
+  boost::asio::awaitable<void> warm(std::size_t) override { co_return; }
+  http_client_stats stats() const override { return {}; }
+  const http_endpoint& endpoint() const override { return endpoint_; }
+
+  void answer(int status, std::string body, http_headers headers = {}) {
+    script.emplace_back(
+        http_response{.status = status, .headers = std::move(headers), .body = std::move(body)});
+  }
+  void fail_with(error_kind kind) { script.emplace_back(fail(kind, "scripted transport error")); }
+
+  std::vector<http_request> sent;
+  std::deque<result<http_response>> script;
+
+ private:
+  http_endpoint endpoint_;
+};
+
+std::string quote_body(std::string_view id, std::string_view amount, std::string_view to_amount,
+                       std::string_view updated, std::string_view expires) {
+  return fmt::format(
+      R"({{"status":"success","data":{{"status":"success","message":"Successful","data":{{)"
+      R"("id":"{}","from_currency":"USDT","to_currency":"USDC","quoted_price":"0.99",)"
+      R"("quoted_currency":"USDC","from_amount":"{}","to_amount":"{}","confirmed":false,)"
+      R"("expires_at":"{}","created_at":"{}","updated_at":"{}","user":{{}}}}}}}})",
+      id, amount, to_amount, expires, updated, updated);
+}
+
+// The seed's answer with the amount the client sent (the seed's own 0.13 does not match "1").
+std::string swap_body_for(std::string_view amount) {
+  std::string body(samples::seed_swap);
+  body.replace(body.find("0.13000000"), 10, std::string(amount));
+  return body;
+}
+
+class StableStackClient : public ::testing::Test {
+ protected:
+  client& make(std::optional<std::string> customer = std::nullopt) {
+    client_options o;
+    o.customer_id = customer;
+    direction d;
+    d.spend_asset = "USDT";
+    d.receive_asset = "USDC";
+    d.enabled = true;
+    d.spend_precision = 2;
+    d.receive_precision = 2;
+    o.directions.push_back(d);
+    client_clocks clocks;
+    clocks.wall = [this] { return wall_; };
+    clocks.steady = [this] { return steady_; };
+    client_.emplace(http_, std::string(test_key), o, clocks);
+    return *client_;
+  }
+
+  static leg usdt_usdc(std::string_view amount, std::string quote_id = {}) {
+    leg l;
+    l.provider = "stablestack";
+    l.direction_code = "USDT-USDC";
+    l.spend_asset = "USDT";
+    l.receive_asset = "USDC";
+    l.amount = dec(amount);
+    l.quote_id = std::move(quote_id);
+    return l;
+  }
+
+  scripted_http http_;
+  wall_time wall_ = *parse_iso_timestamp("2025-05-21T13:25:00Z");
+  std::chrono::steady_clock::time_point steady_{std::chrono::hours(1000)};
+  std::optional<client> client_;
+};
+
+TEST_F(StableStackClient, Traits) {
+  const venue_traits t = make().traits();
+  EXPECT_TRUE(t.firm_quotes);
+  EXPECT_FALSE(t.cancel);
+  EXPECT_FALSE(t.client_id);
+  EXPECT_FALSE(t.exact_receive);
+}
+
+TEST_F(StableStackClient, FirmQuoteExactRequestAndExpiry) {
+  client& c = make();
+  http_.answer(200, quote_body("q-1", "20.0", "19.6", "2025-05-21T13:25:00.000Z",
+                               "2025-05-21T13:25:15.000Z"));
+  auto q = run(c.price({"USDT", "USDC", amount_side::spend, dec("20.009")}));
+  ASSERT_TRUE(q.has_value()) << describe(q.error());
+  ASSERT_EQ(http_.sent.size(), 1u);
+  const http_request& r = http_.sent[0];
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.target, "/api/instant-swaps");
+  EXPECT_THAT(r.headers, ElementsAre(Pair("Accept", "application/json"),
+                                     Pair("Content-Type", "application/json"),
+                                     Pair("x-api-key", "ss_test_key_0001")));
+  // Rounded down to the spend precision; amounts are strings.
+  EXPECT_EQ(r.body, R"({"from_currency":"USDT","to_currency":"USDC","amount":"20"})");
+  EXPECT_EQ(q->quote_id, "q-1");
+  EXPECT_EQ(q->model, pricing_model::firm_quote);
+  EXPECT_EQ(q->receive_net, dec("19.6"));
+  EXPECT_EQ(*q->valid_until, *parse_iso_timestamp("2025-05-21T13:25:15Z"));
+}
+
+TEST_F(StableStackClient, CustomerScopeGoesFirstInBodiesAndPaths) {
+  client& c = make("85b148ab-3f6b-4d55-917f-3c8de668a48e");
+  http_.answer(200, R"({"status":"success","data":[]})");
+  ASSERT_TRUE(run(c.balances()).has_value());
+  EXPECT_EQ(http_.sent[0].target, "/api/wallets?customer_id=85b148ab-3f6b-4d55-917f-3c8de668a48e");
+  http_.answer(400, std::string(samples::documented_error));
+  static_cast<void>(run(c.submit(usdt_usdc("1"), "id-1")));
+  EXPECT_EQ(http_.sent[1].body,
+            R"({"customer_id":"85b148ab-3f6b-4d55-917f-3c8de668a48e","from_currency":"USDT",)"
+            R"("to_currency":"USDC","amount":"1"})");
+}
+
+TEST_F(StableStackClient, SubmitRefreshesAQuoteCloseToExpiry) {
+  client& c = make();
+  http_.answer(
+      200, quote_body("q-7", "5", "4.9", "2025-05-21T13:25:00.000Z", "2025-05-21T13:25:15.000Z"));
+  auto q = run(c.price({"USDT", "USDC", amount_side::spend, dec("5")}));
+  ASSERT_TRUE(q.has_value()) << describe(q.error());
+  wall_ += 13s;
+  steady_ += 13s;
+  http_.answer(
+      200, quote_body("q-7", "5", "4.9", "2025-05-21T13:25:13.000Z", "2025-05-21T13:25:28.000Z"));
+  http_.answer(200, swap_body_for("5.00000000"));
+  auto s = run(c.submit(usdt_usdc("5", "q-7"), "id-7"));
+  ASSERT_TRUE(s.has_value()) << describe(s.error());
+  ASSERT_EQ(http_.sent.size(), 3u);
+  EXPECT_EQ(http_.sent[1].target, "/api/swaps/q-7/refresh");
+  EXPECT_EQ(http_.sent[1].body,
+            R"({"from_currency":"USDT","to_currency":"USDC","from_amount":"5"})");
+  EXPECT_EQ(http_.sent[2].target, "/api/swaps");
+  EXPECT_EQ(s->state, leg_state::open);
+  EXPECT_EQ(s->ref.provider_ref, "e60637ec-e5d0-4c68-9bc8-a12658e5735e");
+  EXPECT_EQ(s->ref.client, "id-7");
+}
+
+struct outcome_case {
+  std::string name;
+  int status;  // 0: transport error
+  error_kind transport;
+  std::string body;
+  error_kind expected;
+  bool may_have_reached;
+};
+
+class StableStackSubmitOutcome : public StableStackClient,
+                                 public ::testing::WithParamInterface<outcome_case> {};
+
+TEST_P(StableStackSubmitOutcome, MapsAndNeverResends) {
+  const outcome_case& oc = GetParam();
+  client& c = make();
+  if (oc.status == 0) {
+    http_.fail_with(oc.transport);
+  } else {
+    http_.answer(oc.status, oc.body);
+  }
+  auto s = run(c.submit(usdt_usdc("1"), "id-x"));
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().kind, oc.expected) << describe(s.error());
+  EXPECT_EQ(s.error().may_have_reached, oc.may_have_reached);
+  EXPECT_EQ(http_.sent.size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, StableStackSubmitOutcome,
+    ::testing::Values(
+        outcome_case{"validation",
+                     400,
+                     {},
+                     R"({"status":"failed","message":"x","error":{"code":"INVALID_PARAMETER",)"
+                     R"("message":"the quote has expired","details":{}}})",
+                     error_kind::rejected,
+                     false},
+        outcome_case{"missing_field",
+                     422,
+                     {},
+                     R"({"status":"failed","message":"x","error":{"code":)"
+                     R"("MISSING_REQUIRED_FIELD","message":"amount","details":{}}})",
+                     error_kind::rejected,
+                     false},
+        outcome_case{"disguised_timeout",
+                     400,
+                     {},
+                     R"({"status":"failed","message":"x","error":{"code":"INVALID_PARAMETER",)"
+                     R"("message":"upstream request timed out","details":{}}})",
+                     error_kind::unknown_outcome,
+                     true},
+        outcome_case{"bare_400", 400, {}, "Bad Request", error_kind::unknown_outcome, true},
+        outcome_case{"token",
+                     401,
+                     {},
+                     R"({"status":"failed","message":"x","error":{"code":"INVALID_TOKEN",)"
+                     R"("message":"bad","details":{}}})",
+                     error_kind::auth,
+                     false},
+        outcome_case{"rate_limited", 429, {}, "{}", error_kind::rate_limited, false},
+        outcome_case{"server_error", 500, {}, "oops", error_kind::unknown_outcome, true},
+        outcome_case{"bad_gateway", 502, {}, "", error_kind::unknown_outcome, true},
+        outcome_case{"unreadable_200",
+                     200,
+                     {},
+                     R"({"status":"success","data":{}})",
+                     error_kind::unknown_outcome,
+                     true},
+        outcome_case{"reset", 0, error_kind::reset, "", error_kind::unknown_outcome, true},
+        outcome_case{"truncated", 0, error_kind::truncated, "", error_kind::unknown_outcome, true},
+        outcome_case{"connect", 0, error_kind::connect, "", error_kind::unknown_outcome, false}),
+    [](const auto& info) { return info.param.name; });
+
+TEST_F(StableStackClient, InconsistentSwapAnswerIsUnknown) {
+  client& c = make();
+  // The seed's debit is 0.13 USDT, not the 1 USDT sent.
+  http_.answer(200, std::string(samples::seed_swap));
+  auto s = run(c.submit(usdt_usdc("1"), "id-2"));
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().kind, error_kind::unknown_outcome);
+}
+
+TEST_F(StableStackClient, StatusReadsBothLegsByReference) {
+  client& c = make();
+  http_.answer(200, std::string(samples::by_customer_page));
+  auto s = run(c.status({"e60637ec-e5d0-4c68-9bc8-a12658e5735e", "id-3"}));
+  ASSERT_TRUE(s.has_value()) << describe(s.error());
+  EXPECT_EQ(http_.sent[0].method, "GET");
+  EXPECT_EQ(http_.sent[0].target,
+            "/api/customers/transactions/by_ref_id/e60637ec-e5d0-4c68-9bc8-a12658e5735e");
+  EXPECT_EQ(s->state, leg_state::filled);
+  EXPECT_EQ(s->spend_filled, dec("0.13"));
+  EXPECT_EQ(s->receive_filled, dec("0.12"));
+  http_.answer(200, R"({"status":"success","data":[]})");
+  EXPECT_EQ(run(c.status({"nothing", "id-3"})).error().kind, error_kind::not_found);
+  http_.answer(500, "");
+  EXPECT_EQ(run(c.status({"nothing", "id-3"})).error().kind, error_kind::http_status);
+}
+
+TEST_F(StableStackClient, FindListsDebitsInTheWindowAndAdoptsTheOneMatch) {
+  client& c = make();
+  http_.answer(503, "");
+  ASSERT_EQ(run(c.submit(usdt_usdc("0.13"), "id-4")).error().kind, error_kind::unknown_outcome);
+  std::string listing(samples::by_customer_page);
+  listing.replace(listing.find(R"("totalPages":3)"), 14, R"("totalPages":1)");
+  http_.answer(200, listing);
+  http_.answer(200, std::string(samples::by_customer_page));
+  auto found = run(c.find("id-4", usdt_usdc("0.13")));
+  ASSERT_TRUE(found.has_value()) << describe(found.error());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->ref.provider_ref, "e60637ec-e5d0-4c68-9bc8-a12658e5735e");
+  EXPECT_EQ((*found)->ref.client, "id-4");
+  ASSERT_EQ(http_.sent.size(), 3u);
+  EXPECT_EQ(http_.sent[1].target,
+            "/api/transactions?transaction_type=INTERNAL%20TRANSFER&transaction_mode=DEBIT&"
+            "currency=USDT&start_date=2025-05-21&end_date=2025-05-21&page=1&limit=100");
+  // One POST only: the ambiguous swap was never resent.
+  EXPECT_EQ(std::count_if(http_.sent.begin(), http_.sent.end(),
+                          [](const http_request& r) { return r.method == "POST"; }),
+            1);
+}
+
+TEST_F(StableStackClient, FindAnswersNoneAndRefusesTwoCandidates) {
+  client& c = make();
+  http_.answer(200, R"({"status":"success","data":[],"pagination":{"total":0,"page":1,)"
+                    R"("limit":100,"totalPages":0}})");
+  auto none = run(c.find("id-5", usdt_usdc("0.13")));
+  ASSERT_TRUE(none.has_value()) << describe(none.error());
+  EXPECT_FALSE(none->has_value());
+
+  std::string two(samples::by_customer_page);
+  // The credit leg becomes a second 0.13 USDT debit of another swap.
+  two.replace(two.find(R"("asset_code":"usdc","amount":"0.12000000","reference_id":"e6)"), 61,
+              R"("asset_code":"usdt","amount":"0.13000000","reference_id":"f6)");
+  two.replace(two.find(R"("transaction_mode":"CREDIT")"), 26, R"("transaction_mode":"DEBIT")");
+  two.replace(two.find(R"("totalPages":3)"), 14, R"("totalPages":1)");
+  http_.answer(200, two);
+  auto both = run(c.find("id-6", usdt_usdc("0.13")));
+  ASSERT_FALSE(both.has_value());
+  EXPECT_EQ(both.error().kind, error_kind::bad_response);
+}
+
+TEST_F(StableStackClient, BalancesSumWallets) {
+  client& c = make();
+  http_.answer(200, R"({"status":"success","data":[)"
+                    R"({"id":"a","currency":"USDC","balance":"12.50000000"},)"
+                    R"({"id":"b","currency":"USDT","balance":"3.00000000"},)"
+                    R"({"id":"c","currency":"USDC","balance":"0.25000000"}]})");
+  auto b = run(c.balances());
+  ASSERT_TRUE(b.has_value()) << describe(b.error());
+  ASSERT_EQ(b->size(), 2u);
+  EXPECT_EQ((*b)[0].asset, "USDC");
+  EXPECT_EQ((*b)[0].available, dec("12.75"));
+  EXPECT_EQ(http_.sent[0].target, "/api/wallets");
+}
+
+}  // namespace
+}  // namespace swaprouter::stablestack

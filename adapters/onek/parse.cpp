@@ -18,7 +18,8 @@ using json = json_value;
 using fields = json_fields;
 
 result<json> parse_json(std::string_view body, std::string_view what) {
-  return parse_json_text(body, what, json_limits{.max_body_bytes = max_body_bytes, .max_depth = max_json_depth});
+  return parse_json_text(
+      body, what, json_limits{.max_body_bytes = max_body_bytes, .max_depth = max_json_depth});
 }
 
 result<direction> read_direction(const json& v, std::string context) {

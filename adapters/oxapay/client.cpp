@@ -1,1 +1,415 @@
-// placeholder: filled in by its owner
+#include "adapters/oxapay/client.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "adapters/oxapay/wire.hpp"
+#include "engine/json_read.hpp"
+#include "engine/json_write.hpp"
+
+namespace swaprouter::oxapay {
+namespace {
+
+std::int64_t ceil_seconds(std::chrono::steady_clock::duration d) {
+  return std::max<std::int64_t>(0, std::chrono::ceil<std::chrono::seconds>(d).count());
+}
+
+// Tickers are plain ("BTC", "USDT"): anything else is refused rather than escaped.
+bool valid_token(std::string_view text, std::size_t max_size) {
+  if (text.empty() || text.size() > max_size) return false;
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  });
+}
+
+bool mentions_timeout(std::string_view text) {
+  std::string l(text);
+  std::transform(l.begin(), l.end(), l.begin(),
+                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
+  for (std::string_view word : {"timeout", "timed out", "time out", "time-out"}) {
+    if (l.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
+error unknown_outcome(std::string message, bool sent = true) {
+  error e = make_error(error_kind::unknown_outcome, std::move(message));
+  e.may_have_reached = sent;
+  return e;
+}
+
+std::int64_t unix_seconds(wall_time t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+request_builder::request_builder(std::string api_key) : api_key_(std::move(api_key)) {}
+
+http_request request_builder::make(std::string_view method, std::string target,
+                                   std::string body) const {
+  http_request r;
+  r.method = std::string(method);
+  r.target = std::move(target);
+  r.headers.emplace_back(std::string(wire::header::accept), std::string(wire::json_content_type));
+  if (method == "POST") {
+    r.headers.emplace_back(std::string(wire::header::content_type),
+                           std::string(wire::json_content_type));
+  }
+  r.headers.emplace_back(std::string(wire::header::api_key), api_key_);
+  r.body = std::move(body);
+  return r;
+}
+
+namespace {
+result<std::string> pair_body(std::string_view from, std::string_view to,
+                              std::optional<decimal> amount) {
+  namespace f = wire::request_field;
+  if (!valid_token(from, 16) || !valid_token(to, 16)) {
+    return fail(error_kind::invalid_argument, "oxapay: unusable currency code");
+  }
+  if (amount && !amount->is_positive()) {
+    return fail(error_kind::invalid_argument, "oxapay: amount must be positive");
+  }
+  json_out j;
+  j.begin_object();
+  if (amount) {
+    j.key(f::amount);
+    // A JSON number written from the exact decimal text (seed: "amount": 0.5), never a double.
+    j.raw_number(amount->to_string());
+  }
+  j.field(f::from_currency, from);
+  j.field(f::to_currency, to);
+  j.end_object();
+  return j.take();
+}
+}  // namespace
+
+result<http_request> request_builder::swap(std::string_view from, std::string_view to,
+                                           decimal amount) const {
+  auto body = pair_body(from, to, amount);
+  if (!body) return std::unexpected(std::move(body.error()));
+  return make("POST", std::string(wire::path::swap), std::move(*body));
+}
+
+result<http_request> request_builder::calculate(std::string_view from, std::string_view to,
+                                                decimal amount) const {
+  auto body = pair_body(from, to, amount);
+  if (!body) return std::unexpected(std::move(body.error()));
+  return make("POST", std::string(wire::path::calculate), std::move(*body));
+}
+
+result<http_request> request_builder::rate(std::string_view from, std::string_view to) const {
+  auto body = pair_body(from, to, std::nullopt);
+  if (!body) return std::unexpected(std::move(body.error()));
+  return make("POST", std::string(wire::path::rate), std::move(*body));
+}
+
+http_request request_builder::pairs(int page) const {
+  return make("GET", fmt::format("{}?page={}", wire::path::pairs, page), {});
+}
+
+result<http_request> request_builder::history(const history_params& params) const {
+  namespace q = wire::history_query;
+  if (params.size && (*params.size < 1 || *params.size > wire::history_size_max)) {
+    return fail(error_kind::invalid_argument, "oxapay history: size outside 1..200");
+  }
+  for (const auto* v : {&params.track_id, &params.from_currency, &params.to_currency}) {
+    if (*v && !valid_token(**v, 64)) {
+      return fail(error_kind::invalid_argument, "oxapay history: unusable filter");
+    }
+  }
+  std::string target(wire::path::swap);
+  char separator = '?';
+  const auto add = [&](std::string_view name, std::string_view value) {
+    target += separator;
+    target += name;
+    target += '=';
+    target += value;
+    separator = '&';
+  };
+  if (params.track_id) add(q::track_id, *params.track_id);
+  if (params.from_currency) add(q::from_currency, *params.from_currency);
+  if (params.to_currency) add(q::to_currency, *params.to_currency);
+  if (params.from_date) add(q::from_date, std::to_string(unix_seconds(*params.from_date)));
+  if (params.to_date) add(q::to_date, std::to_string(unix_seconds(*params.to_date)));
+  if (params.page) add(q::page, std::to_string(*params.page));
+  if (params.size) add(q::size, std::to_string(*params.size));
+  return make("GET", std::move(target), {});
+}
+
+http_request request_builder::balance() const {
+  return make("GET", std::string(wire::path::balance), {});
+}
+
+client::client(http_client& http, std::string api_key, client_options options, client_clocks clocks)
+    : http_(http),
+      builder_(std::move(api_key)),
+      options_(std::move(options)),
+      clocks_(std::move(clocks)),
+      circuit_(options_.circuit) {}
+
+venue_traits client::traits() const {
+  return venue_traits{
+      .firm_quotes = false, .cancel = false, .client_id = false, .exact_receive = false};
+}
+
+task<result<http_response>> client::call(std::string_view endpoint,
+                                         const result<http_request>& request, call_kind kind) {
+  if (!request) co_return std::unexpected(request.error());
+  const auto now = clocks_.steady();
+  if (!circuit_.allow(now)) {
+    error e =
+        make_error(error_kind::circuit_open, fmt::format("oxapay {}: circuit open", endpoint));
+    if (const auto until = circuit_.open_until())
+      e.retry_after_seconds = ceil_seconds(*until - now);
+    co_return std::unexpected(std::move(e));
+  }
+  const bool execute = kind == call_kind::execute;
+  http_request copy = *request;
+  auto response = co_await http_.send(std::move(copy), options_.request_timeout);
+  const auto after = clocks_.steady();
+  if (!response) {
+    circuit_.record_failure(after);
+    error e = std::move(response.error());
+    if (execute) {
+      const bool sent = e.kind != error_kind::connect && e.kind != error_kind::tls;
+      co_return std::unexpected(
+          unknown_outcome(fmt::format("oxapay {}: outcome unknown after {}: {}", endpoint,
+                                      to_string(e.kind), e.message),
+                          sent));
+    }
+    e.message = fmt::format("oxapay {}: {}", endpoint, e.message);
+    co_return std::unexpected(std::move(e));
+  }
+  const int status = response->status;
+  std::optional<std::chrono::seconds> retry_after;
+  if (status == 429) {
+    retry_after = parse_retry_after(response->header(wire::header::retry_after), clocks_.wall());
+    // A 429 on calculate is that endpoint's limit: price() falls back to /rate.
+    if (kind != call_kind::quote) circuit_.record_rate_limited(after, retry_after);
+  } else if (status >= 500) {
+    circuit_.record_failure(after);
+  } else {
+    circuit_.record_success(after);
+  }
+  if (status >= 200 && status < 300) co_return std::move(*response);
+
+  const provider_error body = parse_error_body(response->body);
+  error e;
+  e.http_status = status;
+  e.provider_code = body.key.empty() ? body.type : body.type + ":" + body.key;
+  e.message =
+      fmt::format("oxapay {} answered {}: {} {}", endpoint, status, e.provider_code, body.message);
+  if (status == 429) {
+    e.kind = error_kind::rate_limited;
+    if (retry_after) e.retry_after_seconds = retry_after->count();
+  } else if (status == 401 || status == 403) {
+    e.kind = error_kind::auth;
+  } else if (status == 400 || status == 422) {
+    // FAULTS.md #8: on a swap only the documented envelope with an error is a rejection.
+    const bool documented = (!body.type.empty() || !body.key.empty()) && body.status == status &&
+                            !mentions_timeout(body.message);
+    e.kind = (!execute || documented) ? error_kind::rejected : error_kind::unknown_outcome;
+  } else if (status == 404) {
+    e.kind = execute ? error_kind::unknown_outcome : error_kind::not_found;
+  } else {
+    e.kind = execute ? error_kind::unknown_outcome : error_kind::http_status;
+  }
+  e.may_have_reached = e.kind == error_kind::unknown_outcome;
+  co_return std::unexpected(std::move(e));
+}
+
+task<result<std::vector<direction>>> client::directions() {
+  std::vector<direction> out;
+  for (int page_no = 1; page_no <= 20; ++page_no) {
+    const result<http_request> built = builder_.pairs(page_no);
+    auto response = co_await call(wire::path::pairs, built, call_kind::read);
+    if (!response) co_return std::unexpected(std::move(response.error()));
+    auto page = parse_pairs(response->body);
+    if (!page) co_return std::unexpected(std::move(page.error()));
+    for (const auto& p : page->list) {
+      direction d;
+      d.provider = std::string(provider_id);
+      d.code = p.from_currency + "-" + p.to_currency;
+      d.spend_asset = p.from_currency;
+      d.receive_asset = p.to_currency;
+      d.enabled = true;
+      d.spend_precision = options_.precision;
+      d.receive_precision = options_.precision;
+      d.min_spend = p.min_amount;
+      out.push_back(std::move(d));
+    }
+    if (page->page_no >= page->last_page) break;
+  }
+  directions_ = out;
+  directions_at_ = clocks_.steady();
+  co_return out;
+}
+
+task<result<quote>> client::price(const quote_request& request) {
+  const quote_request wanted = request;
+  if (wanted.side != amount_side::spend) {
+    co_return fail(error_kind::invalid_argument, "oxapay quotes the spend amount only");
+  }
+  if (!directions_at_ || clocks_.steady() - *directions_at_ > options_.pairs_max_age) {
+    auto fresh = co_await directions();
+    if (!fresh) co_return std::unexpected(std::move(fresh.error()));
+  }
+  const auto dir = std::find_if(directions_.begin(), directions_.end(), [&](const direction& d) {
+    return d.spend_asset == wanted.spend_asset && d.receive_asset == wanted.receive_asset;
+  });
+  if (dir == directions_.end()) {
+    co_return fail(error_kind::rejected, fmt::format("oxapay: no pair {} -> {}", wanted.spend_asset,
+                                                     wanted.receive_asset));
+  }
+  const decimal amount = wanted.amount.round(options_.precision, rounding::down);
+  if (!amount.is_positive() || amount < dir->min_spend) {
+    co_return fail(error_kind::rejected,
+                   fmt::format("oxapay: amount {} below the minimum {}", amount.to_string(),
+                               dir->min_spend.to_string()));
+  }
+  quote q;
+  q.provider = std::string(provider_id);
+  q.direction_code = dir->code;
+  q.spend_asset = wanted.spend_asset;
+  q.receive_asset = wanted.receive_asset;
+  q.spend_amount = amount;
+  q.fee_asset = wanted.receive_asset;
+  q.model = pricing_model::indicative;
+  q.obtained_at = clocks_.wall();
+  const auto calc_request = builder_.calculate(wanted.spend_asset, wanted.receive_asset, amount);
+  auto calculated = co_await call(wire::path::calculate, calc_request, call_kind::quote);
+  if (calculated) {
+    auto c = parse_calculation(calculated->body);
+    if (!c) co_return std::unexpected(std::move(c.error()));
+    // The fee is inside the rate (VENUES.md 3.2): to_amount is the net receive.
+    q.receive_gross = c->to_amount;
+    q.receive_net = c->to_amount.round(options_.precision, rounding::down);
+    co_return q;
+  }
+  if (calculated.error().kind != error_kind::rate_limited) {
+    co_return std::unexpected(std::move(calculated.error()));
+  }
+  const auto rate_request = builder_.rate(wanted.spend_asset, wanted.receive_asset);
+  auto rated = co_await call(wire::path::rate, rate_request, call_kind::read);
+  if (!rated) co_return std::unexpected(std::move(rated.error()));
+  auto rate = parse_rate(rated->body);
+  if (!rate) co_return std::unexpected(std::move(rate.error()));
+  // Rate = units of to per 1 from (wire.hpp swap_field).
+  auto gross = amount.mul(*rate, rounding::down);
+  if (!gross) co_return std::unexpected(std::move(gross.error()));
+  q.receive_gross = *gross;
+  q.receive_net = gross->round(options_.precision, rounding::down);
+  co_return q;
+}
+
+task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {
+  const swaprouter::leg wanted = leg;
+  const client_id client = id;
+  if (wanted.side != amount_side::spend) {
+    co_return fail(error_kind::invalid_argument, "oxapay swaps the spend amount only");
+  }
+  const decimal amount = wanted.amount.round(options_.precision, rounding::down);
+  const wall_time before = clocks_.wall();
+  const auto built = builder_.swap(wanted.spend_asset, wanted.receive_asset, amount);
+  auto response = co_await call(wire::path::swap, built, call_kind::execute);
+  if (!response) {
+    if (response.error().kind == error_kind::unknown_outcome) {
+      ambiguous_since_.emplace(client, before);
+    }
+    co_return std::unexpected(std::move(response.error()));
+  }
+  auto created = parse_swap(response->body);
+  if (!created) {
+    ambiguous_since_.emplace(client, before);
+    co_return std::unexpected(unknown_outcome(
+        fmt::format("oxapay /general/swap: unreadable answer: {}", created.error().message)));
+  }
+  if (created->from_currency != wanted.spend_asset ||
+      created->to_currency != wanted.receive_asset || created->from_amount != amount) {
+    ambiguous_since_.emplace(client, before);
+    co_return std::unexpected(unknown_outcome(fmt::format(
+        "oxapay /general/swap: inconsistent answer for track_id {}", excerpt(created->track_id))));
+  }
+  known_swaps_.insert(created->track_id);
+  co_return to_leg_status(*created, client);
+}
+
+task<result<leg_status>> client::status(const leg_ref& ref) {
+  const leg_ref wanted = ref;
+  history_params params;
+  params.track_id = wanted.provider_ref;
+  const auto built = builder_.history(params);
+  auto response = co_await call(wire::path::swap, built, call_kind::read);
+  if (!response) co_return std::unexpected(std::move(response.error()));
+  auto page = parse_history(response->body);
+  if (!page) co_return std::unexpected(std::move(page.error()));
+  for (const auto& s : page->list) {
+    if (s.track_id == wanted.provider_ref) co_return to_leg_status(s, wanted.client);
+  }
+  co_return fail(error_kind::not_found,
+                 fmt::format("oxapay: no swap {} in the history", excerpt(wanted.provider_ref)));
+}
+
+task<result<std::optional<leg_status>>> client::find(const client_id& id, const leg& leg) {
+  const client_id client = id;
+  const swaprouter::leg wanted = leg;
+  const decimal amount = wanted.amount.round(options_.precision, rounding::down);
+  const wall_time now = clocks_.wall();
+  wall_time since = now - options_.find_window;
+  if (auto it = ambiguous_since_.find(client); it != ambiguous_since_.end()) {
+    // Unix seconds and an unknown provider clock offset: a margin either side.
+    since = it->second - std::chrono::seconds(30);
+  }
+  std::vector<swap> matches;
+  for (int page_no = 1; page_no <= options_.find_max_pages; ++page_no) {
+    history_params params;
+    params.from_currency = wanted.spend_asset;
+    params.to_currency = wanted.receive_asset;
+    params.from_date = since;
+    params.to_date = now + std::chrono::minutes(5);
+    params.page = page_no;
+    params.size = wire::history_size_max;
+    const auto built = builder_.history(params);
+    auto response = co_await call(wire::path::swap, built, call_kind::read);
+    if (!response) co_return std::unexpected(std::move(response.error()));
+    auto page = parse_history(response->body);
+    if (!page) co_return std::unexpected(std::move(page.error()));
+    for (const auto& s : page->list) {
+      // Filters are hints: pair, amount and time are checked here (VENUES.md Part 1 "OxaPay").
+      if (s.from_currency != wanted.spend_asset || s.to_currency != wanted.receive_asset) continue;
+      if (s.from_amount != amount || s.date < std::chrono::floor<std::chrono::seconds>(since)) {
+        continue;
+      }
+      if (known_swaps_.contains(s.track_id)) continue;
+      matches.push_back(s);
+    }
+    if (page->page_no >= page->last_page) break;
+  }
+  if (matches.empty()) co_return std::optional<leg_status>{};
+  if (matches.size() > 1) {
+    co_return fail(error_kind::bad_response,
+                   fmt::format("oxapay: inconsistent: {} swaps match {} {} in the window",
+                               matches.size(), amount.to_string(), wanted.spend_asset));
+  }
+  known_swaps_.insert(matches.front().track_id);
+  ambiguous_since_.erase(client);
+  co_return std::optional<leg_status>(to_leg_status(matches.front(), client));
+}
+
+task<result<leg_status>> client::cancel(const leg_ref&) {
+  co_return fail(error_kind::invalid_argument, "oxapay swaps are final at once");
+}
+
+task<result<std::vector<balance>>> client::balances() {
+  const result<http_request> built = builder_.balance();
+  auto response = co_await call(wire::path::balance, built, call_kind::read);
+  if (!response) co_return std::unexpected(std::move(response.error()));
+  co_return parse_balances(response->body);
+}
+
+}  // namespace swaprouter::oxapay

@@ -1,7 +1,7 @@
 // StableStack wire format: everything the client and the emulator share. Paths, headers, JSON
-// field names, status and error codes. Source: the seed (/work/shared/seeds/002_160f800bdbb6dda2.txt,
-// POST /swaps) and VENUES.md Part 2 section 2; where the documents are silent the choice is marked
-// "project" (VENUES.md Part 1 "StableStack").
+// field names, status and error codes. Source: the seed
+// (/work/shared/seeds/002_160f800bdbb6dda2.txt, POST /swaps) and VENUES.md Part 2 section 2; where
+// the documents are silent the choice is marked "project" (VENUES.md Part 1 "StableStack").
 #pragma once
 
 #include <chrono>
