@@ -104,24 +104,6 @@ TEST(Router, MultiHopBeatsDirectAfterFees) {
   EXPECT_EQ(make_plan(spend("100"), q, direct, now).net, dec("392000"));
 }
 
-// The first hop's own minimum can exceed what the second hop's minimum needs (found by
-// `swaprouter quote` on tests/quote/routes.yaml): the route stays viable, its low set by hop one.
-TEST(Router, MultiHopWhoseFirstHopMinimumExceedsTheNextHopsNeed) {
-  pricing first = rate("a", "EUR", "USDT", "1.08", "0.1");
-  first.min_spend = dec("0.93");
-  first.min_receive = dec("1.0044");
-  pricing second = rate("a", "USDT", "COPM", "4000", "0.1");
-  second.min_spend = dec("1");
-  std::vector<pricing> q = {rate("a", "EUR", "COPM", "4320", "3"), first, second};
-  swap_intent intent = spend("100");
-  intent.spend_asset = "EUR";
-  plan p = make_plan(intent, q, {}, now);
-  ASSERT_TRUE(p.ok()) << p.failure;
-  ASSERT_EQ(p.routes.size(), 1u);
-  ASSERT_EQ(p.routes[0].legs.size(), 2u);
-  EXPECT_EQ(p.routes[0].legs[0].order.direction_code, first.direction_code);
-}
-
 TEST(Router, CrossProviderNeedsTheHeldAsset) {
   std::vector<pricing> q = {rate("a", "USDT", "USDC", "1"), rate("b", "USDC", "COPM", "4100"),
                             rate("c", "USDT", "COPM", "4000")};
