@@ -1,0 +1,130 @@
+// The durable record of every intent and leg: what was decided, what was sent, what the provider
+// said, in SQLite (DESIGN.md s.3 "Durability"; FAULTS.md I1-I3).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/decimal.hpp"
+#include "engine/result.hpp"
+#include "engine/venue_types.hpp"
+
+namespace swaprouter {
+
+/// Where a leg is in its life (issue 7): planned -> submitting -> (accepted | rejected | unknown)
+/// -> open -> (filled | partially_filled | expired | cancelled | failed), plus lost (not found past
+/// a threshold; still polled, alarmed) and frozen (inconsistent provider record; alarmed, never
+/// resubmitted).
+enum class leg_phase : std::uint8_t {
+  planned,
+  submitting,
+  accepted,
+  rejected,
+  unknown,
+  open,
+  filled,
+  partially_filled,
+  expired,
+  cancelled,
+  failed,
+  lost,
+  frozen,
+};
+
+std::string_view to_string(leg_phase phase) noexcept;
+std::optional<leg_phase> parse_leg_phase(std::string_view text) noexcept;
+/// Final phases: rejected, filled, partially_filled, expired, cancelled, failed.
+bool is_final(leg_phase phase) noexcept;
+
+/// An intent as journaled: what a strategy or a user asked for.
+struct intent_record {
+  std::string id;  ///< unique, e.g. "I20261121-000042"
+  std::string spend_asset;
+  std::string receive_asset;
+  amount_side side = amount_side::spend;
+  decimal amount;
+  decimal min_receive;
+  wall_time created_at{};
+  std::optional<wall_time> deadline;
+  std::string state = "open";  ///< open, done, failed, halted: free text kept short
+  bool dry_run = false;
+  std::string origin;  ///< the strategy name, or "cli"
+};
+
+/// A leg as journaled. `client` is unique across the journal.
+struct leg_record {
+  std::string intent_id;
+  int index = 0;    ///< position in the plan (hops of one route run in index order)
+  int attempt = 0;  ///< re-plans of the same part get a new attempt and a new client id
+  client_id client;
+  std::string provider;
+  std::string direction_code;
+  std::string spend_asset;
+  std::string receive_asset;
+  amount_side side = amount_side::spend;
+  decimal amount;
+  decimal min_receive;
+  decimal quoted_receive;  ///< the net the plan expected
+  std::string quote_id;
+  std::optional<wall_time> deadline;  ///< the quote's or the intent's, whichever is first
+  leg_phase phase = leg_phase::planned;
+  std::string provider_ref;  ///< the provider's id once known
+  std::string provider_status;
+  decimal spend_filled;
+  decimal receive_filled;  ///< net received, as the provider reports it settled
+  decimal fee_filled;
+  wall_time updated_at{};
+};
+
+/// One append-only event: a state change or a notable fact, with its cause.
+struct journal_event {
+  std::int64_t seq = 0;
+  wall_time time{};
+  std::string intent_id;
+  client_id client;  ///< empty for intent-level events
+  std::string kind;  ///< e.g. "intent", "phase", "alarm", "settled"
+  std::string detail;
+};
+
+/// The SQLite journal: WAL, synchronous=FULL, a versioned schema, prepared statements only. Every
+/// write is one transaction committed before the call returns; a failed commit is an error and
+/// the caller must not send what it was about to record. Secrets are never written to it.
+/// Not thread-safe: one engine thread owns it.
+class journal {
+ public:
+  /// Opens or creates the journal at `path` (":memory:" for tests), creating or checking the
+  /// schema; a newer schema version than this build knows is an error.
+  static result<std::unique_ptr<journal>> open(const std::string& path);
+  virtual ~journal() = default;
+
+  /// Records the intent and its planned legs in one transaction.
+  virtual result<void> add_intent(const intent_record& intent,
+                                  std::span<const leg_record> legs) = 0;
+  /// Adds legs to an existing intent (a re-plan), in one transaction.
+  virtual result<void> add_legs(std::span<const leg_record> legs) = 0;
+  /// Replaces the leg with the same client id and appends a "phase" event with `cause`.
+  virtual result<void> update_leg(const leg_record& leg, std::string_view cause) = 0;
+  virtual result<void> set_intent_state(std::string_view intent_id, std::string_view state,
+                                        std::string_view cause) = 0;
+  /// Appends an event (alarms, settlement discrepancies, security events).
+  virtual result<void> add_event(std::string_view intent_id, std::string_view client,
+                                 std::string_view kind, std::string_view detail) = 0;
+
+  virtual result<std::optional<intent_record>> intent(std::string_view id) = 0;
+  /// Newest first, at most `limit`.
+  virtual result<std::vector<intent_record>> intents(std::size_t limit) = 0;
+  virtual result<std::vector<leg_record>> legs_of(std::string_view intent_id) = 0;
+  virtual result<std::optional<leg_record>> leg(std::string_view client) = 0;
+  /// Every leg not in a final phase, oldest first: what restart reconciles.
+  virtual result<std::vector<leg_record>> unfinished_legs() = 0;
+  virtual result<std::vector<journal_event>> events_of(std::string_view intent_id) = 0;
+  /// PRAGMA integrity_check == "ok".
+  virtual result<bool> integrity_ok() = 0;
+};
+
+}  // namespace swaprouter
