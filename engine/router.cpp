@@ -5,18 +5,24 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <string_view>
 #include <utility>
 
 namespace swaprouter {
 namespace {
 
 constexpr int hop_cap = 4;
+constexpr std::size_t split_cap = 8;
 const decimal hundred = decimal::from_int(100);
 // The length of a segment without a limit; far above any amount a swap moves, far enough below
 // the decimal range that rate x length cannot overflow for rates up to 10^8.
 const decimal unlimited = decimal::from_int(100'000'000'000);
+// Above the rounding a linear bound adds per segment (one last place each), so that a bound
+// computed from the best rate alone never falls below the exact linear optimum.
+const decimal rounding_slack = decimal::from_raw(1'000'000);
 
 using balance = std::optional<decimal>;
+using id = std::uint16_t;
 
 // Why a quote may not be used at all (DESIGN.md s.5 admission).
 enum class admission : std::uint8_t { unchecked, ok, stale, ttl, deadline, provider };
@@ -32,17 +38,30 @@ struct segment {
   decimal rate;
 };
 
+// Which hop's rule bounds a route from above: formatted only when a plan hits it.
+struct limit_ref {
+  int hop = -1;
+  price_failure reason = price_failure::invalid;
+};
+
 struct route {
   std::array<hop, hop_cap> hops{};
   int count = 0;
+  // Known for every route from the first price level of each hop alone.
+  decimal best_rate;        // the rate of the first linear segment: the best the route offers
+  bool linear = false;      // the linear model has a segment at all
+  bool rate_bound = false;  // every hop's levels come best first: best_rate bounds every rate
+  // Known once bound() ran: only for routes the search could not rule out by best_rate.
+  bool bounded = false;
   decimal low;
   decimal high = unlimited;
-  std::string high_limit;  // which limit bounds high, for limits_hit
+  limit_ref high_limit;
+  std::string failure;  // why the route cannot price, or cannot take the whole amount alone
+  bool viable = false;  // can take part of the amount
+  // Known once segments_for() ran: only for routes a split or single candidate fills.
+  bool segmented = false;
   std::vector<segment> segments;
   decimal fixed;  // the last hop's absolute fee: a lower bound of the route's absolute fees
-  decimal best_rate;
-  std::string failure;  // why the route cannot take the whole amount alone, if it cannot
-  bool viable = false;  // can take part of the amount
 };
 
 struct chain_price {
@@ -71,6 +90,71 @@ struct evaluated {
   decimal spend;
 };
 
+// The first linear segment of one quote, and whether its levels come best first.
+struct first_segment {
+  bool known = false;
+  std::optional<segment> first;
+  bool ordered = true;
+};
+
+// Small integer ids for the assets and providers of one plan, so that the route search compares
+// integers instead of strings. A name is compared by one word (its length and first seven bytes)
+// before its bytes: a memcmp per comparison was a fifth of a plan. Quotes come grouped by provider
+// and spend asset: the last id found is tried first.
+class interner {
+ public:
+  id of(std::string_view name, id& hint) {
+    const std::uint64_t k = key(name);
+    if (hint < names_.size() && same(hint, k, name)) return hint;
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      if (same(i, k, name)) return hint = static_cast<id>(i);
+    }
+    names_.push_back(name);
+    keys_.push_back(k);
+    return hint = static_cast<id>(names_.size() - 1);
+  }
+  std::optional<id> find(std::string_view name) const {
+    const std::uint64_t k = key(name);
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      if (same(i, k, name)) return static_cast<id>(i);
+    }
+    return std::nullopt;
+  }
+  std::size_t size() const { return names_.size(); }
+  void reserve(std::size_t n) {
+    names_.reserve(n);
+    keys_.reserve(n);
+  }
+
+ private:
+  static std::uint64_t key(std::string_view name) {
+    std::uint64_t k = name.size();
+    const std::size_t n = std::min<std::size_t>(name.size(), 7);
+    for (std::size_t i = 0; i < n; ++i) {
+      k |= std::uint64_t{static_cast<unsigned char>(name[i])} << (8 * (i + 1));
+    }
+    return k;
+  }
+  bool same(std::size_t i, std::uint64_t k, std::string_view name) const {
+    return keys_[i] == k && (name.size() <= 7 || names_[i] == name);
+  }
+
+  std::vector<std::string_view> names_;
+  std::vector<std::uint64_t> keys_;
+};
+
+struct quote_ids {
+  id provider = 0;
+  id spend = 0;
+  id receive = 0;
+};
+
+struct held_ref {
+  id provider = 0;
+  id asset = 0;
+  const held_balance* held = nullptr;
+};
+
 class planner {
  public:
   planner(const swap_intent& intent, std::span<const pricing> quotes,
@@ -79,7 +163,8 @@ class planner {
         quotes_(quotes),
         options_(options),
         now_(now),
-        admitted_(quotes.size(), admission::unchecked) {}
+        admitted_(quotes.size(), admission::unchecked),
+        firsts_(quotes.size()) {}
 
   plan run();
 
@@ -87,21 +172,27 @@ class planner {
   const pricing& quote_of(const hop& h) const { return quotes_[h.quote]; }
   admission admit(std::size_t i);
   std::string admission_reason(std::size_t i) const;
-  const held_balance* held(const std::string& provider, const std::string& asset) const;
-  bool provider_allowed(const std::string& provider) const;
+  const held_balance* held(id provider, id asset) const;
 
+  void index();
   void enumerate();
-  void extend(route& r, const std::string& asset);
-  void add_route(const route& r);
+  void extend(route& r, id asset);
+  void add_route(route& r);
   std::string describe_route(const route& r) const;
 
   std::expected<chain_price, chain_failure> price_chain(const route& r, decimal spend) const;
+  const first_segment& first_of(std::uint16_t quote);
+  void rate(route& r);
   void bound(route& r) const;
+  void segments_for(route& r) const;
   std::vector<segment> segments_of(const hop& h) const;
+  std::string whole_failure(const route& r) const;
+  std::optional<decimal> rate_bound(const route& r, decimal amount) const;
 
   std::optional<allocation> fill(std::span<const std::uint16_t> members, decimal amount) const;
   std::optional<evaluated> evaluate(const allocation& a) const;
   bool within_balances(const evaluated& e) const;
+  const std::vector<std::uint16_t>& by_rate();
   std::optional<evaluated> best_for(decimal amount);
   std::optional<evaluated> least_split_spend();
 
@@ -110,14 +201,27 @@ class planner {
   plan plan_receive();
   planned_route build_route(const route& r, const chain_price& c) const;
   void reject_rest(plan& out, const std::vector<bool>& used) const;
-  plan no_plan(std::string why) const;
+  plan no_plan(std::string why);
 
   const swap_intent& intent_;
   std::span<const pricing> quotes_;
   const planner_options& options_;
   wall_time now_;
   std::vector<admission> admitted_;
+  std::vector<first_segment> firsts_;
+  interner assets_;
+  interner providers_;
+  std::vector<quote_ids> ids_;
+  // Quotes by spend asset: by_spend_[spend_start_[a] .. spend_start_[a + 1]) spend asset a, in
+  // the order of quotes_ (which keeps the routes in the order a scan of quotes_ finds them).
+  std::vector<std::uint16_t> by_spend_;
+  std::vector<std::uint32_t> spend_start_;
+  std::vector<held_ref> held_;
+  id intent_spend_ = 0;
+  id intent_receive_ = 0;
   std::vector<route> routes_;
+  std::vector<std::uint16_t> by_rate_;
+  bool sorted_ = false;
   std::vector<rejected_route> rejected_;
 };
 
@@ -125,7 +229,10 @@ admission planner::admit(std::size_t i) {
   if (admitted_[i] != admission::unchecked) return admitted_[i];
   const pricing& p = quotes_[i];
   admission a = admission::ok;
-  if (!provider_allowed(p.provider)) {
+  const bool allowed = intent_.providers.empty() ||
+                       std::find(intent_.providers.begin(), intent_.providers.end(), p.provider) !=
+                           intent_.providers.end();
+  if (!allowed) {
     a = admission::provider;
   } else if (now_ - p.obtained_at > options_.quote_max_age) {
     a = admission::stale;
@@ -160,53 +267,87 @@ std::string planner::admission_reason(std::size_t i) const {
   }
 }
 
-const held_balance* planner::held(const std::string& provider, const std::string& asset) const {
-  for (const held_balance& h : options_.held) {
-    if (h.provider == provider && h.asset == asset) return &h;
+const held_balance* planner::held(id provider, id asset) const {
+  for (const held_ref& h : held_) {
+    if (h.provider == provider && h.asset == asset) return h.held;
   }
   return nullptr;
 }
 
-bool planner::provider_allowed(const std::string& provider) const {
-  return intent_.providers.empty() || std::find(intent_.providers.begin(), intent_.providers.end(),
-                                                provider) != intent_.providers.end();
+// Interns every quote's provider and assets once and groups the quotes by spend asset, so that
+// extending a route looks only at the quotes that spend what it holds.
+void planner::index() {
+  assets_.reserve(16);
+  providers_.reserve(8);
+  id hint = 0;
+  intent_spend_ = assets_.of(intent_.spend_asset, hint);
+  intent_receive_ = assets_.of(intent_.receive_asset, hint);
+  ids_.resize(quotes_.size());
+  id provider_hint = 0;
+  id spend_hint = 0;
+  id receive_hint = 0;
+  for (std::size_t i = 0; i < quotes_.size(); ++i) {
+    const pricing& p = quotes_[i];
+    ids_[i] = {providers_.of(p.provider, provider_hint), assets_.of(p.spend_asset, spend_hint),
+               assets_.of(p.receive_asset, receive_hint)};
+  }
+  spend_start_.assign(assets_.size() + 1, 0);
+  for (const quote_ids& q : ids_) ++spend_start_[q.spend + 1];
+  for (std::size_t a = 0; a < assets_.size(); ++a) spend_start_[a + 1] += spend_start_[a];
+  by_spend_.resize(quotes_.size());
+  std::vector<std::uint32_t> next(spend_start_.begin(), spend_start_.end() - 1);
+  for (std::size_t i = 0; i < quotes_.size(); ++i) {
+    by_spend_[next[ids_[i].spend]++] = static_cast<std::uint16_t>(i);
+  }
+  // The first entry for a provider and asset wins, as a scan of options.held finds it.
+  for (const held_balance& h : options_.held) {
+    const auto provider = providers_.find(h.provider);
+    const auto asset = assets_.find(h.asset);
+    if (provider && asset) held_.push_back({*provider, *asset, &h});
+  }
 }
 
 std::string planner::describe_route(const route& r) const {
   std::string out;
+  out.reserve(static_cast<std::size_t>(r.count) * 24);
   for (int i = 0; i < r.count; ++i) {
     const pricing& p = quote_of(r.hops[i]);
     if (i > 0) out += ", ";
-    out += fmt::format("{}: {}->{}", p.provider, p.spend_asset, p.receive_asset);
+    out += p.provider;
+    out += ": ";
+    out += p.spend_asset;
+    out += "->";
+    out += p.receive_asset;
   }
   return out;
 }
 
 void planner::enumerate() {
+  index();
+  routes_.reserve(64);
   route r;
-  extend(r, intent_.spend_asset);
+  extend(r, intent_spend_);
 }
 
 // Depth-first over directions: a path never revisits an asset, never reuses a direction, and
 // continues at another provider only where that provider already holds the intermediate asset.
-void planner::extend(route& r, const std::string& asset) {
+void planner::extend(route& r, id asset) {
   const int max_hops = std::clamp(options_.max_hops, 1, hop_cap);
-  for (std::size_t i = 0; i < quotes_.size(); ++i) {
-    const pricing& p = quotes_[i];
-    if (p.spend_asset != asset || p.receive_asset == intent_.spend_asset) continue;
-    const bool last = p.receive_asset == intent_.receive_asset;
+  for (std::uint32_t s = spend_start_[asset]; s < spend_start_[asset + 1]; ++s) {
+    const std::uint16_t i = by_spend_[s];
+    const quote_ids& q = ids_[i];
+    if (q.receive == intent_spend_) continue;
+    const bool last = q.receive == intent_receive_;
     if (!last && r.count + 1 == max_hops) continue;
     bool visited = false;
-    for (int k = 0; k < r.count; ++k) {
-      visited = visited || quote_of(r.hops[k]).spend_asset == p.receive_asset;
-    }
+    for (int k = 0; k < r.count; ++k) visited = visited || ids_[r.hops[k].quote].spend == q.receive;
     if (visited) continue;
-    hop h{static_cast<std::uint16_t>(i), std::nullopt};
+    hop h{i, std::nullopt};
     if (r.count == 0) {
-      const held_balance* b = held(p.provider, asset);
-      h.available = b ? balance(b->amount) : p.available;
-    } else if (quote_of(r.hops[r.count - 1]).provider != p.provider) {
-      const held_balance* b = held(p.provider, asset);
+      const held_balance* b = held(q.provider, asset);
+      h.available = b ? balance(b->amount) : quotes_[i].available;
+    } else if (ids_[r.hops[r.count - 1].quote].provider != q.provider) {
+      const held_balance* b = held(q.provider, asset);
       if (!b || !b->amount.is_positive()) continue;
       h.available = b->amount;
     }
@@ -214,13 +355,13 @@ void planner::extend(route& r, const std::string& asset) {
     if (last) {
       add_route(r);
     } else {
-      extend(r, p.receive_asset);
+      extend(r, q.receive);
     }
     --r.count;
   }
 }
 
-void planner::add_route(const route& r) {
+void planner::add_route(route& r) {
   for (int k = 0; k < r.count; ++k) {
     if (admit(r.hops[k].quote) != admission::ok) {
       rejected_.push_back({describe_route(r), admission_reason(r.hops[k].quote)});
@@ -228,6 +369,7 @@ void planner::add_route(const route& r) {
     }
   }
   routes_.push_back(r);
+  rate(routes_.back());
 }
 
 std::expected<chain_price, chain_failure> planner::price_chain(const route& r,
@@ -244,6 +386,7 @@ std::expected<chain_price, chain_failure> planner::price_chain(const route& r,
   return c;
 }
 
+// The linear segments of one quote: rates net of the percent fee, rounded up (see compose).
 std::vector<segment> planner::segments_of(const hop& h) const {
   const pricing& p = quote_of(h);
   const decimal keep = hundred - p.fee_percent;
@@ -256,6 +399,7 @@ std::vector<segment> planner::segments_of(const hop& h) const {
     if (gross) push(unlimited, gross->mul_div(keep, hundred, rounding::up));
     return out;
   }
+  out.reserve(p.book.levels.size());
   for (const book_level& level : p.book.levels) {
     if (p.book.side == book_side::sell) {
       push(level.quantity, level.price.mul_div(keep, hundred, rounding::up));
@@ -272,6 +416,7 @@ std::vector<segment> planner::segments_of(const hop& h) const {
 // rounded up so the linear model never under-states a route (it bounds the exact price above).
 std::vector<segment> compose(const std::vector<segment>& first, const std::vector<segment>& next) {
   std::vector<segment> out;
+  out.reserve(first.size() + next.size());
   std::size_t i = 0;
   std::size_t j = 0;
   decimal first_left = first.empty() ? decimal{} : first[0].length;
@@ -295,23 +440,91 @@ std::vector<segment> compose(const std::vector<segment>& first, const std::vecto
   return out;
 }
 
+// The first segment compose() would produce from the first segments of its two inputs: the
+// same arithmetic, one step of its loop.
+std::optional<segment> compose_first(const segment& first, const segment& next) {
+  auto rate = first.rate.mul(next.rate, rounding::up);
+  auto produced = first.length.mul(first.rate, rounding::up);
+  if (!rate || !produced) return std::nullopt;
+  if (*produced <= next.length) return segment{first.length, *rate};
+  auto length = next.length.div(first.rate, rounding::up);
+  if (!length) return std::nullopt;
+  return segment{std::min(*length, first.length), *rate};
+}
+
+// A quote's first linear segment, as segments_of would produce it, from its first usable level
+// alone; and whether its levels come best first (then no later segment has a better rate).
+const first_segment& planner::first_of(std::uint16_t quote) {
+  first_segment& f = firsts_[quote];
+  if (f.known) return f;
+  f.known = true;
+  const pricing& p = quotes_[quote];
+  const decimal keep = hundred - p.fee_percent;
+  if (p.model != pricing_model::order_book) {
+    auto gross = p.rate_receive.div(p.rate_spend, rounding::up);
+    if (!gross) return f;
+    auto net = gross->mul_div(keep, hundred, rounding::up);
+    if (net) f.first = segment{unlimited, *net};
+    return f;
+  }
+  const bool sell = p.book.side == book_side::sell;
+  const auto& levels = p.book.levels;
+  for (std::size_t l = 1; l < levels.size() && f.ordered; ++l) {
+    f.ordered =
+        sell ? levels[l].price <= levels[l - 1].price : levels[l].price >= levels[l - 1].price;
+  }
+  for (const book_level& level : levels) {
+    if (sell) {
+      auto rate = level.price.mul_div(keep, hundred, rounding::up);
+      if (!rate) continue;
+      f.first = segment{std::min(level.quantity, unlimited), *rate};
+      return f;
+    }
+    auto length = level.quantity.mul(level.price, rounding::up);
+    auto per_spend = keep.div(level.price, rounding::up);
+    if (!length || !per_spend) continue;
+    auto rate = per_spend->div(hundred, rounding::up);
+    if (!rate) continue;
+    f.first = segment{std::min(*length, unlimited), *rate};
+    return f;
+  }
+  return f;
+}
+
+// The route's best rate from the first segment of every hop: what the search ranks routes by,
+// and, when every hop's levels come best first, a bound on every rate the route offers.
+void planner::rate(route& r) {
+  const first_segment& head = first_of(r.hops[0].quote);
+  std::optional<segment> first = head.first;
+  r.rate_bound = head.ordered;
+  for (int k = 1; k < r.count && first; ++k) {
+    const first_segment& next = first_of(r.hops[k].quote);
+    r.rate_bound = r.rate_bound && next.ordered;
+    first = next.first ? compose_first(*first, *next.first) : std::nullopt;
+  }
+  r.linear = first.has_value();
+  r.best_rate = first ? first->rate : decimal{};
+  r.fixed = quote_of(r.hops[r.count - 1]).fee_fixed;
+}
+
 // The spend interval of a route from every hop's limits, carried back through the earlier hops
-// by exact-receive prices, and its linear upper model.
+// by exact-receive prices. The linear model (segments_for) is built separately, only for routes
+// a candidate fills.
 void planner::bound(route& r) const {
+  if (r.bounded) return;
+  r.bounded = true;
   const int last = r.count - 1;
-  spend_bounds b = bounds_of(quote_of(r.hops[last]), r.hops[last].available);
+  const pricing& tail = quote_of(r.hops[last]);
+  const spend_bounds b = bounds_of(tail, r.hops[last].available);
   decimal low = b.low;
   // The least spend that nets anything: a fixed fee or min_receive can set it above the limits.
-  if (auto some = price_receive(quote_of(r.hops[last]), receive_unit(quote_of(r.hops[last])),
-                                r.hops[last].available)) {
+  if (auto some = price_receive(tail, receive_unit(tail), r.hops[last].available)) {
     low = std::max(low, some->spend);
   }
-  std::optional<decimal> high = b.high;
-  std::string high_limit;
-  if (high) {
-    high_limit = fmt::format("{} {} {}", quote_of(r.hops[last]).provider,
-                             quote_of(r.hops[last]).direction_code, to_string(b.high_reason));
-  }
+  // `capped` says whether `high` holds: a limit bounds the route's spend from above.
+  bool capped = b.high.has_value();
+  decimal high = b.high.value_or(decimal{});
+  if (capped) r.high_limit = {last, b.high_reason};
   for (int k = last - 1; k >= 0; --k) {
     const pricing& p = quote_of(r.hops[k]);
     const spend_bounds own = bounds_of(p, r.hops[k].available);
@@ -326,30 +539,45 @@ void planner::bound(route& r) const {
       r.failure = describe(need.error());
       return;
     }
-    if (high.has_value()) {
+    if (capped) {
       // The largest spend whose net stays within the next hop's high.
-      const decimal next_high = high.value_or(decimal{});
-      auto above = price_receive(p, next_high + receive_unit(p), r.hops[k].available);
-      if (above) {
-        high = above->spend - spend_unit(p);
-      } else {
-        high.reset();
-      }
+      auto above = price_receive(p, high + receive_unit(p), r.hops[k].available);
+      capped = above.has_value();
+      if (above) high = above->spend - spend_unit(p);
     }
-    if (own.high && (!high || *own.high < *high)) {
-      high = own.high;
-      high_limit =
-          fmt::format("{} {} {}", p.provider, p.direction_code, to_string(own.high_reason));
+    if (own.high && (!capped || *own.high < high)) {
+      high = *own.high;
+      capped = true;
+      r.high_limit = {k, own.high_reason};
     }
   }
   r.low = low;
-  if (high) r.high = std::min(*high, unlimited);
-  r.high_limit = std::move(high_limit);
+  if (capped) r.high = std::min(high, unlimited);
+  r.viable = r.linear && r.low <= r.high;
+}
+
+void planner::segments_for(route& r) const {
+  if (r.segmented) return;
+  r.segmented = true;
   r.segments = segments_of(r.hops[0]);
   for (int k = 1; k < r.count; ++k) r.segments = compose(r.segments, segments_of(r.hops[k]));
-  r.fixed = quote_of(r.hops[last]).fee_fixed;
-  r.best_rate = r.segments.empty() ? decimal{} : r.segments.front().rate;
-  r.viable = !r.segments.empty() && r.low <= r.high;
+}
+
+// Why the route cannot take the whole amount alone ("" when it can).
+std::string planner::whole_failure(const route& r) const {
+  auto whole = price_chain(r, intent_.amount);
+  if (whole) return {};
+  const pricing& p = quote_of(r.hops[whole.error().hop]);
+  return fmt::format("{} {}: {}", p.provider, p.direction_code, describe(whole.error().error));
+}
+
+// An upper bound of what fill() can bound the route alone at for `amount`, from its best rate
+// alone; none when its levels do not come best first or the product overflows.
+std::optional<decimal> planner::rate_bound(const route& r, decimal amount) const {
+  if (!r.rate_bound || !r.linear) return std::nullopt;
+  auto most = amount.mul(r.best_rate, rounding::up);
+  if (!most) return std::nullopt;
+  return *most + rounding_slack - r.fixed;
 }
 
 // The linear optimum of spending `amount` over `members` (each at least its low, at most its
@@ -360,8 +588,8 @@ std::optional<allocation> planner::fill(std::span<const std::uint16_t> members,
   allocation a;
   a.routes.assign(members.begin(), members.end());
   a.amounts.resize(members.size());
-  std::array<std::size_t, 8> seg{};
-  std::array<decimal, 8> seg_used{};
+  std::array<std::size_t, split_cap> seg{};
+  std::array<decimal, split_cap> seg_used{};
   decimal placed;
   const auto shared_room = [&](std::size_t m) -> std::optional<decimal> {
     const hop& first = routes_[members[m]].hops[0];
@@ -369,7 +597,7 @@ std::optional<allocation> planner::fill(std::span<const std::uint16_t> members,
     decimal used;
     for (std::size_t o = 0; o < members.size(); ++o) {
       // Every first hop spends the intent's asset: one balance per provider.
-      if (quote_of(routes_[members[o]].hops[0]).provider == quote_of(first).provider) {
+      if (ids_[routes_[members[o]].hops[0].quote].provider == ids_[first.quote].provider) {
         used += a.amounts[o];
       }
     }
@@ -427,6 +655,7 @@ std::optional<allocation> planner::fill(std::span<const std::uint16_t> members,
 std::optional<evaluated> planner::evaluate(const allocation& a) const {
   evaluated e;
   e.alloc = a;
+  e.prices.reserve(a.routes.size());
   for (std::size_t m = 0; m < a.routes.size(); ++m) {
     auto c = price_chain(routes_[a.routes[m]], a.amounts[m]);
     if (!c) return std::nullopt;
@@ -444,14 +673,13 @@ bool planner::within_balances(const evaluated& e) const {
     const route& r = routes_[e.alloc.routes[m]];
     for (int k = 0; k < r.count; ++k) {
       if (!r.hops[k].available) continue;
-      const pricing& p = quote_of(r.hops[k]);
+      const quote_ids& p = ids_[r.hops[k].quote];
       decimal used;
       for (std::size_t o = 0; o < e.prices.size(); ++o) {
         const route& other = routes_[e.alloc.routes[o]];
         for (int l = 0; l < other.count; ++l) {
-          const pricing& q = quote_of(other.hops[l]);
-          if (other.hops[l].available && q.provider == p.provider &&
-              q.spend_asset == p.spend_asset) {
+          const quote_ids& q = ids_[other.hops[l].quote];
+          if (other.hops[l].available && q.provider == p.provider && q.spend == p.spend) {
             used += e.prices[o].legs[l].spend;
           }
         }
@@ -477,46 +705,97 @@ bool disjoint(const std::vector<route>& routes, std::span<const std::uint16_t> m
   return true;
 }
 
-// Branch and bound over subsets of the best routes: each subset's linear optimum bounds every
-// allocation over it, so subsets are priced exactly best bound first until no bound can beat
-// the best exact net found.
-std::optional<evaluated> planner::best_for(decimal amount) {
-  std::vector<std::uint16_t> viable;
-  for (std::size_t i = 0; i < routes_.size(); ++i) {
-    if (routes_[i].viable && routes_[i].low <= amount)
-      viable.push_back(static_cast<std::uint16_t>(i));
-  }
-  std::sort(viable.begin(), viable.end(), [&](std::uint16_t a, std::uint16_t b) {
+// Every route by best rate, best first (ties in the order found): the search's ranking.
+const std::vector<std::uint16_t>& planner::by_rate() {
+  if (sorted_) return by_rate_;
+  sorted_ = true;
+  by_rate_.resize(routes_.size());
+  for (std::size_t i = 0; i < routes_.size(); ++i) by_rate_[i] = static_cast<std::uint16_t>(i);
+  std::stable_sort(by_rate_.begin(), by_rate_.end(), [&](std::uint16_t a, std::uint16_t b) {
     return routes_[a].best_rate > routes_[b].best_rate;
   });
-  const std::size_t width =
-      options_.split ? std::min<std::size_t>({viable.size(), options_.split_routes, 8}) : 0;
-  std::vector<allocation> candidates;
-  for (std::uint32_t mask = 1; mask < (1u << width); ++mask) {
-    std::vector<std::uint16_t> members;
-    for (std::size_t b = 0; b < width; ++b) {
-      if (mask & (1u << b)) members.push_back(viable[b]);
+  return by_rate_;
+}
+
+// One candidate of the search: an allocation, its bound, and its exact price once evaluated.
+struct candidate {
+  allocation alloc;
+};
+
+// Whether `e` (bound `bound`) beats the best so far: more net, then less spend, then the larger
+// bound (the candidate a best-bound-first search meets first).
+bool beats(const evaluated& e, decimal bound, const std::optional<evaluated>& best,
+           decimal best_bound) {
+  if (!best) return true;
+  if (e.net != best->net) return e.net > best->net;
+  if (e.spend != best->spend) return e.spend < best->spend;
+  return bound > best_bound;
+}
+
+// Branch and bound over subsets of the best routes: each subset's linear optimum bounds every
+// allocation over it, so subsets are priced exactly best bound first until no bound can beat
+// the best exact net found. Routes beyond the split width compete alone, and one whose best rate
+// times the amount cannot beat the best net found is ruled out without bounding or pricing it.
+std::optional<evaluated> planner::best_for(decimal amount) {
+  const std::vector<std::uint16_t>& order = by_rate();
+  const std::size_t width = options_.split ? std::min(options_.split_routes, split_cap) : 0;
+  std::array<std::uint16_t, split_cap> top{};
+  std::size_t count = 0;
+  std::size_t next = 0;
+  for (; next < order.size() && count < width; ++next) {
+    route& r = routes_[order[next]];
+    bound(r);
+    if (r.viable && r.low <= amount) top[count++] = order[next];
+  }
+  std::vector<allocation> subsets;
+  std::array<std::uint16_t, split_cap> members{};
+  for (std::uint32_t mask = 1; mask < (1u << count); ++mask) {
+    std::size_t n = 0;
+    decimal capacity;
+    for (std::size_t b = 0; b < count; ++b) {
+      if (mask & (1u << b)) {
+        members[n++] = top[b];
+        capacity += routes_[top[b]].high;
+      }
     }
-    if (!disjoint(routes_, members)) continue;
-    auto a = fill(members, amount);
-    if (a && (a->full || options_.allow_partial)) candidates.push_back(std::move(*a));
+    const std::span<const std::uint16_t> set(members.data(), n);
+    // A subset whose highs cannot hold the amount is never full: no need to fill it.
+    if (!options_.allow_partial && capacity < amount) continue;
+    if (!disjoint(routes_, set)) continue;
+    for (std::uint16_t m : set) segments_for(routes_[m]);
+    auto a = fill(set, amount);
+    if (a && (a->full || options_.allow_partial)) subsets.push_back(std::move(*a));
   }
-  // Routes beyond the split width still compete alone.
-  for (std::size_t v = width; v < viable.size(); ++v) {
-    const std::uint16_t one[] = {viable[v]};
-    auto a = fill(one, amount);
-    if (a && (a->full || options_.allow_partial)) candidates.push_back(std::move(*a));
-  }
-  std::sort(candidates.begin(), candidates.end(),
-            [](const allocation& a, const allocation& b) { return a.bound > b.bound; });
+  std::stable_sort(subsets.begin(), subsets.end(),
+                   [](const allocation& a, const allocation& b) { return a.bound > b.bound; });
   std::optional<evaluated> best;
-  for (const allocation& a : candidates) {
-    if (best && a.bound < best->net) break;
+  decimal best_bound;
+  const auto consider = [&](const allocation& a) {
+    if (best && a.bound < best->net) return;
     auto e = evaluate(a);
-    if (!e) continue;
-    if (!best || e->net > best->net || (e->net == best->net && e->spend < best->spend)) {
+    if (e && beats(*e, a.bound, best, best_bound)) {
       best = std::move(e);
+      best_bound = a.bound;
     }
+  };
+  for (const allocation& a : subsets) {
+    if (best && a.bound < best->net) break;
+    consider(a);
+  }
+  // The rest compete alone, best rate first, so that the first good price rules out the others.
+  for (; next < order.size(); ++next) {
+    route& r = routes_[order[next]];
+    if (best) {
+      const auto most = rate_bound(r, amount);
+      if (most && *most < best->net) continue;
+    }
+    bound(r);
+    if (!r.viable || r.low > amount) continue;
+    if (!options_.allow_partial && r.high < amount) continue;
+    segments_for(r);
+    const std::uint16_t one[] = {order[next]};
+    auto a = fill(one, amount);
+    if (a && (a->full || options_.allow_partial)) consider(*a);
   }
   return best;
 }
@@ -528,7 +807,7 @@ planned_route planner::build_route(const route& r, const chain_price& c) const {
   // Worst case: every non-firm hop after its assumed adverse move, each spending what the
   // previous one then delivers; a hop that could not price any more delivers nothing.
   decimal worst_amount = out.spend;
-  std::vector<decimal> worst(static_cast<std::size_t>(r.count));
+  std::array<decimal, hop_cap> worst{};
   for (int k = 0; k < r.count; ++k) {
     const pricing& p = quote_of(r.hops[k]);
     decimal w;
@@ -542,10 +821,11 @@ planned_route planner::build_route(const route& r, const chain_price& c) const {
     worst_amount = w;
   }
   out.worst_net = worst_amount;
+  out.legs.reserve(static_cast<std::size_t>(r.count));
   for (int k = 0; k < r.count; ++k) {
     const pricing& p = quote_of(r.hops[k]);
     const price& q = c.legs[k];
-    planned_leg l;
+    planned_leg& l = out.legs.emplace_back();
     l.order.provider = p.provider;
     l.order.direction_code = p.direction_code;
     l.order.spend_asset = p.spend_asset;
@@ -562,26 +842,41 @@ planned_route planner::build_route(const route& r, const chain_price& c) const {
     l.firm = q.firm;
     l.obtained_at = p.obtained_at;
     l.valid_until = p.valid_until;
-    out.legs.push_back(std::move(l));
   }
-  if (!r.high_limit.empty() && out.spend >= r.high) out.limits_hit.push_back(r.high_limit);
+  if (r.high_limit.hop >= 0 && out.spend >= r.high) {
+    const pricing& p = quote_of(r.hops[r.high_limit.hop]);
+    out.limits_hit.push_back(
+        fmt::format("{} {} {}", p.provider, p.direction_code, to_string(r.high_limit.reason)));
+  }
   return out;
 }
 
+// Every candidate not in the plan, with its reason. A route the search ruled out by its best
+// rate alone was never bounded or priced: its reason says so instead of naming a limit.
 void planner::reject_rest(plan& out, const std::vector<bool>& used) const {
+  out.rejected.reserve(rejected_.size() + routes_.size());
   out.rejected = rejected_;
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     if (used[i]) continue;
     const route& r = routes_[i];
     std::string why = r.failure;
     if (why.empty()) {
-      why = r.viable ? "outranked: the plan nets more" : "limit: no amount fits its limits";
+      if (!r.bounded) {
+        why = "outranked: its best rate cannot beat the plan";
+      } else {
+        why = r.viable ? "outranked: the plan nets more" : "limit: no amount fits its limits";
+      }
     }
     out.rejected.push_back({describe_route(r), std::move(why)});
   }
 }
 
-plan planner::no_plan(std::string why) const {
+// Without a plan every route's reason matters: each is bounded and priced for the whole amount.
+plan planner::no_plan(std::string why) {
+  for (route& r : routes_) {
+    bound(r);
+    if (r.failure.empty() && intent_.side == amount_side::spend) r.failure = whole_failure(r);
+  }
   plan out;
   out.failure = std::move(why);
   reject_rest(out, std::vector<bool>(routes_.size(), false));
@@ -591,6 +886,7 @@ plan planner::no_plan(std::string why) const {
 plan planner::build(const evaluated& best) {
   plan out;
   std::vector<bool> used(routes_.size(), false);
+  out.routes.reserve(best.alloc.routes.size());
   for (std::size_t m = 0; m < best.alloc.routes.size(); ++m) {
     used[best.alloc.routes[m]] = true;
     planned_route pr = build_route(routes_[best.alloc.routes[m]], best.prices[m]);
@@ -626,16 +922,6 @@ plan planner::build(const evaluated& best) {
 }
 
 plan planner::plan_spend() {
-  for (route& r : routes_) {
-    bound(r);
-    if (!r.failure.empty()) continue;
-    auto whole = price_chain(r, intent_.amount);
-    if (!whole) {
-      r.failure = fmt::format("{} {}: {}", quote_of(r.hops[whole.error().hop]).provider,
-                              quote_of(r.hops[whole.error().hop]).direction_code,
-                              describe(whole.error().error));
-    }
-  }
   auto best = best_for(intent_.amount);
   if (!best) return no_plan("no route: no candidate or split can take the amount");
   return build(*best);

@@ -103,6 +103,13 @@ struct plan {
 /// the best exactly (branch and bound on an upper bound of every subset). Admission: quote age
 /// <= quote_max_age, remaining validity >= the provider's p95 execution latency, worst-case net
 /// >= intent.min_receive. A direction is used by at most one leg of a plan. Pure and thread-safe.
+///
+/// Rejected reasons: when a plan exists, a route whose best rate times the amount cannot beat the
+/// plan's net is never bounded or priced and reads "outranked: its best rate cannot beat the
+/// plan"; a route that was bounded reads its bound failure, "limit: ..." or "outranked: the plan
+/// nets more" (its whole-amount failure is not priced). Without a plan every route is bounded and
+/// priced for the whole amount, and its reason names the rule it broke. Ties between routes of
+/// equal best rate, and between plans of equal net and spend, go to the one found first.
 plan make_plan(const swap_intent& intent, std::span<const pricing> quotes,
                const planner_options& options, wall_time now);
 
