@@ -194,6 +194,8 @@ class planner {
   bool within_balances(const evaluated& e) const;
   const std::vector<std::uint16_t>& by_rate();
   std::optional<evaluated> best_for(decimal amount);
+  void reserve_bulk_route(std::array<std::uint16_t, split_cap>& top, std::size_t& count,
+                          std::size_t next, decimal amount);
   std::optional<evaluated> least_split_spend();
 
   plan build(const evaluated& best);
@@ -732,6 +734,26 @@ bool beats(const evaluated& e, decimal bound, const std::optional<evaluated>& be
   return bound > best_bound;
 }
 
+// Small routes with the best rates must not crowd out the one that carries the bulk: when the
+// split width is full and none of its routes can take the whole amount alone, the best-rated
+// route further down that can joins them (in the last slot when the set is at its cap).
+void planner::reserve_bulk_route(std::array<std::uint16_t, split_cap>& top, std::size_t& count,
+                                 std::size_t next, decimal amount) {
+  if (count == 0 || count < std::min(options_.split_routes, split_cap)) return;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (routes_[top[i]].high >= amount) return;
+  }
+  const std::vector<std::uint16_t>& order = by_rate();
+  for (std::size_t k = next; k < order.size(); ++k) {
+    route& r = routes_[order[k]];
+    bound(r);
+    if (r.viable && r.low <= amount && r.high >= amount) {
+      top[count < split_cap ? count++ : count - 1] = order[k];
+      return;
+    }
+  }
+}
+
 // Branch and bound over subsets of the best routes: each subset's linear optimum bounds every
 // allocation over it, so subsets are priced exactly best bound first until no bound can beat
 // the best exact net found. Routes beyond the split width compete alone, and one whose best rate
@@ -747,6 +769,7 @@ std::optional<evaluated> planner::best_for(decimal amount) {
     bound(r);
     if (r.viable && r.low <= amount) top[count++] = order[next];
   }
+  reserve_bulk_route(top, count, next, amount);
   std::vector<allocation> subsets;
   std::array<std::uint16_t, split_cap> members{};
   for (std::uint32_t mask = 1; mask < (1u << count); ++mask) {

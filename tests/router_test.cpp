@@ -137,6 +137,23 @@ TEST(Router, SplitForcedByMaxAndByBalance) {
   EXPECT_EQ(p.net, dec("404500"));
 }
 
+// Five small routes with the best rate fill the split width; the route that carries the bulk
+// must still join them (found by bench/router_bench.cpp's market).
+TEST(Router, SmallBestRoutesDoNotCrowdOutTheBulkRoute) {
+  std::vector<pricing> q;
+  for (const char* provider : {"a", "b", "c", "d", "e"}) {
+    pricing small = rate(provider, "USDT", "COPM", "5000");
+    small.max_spend = dec("1");
+    q.push_back(small);
+  }
+  q.push_back(rate("f", "USDT", "COPM", "4000"));
+  plan p = make_plan(spend("100"), q, {}, now);
+  ASSERT_TRUE(p.ok()) << p.failure;
+  // 5 x 1 at 5000 + 95 at 4000: every small route full, the rest on the large one.
+  EXPECT_EQ(p.net, dec("405000"));
+  EXPECT_EQ(p.routes.size(), 6u);
+}
+
 TEST(Router, MinimumsRespected) {
   std::vector<pricing> q = {rate("a", "USDT", "COPM", "4100"), rate("b", "USDT", "COPM", "4000")};
   q[0].max_spend = dec("95");
