@@ -33,4 +33,18 @@ subcommand add_quote_command(CLI::App& parent);
 /// or every error as FILE:LINE:COLUMN: KEY.PATH: MESSAGE (exit 2).
 subcommand add_check_command(CLI::App& parent);
 
+/// `swaprouter journal [--db FILE] [--json] [--intent ID] [--limit N]`: the journal's intents
+/// and legs, or one intent's event history, read-only (cli/journal.cpp).
+subcommand add_journal_command(CLI::App& parent);
+
+/// `swaprouter bench quotes [--scenario FILE] [--providers a,b] [--duration 30s] [--rate N]
+/// [--json] [--plot FILE.png] [--ca FILE]`: quote latency against the emulators (cli/bench.cpp).
+subcommand add_bench_command(CLI::App& parent);
+
+/// `swaprouter swap --from A --to B --spend X [--min-receive Y] [--deadline 60s] [--simulate
+/// [--scenario FILE]] [--db FILE] [--json]`: reconciles the journal's unfinished legs, then plans,
+/// executes and tracks one swap, printing each step and the result (cli/swap.cpp). Exit 0 only
+/// when filled. SWAPROUTER_CRASH_AT=<hook point> exists for the fault tests only.
+subcommand add_swap_command(CLI::App& parent);
+
 }  // namespace swaprouter::cli

@@ -33,7 +33,8 @@ std::unique_ptr<sim::provider_emulator> make_emulator(std::string_view name,
     return std::make_unique<onek::emulator>(executor, server, market, config, options);
   }
   if (name == "kiiex") {
-    return std::make_unique<kiiex::emulator>(executor, server, market, config, options);
+    return std::make_unique<kiiex::emulator>(executor, server, market, config, options,
+                                             kiiex::settings_for(config));
   }
   if (name == "stablestack") {
     return std::make_unique<stablestack::emulator>(executor, server, market, config, options);
@@ -46,6 +47,7 @@ std::unique_ptr<sim::provider_emulator> make_emulator(std::string_view name,
 
 // The matching adapter for an emulator, with the scenario credential it accepts.
 std::unique_ptr<venue> make_venue(std::string_view name, http_client& http,
+                                  const sim::provider_config& config,
                                   const sim::credential_config& credential) {
   if (name == "onek") {
     return std::make_unique<onek::client>(http, credential.access_key,
@@ -53,7 +55,7 @@ std::unique_ptr<venue> make_venue(std::string_view name, http_client& http,
   }
   if (name == "kiiex") {
     return std::make_unique<kiiex::client>(http, credential.access_key,
-                                           std::to_string(kiiex::emulator_settings{}.user_id),
+                                           std::to_string(kiiex::settings_for(config).user_id),
                                            hmac_sha256(credential.secret));
   }
   // StableStack and OxaPay authenticate with the API key alone.
@@ -207,7 +209,7 @@ std::vector<simulated_venue> connect_venues(asio::any_io_executor executor, flee
     simulated_venue v;
     v.provider = provider.name;
     v.http = make_http_client(executor, endpoint);
-    v.venue = make_venue(provider.name, *v.http, *credential);
+    v.venue = make_venue(provider.name, *v.http, *provider.config, *credential);
     if (v.venue) out.push_back(std::move(v));
   }
   return out;

@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   commands.push_back(cli::add_simulate_command(app));
   commands.push_back(cli::add_quote_command(app));
   commands.push_back(cli::add_check_command(app));
+  commands.push_back(cli::add_journal_command(app));
+  commands.push_back(cli::add_bench_command(app));
+  commands.push_back(cli::add_swap_command(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -9,14 +9,13 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/fleet.hpp"
 #include "cli/plan_format.hpp"
-#include "engine/fanout.hpp"
+#include "engine/quoter.hpp"
 #include "engine/router.hpp"
 
 namespace swaprouter::cli {
@@ -38,97 +37,6 @@ struct quote_options {
   bool no_split = false;
   int fanout_ms = 2000;
 };
-
-struct pair_key {
-  std::string spend;
-  std::string receive;
-  auto operator<=>(const pair_key&) const = default;
-};
-
-// The pairs a plan of up to `max_hops` (1 or 2) legs can use: the direct pair and, through every
-// asset some provider takes from `from` and some provider turns into `to`, both hops.
-std::set<pair_key> pairs_to_price(const std::vector<direction>& all, const swap_intent& intent,
-                                  int max_hops) {
-  std::set<pair_key> out{{intent.spend_asset, intent.receive_asset}};
-  if (max_hops < 2) return out;
-  std::set<std::string> from_first;
-  std::set<std::string> into_last;
-  for (const auto& d : all) {
-    if (!d.enabled) continue;
-    if (d.spend_asset == intent.spend_asset) from_first.insert(d.receive_asset);
-    if (d.receive_asset == intent.receive_asset) into_last.insert(d.spend_asset);
-  }
-  for (const auto& middle : from_first) {
-    if (middle == intent.receive_asset || !into_last.contains(middle)) continue;
-    out.insert({intent.spend_asset, middle});
-    out.insert({middle, intent.receive_asset});
-  }
-  return out;
-}
-
-struct quote_outcome {
-  plan result;
-  std::vector<rejected_route> unavailable;  ///< providers that did not price a pair, and why
-};
-
-task<quote_outcome> quote_once(std::vector<simulated_venue>& venues, swap_intent intent,
-                               planner_options options, std::chrono::milliseconds fanout) {
-  quote_outcome out;
-  // Directions first (cached by the adapters), then every provider's pricing for every pair it
-  // serves, all at once.
-  std::vector<fanout_call<std::vector<direction>>> direction_calls;
-  for (auto& v : venues) {
-    venue* provider = v.venue.get();
-    direction_calls.push_back({v.provider, [provider] { return provider->directions(); }});
-  }
-  auto listed =
-      co_await fan_out(std::move(direction_calls), std::chrono::steady_clock::now() + fanout);
-  std::vector<direction> all;
-  for (auto& answer : listed) {
-    if (!answer.value) {
-      out.unavailable.push_back(
-          {answer.provider, "no directions: " + describe(answer.value.error())});
-      continue;
-    }
-    all.insert(all.end(), answer.value->begin(), answer.value->end());
-  }
-  const auto pairs = pairs_to_price(all, intent, options.max_hops);
-
-  std::vector<fanout_call<pricing>> pricing_calls;
-  for (std::size_t i = 0; i < venues.size(); ++i) {
-    if (!listed[i].value) continue;
-    venue* provider = venues[i].venue.get();
-    for (const auto& pair : pairs) {
-      const bool served =
-          std::any_of(listed[i].value->begin(), listed[i].value->end(), [&](const direction& d) {
-            return d.spend_asset == pair.spend && d.receive_asset == pair.receive;
-          });
-      if (!served) continue;
-      quote_request request{pair.spend, pair.receive, intent.side, intent.amount};
-      // Only the hop whose amount the intent fixes is priced for that amount; the others get the
-      // provider's model as such (a firm quote needs an amount, so it prices the intent's).
-      const bool fixed_hop = intent.side == amount_side::spend
-                                 ? pair.spend == intent.spend_asset
-                                 : pair.receive == intent.receive_asset;
-      if (!fixed_hop) request.side = amount_side::spend;
-      pricing_calls.push_back(
-          {fmt::format("{}: {}->{}", venues[i].provider, pair.spend, pair.receive),
-           [provider, request] { return provider->pricing_for(request); }});
-    }
-  }
-  auto priced =
-      co_await fan_out(std::move(pricing_calls), std::chrono::steady_clock::now() + fanout);
-  std::vector<pricing> models;
-  for (auto& answer : priced) {
-    if (!answer.value) {
-      out.unavailable.push_back({answer.provider, describe(answer.value.error())});
-      continue;
-    }
-    models.push_back(std::move(*answer.value));
-  }
-  out.result = make_plan(intent, models, options, std::chrono::system_clock::now());
-  co_return out;
-}
 
 int run_quote(const quote_options& options) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("quote"));
@@ -176,14 +84,17 @@ int run_quote(const quote_options& options) {
   }
   auto venues = connect_venues(ioc.get_executor(), *emulators);
 
-  std::optional<quote_outcome> outcome;
+  std::vector<venue*> providers;
+  for (auto& v : venues) providers.push_back(v.venue.get());
+  std::optional<quoted_plan> outcome;
   std::exception_ptr failure;
-  asio::co_spawn(ioc,
-                 quote_once(venues, intent, planning, std::chrono::milliseconds(options.fanout_ms)),
-                 [&](std::exception_ptr e, quote_outcome result) {
-                   failure = e;
-                   if (!e) outcome = std::move(result);
-                 });
+  asio::co_spawn(
+      ioc,
+      quote_and_plan(providers, intent, planning, std::chrono::milliseconds(options.fanout_ms)),
+      [&](std::exception_ptr e, quoted_plan result) {
+        failure = e;
+        if (!e) outcome = std::move(result);
+      });
   while (!outcome && !failure && ioc.run_one() > 0) {
   }
   emulators->stop();

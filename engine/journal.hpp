@@ -2,7 +2,9 @@
 // said, in SQLite (DESIGN.md s.3 "Durability"; FAULTS.md I1-I3).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -91,15 +93,44 @@ struct journal_event {
   std::string detail;
 };
 
+/// How journal::open opens the file. The defaults are what the engine uses.
+struct journal_options {
+  /// Never creates, migrates or writes the file (`swaprouter journal`): a missing file, a file
+  /// without a journal schema or a newer schema is an error naming the file.
+  bool read_only = false;
+  /// The SQLite VFS to open the file with; empty is SQLite's default. Only tests set it, to the
+  /// fault-injecting VFS of engine/journal_vfs.hpp.
+  std::string vfs;
+  /// How long a write waits for another connection's lock before failing.
+  std::chrono::milliseconds busy_timeout{5000};
+  /// The time of journaled events and of records whose own time is unset; the system clock when
+  /// empty. Tests pass a fixed clock.
+  std::function<wall_time()> clock;
+};
+
 /// The SQLite journal: WAL, synchronous=FULL, a versioned schema, prepared statements only. Every
 /// write is one transaction committed before the call returns; a failed commit is an error and
 /// the caller must not send what it was about to record. Secrets are never written to it.
 /// Not thread-safe: one engine thread owns it.
+///
+/// Amounts are stored as exact decimal text and read back exactly; times are stored as ISO 8601
+/// UTC with milliseconds ("2026-11-21T10:00:00.250Z"), so they read back truncated to the
+/// millisecond. An unset (epoch) `created_at` or `updated_at` is stored as the clock's now.
+/// Besides the events callers add, the journal appends its own: "intent" when an intent is added,
+/// "leg" for every leg added, "phase" ("old -> new: cause") on update_leg and "state"
+/// ("old -> new: cause") on set_intent_state. SQLite's failures are errors of kind internal with
+/// SQLite's message and the file's name; a record without an id or a client id is
+/// invalid_argument.
 class journal {
  public:
   /// Opens or creates the journal at `path` (":memory:" for tests), creating or checking the
   /// schema; a newer schema version than this build knows is an error.
   static result<std::unique_ptr<journal>> open(const std::string& path);
+  /// As open(path), with explicit options. Errors are kind internal and name the file.
+  static result<std::unique_ptr<journal>> open(const std::string& path,
+                                               const journal_options& options);
+  /// The schema version this build creates and reads (PRAGMA user_version).
+  static constexpr int schema_version = 1;
   virtual ~journal() = default;
 
   /// Records the intent and its planned legs in one transaction.

@@ -255,6 +255,53 @@ TEST_F(KiiexClient, ReloginOnErrorcode20ThenResends) {
   EXPECT_EQ(venue_.login_count(), 2);
 }
 
+TEST_F(KiiexClient, StatusSendsGetOrderStatusAndReadsTheArrayWrappedCamelCaseAnswer) {
+  http_.answer(200, login_ok("t1"));
+  http_.answer(
+      200,
+      R"([{"OMSId":1,"InstrumentId":1,"Symbol":"USDTCOPM","Product1":1,"Product1Symbol":"USDT",)"
+      R"("Product2":2,"Product2Symbol":"COPM","SessionStatus":"Running","QuantityIncrement":0.01,)"
+      R"("PriceIncrement":0.01,"MinimumQuantity":1,"IsDisable":false}])");
+  http_.answer(200,
+               R"([{"OMSId":1,"ProductId":1,"Product":"USDT","DecimalPlaces":6,"NoFees":false},)"
+               R"({"OMSId":1,"ProductId":2,"Product":"COPM","DecimalPlaces":2,"NoFees":false}])");
+  http_.answer(200, R"({"OrderFee":0.25,"ProductId":1})");
+  // KIIDOC GetOrderStatus: the order wrapped in an array, APEX 3 lower-camel keys.
+  http_.answer(
+      200,
+      R"([{"side":"Sell","orderId":6562,"price":3990.5,"quantity":0,"instrument":1,"account":9,)"
+      R"("orderType":"Limit","clientOrderId":42,"orderState":"FullyExecuted","origQuantity":2.5,)"
+      R"("quantityExecuted":2.5,"grossValueExecuted":9976.25,"avgPrice":3990.5,)"
+      R"("changeReason":"Trade","omsId":1}])");
+  http_.answer(
+      200,
+      R"([{"omsId":1,"executionId":2,"tradeId":2,"orderId":6562,"accountId":9,"clientOrderId":42,)"
+      R"("instrumentId":1,"side":"Sell","quantity":1.5,"remainingQuantity":0,"price":3990.5,)"
+      R"("value":5985.75,"fee":14.96,"feeProductId":2,"makerTaker":"Taker","tradeTimeMS":2},)"
+      R"({"omsId":1,"executionId":1,"tradeId":1,"orderId":6562,"accountId":9,"clientOrderId":42,)"
+      R"("instrumentId":1,"side":"Sell","quantity":1,"remainingQuantity":1.5,"price":3990.5,)"
+      R"("value":3990.5,"fee":9.97,"feeProductId":2,"makerTaker":"Taker","tradeTimeMS":1}])");
+  auto s = run(venue_.status(leg_ref{"6562", "c"}));
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  ASSERT_EQ(http_.sent.size(), 6u);
+  const http_request& status = http_.sent[4];
+  EXPECT_EQ(status.method, "POST");
+  EXPECT_EQ(status.target, "/ap/GetOrderStatus");
+  EXPECT_EQ(status.body, R"({"OMSId":1,"AccountId":9,"OrderId":6562})");
+  EXPECT_THAT(
+      status.headers,
+      ElementsAre(Pair("Accept", "application/json"), Pair("Content-Type", "application/json"),
+                  Pair("aptoken", "t1"), Pair("Authorization", "Bearer t1")));
+  EXPECT_EQ(http_.sent[5].target, "/ap/GetTradesHistory");
+  EXPECT_EQ(http_.sent[5].body, R"({"OMSId":1,"AccountId":9,"OrderId":6562})");
+  EXPECT_EQ(s->state, leg_state::filled);
+  EXPECT_EQ(s->ref.provider_ref, "6562");
+  EXPECT_EQ(s->direction_code, "USDT-COPM");
+  EXPECT_EQ(s->spend_filled, dec("2.5"));
+  EXPECT_EQ(s->receive_filled, dec("9976.25"));
+  EXPECT_EQ(s->fee_filled, dec("24.93"));
+}
+
 TEST_F(KiiexClient, ReloginBeforeIdleExpiry) {
   http_.answer(200, login_ok("t1"));
   http_.answer(200, "[]");

@@ -11,6 +11,7 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "adapters/kiiex/client.hpp"
 #include "adapters/kiiex/emulator.hpp"
@@ -20,6 +21,7 @@
 #include "engine/cert_authority.hpp"
 #include "engine/hmac.hpp"
 #include "engine/http.hpp"
+#include "engine/json_read.hpp"
 
 namespace swaprouter::kiiex {
 namespace {
@@ -147,6 +149,73 @@ class KiiexIntegration : public ::testing::Test {
     return run(client_->submit(l, cid));
   }
 
+  static asio::awaitable<result<http_response>> send(http_client& http, http_request request) {
+    const std::chrono::steady_clock::duration timeout = 5s;
+    co_return co_await http.send(std::move(request), timeout);
+  }
+
+  // A wire call on a session of the test's own: what the API answers, not what the client makes
+  // of it.
+  http_response raw(std::string_view name, std::string body) {
+    request_builder builder(std::string(test_key), "7", hmac_sha256(test_secret));
+    if (raw_token_.empty()) {
+      auto answer = run(send(*http_, builder.authenticate("42")));
+      EXPECT_TRUE(answer.has_value());
+      auto login = parse_login(answer.value().body);
+      EXPECT_TRUE(login.has_value() && login->authenticated);
+      raw_token_ = login.value().session_token;
+    }
+    auto answer = run(send(*http_, builder.call(name, std::move(body), raw_token_)));
+    EXPECT_TRUE(answer.has_value()) << name;
+    return answer.value();
+  }
+
+  // One parsed JSON answer of `name`, requiring `status`.
+  json_value raw_json(std::string_view name, std::string body, int status = 200) {
+    const http_response r = raw(name, std::move(body));
+    EXPECT_EQ(r.status, status) << name << ": " << r.body;
+    auto parsed = parse_json_text(r.body, name);
+    EXPECT_TRUE(parsed.has_value()) << r.body;
+    return parsed.value_or(json_value{});
+  }
+
+  std::int64_t product_id(std::string_view symbol) {
+    auto products = parse_products(raw("GetProducts", R"({"OMSId":1})").body);
+    EXPECT_TRUE(products.has_value());
+    for (const auto& p : products.value()) {
+      if (p.symbol == symbol) return p.product_id;
+    }
+    ADD_FAILURE() << "no product " << symbol;
+    return 0;
+  }
+
+  position position_of(std::string_view symbol) {
+    auto positions = parse_positions(
+        raw("GetAccountPositions", R"({"OMSId":1,"AccountId":9,"IncludePending":true})").body);
+    EXPECT_TRUE(positions.has_value());
+    for (const auto& p : positions.value()) {
+      if (p.product_symbol == symbol) return p;
+    }
+    ADD_FAILURE() << "no position " << symbol;
+    return {};
+  }
+
+  order order_status(std::int64_t order_id) {
+    auto o =
+        parse_order_status(raw("GetOrderStatus", request_builder::order_body(1, 9, order_id)).body);
+    EXPECT_TRUE(o.has_value());
+    return o.value_or(order{});
+  }
+
+  std::vector<trade> trades_of(std::int64_t order_id) {
+    auto t =
+        parse_trades(raw("GetTradesHistory", request_builder::order_body(1, 9, order_id)).body);
+    EXPECT_TRUE(t.has_value());
+    return t.value_or(std::vector<trade>{});
+  }
+
+  sim::ledger_entry ledger(std::string_view asset) { return emulator_->account().balance(asset); }
+
   sim::scenario scenario_;
   sim::provider_config config_;
   emulator_settings settings_;
@@ -156,7 +225,18 @@ class KiiexIntegration : public ::testing::Test {
   std::optional<emulator> emulator_;
   std::unique_ptr<http_client> http_;
   std::optional<client> client_;
+  std::string raw_token_;
 };
+
+std::string text_of(const json_value& object, std::string_view key) {
+  const json_value* v = object.member(key);
+  return v == nullptr ? std::string() : v->text;
+}
+
+decimal amount_of(const json_value& object, std::string_view key) {
+  const json_value* v = object.member(key);
+  return v == nullptr ? decimal{} : decimal::parse(v->text).value_or(dec("-1"));
+}
 
 TEST_F(KiiexIntegration, SellQuoteEqualsFillAndBalancesMoveExactly) {
   start();
@@ -287,6 +367,212 @@ TEST_F(KiiexIntegration, FindByClientOrderIdAfterResetAfter) {
   auto none = run(client_->find(other, l));
   ASSERT_TRUE(none.has_value()) << none.error().message;
   EXPECT_FALSE(none->has_value());
+}
+
+TEST_F(KiiexIntegration, FokWithoutEnoughDepthWithinTheLimitExecutesNothing) {
+  start();
+  auto book = parse_l2_snapshot(raw("GetL2Snapshot", request_builder::l2_body(1, 1, 10)).body, 1);
+  ASSERT_TRUE(book.has_value());
+  ASSERT_GE(book->bids.size(), 2u);
+  const book_level best = book->bids.front();
+  const decimal copm = ledger("COPM").available;
+  // More than the best bid holds, limited to the best bid: only all of it would do (APX4 FOK).
+  order_params p;
+  p.instrument_id = 1;
+  p.side = wire::side::sell;
+  p.time_in_force = wire::time_in_force::fok;
+  p.quantity = best.quantity + dec("1");
+  p.limit_price = best.price;
+  p.client_order_id = 77;
+  auto sent =
+      parse_send_order(raw("SendOrder", request_builder::send_order_body(1, 9, p).value()).body);
+  ASSERT_TRUE(sent.has_value());
+  ASSERT_TRUE(sent->accepted) << sent->errormsg;
+  // Held while working, released when the FOK is dropped.
+  EXPECT_EQ(ledger("USDT").frozen, *p.quantity);
+  run(pause(400ms));
+  const order o = order_status(sent->order_id);
+  // The emulator's FOK outcome: Canceled by the system with nothing executed.
+  EXPECT_EQ(o.state, wire::order_state::canceled);
+  EXPECT_EQ(o.change_reason, wire::change_reason::no_more_market);
+  EXPECT_EQ(o.quantity_executed, dec("0"));
+  EXPECT_TRUE(trades_of(sent->order_id).empty());
+  EXPECT_EQ(ledger("USDT").available, dec("100000"));
+  EXPECT_EQ(ledger("USDT").frozen, dec("0"));
+  EXPECT_EQ(ledger("COPM").available, copm);
+  EXPECT_EQ(ledger("COPM").frozen, dec("0"));
+  // Within the depth at that limit the same FOK fills completely.
+  p.quantity = best.quantity;
+  p.client_order_id = 78;
+  auto fits =
+      parse_send_order(raw("SendOrder", request_builder::send_order_body(1, 9, p).value()).body);
+  ASSERT_TRUE(fits.has_value() && fits->accepted);
+  run(pause(400ms));
+  const order filled = order_status(fits->order_id);
+  EXPECT_EQ(filled.state, wire::order_state::fully_executed);
+  EXPECT_EQ(filled.quantity_executed, best.quantity);
+  EXPECT_EQ(ledger("USDT").available, dec("100000") - best.quantity);
+}
+
+TEST_F(KiiexIntegration, SlippageBoundHoldsWhileTheBookMoves) {
+  config_.fill_delay = 300ms;
+  // Every order meets the whole book: only the market move differs between cases.
+  settings_.replenish = 0ms;
+  start();
+  struct move_case {
+    std::string_view spend;
+    std::string_view receive;
+    std::string_view amount;
+    std::string_view moved_rate;  // USDT-COPM between the quote and the fill
+    bool fills;                   // the expected outcome with a 0.1 % tolerance
+  };
+  // Selling USDT suffers from a lower rate, buying it from a higher one; 0.05 % stays within the
+  // tolerance, 0.25 % does not, a favourable move fills.
+  const move_case cases[] = {
+      {"USDT", "COPM", "2500", "3998", true},      {"USDT", "COPM", "2500", "4010", true},
+      {"USDT", "COPM", "2500", "3990", false},     {"COPM", "USDT", "10000000", "4002", true},
+      {"COPM", "USDT", "10000000", "4010", false}, {"COPM", "USDT", "10000000", "3990", true},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.spend) + "->" + std::string(c.receive) + " at " +
+                 std::string(c.moved_rate));
+    ASSERT_TRUE(market_->set_rate("USDT", "COPM", dec("4000")).has_value());
+    auto q = price(c.spend, c.receive, c.amount);
+    ASSERT_TRUE(q.has_value()) << q.error().message;
+    const leg l = leg_for(*q, dec(c.amount), tolerant(q->receive_net));
+    const decimal spend_before = ledger(c.spend).available;
+    const decimal receive_before = ledger(c.receive).available;
+    auto s = submit(l, "it-move-" + std::to_string(n++));
+    ASSERT_TRUE(s.has_value()) << s.error().message;
+    ASSERT_TRUE(market_->set_rate("USDT", "COPM", dec(c.moved_rate)).has_value());
+    auto done = run(poll_final(*client_, s->ref));
+    ASSERT_TRUE(done.has_value()) << done.error().message;
+    const std::int64_t order_id = std::stoll(s->ref.provider_ref);
+    const order o = order_status(order_id);
+    const bool buy = o.side == wire::side::buy;
+    decimal spent;
+    decimal net;
+    for (const trade& t : trades_of(order_id)) {
+      // The IOC limit is the worst price any unit may trade at.
+      if (buy) {
+        EXPECT_LE(t.price, o.price) << "trade " << t.trade_id;
+      } else {
+        EXPECT_GE(t.price, o.price) << "trade " << t.trade_id;
+      }
+      spent += buy ? t.value : t.quantity;
+      net += (buy ? t.quantity : t.value) - t.fee;
+    }
+    // Whatever filled nets at least its share of min_receive; a full fill all of it.
+    EXPECT_GE(net.mul(l.amount, rounding::down).value(),
+              l.min_receive.mul(spent, rounding::up).value());
+    EXPECT_EQ(done->receive_filled - done->fee_filled, net);
+    EXPECT_EQ(ledger(c.receive).available - receive_before, net);
+    EXPECT_EQ(spend_before - ledger(c.spend).available, spent);
+    EXPECT_EQ(ledger(c.spend).frozen, dec("0"));
+    if (c.fills) {
+      EXPECT_EQ(done->state, leg_state::filled);
+      EXPECT_GE(net, l.min_receive);
+    } else {
+      EXPECT_EQ(o.quantity_executed, dec("0"));
+      EXPECT_EQ(spent, dec("0"));
+    }
+  }
+}
+
+TEST_F(KiiexIntegration, TicketRoundTripMovesTheLedgerExactly) {
+  start();
+  const std::int64_t usdt = product_id("USDT");
+  // Deposit: New and pending, then FullyProcessed and credited after the fill delay.
+  const json_value created = raw_json(
+      "CreateDepositTicket",
+      R"({"OMSId":1,"OperatorId":1,"AccountId":9,"AssetId":)" + std::to_string(usdt) +
+          R"(,"Amount":250.5,"DepositInfo":"{\"ProductSymbol\":\"USDT\",\"fullname\":\"Test\"}"})");
+  ASSERT_NE(created.member("success"), nullptr);
+  EXPECT_TRUE(created.member("success")->flag);
+  const std::string code = text_of(created, "requestcode");
+  ASSERT_FALSE(code.empty());
+  EXPECT_EQ(text_of(created, "ticketnumber"), "1");
+  const std::string by_code =
+      R"({"OMSId":1,"AccountId":9,"RequestCode":")" + code + R"(","TicketId":1})";
+  json_value ticket = raw_json("GetDepositTicket", by_code);
+  EXPECT_EQ(text_of(ticket, "Status"), "New");
+  EXPECT_EQ(amount_of(ticket, "amount"), dec("250.5"));
+  EXPECT_EQ(text_of(ticket, "assetName"), "USDT");
+  ASSERT_NE(ticket.member("depositInfo"), nullptr);
+  EXPECT_EQ(text_of(*ticket.member("depositInfo"), "fullname"), "Test");
+  EXPECT_EQ(position_of("USDT").pending_deposits, dec("250.5"));
+  EXPECT_EQ(ledger("USDT").available, dec("100000"));
+  run(pause(300ms));
+  ticket = raw_json("GetDepositTicket", by_code);
+  EXPECT_EQ(text_of(ticket, "Status"), "FullyProcessed");
+  EXPECT_EQ(ledger("USDT").available, dec("100250.5"));
+  EXPECT_EQ(position_of("USDT").pending_deposits, dec("0"));
+  const json_value deposits =
+      raw_json("GetDepositTickets", R"({"OMSId":1,"OperatorId":1,"AccountId":9})");
+  ASSERT_EQ(deposits.items.size(), 1u);
+  EXPECT_EQ(text_of(deposits.items[0], "requestCode"), code);
+
+  // Withdrawal: held at once, debited when FullyProcessed.
+  const json_value withdraw =
+      raw_json("CreateWithdrawTicket",
+               R"({"OMSId":1,"AccountId":9,"ProductId":)" + std::to_string(usdt) +
+                   R"(,"Amount":1000.25,"TemplateType":"ToExternalEthereumAddress",)"
+                   R"("TemplateForm":"{\"TemplateType\":\"ToExternalEthereumAddress\",)"
+                   R"(\"ExternalAddress\":\"0xabc\",\"Comment\":\"\",\"Amount\":1000.25}"})");
+  ASSERT_NE(withdraw.member("result"), nullptr);
+  EXPECT_TRUE(withdraw.member("result")->flag);
+  EXPECT_EQ(text_of(withdraw, "errorcode"), "0");
+  const std::string withdraw_code = text_of(withdraw, "detail");
+  ASSERT_FALSE(withdraw_code.empty());
+  EXPECT_EQ(ledger("USDT").available, dec("99250.25"));
+  EXPECT_EQ(ledger("USDT").frozen, dec("1000.25"));
+  const position held = position_of("USDT");
+  EXPECT_EQ(held.amount, dec("100250.5"));
+  EXPECT_EQ(held.hold, dec("1000.25"));
+  EXPECT_EQ(held.pending_withdraws, dec("1000.25"));
+  const std::string withdraw_by_code =
+      R"({"OMSId":1,"AccountId":9,"RequestCode":")" + withdraw_code + R"("})";
+  ticket = raw_json("GetWithdrawTicket", withdraw_by_code);
+  EXPECT_EQ(text_of(ticket, "Status"), "New");
+  EXPECT_EQ(text_of(ticket, "templateFormType"), "ToExternalEthereumAddress");
+  EXPECT_NE(text_of(ticket, "templateForm").find("0xabc"), std::string::npos);
+  // The verify code the confirmation e-mail would carry.
+  auto sim_ledger = parse_json_text(emulator_->ledger_json(), "ledger");
+  ASSERT_TRUE(sim_ledger.has_value());
+  const json_value* codes = sim_ledger->member("withdraw_verify_codes");
+  ASSERT_TRUE(codes != nullptr && codes->items.size() == 1u);
+  const std::string verify = text_of(codes->items[0], "verifyCode");
+  ticket =
+      raw_json("GetWithdrawTicketByVerifyCode", R"({"OMSId":1,"VerifyCode":")" + verify + R"("})");
+  EXPECT_EQ(text_of(ticket, "requestCode"), withdraw_code);
+  run(pause(300ms));
+  ticket = raw_json("GetWithdrawTicket", withdraw_by_code);
+  EXPECT_EQ(text_of(ticket, "Status"), "FullyProcessed");
+  EXPECT_EQ(ledger("USDT").available, dec("99250.25"));
+  EXPECT_EQ(ledger("USDT").frozen, dec("0"));
+  EXPECT_EQ(position_of("USDT").pending_withdraws, dec("0"));
+  const json_value withdrawals = raw_json("GetWithdrawTickets", R"({"OMSId":1,"AccountId":9})");
+  ASSERT_EQ(withdrawals.items.size(), 1u);
+
+  // Errors in the generic shape, nothing moved.
+  const json_value broke = raw_json(
+      "CreateWithdrawTicket",
+      R"({"OMSId":1,"AccountId":9,"ProductId":)" + std::to_string(usdt) + R"(,"Amount":1000000})",
+      400);
+  EXPECT_EQ(text_of(broke, "errorcode"), "100");
+  EXPECT_EQ(text_of(broke, "detail"), "Insufficient Balance");
+  const json_value fine = raw_json(
+      "CreateDepositTicket",
+      R"({"OMSId":1,"AccountId":9,"AssetId":)" + std::to_string(usdt) + R"(,"Amount":0.0000001})",
+      400);
+  EXPECT_EQ(text_of(fine, "errorcode"), "100");
+  const json_value missing = raw_json(
+      "GetDepositTicket", R"({"OMSId":1,"AccountId":9,"RequestCode":"nope","TicketId":1})", 404);
+  EXPECT_EQ(text_of(missing, "errorcode"), "104");
+  raw_json("GetWithdrawTicketByVerifyCode", R"({"OMSId":1,"VerifyCode":"nope"})", 400);
+  EXPECT_EQ(ledger("USDT").available, dec("99250.25"));
+  EXPECT_EQ(ledger("USDT").frozen, dec("0"));
 }
 
 }  // namespace

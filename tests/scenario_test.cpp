@@ -237,6 +237,45 @@ TEST(scenario, unknown_key_inside_a_direction) {
   EXPECT_EQ(e.key_path(), "providers.onek.directions[1].fee");
 }
 
+TEST(scenario, kiiex_block) {
+  const scenario s = parse_scenario(R"(providers:
+  kiiex:
+    kiiex:
+      order_status_array: true
+      book_levels: 4
+      level_step_percent: "0.1"
+      level_usd: "250.5"
+      replenish_ms: 0
+      oms_id: 2
+      user_id: 11
+      account_id: 13
+      lockout_failures: 3
+)");
+  const kiiex_config& k = s.providers.at("kiiex").kiiex;
+  EXPECT_EQ(k.order_status_array, true);
+  EXPECT_EQ(k.book_levels, 4);
+  EXPECT_EQ(k.level_step_percent, d("0.1"));
+  EXPECT_EQ(k.level_usd, d("250.5"));
+  EXPECT_EQ(k.replenish, std::chrono::milliseconds(0));
+  EXPECT_EQ(k.oms_id, 2);
+  EXPECT_EQ(k.user_id, 11);
+  EXPECT_EQ(k.account_id, 13);
+  EXPECT_EQ(k.lockout_failures, 3);
+  // Unset keys stay unset: the emulator keeps its defaults.
+  const scenario bare = parse_scenario("providers: {kiiex: {kiiex: {}}}");
+  EXPECT_FALSE(bare.providers.at("kiiex").kiiex.order_status_array.has_value());
+
+  const auto unknown = error_of("providers:\n  kiiex:\n    kiiex:\n      book_depth: 3\n");
+  EXPECT_EQ(std::string(unknown.what()),
+            "test.yaml:4:7: providers.kiiex.kiiex.book_depth: unknown key");
+  const auto bad = error_of("providers:\n  kiiex:\n    kiiex: {book_levels: 0}\n");
+  EXPECT_EQ(bad.line(), 3);
+  EXPECT_EQ(bad.key_path(), "providers.kiiex.kiiex.book_levels");
+  // The block belongs to KIIEX only.
+  const auto elsewhere = error_of("providers:\n  onek:\n    kiiex: {}\n");
+  EXPECT_EQ(std::string(elsewhere.what()), "test.yaml:3:5: providers.onek.kiiex: unknown key");
+}
+
 TEST(scenario, bad_value_names_its_key_path) {
   const auto e = error_of(R"(providers:
   onek:

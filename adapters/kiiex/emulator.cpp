@@ -12,9 +12,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <random>
+#include <span>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -66,6 +68,10 @@ class json_out {
     return *this;
   }
   json_out& integer(std::int64_t v) { return w_.Int64(v), *this; }
+  json_out& raw_number(std::string_view text) {
+    w_.RawValue(text.data(), text.size(), rapidjson::kNumberType);
+    return *this;
+  }
   json_out& boolean(bool v) { return w_.Bool(v), *this; }
   json_out& null() { return w_.Null(), *this; }
   json_out& field(std::string_view k, std::string_view v) { return key(k).str(v); }
@@ -235,6 +241,59 @@ struct session {
   steady_clock::time_point last_used;
 };
 
+// Writes a parsed request value back out (depositInfo, TemplateForm). parse_json_text bounds the
+// depth (32), so the recursion is bounded.
+void write_value(json_out& j, const json_value& v) {
+  switch (v.type) {
+    case json_value::kind::null:
+      j.null();
+      break;
+    case json_value::kind::boolean:
+      j.boolean(v.flag);
+      break;
+    case json_value::kind::number:
+      j.raw_number(v.text);
+      break;
+    case json_value::kind::string:
+      j.str(v.text);
+      break;
+    case json_value::kind::array:
+      j.begin_array();
+      for (const auto& item : v.items) write_value(j, item);
+      j.end_array();
+      break;
+    case json_value::kind::object:
+      j.begin_object();
+      for (std::size_t i = 0; i < v.keys.size(); ++i) {
+        j.key(v.keys[i]);
+        write_value(j, v.items[i]);
+      }
+      j.end_object();
+      break;
+  }
+}
+
+// Index of a status in wire::deposit_status_names / withdraw_status_names (same in both).
+constexpr std::size_t ticket_new = 0;
+constexpr std::size_t ticket_fully_processed = 5;
+
+struct ticket_record {
+  bool withdraw = false;
+  std::int64_t ticket_number = 0;
+  std::string request_code;  // GUID (APX4 "requestcode")
+  std::string reference_id;  // APX4 "referenceid"
+  std::string verify_code;   // withdraw: the code the confirmation e-mail carries
+  std::string asset;
+  std::int64_t asset_id = 0;
+  decimal amount;
+  std::size_t status = ticket_new;
+  json_value info;  // deposit: depositInfo (an object); withdraw: TemplateForm (a string)
+  std::string template_type;
+  std::string request_ip;
+  wall_time created{};
+  wall_time updated{};
+};
+
 }  // namespace
 
 struct emulator::impl : std::enable_shared_from_this<impl> {
@@ -328,6 +387,13 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     add(fn::get_orders_history, &impl::get_orders_history);
     add(fn::get_trades_history, &impl::get_trades_history);
     add(fn::get_account_positions, &impl::get_account_positions);
+    add(fn::create_deposit_ticket, &impl::create_deposit_ticket);
+    add(fn::get_deposit_ticket, &impl::get_deposit_ticket);
+    add(fn::get_deposit_tickets, &impl::get_deposit_tickets);
+    add(fn::create_withdraw_ticket, &impl::create_withdraw_ticket);
+    add(fn::get_withdraw_ticket, &impl::get_withdraw_ticket);
+    add(fn::get_withdraw_tickets, &impl::get_withdraw_tickets);
+    add(fn::get_withdraw_ticket_by_verify_code, &impl::get_withdraw_ticket_by_verify_code);
     server_.set_before_route([weak](const sim_request& request,
                                     std::string_view pattern) -> std::optional<sim_response> {
       auto self = weak.lock();
@@ -1084,8 +1150,8 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
           .field_int(f::product_id, id)
           .field(f::amount, e.available + e.frozen)
           .field(f::hold, e.frozen)
-          .field(f::pending_deposits, decimal{})
-          .field(f::pending_withdraws, decimal{})
+          .field(f::pending_deposits, pending(false, code))
+          .field(f::pending_withdraws, pending(true, code))
           .end_object();
     }
     j.end_array();
@@ -1098,8 +1164,313 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     j.key("orders").begin_array();
     for (const auto& o : orders_) write_order(j, o);
     j.end_array().key("trades").integer(static_cast<std::int64_t>(trades_.size()));
+    // The e-mail a withdrawal's user would get (APX4 GetWithdrawTicketByVerifyCode).
+    j.key("withdraw_verify_codes").begin_array();
+    for (const auto& t : tickets_) {
+      if (!t.withdraw) continue;
+      j.begin_object()
+          .field_int("ticketNumber", t.ticket_number)
+          .field("requestCode", t.request_code)
+          .field("verifyCode", t.verify_code)
+          .end_object();
+    }
+    j.end_array();
     j.end_object();
     return j.take();
+  }
+
+  // --- deposit and withdraw tickets (seed 001 "System", VENUES.md 1.4) -------------------------
+
+  decimal pending(bool withdraw, const std::string& asset) const {
+    decimal sum;
+    for (const auto& t : tickets_) {
+      if (t.withdraw == withdraw && t.asset == asset && t.status == ticket_new) sum += t.amount;
+    }
+    return sum;
+  }
+
+  // Seed 001 answers 400 "Invalid input parameters" and 404 "... ticket not found" here, in the
+  // generic shape (VENUES.md 1.3).
+  static sim_response ticket_invalid(std::string_view detail) {
+    return generic(400, false, wire::errorcode::invalid_request, wire::errormsg::invalid_request,
+                   detail);
+  }
+  static sim_response ticket_not_found(std::string_view detail) {
+    return generic(404, false, wire::errorcode::resource_not_found,
+                   wire::errormsg::resource_not_found, detail);
+  }
+
+  std::string random_hex(std::size_t digits) {
+    std::string out;
+    while (out.size() < digits) {
+      char chunk[17];
+      std::snprintf(chunk, sizeof chunk, "%016llx", static_cast<unsigned long long>(rng_()));
+      out += chunk;
+    }
+    out.resize(digits);
+    return out;
+  }
+
+  std::string guid() {
+    const std::string h = random_hex(32);
+    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+           "-" + h.substr(20);
+  }
+
+  // The product of a ticket request: AssetId (APX4, KIIDOC) or ProductId, else the symbol in
+  // assetName / ProductSymbol.
+  const std::string* ticket_asset(const params& p) const {
+    auto id = p.integer("AssetId");
+    if (!id) id = p.integer(wire::field::product_id);
+    if (id) {
+      for (const auto& [code, product_id] : product_ids_) {
+        if (product_id == *id) return &code;
+      }
+      return nullptr;
+    }
+    auto symbol = p.text("AssetName");
+    if (!symbol) symbol = p.text("ProductSymbol");
+    if (!symbol) return nullptr;
+    auto it = product_ids_.find(std::string(*symbol));
+    return it == product_ids_.end() ? nullptr : &it->first;
+  }
+
+  // A positive amount within the asset's decimal places, or nullopt.
+  std::optional<decimal> ticket_amount(const params& p, const std::string& asset) const {
+    auto amount = p.amount("Amount");
+    if (!amount || !amount->is_positive()) return std::nullopt;
+    const sim::asset_info* info = market_.find_asset(asset);
+    if (info == nullptr || amount->round(info->precision, rounding::down) != *amount) {
+      return std::nullopt;
+    }
+    return amount;
+  }
+
+  // A member of the request body by name ignoring ASCII case (objects are not in `params`).
+  static std::optional<json_value> body_member(const sim_request& request, std::string_view key) {
+    if (request.body.empty()) return std::nullopt;
+    auto root = parse_json_text(request.body, "request", json_limits{.max_body_bytes = 1u << 20});
+    if (!root || root->type != json_value::kind::object) return std::nullopt;
+    for (std::size_t i = 0; i < root->keys.size(); ++i) {
+      if (lower(root->keys[i]) == lower(key)) return root->items[i];
+    }
+    return std::nullopt;
+  }
+
+  ticket_record& add_ticket(ticket_record t, const sim_request& request) {
+    t.ticket_number = t.withdraw ? next_withdraw_ticket_++ : next_deposit_ticket_++;
+    t.request_code = guid();
+    t.reference_id = random_hex(8);
+    if (t.withdraw) t.verify_code = guid();
+    t.request_ip = request.remote_address;
+    t.created = std::chrono::system_clock::now();
+    t.updated = t.created;
+    tickets_.push_back(std::move(t));
+    const std::size_t index = tickets_.size() - 1;
+    // Processed after the scenario's fill delay, like an order (VENUES.md 1.4: a deposit credits
+    // only when FullyProcessed).
+    schedule(config_.fill_delay, [index](impl& self) { self.process_ticket(index); });
+    return tickets_.back();
+  }
+
+  void process_ticket(std::size_t index) {
+    ticket_record& t = tickets_[index];
+    if (t.status != ticket_new) return;
+    if (t.withdraw) {
+      static_cast<void>(ledger_.debit_frozen(t.asset, t.amount));
+    } else {
+      static_cast<void>(ledger_.credit(t.asset, t.amount));
+    }
+    t.status = ticket_fully_processed;
+    t.updated = std::chrono::system_clock::now();
+  }
+
+  sim_response create_deposit_ticket(const sim_request& request, const params& p) {
+    if (!own_account(p)) return not_found("no such account");
+    const std::string* asset = ticket_asset(p);
+    if (asset == nullptr) return ticket_invalid("AssetId must name a product");
+    auto amount = ticket_amount(p, *asset);
+    if (!amount) return ticket_invalid("Amount must be positive within the product's decimals");
+    ticket_record t;
+    t.asset = *asset;
+    t.asset_id = product_ids_.at(*asset);
+    t.amount = *amount;
+    t.info.type = json_value::kind::object;
+    // depositInfo is an object (seed 001) or an object serialised into a string (APX4).
+    if (auto info = body_member(request, "DepositInfo")) {
+      if (info->type == json_value::kind::object) {
+        t.info = std::move(*info);
+      } else if (info->type == json_value::kind::string) {
+        auto parsed = parse_json_text(info->text, "DepositInfo");
+        if (!parsed || parsed->type != json_value::kind::object) {
+          return ticket_invalid("DepositInfo must be an object or a JSON object in a string");
+        }
+        t.info = std::move(*parsed);
+      } else if (info->type != json_value::kind::null) {
+        return ticket_invalid("DepositInfo must be an object or a JSON object in a string");
+      }
+    }
+    const ticket_record& added = add_ticket(std::move(t), request);
+    // APX4: {success, requestcode, ticketnumber, referenceid}; seed 001 shows the first two.
+    json_out j;
+    j.begin_object()
+        .key("success")
+        .boolean(true)
+        .field("requestcode", added.request_code)
+        .field_int("ticketnumber", added.ticket_number)
+        .field("referenceid", added.reference_id)
+        .end_object();
+    return sim_response::json(200, j.take());
+  }
+
+  sim_response create_withdraw_ticket(const sim_request& request, const params& p) {
+    if (!own_account(p)) return not_found("no such account");
+    const std::string* asset = ticket_asset(p);
+    if (asset == nullptr) return ticket_invalid("ProductId must name a product");
+    auto amount = ticket_amount(p, *asset);
+    if (!amount) return ticket_invalid("Amount must be positive within the product's decimals");
+    ticket_record t;
+    t.withdraw = true;
+    t.asset = *asset;
+    t.asset_id = product_ids_.at(*asset);
+    t.amount = *amount;
+    t.info.type = json_value::kind::string;
+    if (auto form = body_member(request, "TemplateForm")) {
+      // APX4: an object serialised into a string; an object is taken and kept as its text.
+      if (form->type == json_value::kind::string) {
+        t.info = std::move(*form);
+      } else if (form->type == json_value::kind::object) {
+        json_out text;
+        write_value(text, *form);
+        t.info.text = text.take();
+      }
+    }
+    t.template_type = std::string(p.text("TemplateType").value_or(""));
+    // Held at once (APX4 Hold); KIIDOC's refusal text for a balance too small.
+    if (!ledger_.freeze(*asset, *amount)) return ticket_invalid("Insufficient Balance");
+    const ticket_record& added = add_ticket(std::move(t), request);
+    // APX4: the generic shape with the RequestCode in detail.
+    return generic(200, true, wire::errorcode::success, {}, added.request_code);
+  }
+
+  void write_ticket(json_out& j, const ticket_record& t) const {
+    const auto& names = t.withdraw ? std::span<const std::string_view>(wire::withdraw_status_names)
+                                   : std::span<const std::string_view>(wire::deposit_status_names);
+    // Keys as in seed 001's samples (lower camel, "Status"; the withdraw ticket's
+    // "lastUpdateTimestamp", "Comments", "Attachments", "AuditLog").
+    j.begin_object()
+        .field_int("assetManagerId", 1)
+        .field_int("accountId", settings_.account_id)
+        .field_int("assetId", t.asset_id)
+        .field("assetName", t.asset)
+        .field("amount", t.amount);
+    if (t.withdraw) {
+      j.field("templateForm", t.info.text).field("templateFormType", t.template_type);
+    }
+    j.field_int("omsId", settings_.oms_id)
+        .field("requestCode", t.request_code)
+        .field("referenceId", t.reference_id)
+        .field("requestIP", t.request_ip)
+        .field_int(t.withdraw ? "requestUserId" : "requestUser", settings_.user_id)
+        .field("requestUserName", settings_.user_name)
+        .field_int("operatorId", 1)
+        .field("Status", names[t.status])
+        .field("feeAmt", decimal{})
+        .field_int("updatedByUser", settings_.user_id)
+        .field("updatedByUserName", settings_.user_name)
+        .field_int("ticketNumber", t.ticket_number);
+    if (!t.withdraw) {
+      j.key("depositInfo");
+      write_value(j, t.info);
+    }
+    j.field("createdTimestamp", format_iso_timestamp(t.created))
+        .field(t.withdraw ? "lastUpdateTimestamp" : "lastUpdateTimeStamp",
+               format_iso_timestamp(t.updated));
+    if (t.withdraw) {
+      j.key("Comments").begin_array().end_array();
+      j.key("Attachments").begin_array().end_array();
+      j.key("AuditLog").begin_array().end_array();
+    } else {
+      j.key("comments").begin_object().end_object();
+      j.key("attachments").begin_object().end_object();
+    }
+    j.end_object();
+  }
+
+  // GetDepositTicket / GetWithdrawTicket: by RequestCode or TicketId (seed 001 sends both; when
+  // both are given they must name the same ticket).
+  sim_response get_ticket(const params& p, bool withdraw) {
+    if (!own_account(p)) return not_found("no such account");
+    const auto code = p.text("RequestCode");
+    const auto number = p.integer("TicketId");
+    if ((!code || code->empty()) && !number) {
+      return ticket_invalid("RequestCode or TicketId is required");
+    }
+    for (const auto& t : tickets_) {
+      if (t.withdraw != withdraw) continue;
+      if (code && !code->empty() && t.request_code != *code) continue;
+      if (number && t.ticket_number != *number) continue;
+      json_out j;
+      write_ticket(j, t);
+      return sim_response::json(200, j.take());
+    }
+    return ticket_not_found(withdraw ? "Withdraw ticket not found" : "Deposit ticket not found");
+  }
+
+  sim_response get_deposit_ticket(const sim_request&, const params& p) {
+    return get_ticket(p, false);
+  }
+  sim_response get_withdraw_ticket(const sim_request&, const params& p) {
+    return get_ticket(p, true);
+  }
+
+  // GetDepositTickets / GetWithdrawTickets: newest first, optional ProductId, StartIndex, Limit
+  // (APX4). Seed 001 answers 404 when no deposit ticket matches; APX4 documents only the array
+  // for withdrawals, so an empty one is [].
+  sim_response list_tickets(const params& p, bool withdraw) {
+    if (!own_account(p)) return not_found("no such account");
+    const auto product = p.integer(wire::field::product_id);
+    const auto start = std::max<std::int64_t>(0, p.integer("StartIndex").value_or(0));
+    const auto limit = p.integer("Limit").value_or(0);
+    json_out j;
+    j.begin_array();
+    std::int64_t skipped = 0;
+    std::int64_t written = 0;
+    for (auto it = tickets_.rbegin(); it != tickets_.rend(); ++it) {
+      if (it->withdraw != withdraw || (product && *product != 0 && it->asset_id != *product)) {
+        continue;
+      }
+      if (skipped++ < start) continue;
+      if (limit > 0 && written >= limit) break;
+      write_ticket(j, *it);
+      ++written;
+    }
+    j.end_array();
+    if (written == 0 && !withdraw) {
+      return ticket_not_found("No deposit tickets found for given criteria");
+    }
+    return sim_response::json(200, j.take());
+  }
+
+  sim_response get_deposit_tickets(const sim_request&, const params& p) {
+    return list_tickets(p, false);
+  }
+  sim_response get_withdraw_tickets(const sim_request&, const params& p) {
+    return list_tickets(p, true);
+  }
+
+  // Seed 001 documents only 200 and 400 "Bad request" for this call.
+  sim_response get_withdraw_ticket_by_verify_code(const sim_request&, const params& p) {
+    const auto code = p.text("VerifyCode");
+    if (!code || code->empty()) return ticket_invalid("VerifyCode is required");
+    for (const auto& t : tickets_) {
+      if (t.withdraw && t.verify_code == *code) {
+        json_out j;
+        write_ticket(j, t);
+        return sim_response::json(200, j.take());
+      }
+    }
+    return ticket_invalid("no withdraw ticket has that VerifyCode");
   }
 
   // --- timers ----------------------------------------------------------------------------------
@@ -1148,6 +1519,9 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   std::map<std::int64_t, consumption> consumed_;
   std::vector<order_record> orders_;
   std::vector<trade_record> trades_;
+  std::vector<ticket_record> tickets_;
+  std::int64_t next_deposit_ticket_ = 1;
+  std::int64_t next_withdraw_ticket_ = 1;
   int failures_ = 0;
   bool locked_ = false;
   std::int64_t next_order_id_ = 6500;
@@ -1157,6 +1531,21 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> timers_;
   bool stopped_ = false;
 };
+
+emulator_settings settings_for(const sim::provider_config& config) {
+  emulator_settings out;
+  const sim::kiiex_config& k = config.kiiex;
+  if (k.order_status_array) out.order_status_array = *k.order_status_array;
+  if (k.book_levels) out.book_levels = *k.book_levels;
+  if (k.level_step_percent) out.level_step_percent = *k.level_step_percent;
+  if (k.level_usd) out.level_usd = *k.level_usd;
+  if (k.replenish) out.replenish = *k.replenish;
+  if (k.oms_id) out.oms_id = *k.oms_id;
+  if (k.user_id) out.user_id = *k.user_id;
+  if (k.account_id) out.account_id = *k.account_id;
+  if (k.lockout_failures) out.lockout_failures = *k.lockout_failures;
+  return out;
+}
 
 emulator::emulator(asio::any_io_executor executor, sim::server& server, sim::market& market,
                    sim::provider_config config, sim::emulator_options options,

@@ -18,7 +18,8 @@
 
 namespace swaprouter::kiiex {
 
-/// KIIEX specifics the scenario file does not carry (yet); the defaults serve `simulate`.
+/// KIIEX specifics of the emulator; the scenario's `providers.kiiex.kiiex` block overrides them
+/// (settings_for, docs/scenario.md).
 struct emulator_settings {
   std::int64_t oms_id = 1;
   std::int64_t user_id = 7;     ///< the UserId every credential logs in as (one user, one account)
@@ -36,6 +37,9 @@ struct emulator_settings {
   int significant_price_digits = 8;  ///< PriceIncrement keeps this many digits of the mid
 };
 
+/// The defaults with the overrides of `config.kiiex` applied. Pure.
+emulator_settings settings_for(const sim::provider_config& config);
+
 /// Serves the KIIEX API under /ap on `server` (POST with a JSON body, GET with query
 /// parameters): AuthenticateUser (API key + HMAC in headers, body or query; username/password
 /// via Authorization Basic or body; lockout after repeated failures), every other call with the
@@ -43,7 +47,17 @@ struct emulator_settings {
 /// otherwise; tokens expire after the scenario's session idle timeout / max age); market data
 /// (GetInstruments, GetInstrument, GetProducts, GetLevel1, GetLevel1SummaryMin, GetL2Snapshot,
 /// GetOrderFee); trading (SendOrder, CancelOrder, GetOrderStatus, GetOpenOrders,
-/// GetOrdersHistory, GetTradesHistory, GetAccountPositions).
+/// GetOrdersHistory, GetTradesHistory, GetAccountPositions); deposit and withdraw tickets
+/// (CreateDepositTicket, GetDepositTicket(s), CreateWithdrawTicket, GetWithdrawTicket(s),
+/// GetWithdrawTicketByVerifyCode) in the seed's lower-camel ticket shape with APX4 status names.
+///
+/// Tickets move the ledger after the scenario's fill delay: a deposit ticket is New (counted in
+/// PendingDeposits) and becomes FullyProcessed, crediting its amount; a withdraw ticket holds its
+/// amount at once (Hold, PendingWithdraws) and becomes FullyProcessed, debiting it. API-key users
+/// skip the e-mailed 2FA confirmation (APX4), so no ticket waits for one; the VerifyCode the
+/// e-mail would carry is in GET /_sim/ledger. Ticket errors are the generic shape with the HTTP
+/// status of seed 001: 400 for invalid input (errorcode 100; a withdrawal beyond the available
+/// balance has detail "Insufficient Balance", KIIDOC), 404 when no ticket matches (errorcode 104).
 ///
 /// Each scenario direction "BASE-QUOTE" is one instrument (Symbol BASEQUOTE) tradable both ways.
 /// Its book has `book_levels` levels per side around the market mid (spread and steps in

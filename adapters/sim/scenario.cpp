@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <limits>
 
 namespace swaprouter::sim {
 namespace {
@@ -148,11 +149,20 @@ class scenario_parser {
     p.spread = *decimal::parse("0.1");
     p.min_spend_usd = decimal::from_int(1);
     if (section.value.IsNull()) return p;
+    static constexpr std::array<std::string_view, 18> common_keys{
+        "enabled",         "port",          "tls",
+        "directions",      "fee_percent",   "spread",
+        "min_spend_usd",   "max_spend_usd", "balances",
+        "credentials",     "latency",       "fill_delay_ms",
+        "cancel_delay_ms", "failure_rate",  "clock_offset_ms",
+        "rate_limits",     "session",       "faults"};
+    // A provider-specific block is a key of that provider only: elsewhere it is unknown.
+    const bool is_kiiex = p.name == "kiiex";
     const auto entries = r_.map_entries(
-        section.value, reader::mark_of(section), section.path,
-        {"enabled", "port", "tls", "directions", "fee_percent", "spread", "min_spend_usd",
-         "max_spend_usd", "balances", "credentials", "latency", "fill_delay_ms", "cancel_delay_ms",
-         "failure_rate", "clock_offset_ms", "rate_limits", "session", "faults"});
+        section.value, reader::mark_of(section), section.path, [is_kiiex](std::string_view k) {
+          return std::find(common_keys.begin(), common_keys.end(), k) != common_keys.end() ||
+                 (is_kiiex && k == "kiiex");
+        });
     for (const auto& e : entries) {
       if (e.key == "enabled") {
         p.enabled = r_.boolean(e);
@@ -194,9 +204,41 @@ class scenario_parser {
         p.session = parse_session(e);
       } else if (e.key == "faults") {
         p.faults = parse_faults(e);
+      } else if (e.key == "kiiex") {
+        p.kiiex = parse_kiiex(e);
       }
     }
     return p;
+  }
+
+  kiiex_config parse_kiiex(const entry& section) const {
+    kiiex_config out;
+    if (section.value.IsNull()) return out;
+    for (const auto& f :
+         r_.map_entries(section.value, reader::mark_of(section), section.path,
+                        {"order_status_array", "book_levels", "level_step_percent", "level_usd",
+                         "replenish_ms", "oms_id", "user_id", "account_id", "lockout_failures"})) {
+      if (f.key == "order_status_array") {
+        out.order_status_array = r_.boolean(f);
+      } else if (f.key == "book_levels") {
+        out.book_levels = static_cast<int>(r_.integer(f, 1, 1000));
+      } else if (f.key == "level_step_percent") {
+        out.level_step_percent = percent(f);
+      } else if (f.key == "level_usd") {
+        out.level_usd = r_.positive(f);
+      } else if (f.key == "replenish_ms") {
+        out.replenish = r_.millis(f);
+      } else if (f.key == "oms_id") {
+        out.oms_id = r_.integer(f, 1, std::numeric_limits<std::int32_t>::max());
+      } else if (f.key == "user_id") {
+        out.user_id = r_.integer(f, 1, std::numeric_limits<std::int32_t>::max());
+      } else if (f.key == "account_id") {
+        out.account_id = r_.integer(f, 1, std::numeric_limits<std::int32_t>::max());
+      } else if (f.key == "lockout_failures") {
+        out.lockout_failures = static_cast<int>(r_.integer(f, 1, 1000));
+      }
+    }
+    return out;
   }
 
   decimal percent(const entry& e) const {

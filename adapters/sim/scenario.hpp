@@ -86,6 +86,20 @@ struct session_config {
   std::optional<std::chrono::milliseconds> max_age;
 };
 
+/// KIIEX emulator specifics (`providers.kiiex.kiiex`, docs/scenario.md); an unset value keeps
+/// the emulator's default (kiiex::emulator_settings).
+struct kiiex_config {
+  std::optional<bool> order_status_array;  ///< GetOrderStatus answers [order] (KIIDOC)
+  std::optional<int> book_levels;          ///< price levels per book side
+  std::optional<decimal> level_step_percent;
+  std::optional<decimal> level_usd;  ///< level i holds (i + 1) x this, in USD at mid
+  std::optional<std::chrono::milliseconds> replenish;
+  std::optional<std::int64_t> oms_id;
+  std::optional<std::int64_t> user_id;
+  std::optional<std::int64_t> account_id;
+  std::optional<int> lockout_failures;
+};
+
 /// One emulated provider.
 struct provider_config {
   std::string name;  ///< "onek", "kiiex", "stablestack", "oxapay"
@@ -110,6 +124,7 @@ struct provider_config {
   std::map<std::string, rate_limit_config> rate_limits;
   session_config session;
   std::vector<fault_rule> faults;
+  kiiex_config kiiex;  ///< only in providers.kiiex
 
   /// The direction with that code ("USDT-COPM"), or nullptr.
   const direction_config* find_direction(std::string_view code) const;

@@ -1,0 +1,229 @@
+// `swaprouter swap`: plan, execute and track one intent to its end, printing every step.
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "cli/fleet.hpp"
+#include "engine/executor.hpp"
+#include "engine/journal.hpp"
+#include "engine/json_read.hpp"
+#include "engine/json_write.hpp"
+
+namespace swaprouter::cli {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+struct swap_options {
+  std::string from;
+  std::string to;
+  std::string spend;
+  std::string min_receive = "0";
+  std::string deadline = "60s";
+  bool simulate = false;
+  std::string scenario;
+  std::string db;
+  bool json = false;
+};
+
+// "60s", "1500ms", "2m" or a bare number of seconds.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || value <= 0) return std::nullopt;
+  const std::string_view unit(end, text.data() + text.size() - end);
+  if (unit.empty() || unit == "s") return std::chrono::seconds(value);
+  if (unit == "ms") return std::chrono::milliseconds(value);
+  if (unit == "m") return std::chrono::minutes(value);
+  return std::nullopt;
+}
+
+std::string intent_id_now() {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  return fmt::format("I{}-{}", ms, ::getpid());
+}
+
+void print_event(const execution_event& e, bool json) {
+  std::string line;
+  if (json) {
+    json_out j;
+    j.begin_object();
+    j.key("time");
+    j.time(e.time);
+    j.field("event", e.kind);
+    j.field("intent", e.intent_id);
+    j.field("client_id", e.client);
+    j.field("detail", e.detail);
+    j.end_object();
+    line = j.take();
+  } else {
+    line = fmt::format("{} {:<10} {:<22} {}", format_iso_timestamp(e.time), e.kind,
+                       e.client.empty() ? e.intent_id : e.client, e.detail);
+  }
+  std::puts(line.c_str());
+  std::fflush(stdout);
+}
+
+void print_result(const execution_result& r, const intent_record& intent, bool json) {
+  std::string fees;
+  for (const auto& f : r.fees) {
+    fees += fmt::format("{}{} {}", fees.empty() ? "" : ", ", f.amount.to_string(), f.asset);
+  }
+  if (json) {
+    json_out j;
+    j.begin_object();
+    j.field("intent", r.intent_id);
+    j.field("state", r.state);
+    j.key("filled");
+    j.boolean(r.filled);
+    j.field("spent", r.spent.to_string());
+    j.field("spend_asset", intent.spend_asset);
+    j.field("received", r.received.to_string());
+    j.field("receive_asset", intent.receive_asset);
+    j.key("fees");
+    j.begin_array();
+    for (const auto& f : r.fees) {
+      j.begin_object();
+      j.field("asset", f.asset);
+      j.field("amount", f.amount.to_string());
+      j.end_object();
+    }
+    j.end_array();
+    j.field("quoted_net", r.quoted_net.to_string());
+    j.field("quoted_rate", r.quoted_rate.to_string());
+    j.field("effective_rate", r.effective_rate.to_string());
+    j.end_object();
+    std::puts(j.take().c_str());
+    return;
+  }
+  std::printf(
+      "result: %s (%s)\n  spent     %s %s\n  received  %s %s (quoted %s)\n  fees      %s\n"
+      "  rate      %s effective, %s quoted\n",
+      r.state.c_str(), r.filled ? "filled" : "not filled", r.spent.to_string().c_str(),
+      intent.spend_asset.c_str(), r.received.to_string().c_str(), intent.receive_asset.c_str(),
+      r.quoted_net.to_string().c_str(), fees.empty() ? "none" : fees.c_str(),
+      r.effective_rate.to_string().c_str(), r.quoted_rate.to_string().c_str());
+}
+
+int run_swap(const swap_options& options) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("swap"));
+  spdlog::set_level(spdlog::level::warn);
+  if (!options.simulate) {
+    std::fprintf(stderr, "swaprouter swap: live execution is not available yet; use --simulate\n");
+    return exit_usage;
+  }
+  auto spend = decimal::parse(options.spend);
+  auto minimum = decimal::parse(options.min_receive);
+  const auto deadline = parse_duration(options.deadline);
+  if (!spend || !spend->is_positive() || !minimum || minimum->is_negative() || !deadline ||
+      options.from == options.to) {
+    std::fprintf(stderr,
+                 "swaprouter swap: need --from and --to (different assets), a positive --spend, "
+                 "a non-negative --min-receive and a --deadline like 60s\n");
+    return exit_usage;
+  }
+
+  auto opened = journal::open(options.db.empty() ? ":memory:" : options.db);
+  if (!opened) {
+    std::fprintf(stderr, "swaprouter swap: %s\n", describe(opened.error()).c_str());
+    return exit_failure;
+  }
+  std::unique_ptr<journal> records = std::move(*opened);
+
+  asio::io_context ioc(1);
+  std::optional<loaded_scenario> loaded;
+  std::optional<fleet> emulators;
+  try {
+    loaded.emplace(load_scenario_file(options.scenario));
+    fleet_options fleet_opts;
+    fleet_opts.ephemeral_ports = true;
+    emulators.emplace(ioc, *loaded, fleet_opts);
+  } catch (const fleet_error& e) {
+    std::fprintf(stderr, "swaprouter swap: %s\n", e.what());
+    return e.exit_code();
+  }
+  auto venues = connect_venues(ioc.get_executor(), *emulators);
+  std::vector<venue*> providers;
+  for (auto& v : venues) providers.push_back(v.venue.get());
+
+  execution_options execution;
+  // For the fault tests only (FAULTS.md 3-5): SWAPROUTER_CRASH_AT=<hook point> kills the process
+  // there as kill -9 would, without flushing or closing anything.
+  if (const char* point = std::getenv("SWAPROUTER_CRASH_AT"); point != nullptr && *point) {
+    const std::string wanted(point);
+    execution.crash = [wanted](std::string_view at) {
+      if (at == wanted) ::_exit(137);
+    };
+  }
+  const bool json = options.json;
+  executor exec(providers, *records, execution,
+                [json](const execution_event& e) { print_event(e, json); });
+
+  intent_record intent;
+  intent.id = intent_id_now();
+  intent.spend_asset = options.from;
+  intent.receive_asset = options.to;
+  intent.amount = *spend;
+  intent.min_receive = *minimum;
+  intent.created_at = std::chrono::system_clock::now();
+  intent.deadline = intent.created_at + *deadline;
+  intent.origin = "cli";
+
+  std::optional<execution_result> outcome;
+  std::exception_ptr failure;
+  auto work = [](executor& e, intent_record i) -> task<execution_result> {
+    // Restart first: nothing new is sent before every unfinished leg is reconciled.
+    co_await e.recover();
+    co_return co_await e.run(std::move(i));
+  };
+  asio::co_spawn(ioc, work(exec, intent), [&](std::exception_ptr e, execution_result r) {
+    failure = e;
+    if (!e) outcome = std::move(r);
+  });
+  while (!outcome && !failure && ioc.run_one() > 0) {
+  }
+  emulators->stop();
+  ioc.poll();
+  if (failure) std::rethrow_exception(failure);
+  print_result(*outcome, intent, json);
+  return outcome->filled ? exit_ok : exit_failure;
+}
+
+}  // namespace
+
+subcommand add_swap_command(CLI::App& parent) {
+  auto options = std::make_shared<swap_options>();
+  CLI::App* app = parent.add_subcommand(
+      "swap",
+      "Plan, execute and track one swap to its end, printing every step and the result. Exit 0 "
+      "only when filled, 1 otherwise, 2 for bad input.");
+  app->add_option("--from", options->from, "Asset to spend, e.g. USDT")->required();
+  app->add_option("--to", options->to, "Asset to receive, e.g. COPM")->required();
+  app->add_option("--spend", options->spend, "Exact amount to spend")->required();
+  app->add_option("--min-receive", options->min_receive, "Least net amount to accept");
+  app->add_option("--deadline", options->deadline, "Overall deadline, e.g. 60s, 1500ms, 2m");
+  app->add_flag("--simulate", options->simulate, "Execute against the built-in emulators");
+  app->add_option("--scenario", options->scenario,
+                  "Scenario of the emulators (default config/scenario.yaml)");
+  app->add_option("--db", options->db, "Journal file (default: in memory)");
+  app->add_flag("--json", options->json, "One JSON object per event and for the result");
+  return subcommand{app, [options] { return run_swap(*options); }};
+}
+
+}  // namespace swaprouter::cli

@@ -1,0 +1,732 @@
+#include "engine/executor.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <exception>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+
+namespace swaprouter {
+namespace {
+
+namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+task<void> sleep_for(milliseconds delay) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  timer.expires_after(delay);
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+// Runs every job concurrently on the current executor and returns when all have finished; the
+// first exception is rethrown after all have finished.
+task<void> run_all(std::vector<std::function<task<void>()>> jobs) {
+  struct shared_state {
+    explicit shared_state(asio::any_io_executor ex) : done(std::move(ex)) {}
+    asio::steady_timer done;
+    std::size_t pending = 0;
+    std::exception_ptr failure;
+  };
+  auto ex = co_await asio::this_coro::executor;
+  auto state = std::make_shared<shared_state>(ex);
+  state->pending = jobs.size();
+  state->done.expires_at(steady::time_point::max());
+  for (auto& job : jobs) {
+    asio::co_spawn(ex, job(), [state](std::exception_ptr e) {
+      if (e && !state->failure) state->failure = e;
+      if (--state->pending == 0) state->done.cancel();
+    });
+  }
+  if (state->pending > 0) co_await state->done.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (state->failure) std::rethrow_exception(state->failure);
+}
+
+std::string model_key(std::string_view provider, std::string_view direction_code) {
+  return fmt::format("{}|{}", provider, direction_code);
+}
+
+bool waits_for_budget(const error& e) {
+  return !e.may_have_reached &&
+         (e.kind == error_kind::rate_limited || e.kind == error_kind::circuit_open);
+}
+
+bool inconsistent(const error& e) {
+  return e.kind == error_kind::bad_response && e.message.find("inconsistent") != std::string::npos;
+}
+
+bool troubled(leg_phase phase) {
+  return phase == leg_phase::unknown || phase == leg_phase::lost || phase == leg_phase::frozen;
+}
+
+decimal scaled(decimal value, decimal part, decimal whole, rounding mode) {
+  if (!whole.is_positive()) return value;
+  return value.mul_div(part, whole, mode).value_or(value);
+}
+
+// One route of a plan to run: its legs in hop order and the least its last leg may deliver.
+struct route_job {
+  std::vector<int> legs;
+  decimal min_final;
+};
+
+// What is left to convert after a leg did not fill completely.
+struct remainder {
+  std::string asset;
+  decimal amount;
+  decimal min_final;
+  std::string failed_provider;
+};
+
+struct run_state {
+  intent_record intent;
+  std::map<int, leg_record> legs;
+  std::vector<remainder> remainders;
+  int next_index = 0;
+  bool unplaced = false;  // some spend was neither executed nor re-planned
+};
+
+}  // namespace
+
+client_id make_client_id(std::string_view intent_id, int index, int attempt) {
+  return fmt::format("{}-L{}-A{}", intent_id, index, attempt);
+}
+
+struct executor::impl {
+  impl(std::span<venue* const> venues, journal& j, execution_options options, event_sink sink)
+      : directory(venues), log(j, std::move(sink), std::move(options)), follow(directory, log) {}
+
+  venue_directory directory;
+  execution_log log;
+  tracker follow;
+  std::map<std::string, pricing> models;
+  std::map<std::string, int> precisions;
+
+  const execution_options& options() const { return log.options(); }
+
+  void remember(const std::vector<pricing>& fresh) {
+    for (const auto& p : fresh) {
+      models[model_key(p.provider, p.direction_code)] = p;
+      precisions[model_key(p.provider, p.direction_code)] = p.receive_precision;
+    }
+  }
+
+  // The receive precision of a direction, from the last pricing or the provider's directions.
+  task<int> receive_precision(std::string provider, std::string direction_code) {
+    const std::string key = model_key(provider, direction_code);
+    if (auto it = precisions.find(key); it != precisions.end()) co_return it->second;
+    venue* v = directory.find(provider);
+    if (v != nullptr) {
+      auto listed = co_await v->directions();
+      if (listed) {
+        for (const auto& d : *listed) precisions[model_key(provider, d.code)] = d.receive_precision;
+      }
+    }
+    if (auto it = precisions.find(key); it != precisions.end()) co_return it->second;
+    co_return decimal::scale;
+  }
+
+  static leg order_of(const leg_record& rec) {
+    leg out;
+    out.provider = rec.provider;
+    out.direction_code = rec.direction_code;
+    out.spend_asset = rec.spend_asset;
+    out.receive_asset = rec.receive_asset;
+    out.side = rec.side;
+    out.amount = rec.amount;
+    out.min_receive = rec.min_receive;
+    out.quote_id = rec.quote_id;
+    if (rec.deadline) {
+      const auto left = std::chrono::duration_cast<milliseconds>(*rec.deadline -
+                                                                 std::chrono::system_clock::now());
+      out.time_to_live = std::max(milliseconds(1), left);
+    }
+    return out;
+  }
+
+  // Follows an accepted leg to its end.
+  task<void> follow_leg(leg_record& rec) {
+    if (is_final(rec.phase)) co_return;
+    const int precision = co_await receive_precision(rec.provider, rec.direction_code);
+    rec = co_await follow.track(rec, precision);
+  }
+
+  // Adopts a provider record found for `rec`, unless it belongs to another client id.
+  task<bool> adopt(leg_record& rec, const leg_status& found, std::string_view how) {
+    if (!found.ref.client.empty() && found.ref.client != rec.client) {
+      log.set_phase(rec, leg_phase::frozen, "inconsistent provider record");
+      log.alarm(rec, fmt::format("provider record {} carries client id {}: frozen, never resent",
+                                 found.ref.provider_ref, found.ref.client));
+      co_return false;
+    }
+    rec.provider_ref = found.ref.provider_ref;
+    log.set_phase(rec, leg_phase::accepted,
+                  fmt::format("{}: provider ref {}", how, found.ref.provider_ref));
+    const int precision = co_await receive_precision(rec.provider, rec.direction_code);
+    log.apply(rec, found, precision);
+    co_return true;
+  }
+
+  // Sends `rec` (journaled as planned) and settles its outcome: accepted and followed, rejected,
+  // or unknown and reconciled.
+  task<void> send(leg_record& rec) {
+    venue* provider = directory.find(rec.provider);
+    if (provider == nullptr) {
+      log.set_phase(rec, leg_phase::rejected, "no such provider");
+      co_return;
+    }
+    if (!log.set_phase(rec, leg_phase::submitting, "submit")) {
+      // Nothing may leave without its journal row (FAULTS.md 24).
+      log.alarm(rec, "not sent: the journal refused the submitting state");
+      co_return;
+    }
+    co_await submit_until_settled(rec, 0);
+  }
+
+  // After a restart: settles a leg left unknown (or submitting) the way send() would have.
+  task<void> resettle(leg_record& rec) {
+    const bool resend = co_await reconcile(rec, options().max_resubmits > 0);
+    if (!resend || !resent(rec)) co_return;
+    co_await submit_until_settled(rec, 1);
+  }
+
+  bool resent(leg_record& rec) {
+    log.note(rec.intent_id, rec.client, "submit",
+             "resubmitting with the same client id after the grace window");
+    if (log.set_phase(rec, leg_phase::submitting, "resubmit with the same client id")) return true;
+    log.alarm(rec, "not resent: the journal refused the submitting state");
+    return false;
+  }
+
+  // Submits `rec` (journaled as submitting) until its outcome is settled.
+  task<void> submit_until_settled(leg_record& rec, int resubmitted) {
+    venue* provider = directory.find(rec.provider);
+    int resubmits = resubmitted;
+    while (true) {
+      const leg order = order_of(rec);
+      const client_id id = rec.client;
+      auto answer = co_await provider->submit(order, id);
+      log.crash_point("after_request_write");
+      if (answer) {
+        log.crash_point("after_response_read");
+        log.crash_point("before_state_commit");
+        const bool adopted = co_await adopt(rec, *answer, "submit answered");
+        if (adopted) co_await follow_leg(rec);
+        co_return;
+      }
+      const error failure = answer.error();
+      if (waits_for_budget(failure)) {
+        // Refused before sending: nothing reached the provider, so trying again is safe.
+        log.report(rec.intent_id, rec.client, "submit", "waiting for budget: " + describe(failure));
+        const milliseconds delay = failure.retry_after_seconds
+                                       ? milliseconds(*failure.retry_after_seconds * 1000)
+                                       : options().poll_initial;
+        if (rec.deadline && std::chrono::system_clock::now() + delay >= *rec.deadline) {
+          log.set_phase(rec, leg_phase::cancelled, "not sent before its deadline: provider busy");
+          co_return;
+        }
+        co_await sleep_for(delay);
+        continue;
+      }
+      if (failure.kind == error_kind::rejected ||
+          (failure.kind == error_kind::invalid_argument && !failure.may_have_reached)) {
+        log.set_phase(rec, leg_phase::rejected, describe(failure));
+        co_return;
+      }
+      log.set_phase(rec, leg_phase::unknown, describe(failure));
+      const bool resend = co_await reconcile(rec, resubmits < options().max_resubmits);
+      if (!resend || !resent(rec)) co_return;
+      ++resubmits;
+    }
+  }
+
+  // Settles an unknown outcome with find(): adopts (and follows) a consistent record, freezes an
+  // inconsistent one. Answers true when the caller should resubmit with the same client id: the
+  // provider positively found nothing for the whole grace window and deduplicates.
+  task<bool> reconcile(leg_record& rec, bool may_resend) {
+    venue* provider = directory.find(rec.provider);
+    if (provider == nullptr) co_return false;
+    const auto started = steady::now();
+    auto backoff = options().find_initial;
+    bool answered_none = false;
+    while (true) {
+      const leg order = order_of(rec);
+      const client_id id = rec.client;
+      auto found = co_await provider->find(id, order);
+      if (found && *found) {
+        const bool adopted = co_await adopt(rec, **found, "adopted by client id");
+        if (adopted) co_await follow_leg(rec);
+        co_return false;
+      }
+      if (found) {
+        answered_none = true;
+        log.report(rec.intent_id, rec.client, "find", "the provider has no such leg yet");
+      } else if (inconsistent(found.error())) {
+        log.set_phase(rec, leg_phase::frozen, "inconsistent provider record");
+        log.alarm(rec, "inconsistent provider record, frozen and never resent: " +
+                           describe(found.error()));
+        co_return false;
+      } else {
+        // A failed lookup is not "not found".
+        answered_none = false;
+        log.report(rec.intent_id, rec.client, "find", "lookup failed: " + describe(found.error()));
+      }
+      if (steady::now() - started >= options().unknown_grace) {
+        if (answered_none && may_resend && provider->traits().client_id && !log.broken()) {
+          co_return true;
+        }
+        log.alarm(rec, answered_none
+                           ? (provider->traits().client_id
+                                  ? "unknown outcome: not found after the grace window and no "
+                                    "resubmission left; needs an operator"
+                                  : "unknown outcome: not found after the grace window; the "
+                                    "provider does not deduplicate, never resent")
+                           : "unknown outcome: the provider could not be asked; restart "
+                             "reconciles it");
+        co_return false;
+      }
+      co_await sleep_for(log.jittered(backoff));
+      backoff = std::min(backoff * 2, options().find_max);
+    }
+  }
+
+  struct chain_price {
+    decimal net;
+    decimal worst;
+    decimal final_worst;
+    std::string failure;
+  };
+
+  // Prices hops h.. of a route for `amount` at hop h: the hop's expected and worst net, and the
+  // worst the route's last hop can deliver.
+  chain_price price_chain(const std::map<int, leg_record>& legs, const route_job& job,
+                          std::size_t h, decimal amount) const {
+    chain_price out;
+    decimal worst_amount = amount;
+    for (std::size_t j = h; j < job.legs.size(); ++j) {
+      const leg_record& hop = legs.at(job.legs[j]);
+      const auto it = models.find(model_key(hop.provider, hop.direction_code));
+      decimal net;
+      decimal worst;
+      if (it == models.end()) {
+        net = scaled(hop.quoted_receive, worst_amount, hop.amount, rounding::down);
+        worst = scaled(hop.min_receive, worst_amount, hop.amount, rounding::down);
+      } else {
+        const decimal spend = worst_amount.round(it->second.spend_precision, rounding::down);
+        auto expected = price_spend(it->second, spend, std::nullopt);
+        auto bad = price_spend(worst_case(it->second), spend, std::nullopt);
+        if (!expected || !bad) {
+          out.failure = fmt::format("{} {}: {}", hop.provider, hop.direction_code,
+                                    describe(expected ? bad.error() : expected.error()));
+          return out;
+        }
+        net = expected->net;
+        worst = bad->net;
+      }
+      if (j == h) {
+        out.net = net;
+        out.worst = worst;
+      }
+      worst_amount = worst;
+    }
+    out.final_worst = worst_amount;
+    return out;
+  }
+
+  void cancel_rest(run_state& st, const route_job& job, std::size_t from, std::string_view why) {
+    for (std::size_t j = from; j < job.legs.size(); ++j) {
+      leg_record& rec = st.legs.at(job.legs[j]);
+      if (rec.phase == leg_phase::planned) log.set_phase(rec, leg_phase::cancelled, why);
+    }
+  }
+
+  // Runs one route: its legs in order, each sized by what the previous one delivered.
+  task<void> run_route(std::shared_ptr<run_state> st, route_job job) {
+    decimal amount = st->legs.at(job.legs.front()).amount;
+    const decimal first_amount = amount;
+    for (std::size_t h = 0; h < job.legs.size(); ++h) {
+      leg_record& rec = st->legs.at(job.legs[h]);
+      if (log.broken()) {
+        log.alarm(rec, "not sent: the journal failed earlier");
+        co_return;
+      }
+      const auto it = models.find(model_key(rec.provider, rec.direction_code));
+      if (h > 0 && it != models.end()) {
+        amount = amount.round(it->second.spend_precision, rounding::down);
+      }
+      const decimal hop_min_final = scaled(job.min_final, amount, first_amount, rounding::up);
+      const chain_price priced = price_chain(st->legs, job, h, amount);
+      const auto now = std::chrono::system_clock::now();
+      std::optional<wall_time> deadline = now + options().leg_ttl;
+      if (st->intent.deadline && *st->intent.deadline < *deadline) deadline = st->intent.deadline;
+      if (!priced.failure.empty() || priced.final_worst < hop_min_final || *deadline <= now) {
+        const std::string why =
+            !priced.failure.empty() ? "slippage guard: " + priced.failure
+            : *deadline <= now
+                ? std::string("the intent's deadline passed before sending")
+                : fmt::format("slippage guard: worst case {} {} below the minimum share {}",
+                              priced.final_worst.to_string(), st->intent.receive_asset,
+                              hop_min_final.to_string());
+        log.set_phase(rec, leg_phase::cancelled, why);
+        log.alarm(rec, "not sent: " + why);
+        st->remainders.push_back({rec.spend_asset, amount, hop_min_final, {}});
+        cancel_rest(*st, job, h + 1, "an earlier leg of the route was not sent");
+        co_return;
+      }
+      const bool resized = rec.amount != amount;
+      rec.amount = amount;
+      rec.quoted_receive = priced.net;
+      rec.min_receive = priced.worst;
+      rec.deadline = deadline;
+      if (resized && !log.save(rec, fmt::format("sized by the previous leg: {} {}",
+                                                amount.to_string(), rec.spend_asset))) {
+        co_return;
+      }
+      co_await send(rec);
+      if (rec.phase == leg_phase::filled) {
+        amount = rec.receive_filled;
+        continue;
+      }
+      if (troubled(rec.phase) || !is_final(rec.phase)) {
+        cancel_rest(*st, job, h + 1, fmt::format("previous leg {}", to_string(rec.phase)));
+        co_return;
+      }
+      // Expired, cancelled, failed, rejected or partly filled: what was not converted goes back
+      // to the router, from whichever asset it is now in.
+      const decimal left = rec.amount - rec.spend_filled;
+      if (left.is_positive()) {
+        st->remainders.push_back({rec.spend_asset, left,
+                                  scaled(hop_min_final, left, amount, rounding::up), rec.provider});
+      }
+      if (h + 1 < job.legs.size() && rec.receive_filled.is_positive()) {
+        st->remainders.push_back({rec.receive_asset,
+                                  rec.receive_filled,
+                                  scaled(hop_min_final, rec.spend_filled, amount, rounding::up),
+                                  {}});
+      }
+      cancel_rest(*st, job, h + 1, fmt::format("previous leg {}", to_string(rec.phase)));
+      co_return;
+    }
+  }
+
+  // Journals the legs of `p` for `st` and returns the route jobs.
+  result<std::vector<route_job>> add_plan(run_state& st, const plan& p, int attempt,
+                                          decimal min_final, bool with_intent) {
+    std::vector<leg_record> fresh;
+    std::vector<route_job> jobs;
+    for (const auto& route : p.routes) {
+      route_job job;
+      job.min_final = scaled(min_final, route.spend, p.spend, rounding::up);
+      for (const auto& planned : route.legs) {
+        leg_record rec;
+        rec.intent_id = st.intent.id;
+        rec.index = st.next_index++;
+        rec.attempt = attempt;
+        rec.client = make_client_id(st.intent.id, rec.index, rec.attempt);
+        rec.provider = planned.order.provider;
+        rec.direction_code = planned.order.direction_code;
+        rec.spend_asset = planned.order.spend_asset;
+        rec.receive_asset = planned.order.receive_asset;
+        rec.side = planned.order.side;
+        rec.amount = planned.order.amount;
+        rec.min_receive = planned.worst_net;
+        rec.quoted_receive = planned.net;
+        rec.quote_id = planned.order.quote_id;
+        rec.deadline = st.intent.deadline;
+        rec.updated_at = std::chrono::system_clock::now();
+        job.legs.push_back(rec.index);
+        fresh.push_back(rec);
+      }
+      jobs.push_back(std::move(job));
+    }
+    auto written =
+        with_intent ? log.records().add_intent(st.intent, fresh) : log.records().add_legs(fresh);
+    if (!written) return std::unexpected(std::move(written.error()));
+    for (auto& rec : fresh) {
+      log.report(
+          rec.intent_id, rec.client, "phase",
+          fmt::format("planned: {} {} {} -> {} at {}", rec.amount.to_string(), rec.spend_asset,
+                      rec.receive_asset, rec.quoted_receive.to_string(), rec.provider));
+      const int index = rec.index;
+      st.legs.emplace(index, std::move(rec));
+    }
+    return jobs;
+  }
+
+  task<void> run_jobs(std::shared_ptr<run_state> st, std::vector<route_job> jobs) {
+    std::vector<std::function<task<void>()>> work;
+    for (auto& job : jobs) {
+      work.push_back([this, st, job] { return run_route(st, job); });
+    }
+    co_await run_all(std::move(work));
+  }
+
+  // Re-plans every remainder at the providers that did not just fail it.
+  task<void> replan(std::shared_ptr<run_state> st, int attempt) {
+    std::vector<remainder> pending = std::move(st->remainders);
+    st->remainders.clear();
+    std::vector<route_job> jobs;
+    for (const auto& part : pending) {
+      swap_intent again;
+      again.spend_asset = part.asset;
+      again.receive_asset = st->intent.receive_asset;
+      again.side = amount_side::spend;
+      again.amount = part.amount;
+      again.min_receive = part.min_final;
+      again.deadline = st->intent.deadline;
+      for (venue* v : directory.all()) {
+        if (v->id() != part.failed_provider) again.providers.emplace_back(v->id());
+      }
+      if (part.asset == st->intent.receive_asset || again.providers.empty()) {
+        st->unplaced = part.asset != st->intent.receive_asset;
+        continue;
+      }
+      log.note(st->intent.id, {}, "replan",
+               fmt::format("re-planning {} {} (attempt {})", part.amount.to_string(), part.asset,
+                           attempt));
+      const std::vector<venue*> asked(directory.all().begin(), directory.all().end());
+      const planner_options planning = options().planning;
+      auto quoted = co_await quote_and_plan(asked, again, planning, options().fanout);
+      remember(quoted.models);
+      if (!quoted.result.ok()) {
+        st->unplaced = true;
+        log.alarm(st->intent.id,
+                  fmt::format("remainder {} {} not re-planned: {}", part.amount.to_string(),
+                              part.asset, quoted.result.failure));
+        continue;
+      }
+      auto added = add_plan(*st, quoted.result, attempt, part.min_final, false);
+      if (!added) {
+        st->unplaced = true;
+        log.alarm(st->intent.id,
+                  "remainder not sent: the journal refused its legs: " + describe(added.error()));
+        continue;
+      }
+      jobs.insert(jobs.end(), added->begin(), added->end());
+    }
+    if (!jobs.empty()) co_await run_jobs(st, std::move(jobs));
+  }
+
+  execution_result summarise(const intent_record& intent, std::vector<leg_record> legs,
+                             bool unplaced) {
+    execution_result out;
+    out.intent_id = intent.id;
+    std::map<std::string, decimal> fees;
+    bool all_final = true;
+    bool trouble = false;
+    for (const auto& rec : legs) {
+      if (!is_final(rec.phase)) all_final = false;
+      if (troubled(rec.phase) || !is_final(rec.phase)) trouble = true;
+      const bool settled =
+          rec.phase == leg_phase::filled || rec.phase == leg_phase::partially_filled;
+      if (!settled) continue;
+      if (rec.spend_asset == intent.spend_asset) out.spent += rec.spend_filled;
+      if (rec.receive_asset == intent.receive_asset) out.received += rec.receive_filled;
+      if (rec.fee_filled.is_positive()) fees[rec.receive_asset] += rec.fee_filled;
+    }
+    for (auto& [asset, amount] : fees) out.fees.push_back({asset, amount});
+    if (out.spent.is_positive()) {
+      out.effective_rate =
+          out.received.div(out.spent, rounding::down).value_or(decimal{}).round(18, rounding::down);
+    }
+    out.filled = all_final && !trouble && !unplaced && out.received.is_positive();
+    out.state = trouble                      ? "halted"
+                : out.filled                 ? "done"
+                : out.received.is_positive() ? "partial"
+                                             : "failed";
+    out.legs = std::move(legs);
+    return out;
+  }
+};
+
+executor::executor(std::span<venue* const> venues, journal& j, execution_options options,
+                   event_sink sink)
+    : impl_(std::make_unique<impl>(venues, j, std::move(options), std::move(sink))) {}
+
+executor::~executor() = default;
+
+execution_log& executor::log() noexcept { return impl_->log; }
+
+void executor::hint(const client_id& client) { impl_->follow.hint(client); }
+
+task<execution_result> executor::run(intent_record intent) {
+  const intent_record wanted = intent;
+  swap_intent asked;
+  asked.spend_asset = wanted.spend_asset;
+  asked.receive_asset = wanted.receive_asset;
+  asked.side = wanted.side;
+  asked.amount = wanted.amount;
+  asked.min_receive = wanted.min_receive;
+  asked.deadline = wanted.deadline;
+  const std::vector<venue*> venues(impl_->directory.all().begin(), impl_->directory.all().end());
+  const planner_options planning = impl_->options().planning;
+  auto quoted = co_await quote_and_plan(venues, asked, planning, impl_->options().fanout);
+  co_return co_await execute(wanted, std::move(quoted));
+}
+
+task<execution_result> executor::execute(intent_record intent, quoted_plan quoted) {
+  auto st = std::make_shared<run_state>();
+  st->intent = std::move(intent);
+  const quoted_plan first = std::move(quoted);
+  impl& self = *impl_;
+  self.remember(first.models);
+  if (!first.result.ok()) {
+    st->intent.state = "failed";
+    const std::vector<leg_record> none;
+    auto written = self.log.records().add_intent(st->intent, none);
+    self.log.report(st->intent.id, {}, "intent", "failed: no route: " + first.result.failure);
+    if (!written)
+      self.log.alarm(st->intent.id, "journal write failed: " + describe(written.error()));
+    execution_result out = self.summarise(st->intent, {}, true);
+    out.state = "failed";
+    co_return out;
+  }
+  auto jobs = self.add_plan(*st, first.result, 0, st->intent.min_receive, true);
+  if (!jobs) {
+    // Nothing was sent: the intent and its legs are not in the journal (FAULTS.md 24).
+    self.log.report(st->intent.id, {}, "alarm",
+                    "not sent: the journal refused the intent: " + describe(jobs.error()));
+    execution_result out = self.summarise(st->intent, {}, true);
+    out.state = "failed";
+    co_return out;
+  }
+  self.log.report(
+      st->intent.id, {}, "intent",
+      fmt::format("planned: spend {} {} for {} {} (worst {}, minimum {})",
+                  first.result.spend.to_string(), st->intent.spend_asset,
+                  first.result.net.to_string(), st->intent.receive_asset,
+                  first.result.worst_net.to_string(), st->intent.min_receive.to_string()));
+  self.log.crash_point("after_intent_commit");
+  if (first.result.unspent.is_positive()) st->unplaced = true;
+  co_await self.run_jobs(st, std::move(*jobs));
+  for (int attempt = 1; attempt <= self.options().max_replans && !st->remainders.empty();
+       ++attempt) {
+    if (self.log.broken() ||
+        (st->intent.deadline && std::chrono::system_clock::now() >= *st->intent.deadline)) {
+      st->unplaced = true;
+      self.log.alarm(st->intent.id, "remainder not re-planned: the intent's deadline passed");
+      break;
+    }
+    co_await self.replan(st, attempt);
+  }
+  if (!st->remainders.empty()) st->unplaced = true;
+  std::vector<leg_record> legs;
+  for (auto& [index, rec] : st->legs) legs.push_back(rec);
+  execution_result out = self.summarise(st->intent, std::move(legs), st->unplaced);
+  out.quoted_net = first.result.net;
+  out.quoted_rate = first.result.effective_rate;
+  self.log.set_intent_state(
+      st->intent.id, out.state,
+      fmt::format("received {} {} for {} {}", out.received.to_string(), st->intent.receive_asset,
+                  out.spent.to_string(), st->intent.spend_asset));
+  co_return out;
+}
+
+task<recovery_result> executor::recover() {
+  impl& self = *impl_;
+  recovery_result out;
+  auto unfinished = self.log.records().unfinished_legs();
+  if (!unfinished) {
+    self.log.report({}, {}, "alarm",
+                    "restart: cannot read the journal: " + describe(unfinished.error()));
+    co_return out;
+  }
+  out.legs = unfinished->size();
+  std::vector<std::shared_ptr<leg_record>> to_follow;
+  std::vector<std::shared_ptr<leg_record>> to_settle;
+  std::set<std::string> intents;
+  // First every leg is looked up; nothing is sent before all are (DESIGN.md s.3 "Durability").
+  for (auto& stored : *unfinished) {
+    auto rec = std::make_shared<leg_record>(stored);
+    intents.insert(rec->intent_id);
+    venue* provider = self.directory.find(rec->provider);
+    if (provider == nullptr) {
+      self.log.alarm(*rec, "restart: no venue " + rec->provider + " to reconcile the leg with");
+      continue;
+    }
+    if (rec->phase == leg_phase::frozen) {
+      ++out.frozen;
+      continue;
+    }
+    if (!rec->provider_ref.empty()) {
+      const leg_ref ref{rec->provider_ref, rec->client};
+      auto answer = co_await provider->status(ref);
+      if (answer) {
+        const int precision = co_await self.receive_precision(rec->provider, rec->direction_code);
+        self.log.apply(*rec, *answer, precision);
+      }
+      if (!is_final(rec->phase)) to_follow.push_back(rec);
+      continue;
+    }
+    const leg order = impl::order_of(*rec);
+    const client_id id = rec->client;
+    auto found = co_await provider->find(id, order);
+    if (found && *found) {
+      ++out.adopted;
+      const bool adopted = co_await self.adopt(*rec, **found, "restart: adopted by client id");
+      if (!adopted) ++out.frozen;
+      if (adopted && !is_final(rec->phase)) to_follow.push_back(rec);
+      continue;
+    }
+    if (!found && inconsistent(found.error())) {
+      ++out.frozen;
+      self.log.set_phase(*rec, leg_phase::frozen, "restart: inconsistent provider record");
+      self.log.alarm(*rec, "restart: inconsistent provider record, frozen and never resent: " +
+                               describe(found.error()));
+      continue;
+    }
+    if (found && rec->phase == leg_phase::planned) {
+      self.log.set_phase(*rec, leg_phase::cancelled, "restart: never sent");
+      continue;
+    }
+    // Submitting or unknown, and not found (or the lookup failed): an unknown outcome.
+    if (rec->phase != leg_phase::unknown) {
+      self.log.set_phase(*rec, leg_phase::unknown,
+                         found ? "restart: not found at the provider"
+                               : "restart: lookup failed: " + describe(found.error()));
+    }
+    to_settle.push_back(rec);
+  }
+  // Then each leg is followed (or its unknown outcome settled) to its end.
+  std::vector<std::function<task<void>()>> work;
+  for (auto& rec : to_follow) {
+    ++out.resumed;
+    work.push_back([&self, rec]() -> task<void> { return self.follow_leg(*rec); });
+  }
+  for (auto& rec : to_settle) {
+    work.push_back([&self, rec]() -> task<void> { return self.resettle(*rec); });
+  }
+  co_await run_all(std::move(work));
+  for (const auto& rec : to_settle) {
+    if (rec->phase == leg_phase::unknown) ++out.unknown;
+  }
+  for (const auto& intent_id : intents) {
+    auto intent = self.log.records().intent(intent_id);
+    auto legs = self.log.records().legs_of(intent_id);
+    if (!intent || !*intent || !legs) continue;
+    // The re-plan of a remainder is not resumed after a restart: it is reported instead.
+    execution_result summary = self.summarise(**intent, std::move(*legs), false);
+    self.log.set_intent_state(intent_id, summary.state, "restart reconciliation");
+    out.intents.push_back(intent_id);
+  }
+  co_return out;
+}
+
+result<execution_result> executor::summary(const std::string& intent_id) {
+  auto intent = impl_->log.records().intent(intent_id);
+  if (!intent) return std::unexpected(std::move(intent.error()));
+  if (!*intent) return fail(error_kind::not_found, "no intent " + intent_id);
+  auto legs = impl_->log.records().legs_of(intent_id);
+  if (!legs) return std::unexpected(std::move(legs.error()));
+  return impl_->summarise(**intent, std::move(*legs), false);
+}
+
+}  // namespace swaprouter

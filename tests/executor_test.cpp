@@ -1,0 +1,508 @@
+// The executor, tracker and restart reconciliation against a scripted venue and an in-memory
+// journal: exact phases, events and submit counts for every outcome path (FAULTS.md 1-5, 7-11,
+// 17, 25; invariants I1, I2, I5).
+#include "engine/executor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <deque>
+#include <exception>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/support/memory_journal.hpp"
+
+namespace swaprouter {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using testing::memory_journal;
+
+decimal dec(std::string_view text) { return decimal::parse(text).value(); }
+
+error failure(error_kind kind, bool reached, std::string message = "scripted") {
+  error e = make_error(kind, std::move(message));
+  e.may_have_reached = reached;
+  return e;
+}
+
+// A provider whose answers a test scripts; unscripted calls answer as a healthy provider: submit
+// opens, status fills at rate 2, find finds nothing, cancel requests a cancel.
+class scripted_venue final : public venue {
+ public:
+  scripted_venue(std::string id, venue_traits traits) : id_(std::move(id)), traits_(traits) {}
+
+  std::string_view id() const override { return id_; }
+  venue_traits traits() const override { return traits_; }
+
+  task<result<std::vector<direction>>> directions() override {
+    direction d;
+    d.provider = id_;
+    d.code = "USDT-COPM";
+    d.spend_asset = "USDT";
+    d.receive_asset = "COPM";
+    d.enabled = true;
+    d.receive_precision = 2;
+    co_return std::vector<direction>{d};
+  }
+  task<result<quote>> price(const quote_request&) override {
+    co_return fail(error_kind::internal, "unused");
+  }
+  task<result<pricing>> pricing_for(const quote_request&) override {
+    pricing p;
+    p.provider = id_;
+    p.direction_code = "USDT-COPM";
+    p.spend_asset = "USDT";
+    p.receive_asset = "COPM";
+    p.spend_precision = 2;
+    p.receive_precision = 2;
+    p.rate_receive = rate;
+    p.obtained_at = std::chrono::system_clock::now();
+    co_return p;
+  }
+  task<result<leg_status>> submit(const leg& l, const client_id& id) override {
+    submitted.push_back(id);
+    last_leg = l;
+    if (!submits.empty()) {
+      auto next = submits.front();
+      submits.pop_front();
+      if (next) next->ref.client = id;
+      co_return next;
+    }
+    co_return open_status(id);
+  }
+  task<result<leg_status>> status(const leg_ref& ref) override {
+    ++status_calls;
+    if (!statuses.empty()) {
+      auto next = statuses.front();
+      statuses.pop_front();
+      co_return next;
+    }
+    co_return filled_status(ref.client);
+  }
+  task<result<std::optional<leg_status>>> find(const client_id&, const leg&) override {
+    ++find_calls;
+    if (!finds.empty()) {
+      auto next = finds.front();
+      finds.pop_front();
+      co_return next;
+    }
+    co_return std::optional<leg_status>{};
+  }
+  task<result<leg_status>> cancel(const leg_ref& ref) override {
+    ++cancel_calls;
+    leg_status s = open_status(ref.client);
+    s.cancel_requested_at = std::chrono::system_clock::now();
+    co_return s;
+  }
+  task<result<std::vector<balance>>> balances() override { co_return std::vector<balance>{}; }
+
+  leg_status open_status(const client_id& id) const {
+    leg_status s;
+    s.ref = {"R-" + id, id};
+    s.state = leg_state::open;
+    s.provider_status = "open";
+    s.direction_code = "USDT-COPM";
+    s.spend_amount = last_leg.amount;
+    return s;
+  }
+  leg_status final_status(const client_id& id, leg_state state) const {
+    leg_status s = open_status(id);
+    s.state = state;
+    s.provider_status = std::string(to_string(state));
+    if (state == leg_state::filled) {
+      s.spend_filled = last_leg.amount;
+      s.receive_filled = last_leg.amount.mul(rate, rounding::down).value() + fee;
+      s.fee_filled = fee;
+    }
+    return s;
+  }
+  leg_status filled_status(const client_id& id) const {
+    return final_status(id, leg_state::filled);
+  }
+
+  decimal rate = dec("2");
+  decimal fee;  // reported beside a gross of amount x rate + fee
+  std::deque<result<leg_status>> submits;
+  std::deque<result<leg_status>> statuses;
+  std::deque<result<std::optional<leg_status>>> finds;
+  std::vector<client_id> submitted;
+  leg last_leg;
+  int status_calls = 0;
+  int find_calls = 0;
+  int cancel_calls = 0;
+
+ private:
+  std::string id_;
+  venue_traits traits_;
+};
+
+venue_traits dedup() {
+  venue_traits t;
+  t.cancel = true;
+  t.client_id = true;
+  return t;
+}
+
+venue_traits no_dedup() { return venue_traits{}; }
+
+class ExecutorTest : public ::testing::Test {
+ protected:
+  ExecutorTest() {
+    options_.poll_initial = 5ms;
+    options_.poll_max = 20ms;
+    options_.find_initial = 5ms;
+    options_.find_max = 10ms;
+    options_.unknown_grace = 60ms;
+    options_.lost_after = 60ms;
+    options_.leg_ttl = 10s;
+    options_.track_after_deadline = 2s;
+    options_.fanout = 1s;
+    options_.planning.split = false;
+  }
+
+  template <class T>
+  T run(asio::awaitable<T> work) {
+    std::optional<T> out;
+    std::exception_ptr error;
+    asio::co_spawn(io_, std::move(work), [&](std::exception_ptr e, T value) {
+      error = e;
+      if (!e) out = std::move(value);
+    });
+    io_.restart();
+    while (!out && !error) io_.run_one();
+    if (error) std::rethrow_exception(error);
+    return std::move(*out);
+  }
+
+  intent_record intent(std::string id = "I1", std::string amount = "100") {
+    intent_record i;
+    i.id = std::move(id);
+    i.spend_asset = "USDT";
+    i.receive_asset = "COPM";
+    i.amount = dec(amount);
+    i.min_receive = dec("150");
+    i.created_at = std::chrono::system_clock::now();
+    i.deadline = i.created_at + 30s;
+    i.origin = "test";
+    return i;
+  }
+
+  execution_result execute(std::vector<venue*> venues, intent_record i) {
+    executor exec(venues, journal_, options_,
+                  [this](const execution_event& e) { events_.push_back(e); });
+    return run(exec.run(std::move(i)));
+  }
+
+  std::vector<std::string> kinds(std::string_view kind) const {
+    std::vector<std::string> out;
+    for (const auto& e : events_) {
+      if (e.kind == kind) out.push_back(e.detail);
+    }
+    return out;
+  }
+
+  asio::io_context io_;
+  memory_journal journal_;
+  execution_options options_;
+  std::vector<execution_event> events_;
+};
+
+using P = leg_phase;
+
+TEST_F(ExecutorTest, FillsAndRecordsTheSettlementBesideTheQuote) {
+  scripted_venue v("onek", dedup());
+  const auto out = execute({&v}, intent());
+  EXPECT_TRUE(out.filled);
+  EXPECT_EQ(out.state, "done");
+  EXPECT_EQ(out.spent, dec("100"));
+  EXPECT_EQ(out.received, dec("200"));
+  EXPECT_EQ(out.effective_rate, dec("2"));
+  ASSERT_EQ(v.submitted, std::vector<client_id>{"I1-L0-A0"});
+  EXPECT_EQ(journal_.phases_of("I1-L0-A0"),
+            (std::vector<P>{P::planned, P::submitting, P::accepted, P::open, P::filled}));
+  EXPECT_EQ(journal_.events("settled").size(), 1u);
+  EXPECT_TRUE(journal_.events("alarm").empty());
+  EXPECT_EQ(journal_.intent("I1").value()->state, "done");
+}
+
+TEST_F(ExecutorTest, NetOfAGrossFillIsReceiveMinusFee) {
+  scripted_venue v("onek", dedup());
+  v.fee = dec("0.5");  // the provider reports gross 200.5 and fee 0.5
+  const auto out = execute({&v}, intent());
+  EXPECT_EQ(out.received, dec("200"));
+  ASSERT_EQ(out.fees.size(), 1u);
+  EXPECT_EQ(out.fees[0].amount, dec("0.5"));
+}
+
+TEST_F(ExecutorTest, SettlementOutsideToleranceIsAlarmed) {
+  scripted_venue v("onek", dedup());
+  // Settles 150 where 200 was quoted (FAULTS.md 17).
+  leg_status s;
+  s.ref = {"R-I1-L0-A0", "I1-L0-A0"};
+  s.state = leg_state::filled;
+  s.provider_status = "success";
+  s.spend_filled = dec("100");
+  s.receive_filled = dec("150");
+  v.statuses.push_back(s);
+  const auto out = execute({&v}, intent());
+  EXPECT_EQ(out.received, dec("150"));
+  ASSERT_EQ(journal_.events("alarm").size(), 1u);
+  EXPECT_NE(journal_.events("alarm")[0].detail.find("settlement outside tolerance"),
+            std::string::npos);
+}
+
+TEST_F(ExecutorTest, UnknownOutcomeIsAdoptedByClientIdWithoutASecondSubmit) {
+  scripted_venue v("onek", dedup());
+  v.submits.push_back(std::unexpected(failure(error_kind::reset, true)));
+  v.finds.push_back(std::optional<leg_status>{});
+  v.finds.push_back(fail(error_kind::timeout, "lookup timed out"));
+  v.finds.push_back(std::optional<leg_status>(v.open_status("I1-L0-A0")));
+  const auto out = execute({&v}, intent());
+  EXPECT_TRUE(out.filled);
+  EXPECT_EQ(v.submitted.size(), 1u);
+  EXPECT_EQ(v.find_calls, 3);
+  EXPECT_EQ(journal_.phases_of("I1-L0-A0"), (std::vector<P>{P::planned, P::submitting, P::unknown,
+                                                            P::accepted, P::open, P::filled}));
+}
+
+TEST_F(ExecutorTest, NotFoundAfterTheGraceWindowIsResubmittedWithTheSameClientId) {
+  scripted_venue v("onek", dedup());
+  v.submits.push_back(std::unexpected(failure(error_kind::timeout, true)));
+  const auto out = execute({&v}, intent());
+  EXPECT_TRUE(out.filled);
+  EXPECT_EQ(v.submitted, (std::vector<client_id>{"I1-L0-A0", "I1-L0-A0"}));
+  EXPECT_GE(v.find_calls, 2);
+  EXPECT_EQ(journal_.phases_of("I1-L0-A0"),
+            (std::vector<P>{P::planned, P::submitting, P::unknown, P::submitting, P::accepted,
+                            P::open, P::filled}));
+}
+
+TEST_F(ExecutorTest, WithoutDeduplicationAnUnknownOutcomeIsNeverResent) {
+  scripted_venue v("stablestack", no_dedup());
+  v.submits.push_back(std::unexpected(failure(error_kind::unknown_outcome, true)));
+  const auto out = execute({&v}, intent());
+  EXPECT_FALSE(out.filled);
+  EXPECT_EQ(out.state, "halted");
+  EXPECT_EQ(v.submitted.size(), 1u);
+  EXPECT_EQ(journal_.phases_of("I1-L0-A0"),
+            (std::vector<P>{P::planned, P::submitting, P::unknown}));
+  ASSERT_EQ(journal_.events("alarm").size(), 1u);
+  EXPECT_NE(journal_.events("alarm")[0].detail.find("never resent"), std::string::npos);
+}
+
+TEST_F(ExecutorTest, FindErrorsThroughoutTheGraceWindowNeverResend) {
+  scripted_venue v("onek", dedup());
+  v.submits.push_back(std::unexpected(failure(error_kind::http_status, true)));
+  for (int i = 0; i < 100; ++i) v.finds.push_back(fail(error_kind::timeout, "lookup timed out"));
+  const auto out = execute({&v}, intent());
+  EXPECT_EQ(out.state, "halted");
+  EXPECT_EQ(v.submitted.size(), 1u);
+  EXPECT_EQ(journal_.leg("I1-L0-A0").value()->phase, P::unknown);
+}
+
+TEST_F(ExecutorTest, InconsistentProviderRecordFreezesTheLeg) {
+  scripted_venue v("onek", dedup());
+  v.submits.push_back(std::unexpected(failure(error_kind::reset, true)));
+  v.finds.push_back(fail(error_kind::bad_response, "onek: inconsistent: two swaps for one id"));
+  const auto out = execute({&v}, intent());
+  EXPECT_EQ(out.state, "halted");
+  EXPECT_EQ(v.submitted.size(), 1u);
+  EXPECT_EQ(journal_.phases_of("I1-L0-A0"),
+            (std::vector<P>{P::planned, P::submitting, P::unknown, P::frozen}));
+  EXPECT_EQ(journal_.events("alarm").size(), 1u);
+}
+
+TEST_F(ExecutorTest, ARecordOfAnotherClientIdIsNotAdopted) {
+  scripted_venue v("onek", dedup());
+  v.submits.push_back(std::unexpected(failure(error_kind::reset, true)));
+  v.finds.push_back(std::optional<leg_status>(v.open_status("someone-else")));
+  const auto out = execute({&v}, intent());
+  EXPECT_EQ(journal_.leg("I1-L0-A0").value()->phase, P::frozen);
+  EXPECT_EQ(v.submitted.size(), 1u);
+  EXPECT_EQ(out.state, "halted");
+}
+
+TEST_F(ExecutorTest, DocumentedRejectionIsFinalAndTheRemainderFindsNoOtherProvider) {
+  scripted_venue v("onek", dedup());
+  v.submits.push_back(std::unexpected(failure(error_kind::rejected, true)));
+  const auto out = execute({&v}, intent());
+  EXPECT_EQ(out.state, "failed");
+  EXPECT_EQ(v.find_calls, 0);
+  EXPECT_EQ(journal_.phases_of("I1-L0-A0"),
+            (std::vector<P>{P::planned, P::submitting, P::rejected}));
+}
+
+TEST_F(ExecutorTest, ALocalBudgetRefusalWaitsAndSendsLater) {
+  scripted_venue v("onek", dedup());
+  v.submits.push_back(std::unexpected(failure(error_kind::rate_limited, false)));
+  v.submits.push_back(std::unexpected(failure(error_kind::circuit_open, false)));
+  const auto out = execute({&v}, intent());
+  EXPECT_TRUE(out.filled);
+  EXPECT_EQ(v.find_calls, 0);
+  EXPECT_EQ(journal_.phases_of("I1-L0-A0"),
+            (std::vector<P>{P::planned, P::submitting, P::accepted, P::open, P::filled}));
+}
+
+TEST_F(ExecutorTest, AFailedJournalWriteMeansNothingIsSent) {
+  scripted_venue v("onek", dedup());
+  journal_.fail_writes = true;
+  const auto out = execute({&v}, intent());
+  EXPECT_TRUE(v.submitted.empty());
+  EXPECT_EQ(out.state, "failed");
+  EXPECT_FALSE(out.filled);
+}
+
+TEST_F(ExecutorTest, NotFoundAfterCreationIsToleratedThenLostAndStillPolled) {
+  scripted_venue v("onek", dedup());
+  for (int i = 0; i < 30; ++i) v.statuses.push_back(fail(error_kind::not_found, "404"));
+  const auto out = execute({&v}, intent());
+  EXPECT_TRUE(out.filled);
+  EXPECT_EQ(journal_.phases_of("I1-L0-A0"), (std::vector<P>{P::planned, P::submitting, P::accepted,
+                                                            P::open, P::lost, P::open, P::filled}));
+  ASSERT_EQ(journal_.events("alarm").size(), 1u);
+  EXPECT_NE(journal_.events("alarm")[0].detail.find("lost"), std::string::npos);
+}
+
+TEST_F(ExecutorTest, PollErrorsAreNotNotFoundAndRecover) {
+  scripted_venue v("onek", dedup());
+  for (int i = 0; i < 10; ++i) v.statuses.push_back(fail(error_kind::http_status, "500"));
+  v.statuses.push_back(fail(error_kind::rate_limited, "budget"));
+  const auto out = execute({&v}, intent());
+  EXPECT_TRUE(out.filled);
+  EXPECT_EQ(journal_.phases_of("I1-L0-A0"),
+            (std::vector<P>{P::planned, P::submitting, P::accepted, P::open, P::filled}));
+  EXPECT_EQ(journal_.events("alarm").size(), 1u);  // ten failed polls in a row
+  EXPECT_EQ(kinds("poll_error").size(), 10u);
+}
+
+TEST_F(ExecutorTest, OpenAtItsDeadlineIsCancelledAndTheRemainderReplannedElsewhere) {
+  scripted_venue onek("onek", dedup());
+  scripted_venue other("kiiex", dedup());
+  other.rate = dec("1.9");
+  options_.leg_ttl = 100ms;
+  for (int i = 0; i < 12; ++i) onek.statuses.push_back(onek.open_status("I1-L0-A0"));
+  onek.statuses.push_back(onek.final_status("I1-L0-A0", leg_state::expired));
+  const auto out = execute({&onek, &other}, intent());
+  EXPECT_EQ(onek.cancel_calls, 1);
+  EXPECT_EQ(onek.submitted, std::vector<client_id>{"I1-L0-A0"});
+  EXPECT_EQ(other.submitted, std::vector<client_id>{"I1-L1-A1"});
+  EXPECT_EQ(journal_.leg("I1-L0-A0").value()->phase, P::expired);
+  EXPECT_TRUE(out.filled);
+  EXPECT_EQ(out.received, dec("190"));
+  EXPECT_EQ(journal_.events("replan").size(), 1u);
+  EXPECT_EQ(journal_.events("cancel").size(), 1u);
+}
+
+TEST_F(ExecutorTest, SlippageGuardNeverSendsAWorstCaseBelowTheMinimum) {
+  scripted_venue v("onek", dedup());
+  const std::vector<venue*> venues{&v};
+  executor exec(venues, journal_, options_);
+  auto i = intent();
+  swap_intent asked;
+  asked.spend_asset = i.spend_asset;
+  asked.receive_asset = i.receive_asset;
+  asked.amount = i.amount;
+  asked.min_receive = i.min_receive;
+  auto quoted = run(quote_and_plan(venues, asked, options_.planning, 1s));
+  ASSERT_TRUE(quoted.result.ok()) << quoted.result.failure;
+  i.min_receive = dec("250");  // the intent now demands more than the provider's worst case
+  const auto out = run(exec.execute(i, quoted));
+  EXPECT_TRUE(v.submitted.empty());
+  EXPECT_EQ(journal_.phases_of("I1-L0-A0"), (std::vector<P>{P::planned, P::cancelled}));
+  EXPECT_FALSE(out.filled);
+}
+
+TEST_F(ExecutorTest, HintFetchesAtOnce) {
+  scripted_venue v("onek", dedup());
+  options_.poll_initial = 10s;
+  options_.poll_max = 10s;
+  const std::vector<venue*> venues{&v};
+  executor exec(venues, journal_, options_);
+  std::optional<execution_result> out;
+  asio::co_spawn(io_, exec.run(intent()),
+                 [&](std::exception_ptr, execution_result r) { out = std::move(r); });
+  v.statuses.push_back(v.open_status("I1-L0-A0"));
+  const auto started = std::chrono::steady_clock::now();
+  while (v.status_calls < 1) io_.run_one();
+  exec.hint("I1-L0-A0");
+  while (!out) io_.run_one();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  EXPECT_TRUE(out->filled);
+}
+
+TEST_F(ExecutorTest, RestartAdoptsASubmittingLegAndCancelsANeverSentOne) {
+  scripted_venue v("onek", dedup());
+  auto i = intent();
+  leg_record sent;
+  sent.intent_id = i.id;
+  sent.index = 0;
+  sent.client = make_client_id(i.id, 0, 0);
+  sent.provider = "onek";
+  sent.direction_code = "USDT-COPM";
+  sent.spend_asset = "USDT";
+  sent.receive_asset = "COPM";
+  sent.amount = dec("50");
+  sent.quoted_receive = dec("100");
+  sent.phase = P::submitting;
+  leg_record never = sent;
+  never.index = 1;
+  never.client = make_client_id(i.id, 1, 0);
+  never.phase = P::planned;
+  const std::vector<leg_record> legs{sent, never};
+  ASSERT_TRUE(journal_.add_intent(i, legs));
+  v.last_leg.amount = dec("50");
+  v.finds.push_back(std::optional<leg_status>(v.open_status(sent.client)));
+  v.finds.push_back(std::optional<leg_status>{});
+
+  const std::vector<venue*> venues{&v};
+  executor exec(venues, journal_, options_);
+  const auto recovered = run(exec.recover());
+  EXPECT_EQ(recovered.legs, 2u);
+  EXPECT_EQ(recovered.adopted, 1u);
+  EXPECT_TRUE(v.submitted.empty());
+  EXPECT_EQ(journal_.leg(sent.client).value()->phase, P::filled);
+  EXPECT_EQ(journal_.leg(never.client).value()->phase, P::cancelled);
+  EXPECT_EQ(journal_.intent(i.id).value()->state, "done");
+}
+
+TEST_F(ExecutorTest, RestartResubmitsAnUnfoundLegOnlyWhereTheProviderDeduplicates) {
+  for (const bool deduplicates : {true, false}) {
+    memory_journal fresh;
+    scripted_venue v("p", deduplicates ? dedup() : no_dedup());
+    auto i = intent();
+    leg_record rec;
+    rec.intent_id = i.id;
+    rec.client = make_client_id(i.id, 0, 0);
+    rec.provider = "p";
+    rec.direction_code = "USDT-COPM";
+    rec.spend_asset = "USDT";
+    rec.receive_asset = "COPM";
+    rec.amount = dec("10");
+    rec.quoted_receive = dec("20");
+    rec.phase = P::submitting;
+    const std::vector<leg_record> legs{rec};
+    ASSERT_TRUE(fresh.add_intent(i, legs));
+    const std::vector<venue*> venues{&v};
+    executor exec(venues, fresh, options_);
+    const auto recovered = run(exec.recover());
+    if (deduplicates) {
+      EXPECT_EQ(v.submitted, std::vector<client_id>{rec.client});
+      EXPECT_EQ(fresh.leg(rec.client).value()->phase, P::filled);
+      EXPECT_EQ(recovered.unknown, 0u);
+    } else {
+      EXPECT_TRUE(v.submitted.empty());
+      EXPECT_EQ(fresh.leg(rec.client).value()->phase, P::unknown);
+      EXPECT_EQ(recovered.unknown, 1u);
+      EXPECT_FALSE(fresh.events("alarm").empty());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace swaprouter
