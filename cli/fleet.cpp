@@ -46,8 +46,33 @@ std::unique_ptr<sim::provider_emulator> make_emulator(std::string_view name,
 }
 
 // The matching adapter for an emulator, with the scenario credential it accepts.
+// The StableStack API lists no directions (VENUES.md 2.7): its client takes them from
+// configuration, here the scenario's, with each asset's precision from the market.
+stablestack::client_options stablestack_options(const sim::provider_config& config,
+                                                const sim::market& market) {
+  stablestack::client_options options;
+  for (const auto& d : config.directions) {
+    direction out;
+    out.provider = "stablestack";
+    out.code = d.code();
+    out.spend_asset = d.spend;
+    out.receive_asset = d.receive;
+    out.enabled = d.enabled;
+    const auto* spend = market.find_asset(d.spend);
+    const auto* receive = market.find_asset(d.receive);
+    out.spend_precision = d.spend_precision.value_or(spend != nullptr ? spend->precision : 8);
+    out.receive_precision =
+        d.receive_precision.value_or(receive != nullptr ? receive->precision : 8);
+    out.fee_percent = d.fee_percent.value_or(config.fee_percent);
+    if (d.min_spend && *d.min_spend) out.min_spend = **d.min_spend;
+    if (d.max_spend) out.max_spend = *d.max_spend;
+    options.directions.push_back(std::move(out));
+  }
+  return options;
+}
+
 std::unique_ptr<venue> make_venue(std::string_view name, http_client& http,
-                                  const sim::provider_config& config,
+                                  const sim::provider_config& config, const sim::market& market,
                                   const sim::credential_config& credential) {
   if (name == "onek") {
     return std::make_unique<onek::client>(http, credential.access_key,
@@ -60,7 +85,8 @@ std::unique_ptr<venue> make_venue(std::string_view name, http_client& http,
   }
   // StableStack and OxaPay authenticate with the API key alone.
   if (name == "stablestack") {
-    return std::make_unique<stablestack::client>(http, credential.access_key);
+    return std::make_unique<stablestack::client>(http, credential.access_key,
+                                                 stablestack_options(config, market));
   }
   if (name == "oxapay") return std::make_unique<oxapay::client>(http, credential.access_key);
   return nullptr;
@@ -126,7 +152,8 @@ std::string running_provider::base_url() const {
   return server->base_url() + std::string(emulator->base_path());
 }
 
-fleet::fleet(asio::io_context& ioc, loaded_scenario& loaded, fleet_options options) {
+fleet::fleet(asio::io_context& ioc, loaded_scenario& loaded, fleet_options options)
+    : market_(loaded.market.get()) {
   const sim::scenario& scenario = loaded.scenario;
   std::optional<issued_cert> leaf;
   if (!options.plain) {
@@ -209,7 +236,7 @@ std::vector<simulated_venue> connect_venues(asio::any_io_executor executor, flee
     simulated_venue v;
     v.provider = provider.name;
     v.http = make_http_client(executor, endpoint);
-    v.venue = make_venue(provider.name, *v.http, *provider.config, *credential);
+    v.venue = make_venue(provider.name, *v.http, *provider.config, *f.market(), *credential);
     if (v.venue) out.push_back(std::move(v));
   }
   return out;

@@ -78,10 +78,13 @@ class fleet {
   /// The CA the emulators' certificates chain to; none when every emulator is plain.
   const std::optional<cert_authority>& ca() const noexcept { return ca_; }
   std::vector<running_provider>& providers() noexcept { return providers_; }
+  /// The market the emulators price from.
+  const sim::market* market() const noexcept { return market_; }
   /// Stops every emulator's timers and server. Idempotent.
   void stop();
 
  private:
+  const sim::market* market_ = nullptr;
   std::optional<cert_authority> ca_;
   std::vector<running_provider> providers_;
 };
