@@ -266,17 +266,29 @@ TEST_F(KiiexIntegration, SellQuoteEqualsFillAndBalancesMoveExactly) {
   }
 }
 
-TEST_F(KiiexIntegration, BuyQuoteEqualsFill) {
+// A buy fixes its quantity before the fill, and the book may rise up to the limit in between:
+// the quantity is capped so that even a fill entirely at the limit spends at most the amount. On
+// this still book it fills at the quoted prices, so it spends a little less than the quote (the
+// unspent rest goes back to the planner) and receives in proportion, never below the bound.
+TEST_F(KiiexIntegration, BuyNeverSpendsMoreThanItsAmount) {
   start();
+  const decimal amount = dec("10000000");
   auto q = price("COPM", "USDT", "10000000");
   ASSERT_TRUE(q.has_value()) << q.error().message;
-  auto s = submit(leg_for(*q, dec("10000000"), tolerant(q->receive_net)), "it-buy-1");
+  const decimal min_receive = tolerant(q->receive_net);
+  auto s = submit(leg_for(*q, amount, min_receive), "it-buy-1");
   ASSERT_TRUE(s.has_value()) << s.error().message;
   auto done = run(poll_final(*client_, s->ref));
   ASSERT_TRUE(done.has_value()) << done.error().message;
   EXPECT_EQ(done->state, leg_state::filled);
-  EXPECT_EQ(done->spend_filled, q->spend_amount);
-  EXPECT_EQ(done->receive_filled - done->fee_filled, q->receive_net);
+  EXPECT_LE(done->spend_filled, amount);
+  EXPECT_LE(done->spend_filled, q->spend_amount);
+  // Within the 0.1 % tolerance of the quote: the cap takes at most that much off.
+  EXPECT_GE(done->spend_filled, q->spend_amount.mul(dec("0.998"), rounding::down).value());
+  const decimal net = done->receive_filled - done->fee_filled;
+  const decimal share = min_receive.mul_div(done->spend_filled, amount, rounding::down).value();
+  EXPECT_GE(net, share);
+  EXPECT_LE(net, q->receive_net);
 }
 
 TEST_F(KiiexIntegration, IocPartialFillWithinTheSlippageBound) {

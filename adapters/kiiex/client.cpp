@@ -756,7 +756,16 @@ task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {
                      fmt::format("kiiex {}: nothing executable within the slippage bound {}",
                                  wanted.direction_code, limit->to_string()));
     }
-    params.quantity = walk->quantity;
+    // The order may fill anywhere up to the limit if the book moves before it executes: cap the
+    // quantity so that even then it never spends more than the leg's amount (DESIGN.md s.3: what
+    // we spend rounds toward the safe side). On a still book the cap only binds when the walk's
+    // average price is within one increment of the limit.
+    auto affordable = spend.div(*limit, rounding::down);
+    if (!affordable) co_return std::unexpected(std::move(affordable.error()));
+    auto cap = affordable->round_to_increment(rules.quantity_increment, rounding::down);
+    if (!cap) co_return std::unexpected(std::move(cap.error()));
+    params.quantity = std::min(walk->quantity, *cap);
+    if (!params.quantity->is_positive()) co_return bad("the amount buys nothing at the limit");
     params.limit_price = *limit;
   }
   auto body = request_builder::send_order_body(oms_id_, account_id_, params);
