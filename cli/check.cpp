@@ -1,4 +1,5 @@
-// `swaprouter check FILE`: validates an engine configuration (docs/config.md).
+// `swaprouter check FILE`: validates an engine configuration or a strategy file (docs/config.md,
+// docs/strategies.md).
 #include "config/check.hpp"
 
 #include <iostream>
@@ -6,6 +7,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "strategies/strategy_file.hpp"
 
 namespace swaprouter::cli {
 
@@ -16,7 +18,17 @@ subcommand add_check_command(CLI::App& parent) {
       "Validate a configuration file: print 'ok' and a summary, or every error as "
       "FILE:LINE:COLUMN: KEY.PATH: MESSAGE (exit 2)");
   app->add_option("file", *path, "Configuration file (docs/config.md)")->required();
-  return subcommand{app, [path] { return config::check_config(*path, std::cout, std::cerr); }};
+  return subcommand{app, [path] {
+                      // A strategy file is the engine configuration plus strategies: and risk:.
+                      auto sections = std::make_shared<strategies::strategy_sections>();
+                      const int code =
+                          config::check_config(*path, std::cout, std::cerr,
+                                               strategies::with_strategy_sections(sections));
+                      if (code == 0 && !sections->strategies.empty()) {
+                        std::cout << strategies::describe(*sections);
+                      }
+                      return code;
+                    }};
 }
 
 }  // namespace swaprouter::cli

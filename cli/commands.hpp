@@ -11,8 +11,8 @@ namespace swaprouter::cli {
 
 /// Exit codes shared by every subcommand.
 inline constexpr int exit_ok = 0;
-inline constexpr int exit_failure = 1;  ///< a run-time failure (a port in use, I/O)
-inline constexpr int exit_usage = 2;    ///< bad command line or configuration input
+inline constexpr int exit_failure = 1;   ///< a run-time failure (a port in use, I/O)
+inline constexpr int exit_usage = 2;     ///< bad command line or configuration input
 inline constexpr int exit_no_route = 3;  ///< `quote`: no admissible route
 
 /// A registered subcommand: its CLI11 node and the function that runs it after parsing.
@@ -46,5 +46,10 @@ subcommand add_bench_command(CLI::App& parent);
 /// executes and tracks one swap, printing each step and the result (cli/swap.cpp). Exit 0 only
 /// when filled. SWAPROUTER_CRASH_AT=<hook point> exists for the fault tests only.
 subcommand add_swap_command(CLI::App& parent);
+
+/// `swaprouter run FILE [--duration 60s] [--simulate [--scenario FILE]] [--db FILE]`: the bot
+/// (cli/run.cpp): runs the strategy file's strategies until SIGINT/SIGTERM or --duration and
+/// prints a summary.
+subcommand add_run_command(CLI::App& parent);
 
 }  // namespace swaprouter::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   commands.push_back(cli::add_journal_command(app));
   commands.push_back(cli::add_bench_command(app));
   commands.push_back(cli::add_swap_command(app));
+  commands.push_back(cli::add_run_command(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -6,7 +6,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -16,7 +15,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
-#include "cli/fleet.hpp"
+#include "cli/session.hpp"
 #include "engine/executor.hpp"
 #include "engine/journal.hpp"
 #include "engine/json_read.hpp"
@@ -39,18 +38,6 @@ struct swap_options {
   std::string db;
   bool json = false;
 };
-
-// "60s", "1500ms", "2m" or a bare number of seconds.
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || value <= 0) return std::nullopt;
-  const std::string_view unit(end, text.data() + text.size() - end);
-  if (unit.empty() || unit == "s") return std::chrono::seconds(value);
-  if (unit == "ms") return std::chrono::milliseconds(value);
-  if (unit == "m") return std::chrono::minutes(value);
-  return std::nullopt;
-}
 
 std::string intent_id_now() {
   const auto now = std::chrono::system_clock::now();
@@ -147,30 +134,17 @@ int run_swap(const swap_options& options) {
   std::unique_ptr<journal> records = std::move(*opened);
 
   asio::io_context ioc(1);
-  std::optional<loaded_scenario> loaded;
-  std::optional<fleet> emulators;
+  simulation sim;
   try {
-    loaded.emplace(load_scenario_file(options.scenario));
-    fleet_options fleet_opts;
-    fleet_opts.ephemeral_ports = true;
-    emulators.emplace(ioc, *loaded, fleet_opts);
+    sim.start(ioc, options.scenario);
   } catch (const fleet_error& e) {
     std::fprintf(stderr, "swaprouter swap: %s\n", e.what());
     return e.exit_code();
   }
-  auto venues = connect_venues(ioc.get_executor(), *emulators);
-  std::vector<venue*> providers;
-  for (auto& v : venues) providers.push_back(v.venue.get());
+  std::vector<venue*>& providers = sim.providers;
 
   execution_options execution;
-  // For the fault tests only (FAULTS.md 3-5): SWAPROUTER_CRASH_AT=<hook point> kills the process
-  // there as kill -9 would, without flushing or closing anything.
-  if (const char* point = std::getenv("SWAPROUTER_CRASH_AT"); point != nullptr && *point) {
-    const std::string wanted(point);
-    execution.crash = [wanted](std::string_view at) {
-      if (at == wanted) ::_exit(137);
-    };
-  }
+  execution.crash = crash_hook_from_env();
   const bool json = options.json;
   executor exec(providers, *records, execution,
                 [json](const execution_event& e) { print_event(e, json); });
@@ -198,7 +172,7 @@ int run_swap(const swap_options& options) {
   });
   while (!outcome && !failure && ioc.run_one() > 0) {
   }
-  emulators->stop();
+  sim.stop();
   ioc.poll();
   if (failure) std::rethrow_exception(failure);
   print_result(*outcome, intent, json);

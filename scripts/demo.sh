@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the `release` preset and runs the main job: the provider emulators in simulate mode.
+# Builds the `release` preset and runs the main job: the bot on the demo strategy for 60 s in
+# simulate mode (the built-in emulators), then its summary. Extra arguments go to `swaprouter run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target swaprouter
-exec build/release/swaprouter simulate "$@"
+exec build/release/swaprouter run config/demo.yaml --duration 60s "$@"

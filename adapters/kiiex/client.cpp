@@ -565,7 +565,9 @@ task<result<std::vector<direction>>> client::directions() {
   auto ready = co_await ensure_markets();
   if (!ready) co_return std::unexpected(std::move(ready.error()));
   std::vector<direction> out;
-  for (const auto& m : markets_) {
+  // A copy: the loop suspends, and a concurrent call may refresh markets_ meanwhile.
+  const std::vector<market_info> markets = markets_;
+  for (const auto& m : markets) {
     std::optional<level1> top;
     const std::string body = request_builder::level1_body(oms_id_, m.inst.instrument_id);
     auto answer = co_await call(wire::fn::get_level1, body, call_kind::read);

@@ -419,7 +419,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
       const unsigned version = message.version();
       sim_request request = to_request(std::move(message), remote, sni);
 
-      if (is_admin_path(request.path)) {
+      if (options_.admin_api && is_admin_path(request.path)) {
         ++counters_.admin_requests;
         if (!co_await write(stream, conn, dispatch_admin(request), keep_alive, version)) {
           co_return;

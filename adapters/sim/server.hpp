@@ -81,6 +81,10 @@ struct server_options {
   latency_model latency;
   /// Seeds the latency and fault draws, so a seeded run replays exactly.
   std::uint64_t seed = 1;
+  /// Serve the /_sim/ admin API. Off for a listener that is not an emulator (the bot's): the API
+  /// has no authentication and would let any local process inject faults; /_sim/ paths then
+  /// answer 404 like any unknown path.
+  bool admin_api = true;
   /// The request log keeps at most this many entries (oldest dropped first).
   std::size_t request_log_capacity = 10'000;
 };

@@ -1,0 +1,335 @@
+#include "strategies/strategy.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+namespace swaprouter::strategies {
+namespace {
+
+constexpr std::array<std::string_view, 4> kind_names{"convert", "threshold", "rebalance", "twap"};
+
+decimal percent_of(decimal value, decimal percent) {
+  return value.mul_div(percent, decimal::from_int(100), rounding::up).value_or(value);
+}
+
+class convert_strategy final : public strategy {
+ public:
+  convert_strategy(strategy_common common, convert_config config)
+      : strategy(std::move(common)), config_(config) {}
+
+  std::vector<probe> probes(wall_time now, const market_view&) const override {
+    if (!due(now)) return {};
+    return {make_probe(config_.amount)};
+  }
+
+  std::optional<swap_intent> on_tick(const market_view& view) override {
+    if (!due(view.now)) {
+      set_reason(done_ ? "done" : "waiting for the next interval");
+      return std::nullopt;
+    }
+    const probe_answer* answer = view.find(common_.from, common_.to, config_.amount);
+    if (answer == nullptr) {
+      set_reason("no quote");
+      return std::nullopt;
+    }
+    auto intent = make_intent(*answer, view.now, "convert " + config_.amount.to_string());
+    if (intent) last_ = view.now;
+    return intent;
+  }
+
+  void settled(bool executed, wall_time now) override {
+    strategy::settled(executed, now);
+    if (!executed) {
+      last_.reset();  // nothing was sent: try again at the next tick
+    } else if (!config_.interval) {
+      done_ = true;
+    }
+  }
+
+ private:
+  bool due(wall_time now) const {
+    if (done_ || in_flight_) return false;
+    if (!last_) return true;
+    return config_.interval && now - *last_ >= *config_.interval;
+  }
+
+  convert_config config_;
+  std::optional<wall_time> last_;
+  bool done_ = false;
+};
+
+class threshold_strategy final : public strategy {
+ public:
+  threshold_strategy(strategy_common common, threshold_config config)
+      : strategy(std::move(common)), config_(config) {}
+
+  std::vector<probe> probes(wall_time now, const market_view&) const override {
+    if (!ready(now)) return {};
+    return {make_probe(config_.amount)};
+  }
+
+  std::optional<swap_intent> on_tick(const market_view& view) override {
+    if (!ready(view.now)) {
+      set_reason("cooling down");
+      return std::nullopt;
+    }
+    const probe_answer* answer = view.find(common_.from, common_.to, config_.amount);
+    if (answer == nullptr || !answer->ok) {
+      set_reason("no quote");
+      return std::nullopt;
+    }
+    if (config_.rate_at_least && answer->rate < *config_.rate_at_least) {
+      set_reason(fmt::format("rate {} below the limit {}", answer->rate.to_string(),
+                             config_.rate_at_least->to_string()));
+      return std::nullopt;
+    }
+    if (config_.rate_at_most && answer->rate > *config_.rate_at_most) {
+      set_reason(fmt::format("rate {} above the limit {}", answer->rate.to_string(),
+                             config_.rate_at_most->to_string()));
+      return std::nullopt;
+    }
+    auto intent = make_intent(*answer, view.now,
+                              fmt::format("rate {} crossed the limit", answer->rate.to_string()));
+    if (intent) last_ = view.now;
+    return intent;
+  }
+
+  void settled(bool executed, wall_time now) override {
+    strategy::settled(executed, now);
+    if (!executed) last_.reset();
+  }
+
+ private:
+  bool ready(wall_time now) const {
+    return !in_flight_ && (!last_ || now - *last_ >= config_.cooldown);
+  }
+
+  threshold_config config_;
+  std::optional<wall_time> last_;
+};
+
+class rebalance_strategy final : public strategy {
+ public:
+  rebalance_strategy(strategy_common common, rebalance_config config)
+      : strategy(std::move(common)), config_(config) {
+    if (!config_.target) {
+      config_.target = (config_.min + config_.max)
+                           .div(decimal::from_int(2), rounding::down)
+                           .value_or(config_.min);
+    }
+  }
+
+  std::vector<probe> probes(wall_time, const market_view& view) const override {
+    if (in_flight_) return {};
+    const decimal held = balance(view);
+    if (held < config_.min) return {make_probe(config_.max_spend)};
+    if (held > config_.max)
+      return {sell_probe(std::min(held - *config_.target, config_.max_spend))};
+    return {};
+  }
+
+  std::string_view watched_provider() const override {
+    return config_.provider ? std::string_view(*config_.provider) : std::string_view();
+  }
+
+  std::optional<swap_intent> on_tick(const market_view& view) override {
+    if (in_flight_) {
+      set_reason("a swap is in flight");
+      return std::nullopt;
+    }
+    const decimal held = balance(view);
+    if (held >= config_.min && held <= config_.max) {
+      set_reason(fmt::format("{} {} within [{}, {}]", held.to_string(), common_.to,
+                             config_.min.to_string(), config_.max.to_string()));
+      return std::nullopt;
+    }
+    if (held < config_.min) {
+      const probe_answer* answer = view.find(common_.from, common_.to, config_.max_spend);
+      if (answer == nullptr || !answer->ok || !answer->rate.is_positive()) {
+        set_reason("no quote");
+        return std::nullopt;
+      }
+      // Spend what buys the shortfall at the quoted rate, at most max_spend.
+      const decimal shortfall = *config_.target - held;
+      decimal spend = shortfall.div(answer->rate, rounding::up).value_or(config_.max_spend);
+      // Six places: every provider's precision takes them, so the planner spends it all.
+      spend = std::min(spend.round(6, rounding::up), config_.max_spend);
+      probe_answer sized = *answer;
+      sized.asked.amount = spend;
+      sized.net = spend.mul(answer->rate, rounding::down).value_or(decimal{});
+      sized.worst_net =
+          answer->worst_net.mul_div(spend, config_.max_spend, rounding::down).value_or(decimal{});
+      return make_intent(sized, view.now,
+                         fmt::format("{} {} below {}: buy {}", held.to_string(), common_.to,
+                                     config_.min.to_string(), shortfall.to_string()));
+    }
+    const decimal surplus = std::min(held - *config_.target, config_.max_spend);
+    const probe_answer* answer = view.find(common_.to, common_.from, surplus);
+    if (answer == nullptr || !answer->ok) {
+      set_reason("no quote");
+      return std::nullopt;
+    }
+    auto intent = make_intent(*answer, view.now,
+                              fmt::format("{} {} above {}: sell {}", held.to_string(), common_.to,
+                                          config_.max.to_string(), surplus.to_string()));
+    return intent;
+  }
+
+ private:
+  decimal balance(const market_view& view) const {
+    return view.balance(common_.to, config_.provider.value_or(""));
+  }
+  probe sell_probe(decimal amount) const {
+    probe p{common_.to, common_.from, amount, common_.providers};
+    return p;
+  }
+
+  rebalance_config config_;
+};
+
+class twap_strategy final : public strategy {
+ public:
+  twap_strategy(strategy_common common, twap_config config)
+      : strategy(std::move(common)), config_(config) {
+    slice_ = config_.total.div(decimal::from_int(config_.slices), rounding::down)
+                 .value_or(config_.total)
+                 .round(6, rounding::down);
+  }
+
+  std::vector<probe> probes(wall_time now, const market_view&) const override {
+    if (!due(now)) return {};
+    return {make_probe(slice_amount())};
+  }
+
+  std::optional<swap_intent> on_tick(const market_view& view) override {
+    if (!start_) start_ = view.now;
+    if (!due(view.now)) {
+      set_reason(sent_ >= config_.slices
+                     ? "every slice sent"
+                     : fmt::format("slice {}/{} not due", sent_ + 1, config_.slices));
+      return std::nullopt;
+    }
+    const decimal amount = slice_amount();
+    const probe_answer* answer = view.find(common_.from, common_.to, amount);
+    if (answer == nullptr) {
+      set_reason("no quote");
+      return std::nullopt;
+    }
+    return make_intent(
+        *answer, view.now,
+        fmt::format("slice {}/{} of {}", sent_ + 1, config_.slices, config_.total.to_string()));
+  }
+
+  void settled(bool executed, wall_time now) override {
+    strategy::settled(executed, now);
+    if (executed) ++sent_;
+  }
+
+ private:
+  // Slice k (0-based) is due at start + k * period / slices.
+  bool due(wall_time now) const {
+    if (in_flight_ || sent_ >= config_.slices) return false;
+    if (!start_) return true;
+    return now - *start_ >= config_.period * sent_ / config_.slices;
+  }
+  // The last slice takes the rounding remainder so the total is spent exactly.
+  decimal slice_amount() const {
+    if (sent_ + 1 < config_.slices) return slice_;
+    return config_.total -
+           slice_.mul(decimal::from_int(config_.slices - 1), rounding::down).value_or(decimal{});
+  }
+
+  twap_config config_;
+  decimal slice_;
+  std::optional<wall_time> start_;
+  int sent_ = 0;
+};
+
+}  // namespace
+
+std::string_view to_string(strategy_kind kind) {
+  return kind_names[static_cast<std::size_t>(kind)];
+}
+
+std::optional<strategy_kind> parse_strategy_kind(std::string_view name) {
+  for (std::size_t i = 0; i < kind_names.size(); ++i) {
+    if (kind_names[i] == name) return static_cast<strategy_kind>(i);
+  }
+  return std::nullopt;
+}
+
+const probe_answer* market_view::find(std::string_view spend, std::string_view receive,
+                                      decimal amount) const {
+  for (const auto& q : quotes) {
+    if (q.asked.spend_asset == spend && q.asked.receive_asset == receive &&
+        q.asked.amount == amount) {
+      return &q;
+    }
+  }
+  return nullptr;
+}
+
+decimal market_view::balance(std::string_view asset, std::string_view provider) const {
+  decimal total;
+  for (const auto& b : balances) {
+    if (b.asset == asset && (provider.empty() || b.provider == provider)) total += b.available;
+  }
+  return total;
+}
+
+void strategy::settled(bool, wall_time) { in_flight_ = false; }
+
+probe strategy::make_probe(decimal amount) const {
+  probe p{common_.from, common_.to, amount, common_.providers};
+  return p;
+}
+
+std::optional<swap_intent> strategy::make_intent(const probe_answer& answer, wall_time now,
+                                                 std::string why) {
+  if (!answer.ok) {
+    set_reason("no route");
+    return std::nullopt;
+  }
+  const decimal amount = answer.asked.amount;
+  if (common_.min_rate && answer.rate < *common_.min_rate) {
+    set_reason(fmt::format("rate {} below the minimum {}", answer.rate.to_string(),
+                           common_.min_rate->to_string()));
+    return std::nullopt;
+  }
+  decimal min_receive;
+  if (common_.min_rate) {
+    min_receive = amount.mul(*common_.min_rate, rounding::up).value_or(decimal{});
+  }
+  if (common_.max_slippage_percent) {
+    const decimal floor = answer.net - percent_of(answer.net, *common_.max_slippage_percent);
+    min_receive = std::max(min_receive, floor);
+  }
+  swap_intent intent;
+  intent.spend_asset = answer.asked.spend_asset;
+  intent.receive_asset = answer.asked.receive_asset;
+  intent.amount = amount;
+  intent.min_receive = min_receive;
+  intent.deadline = now + common_.deadline;
+  intent.providers = common_.providers;
+  in_flight_ = true;
+  set_reason(std::move(why));
+  return intent;
+}
+
+std::unique_ptr<strategy> make_strategy(const strategy_config& config) {
+  switch (config.common.kind) {
+    case strategy_kind::convert:
+      return std::make_unique<convert_strategy>(config.common, config.convert);
+    case strategy_kind::threshold:
+      return std::make_unique<threshold_strategy>(config.common, config.threshold);
+    case strategy_kind::rebalance:
+      return std::make_unique<rebalance_strategy>(config.common, config.rebalance);
+    case strategy_kind::twap:
+      return std::make_unique<twap_strategy>(config.common, config.twap);
+  }
+  return nullptr;
+}
+
+}  // namespace swaprouter::strategies

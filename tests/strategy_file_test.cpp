@@ -1,0 +1,174 @@
+// The strategy file: the engine configuration plus strategies: and risk:, with every error at
+// FILE:LINE:COLUMN: KEY.PATH.
+#include "strategies/strategy_file.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "config/check.hpp"
+
+namespace swaprouter::strategies {
+namespace {
+
+using namespace std::chrono_literals;
+
+decimal d(std::string_view text) { return decimal::parse(text).value(); }
+
+std::vector<std::string> messages(const strategy_load_result& r) {
+  std::vector<std::string> out;
+  for (const auto& e : r.errors) out.emplace_back(e.what());
+  return out;
+}
+
+constexpr std::string_view good = R"(engine:
+  max_hops: 2
+strategies:
+  usdt-copm:
+    kind: convert
+    from: USDT
+    to: COPM
+    amount: "100"
+    interval: 15s
+    providers: [onek, kiiex]
+    max_slippage_percent: "0.5"
+    deadline: 30s
+  dip:
+    kind: threshold
+    from: USDC
+    to: COPM
+    amount: "50"
+    rate_at_least: "3900"
+    cooldown: 20s
+  usdc-band:
+    kind: rebalance
+    from: USDT
+    to: USDC
+    provider: stablestack
+    min: "50100"
+    max: "60000"
+    max_spend: "500"
+  btc-twap:
+    kind: twap
+    from: USDT
+    to: BTC
+    total: "300"
+    slices: 5
+    period: 40s
+    min_rate: "0.00001"
+risk:
+  max_per_swap: {USDT: "1000"}
+  max_per_day: {USDT: "5000"}
+  provider_exposure: {onek: {USDT: "2000"}}
+  max_unknown_legs: 3
+  kill_switch: /tmp/stop-the-bot
+  halt_on_unknown: {count: 4, window: 2m}
+)";
+
+TEST(StrategyFile, ReadsEveryKindAndTheRiskSection) {
+  const auto r = parse_strategy_file(good, "demo.yaml");
+  ASSERT_TRUE(r.ok()) << messages(r).front();
+  const auto& s = r.file.sections.strategies;
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_EQ(s[0].common.name, "usdt-copm");
+  EXPECT_EQ(s[0].common.kind, strategy_kind::convert);
+  EXPECT_EQ(s[0].convert.amount, d("100"));
+  EXPECT_EQ(s[0].convert.interval, 15s);
+  EXPECT_EQ(s[0].common.providers, (std::vector<std::string>{"onek", "kiiex"}));
+  EXPECT_EQ(s[0].common.max_slippage_percent, d("0.5"));
+  EXPECT_EQ(s[0].common.deadline, 30s);
+  EXPECT_EQ(s[1].threshold.rate_at_least, d("3900"));
+  EXPECT_EQ(s[1].threshold.cooldown, 20s);
+  EXPECT_EQ(s[2].rebalance.provider, "stablestack");
+  EXPECT_EQ(s[2].rebalance.max_spend, d("500"));
+  EXPECT_EQ(s[3].twap.slices, 5);
+  EXPECT_EQ(s[3].twap.period, 40s);
+  const auto& risk = r.file.sections.risk;
+  EXPECT_EQ(risk.max_per_swap.at("USDT"), d("1000"));
+  EXPECT_EQ(risk.max_per_day.at("USDT"), d("5000"));
+  EXPECT_EQ(risk.provider_exposure.at("onek").at("USDT"), d("2000"));
+  EXPECT_EQ(risk.kill_switch, "/tmp/stop-the-bot");
+  EXPECT_EQ(risk.unknown_burst, 4);
+  EXPECT_EQ(risk.unknown_window, 120s);
+  EXPECT_EQ(r.file.engine.engine.max_hops, 2);
+}
+
+TEST(StrategyFile, ErrorsNameFileLineColumnAndKeyPath) {
+  const std::string_view bad = R"(strategies:
+  a:
+    kind: convert
+    from: USDT
+    to: COPM
+    amount: "12.3.4"
+    colour: blue
+  b:
+    kind: twap
+    from: USDT
+    to: BTC
+    total: "10"
+    slices: many
+    period: 10s
+    cooldown: 5s
+  c:
+    kind: sideways
+risk:
+  max_per_swap: {usdt: "1"}
+  max_unknown_legs: -1
+  kil_switch: x
+)";
+  const auto r = parse_strategy_file(bad, "bot.yaml");
+  const auto m = messages(r);
+  ASSERT_EQ(m.size(), 8u) << ::testing::PrintToString(m);
+  EXPECT_EQ(m[0].rfind("bot.yaml:6:13: strategies.a.amount: ", 0), 0u) << m[0];
+  EXPECT_EQ(m[1], "bot.yaml:7:5: strategies.a.colour: unknown key");
+  EXPECT_EQ(m[2].rfind("bot.yaml:13:13: strategies.b.slices: ", 0), 0u) << m[2];
+  EXPECT_EQ(m[3], "bot.yaml:15:5: strategies.b.cooldown: not a key of a twap strategy");
+  EXPECT_EQ(m[4].rfind("bot.yaml:17:11: strategies.c.kind: unknown strategy kind 'sideways'", 0),
+            0u)
+      << m[4];
+  EXPECT_EQ(m[5].rfind("bot.yaml:19:18: risk.max_per_swap.usdt: an asset code", 0), 0u) << m[5];
+  EXPECT_EQ(m[6].rfind("bot.yaml:20:21: risk.max_unknown_legs: ", 0), 0u) << m[6];
+  EXPECT_EQ(m[7], "bot.yaml:21:3: risk.kil_switch: unknown key");
+}
+
+TEST(StrategyFile, UnknownProviderAndMissingFields) {
+  const auto r = parse_strategy_file(R"(strategies:
+  a:
+    kind: rebalance
+    from: USDT
+    to: USDT
+    provider: binance
+    min: "1"
+)",
+                                     "f.yaml");
+  const auto m = messages(r);
+  ASSERT_GE(m.size(), 3u) << ::testing::PrintToString(m);
+  std::string all;
+  for (const auto& line : m) all += line + "\n";
+  EXPECT_NE(all.find("f.yaml:6:15: strategies.a.provider: unknown provider 'binance'"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("strategies.a: missing required field max"), std::string::npos) << all;
+  EXPECT_NE(all.find("strategies.a: from and to are the same asset"), std::string::npos) << all;
+}
+
+TEST(StrategyFile, CheckCoversTheSections) {
+  const auto dir = std::filesystem::temp_directory_path();
+  const auto path = dir / "swaprouter-strategy-check.yaml";
+  {
+    std::ofstream out(path);
+    out << "strategies:\n  a:\n    kind: convert\n    from: USDT\n    to: COPM\n    amount: x\n";
+  }
+  std::ostringstream out;
+  std::ostringstream err;
+  const int code = config::check_config(
+      path.string(), out, err, with_strategy_sections(std::make_shared<strategy_sections>()));
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(err.str().find(":6:13: strategies.a.amount: "), std::string::npos) << err.str();
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace swaprouter::strategies

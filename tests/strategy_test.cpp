@@ -1,0 +1,206 @@
+// Each strategy kind's decisions on scripted markets: prices, balances and time are given, the
+// intents (or their absence) are checked.
+#include "strategies/strategy.hpp"
+
+#include <gtest/gtest.h>
+
+namespace swaprouter::strategies {
+namespace {
+
+using namespace std::chrono_literals;
+
+decimal d(std::string_view text) { return decimal::parse(text).value(); }
+
+const wall_time t0 = wall_time(std::chrono::seconds(1'790'000'000));
+
+strategy_common common(strategy_kind kind, std::string from = "USDT", std::string to = "COPM") {
+  strategy_common c;
+  c.name = "s";
+  c.kind = kind;
+  c.from = std::move(from);
+  c.to = std::move(to);
+  c.providers = {"onek", "kiiex"};
+  c.deadline = 30s;
+  return c;
+}
+
+// A market where every probe is answered at `rate` (net per unit spent).
+market_view market(const std::vector<probe>& probes, std::string_view rate, wall_time now,
+                   std::vector<balance_entry> balances = {}) {
+  market_view v;
+  v.now = now;
+  v.balances = std::move(balances);
+  for (const auto& p : probes) {
+    probe_answer a;
+    a.asked = p;
+    a.ok = true;
+    a.rate = d(rate);
+    a.net = p.amount.mul(a.rate, rounding::down).value();
+    a.worst_net = a.net;
+    v.quotes.push_back(a);
+  }
+  return v;
+}
+
+std::optional<swap_intent> tick(strategy& s, std::string_view rate, wall_time now,
+                                std::vector<balance_entry> balances = {}) {
+  market_view probe_view;
+  probe_view.now = now;
+  probe_view.balances = balances;
+  auto probes = s.probes(now, probe_view);
+  return s.on_tick(market(probes, rate, now, std::move(balances)));
+}
+
+TEST(ConvertStrategy, OnceSpendsTheAmountWithSlippageFloorAndDeadline) {
+  strategy_config c;
+  c.common = common(strategy_kind::convert);
+  c.common.max_slippage_percent = d("0.5");
+  c.convert.amount = d("100");
+  auto s = make_strategy(c);
+  auto intent = tick(*s, "4000", t0);
+  ASSERT_TRUE(intent);
+  EXPECT_EQ(intent->spend_asset, "USDT");
+  EXPECT_EQ(intent->receive_asset, "COPM");
+  EXPECT_EQ(intent->amount, d("100"));
+  EXPECT_EQ(intent->min_receive, d("398000"));  // 400000 less 0.5 %
+  EXPECT_EQ(intent->deadline, t0 + 30s);
+  EXPECT_EQ(intent->providers, (std::vector<std::string>{"onek", "kiiex"}));
+  // In flight: nothing more; settled once: done for good.
+  EXPECT_FALSE(tick(*s, "4000", t0 + 1s));
+  s->settled(true, t0 + 2s);
+  EXPECT_FALSE(tick(*s, "4000", t0 + 1h));
+}
+
+TEST(ConvertStrategy, IntervalRepeatsAndRefusedIntentIsRetried) {
+  strategy_config c;
+  c.common = common(strategy_kind::convert);
+  c.convert.amount = d("10");
+  c.convert.interval = 15s;
+  auto s = make_strategy(c);
+  ASSERT_TRUE(tick(*s, "4000", t0));
+  s->settled(false, t0);  // risk refused it: nothing was sent
+  ASSERT_TRUE(tick(*s, "4000", t0 + 1s));
+  s->settled(true, t0 + 2s);
+  EXPECT_FALSE(tick(*s, "4000", t0 + 10s));
+  EXPECT_TRUE(tick(*s, "4000", t0 + 16s));
+}
+
+TEST(ConvertStrategy, MinimumRateRefusesWorsePrices) {
+  strategy_config c;
+  c.common = common(strategy_kind::convert);
+  c.common.min_rate = d("3990");
+  c.convert.amount = d("10");
+  auto s = make_strategy(c);
+  EXPECT_FALSE(tick(*s, "3985", t0));
+  EXPECT_NE(s->last_reason().find("below the minimum"), std::string::npos);
+  auto intent = tick(*s, "3995", t0 + 1s);
+  ASSERT_TRUE(intent);
+  EXPECT_EQ(intent->min_receive, d("39900"));  // amount * min_rate
+}
+
+TEST(ThresholdStrategy, FiresWhenTheRateCrossesThenCoolsDown) {
+  strategy_config c;
+  c.common = common(strategy_kind::threshold);
+  c.threshold.amount = d("50");
+  c.threshold.rate_at_least = d("4000");
+  c.threshold.cooldown = 20s;
+  auto s = make_strategy(c);
+  EXPECT_FALSE(tick(*s, "3999.99", t0));
+  auto intent = tick(*s, "4001", t0 + 1s);
+  ASSERT_TRUE(intent);
+  EXPECT_EQ(intent->amount, d("50"));
+  s->settled(true, t0 + 2s);
+  EXPECT_FALSE(tick(*s, "4100", t0 + 10s));  // cooling down
+  EXPECT_TRUE(tick(*s, "4100", t0 + 22s));
+}
+
+TEST(ThresholdStrategy, RateAtMostFiresBelowTheLimit) {
+  strategy_config c;
+  c.common = common(strategy_kind::threshold, "COPM", "USDT");
+  c.threshold.amount = d("40000");
+  c.threshold.rate_at_most = d("0.00025");
+  auto s = make_strategy(c);
+  EXPECT_FALSE(tick(*s, "0.00026", t0));
+  EXPECT_TRUE(tick(*s, "0.00024", t0 + 1s));
+}
+
+TEST(RebalanceStrategy, BuysTheShortfallOnTheProviderAndStaysQuietInTheBand) {
+  strategy_config c;
+  c.common = common(strategy_kind::rebalance, "USDT", "USDC");
+  c.rebalance.provider = "stablestack";
+  c.rebalance.min = d("50100");
+  c.rebalance.max = d("60000");
+  c.rebalance.target = d("50200");
+  c.rebalance.max_spend = d("500");
+  auto s = make_strategy(c);
+  const std::vector<balance_entry> low{{"stablestack", "USDC", d("50000")},
+                                       {"onek", "USDC", d("90000")}};
+  auto intent = tick(*s, "0.5", t0, low);  // 200 USDC short at 0.5 USDC per USDT
+  ASSERT_TRUE(intent);
+  EXPECT_EQ(intent->spend_asset, "USDT");
+  EXPECT_EQ(intent->receive_asset, "USDC");
+  EXPECT_EQ(intent->amount, d("400"));
+  s->settled(true, t0 + 1s);
+  const std::vector<balance_entry> ok{{"stablestack", "USDC", d("50200")}};
+  EXPECT_FALSE(tick(*s, "0.5", t0 + 2s, ok));
+  EXPECT_NE(s->last_reason().find("within"), std::string::npos);
+}
+
+TEST(RebalanceStrategy, CapsTheSpendAndSellsASurplusInTotal) {
+  strategy_config c;
+  c.common = common(strategy_kind::rebalance, "USDT", "USDC");
+  c.rebalance.min = d("100");
+  c.rebalance.max = d("200");
+  c.rebalance.max_spend = d("30");
+  auto s = make_strategy(c);
+  // In total (no provider): 40 + 20 = 60 < 100; target 150 needs 90 at rate 1, capped at 30.
+  auto buy = tick(*s, "1", t0, {{"onek", "USDC", d("40")}, {"kiiex", "USDC", d("20")}});
+  ASSERT_TRUE(buy);
+  EXPECT_EQ(buy->amount, d("30"));
+  s->settled(true, t0);
+  auto sell = tick(*s, "1", t0 + 1s, {{"onek", "USDC", d("240")}});
+  ASSERT_TRUE(sell);
+  EXPECT_EQ(sell->spend_asset, "USDC");
+  EXPECT_EQ(sell->receive_asset, "USDT");
+  EXPECT_EQ(sell->amount, d("30"));
+}
+
+TEST(TwapStrategy, SlicesTheTotalEvenlyOverThePeriod) {
+  strategy_config c;
+  c.common = common(strategy_kind::twap, "USDT", "BTC");
+  c.twap.total = d("100");
+  c.twap.slices = 3;
+  c.twap.period = 30s;
+  auto s = make_strategy(c);
+  std::vector<decimal> amounts;
+  for (int second = 0; second <= 40; ++second) {
+    auto intent = tick(*s, "0.0000153", t0 + std::chrono::seconds(second));
+    if (!intent) continue;
+    amounts.push_back(intent->amount);
+    // Slice k is due at k * 10 s.
+    EXPECT_EQ(second, 10 * (static_cast<int>(amounts.size()) - 1));
+    s->settled(true, t0 + std::chrono::seconds(second));
+  }
+  ASSERT_EQ(amounts.size(), 3u);
+  EXPECT_EQ(amounts[0], d("33.333333"));
+  EXPECT_EQ(amounts[1], d("33.333333"));
+  EXPECT_EQ(amounts[2], d("33.333334"));  // the remainder: the total is spent exactly
+  EXPECT_EQ(s->last_reason(), "every slice sent");
+}
+
+TEST(Strategy, NoRouteMeansNoIntent) {
+  strategy_config c;
+  c.common = common(strategy_kind::convert);
+  c.convert.amount = d("10");
+  auto s = make_strategy(c);
+  market_view v;
+  v.now = t0;
+  probe_answer none;
+  none.asked = s->probes(t0, v).front();
+  v.quotes.push_back(none);
+  EXPECT_FALSE(s->on_tick(v));
+  EXPECT_FALSE(s->in_flight());
+}
+
+}  // namespace
+}  // namespace swaprouter::strategies
