@@ -37,10 +37,11 @@ task<result<pricing>> venue::pricing_for(const quote_request& request) {
   p.model = q.model;
   p.spend_precision = decimal::scale;
   p.receive_precision = decimal::scale;
-  // The fee is inside the proportion; the model holds only for the amount priced, so the planner
-  // may not stretch it beyond that amount.
+  // The fee is inside the proportion, and the model holds only for the amount priced: the planner
+  // may neither stretch it beyond that amount nor give it a sliver of a split.
   p.rate_spend = q.spend_amount;
   p.rate_receive = q.receive_net;
+  p.min_spend = q.spend_amount;
   p.max_spend = q.spend_amount;
   p.firm = q.firm;
   p.quote_id = q.quote_id;
