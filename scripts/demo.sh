@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target swaprouter
-exec build/release/swaprouter run config/demo.yaml --duration 60s "$@"
+exec build/release/cli/swaprouter run config/demo.yaml --duration 60s "$@"
