@@ -266,29 +266,28 @@ TEST_F(KiiexIntegration, SellQuoteEqualsFillAndBalancesMoveExactly) {
   }
 }
 
-// A buy fixes its quantity before the fill, and the book may rise up to the limit in between:
-// the quantity is capped so that even a fill entirely at the limit spends at most the amount. On
-// this still book it fills at the quoted prices, so it spends a little less than the quote (the
-// unspent rest goes back to the planner) and receives in proportion, never below the bound.
-TEST_F(KiiexIntegration, BuyNeverSpendsMoreThanItsAmount) {
+// A buy is a market order by Value with the slippage bound as LimitPrice: on a still book it walks
+// the same levels as the quote, so the fill is the quote to the last unit, and the exchange holds
+// exactly the amount, never more.
+TEST_F(KiiexIntegration, BuyQuoteEqualsFillAndNeverSpendsMoreThanItsAmount) {
   start();
   const decimal amount = dec("10000000");
   auto q = price("COPM", "USDT", "10000000");
   ASSERT_TRUE(q.has_value()) << q.error().message;
-  const decimal min_receive = tolerant(q->receive_net);
-  auto s = submit(leg_for(*q, amount, min_receive), "it-buy-1");
+  const decimal copm_before = emulator_->account().balance("COPM").available;
+  const decimal usdt_before = emulator_->account().balance("USDT").available;
+  auto s = submit(leg_for(*q, amount, tolerant(q->receive_net)), "it-buy-1");
   ASSERT_TRUE(s.has_value()) << s.error().message;
   auto done = run(poll_final(*client_, s->ref));
   ASSERT_TRUE(done.has_value()) << done.error().message;
   EXPECT_EQ(done->state, leg_state::filled);
+  EXPECT_EQ(done->spend_filled, q->spend_amount);
   EXPECT_LE(done->spend_filled, amount);
-  EXPECT_LE(done->spend_filled, q->spend_amount);
-  // Within the 0.1 % tolerance of the quote: the cap takes at most that much off.
-  EXPECT_GE(done->spend_filled, q->spend_amount.mul(dec("0.998"), rounding::down).value());
-  const decimal net = done->receive_filled - done->fee_filled;
-  const decimal share = min_receive.mul_div(done->spend_filled, amount, rounding::down).value();
-  EXPECT_GE(net, share);
-  EXPECT_LE(net, q->receive_net);
+  EXPECT_EQ(done->receive_filled, q->receive_gross);
+  EXPECT_EQ(done->fee_filled, q->fee);
+  EXPECT_EQ(copm_before - emulator_->account().balance("COPM").available, q->spend_amount);
+  EXPECT_EQ(emulator_->account().balance("USDT").available - usdt_before, q->receive_net);
+  EXPECT_EQ(emulator_->account().balance("COPM").frozen, dec("0"));
 }
 
 TEST_F(KiiexIntegration, IocPartialFillWithinTheSlippageBound) {

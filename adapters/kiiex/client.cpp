@@ -746,28 +746,14 @@ task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {
     if (!price) co_return std::unexpected(std::move(price.error()));
     auto limit = price->round_to_increment(market.inst.price_increment, rounding::down);
     if (!limit || !limit->is_positive()) co_return bad("the slippage bound leaves no price");
-    // The quantity the amount pays for on the current book within the bound: on a still book the
-    // fill is exactly the quote.
-    auto book = co_await book_for(market);
-    if (!book) co_return std::unexpected(std::move(book.error()));
-    auto walk = walk_book(side, book->asks, rules,
-                          walk_bounds{.quantity = {}, .value = spend, .limit_price = *limit});
-    if (!walk) co_return std::unexpected(std::move(walk.error()));
-    if (!walk->quantity.is_positive()) {
-      co_return fail(error_kind::rejected,
-                     fmt::format("kiiex {}: nothing executable within the slippage bound {}",
-                                 wanted.direction_code, limit->to_string()));
-    }
-    // The order may fill anywhere up to the limit if the book moves before it executes: cap the
-    // quantity so that even then it never spends more than the leg's amount (DESIGN.md s.3: what
-    // we spend rounds toward the safe side). On a still book the cap only binds when the walk's
-    // average price is within one increment of the limit.
-    auto affordable = spend.div(*limit, rounding::down);
-    if (!affordable) co_return std::unexpected(std::move(affordable.error()));
-    auto cap = affordable->round_to_increment(rules.quantity_increment, rounding::down);
-    if (!cap) co_return std::unexpected(std::move(cap.error()));
-    params.quantity = std::min(walk->quantity, *cap);
-    if (!params.quantity->is_positive()) co_return bad("the amount buys nothing at the limit");
+    // A buy is a market order by Value capped at the limit price (APX4: LimitPrice on a Market
+    // Buy caps the execution), IOC. It walks the book for exactly the amount, as the quote did, so
+    // on a still book the fill is the quote to the last unit; when the book moves it never pays
+    // above the limit and never spends more than the amount. A limit order by Quantity cannot give
+    // both: the exchange holds Quantity x LimitPrice, more than the amount whenever the bound is
+    // looser than the walk's average price.
+    params.type = wire::order_type::market;
+    params.value = spend;
     params.limit_price = *limit;
   }
   auto body = request_builder::send_order_body(oms_id_, account_id_, params);
@@ -827,8 +813,12 @@ task<result<leg_status>> client::status_of(std::int64_t order_id, const client_i
   out.provider_status = o->state_text;
   out.direction_code = direction_code(*market, o->side);
   const decimal notional = o->orig_quantity.mul(o->price, rounding::up).value_or(decimal{});
-  out.spend_amount =
-      buy ? notional.round(market->quote.decimal_places, rounding::up) : o->orig_quantity;
+  // A buy by Value (a market order) has no ordered quantity in the record: what it spends is
+  // known only from its executions.
+  const bool by_value = buy && o->order_type == "Market";
+  out.spend_amount = !buy      ? o->orig_quantity
+                     : by_value ? o->gross_value_executed
+                                : notional.round(market->quote.decimal_places, rounding::up);
   out.receive_amount =
       buy ? o->orig_quantity : notional.round(market->quote.decimal_places, rounding::down);
   out.reason_code = o->change_reason;

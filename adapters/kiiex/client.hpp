@@ -152,7 +152,10 @@ class client final : public venue {
   task<result<quote>> price(const quote_request& request) override;
   /// The order-book model of the pair from a fresh GetL2Snapshot.
   task<result<pricing>> pricing_for(const quote_request& request) override;
-  /// SendOrder: a limit IOC at the leg's slippage bound, ClientOrderId = wire::client_order_id(id).
+  /// SendOrder, IOC, ClientOrderId = wire::client_order_id(id): a sell is a limit order for the
+  /// leg's quantity at its slippage bound; a buy is a market order by Value (the leg's amount)
+  /// with LimitPrice at its slippage bound, so it fills the quoted book walk exactly and never
+  /// spends more than the amount.
   /// The limit is the average price at which the whole amount nets exactly min_receive (rounded to
   /// PriceIncrement toward the safe side); no unit fills at a worse price, so every filled part
   /// nets at least its share of min_receive, and a bound tighter than the book's depth gives a
@@ -176,6 +179,10 @@ class client final : public venue {
   /// Logins performed so far (tests).
   int login_count() const noexcept { return logins_; }
   circuit_state circuit() const noexcept { return circuit_.state(); }
+  /// KIIEX answers carry no server time: no clock offset.
+  venue_health health() const override {
+    return {circuit_.state(), std::nullopt, circuit_.rate_limited_count()};
+  }
 
  private:
   enum class call_kind : std::uint8_t { read, send_order };
