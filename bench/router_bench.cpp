@@ -56,6 +56,66 @@ std::vector<pricing> bench_market() {
   return out;
 }
 
+// The same shape with consistent prices: every asset has a value, each provider quotes every
+// pair at that cross rate less its own spread, and provider 3's books are laddered around it.
+// Two hops then pay two fees and lose to the direct routes, as in a real market.
+std::vector<pricing> consistent_market() {
+  const std::array<const char*, 8> assets = {"USDT", "COPM", "USDC", "BTC",
+                                             "ETH",  "TRX",  "LTC",  "BRL"};
+  // Value of one unit in millionths of a dollar.
+  const std::array<std::int64_t, 8> value = {1'000'000,      250,           999'800,
+                                             60'000'000'000, 3'000'000'000, 120'000,
+                                             80'000'000,     180'000};
+  std::vector<pricing> out;
+  for (int v = 0; v < 4; ++v) {
+    int made = 0;
+    for (std::size_t a = 0; a < assets.size() && made < 50; ++a) {
+      for (std::size_t b = 0; b < assets.size() && made < 50; ++b) {
+        if (a == b) continue;
+        pricing p;
+        p.provider = "provider" + std::to_string(v);
+        p.spend_asset = assets[a];
+        p.receive_asset = assets[b];
+        p.direction_code = p.spend_asset + "-" + p.receive_asset;
+        p.spend_precision = 8;
+        p.receive_precision = 8;
+        p.fee_percent = bench_dec("0.25");
+        // value[a] / value[b], less 0.1 % per provider index.
+        const decimal cross = decimal::from_int(value[a])
+                                  .div(decimal::from_int(value[b]), rounding::down)
+                                  .value();
+        p.rate_receive = cross.mul_div(decimal::from_int(1000 - v), decimal::from_int(1000),
+                                       rounding::down)
+                             .value();
+        p.max_spend = decimal::from_int(5000)
+                          .mul_div(decimal::from_int(1'000'000), decimal::from_int(value[a]),
+                                   rounding::down)
+                          .value()
+                          .round(8, rounding::down);
+        p.obtained_at = bench_now;
+        if (v == 3) {
+          p.model = pricing_model::order_book;
+          p.book.side = book_side::sell;
+          p.book.quantity_increment = bench_dec("0.00000001");
+          // Ten levels of a twentieth of the max each, 0.05 % apart.
+          const decimal quantity = p.max_spend->div(decimal::from_int(20), rounding::down)
+                                       .value()
+                                       .round(8, rounding::down);
+          decimal price = p.rate_receive;
+          for (int l = 0; l < 10; ++l) {
+            p.book.levels.push_back({price.round(8, rounding::down), quantity});
+            price = price.mul_div(decimal::from_int(9995), decimal::from_int(10000), rounding::down)
+                        .value();
+          }
+        }
+        out.push_back(std::move(p));
+        ++made;
+      }
+    }
+  }
+  return out;
+}
+
 void BM_router_plan(benchmark::State& state) {
   const std::vector<pricing> quotes = bench_market();
   swap_intent intent;
@@ -70,10 +130,23 @@ void BM_router_plan(benchmark::State& state) {
 }
 BENCHMARK(BM_router_plan);
 
+void BM_router_plan_consistent(benchmark::State& state) {
+  const std::vector<pricing> quotes = consistent_market();
+  swap_intent intent;
+  intent.spend_asset = "USDT";
+  intent.receive_asset = "COPM";
+  intent.amount = decimal::from_int(1000);
+  const planner_options options;
+  for (auto _ : state) {
+    plan p = make_plan(intent, quotes, options, bench_now);
+    benchmark::DoNotOptimize(p);
+  }
+}
+BENCHMARK(BM_router_plan_consistent);
+
 // The target is a p99: every plan is timed on its own (steady clock around one call)
 // into a sorted vector, and p50 and p99 are reported as counters in microseconds.
-void BM_router_plan_percentiles(benchmark::State& state) {
-  const std::vector<pricing> quotes = bench_market();
+void plan_percentiles(benchmark::State& state, const std::vector<pricing>& quotes) {
   swap_intent intent;
   intent.spend_asset = "USDT";
   intent.receive_asset = "COPM";
@@ -96,7 +169,16 @@ void BM_router_plan_percentiles(benchmark::State& state) {
   state.counters["p50_us"] = micros[micros.size() / 2];
   state.counters["p99_us"] = micros[micros.size() * 99 / 100];
 }
+
+void BM_router_plan_percentiles(benchmark::State& state) {
+  plan_percentiles(state, bench_market());
+}
 BENCHMARK(BM_router_plan_percentiles)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+void BM_router_plan_consistent_percentiles(benchmark::State& state) {
+  plan_percentiles(state, consistent_market());
+}
+BENCHMARK(BM_router_plan_consistent_percentiles)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace swaprouter

@@ -468,10 +468,11 @@ task<bool> fanout_once(fanout_context* ctx, std::string& why) {
 }
 
 task<bool> quote_and_plan_once(std::vector<venue*>* venues, swap_intent intent,
-                               planner_options planning, std::string& why) {
+                               planner_options planning, std::string& why,
+                               quote_book* book = nullptr) {
   const std::span<venue* const> all(*venues);
   const std::chrono::milliseconds deadline = 2000ms;
-  auto answer = co_await quote_and_plan(all, intent, planning, deadline);
+  auto answer = co_await quote_and_plan(all, intent, planning, deadline, book);
   if (!answer.result.ok()) why = "no plan: " + answer.result.failure;
   co_return answer.result.ok();
 }
@@ -1107,8 +1108,11 @@ task<void> run_bench(const bench_options& options, std::vector<provider_target> 
     std::vector<venue*> ptrs;
     for (auto& v : venues) ptrs.push_back(v.client.get());
     std::vector<venue*>* p = &ptrs;
-    operation op = [p, intent, planning](std::string& why) {
-      return quote_and_plan_once(p, intent, planning, why);
+    // As in `swaprouter run`: directions from the quote book (listed by the first call here, by
+    // the poller there), so each call is one round of amount-specific quotes.
+    auto book = std::make_shared<quote_book>();
+    operation op = [p, intent, planning, book](std::string& why) {
+      return quote_and_plan_once(p, intent, planning, why, book.get());
     };
     row r;
     r.name = options.rate > 0 ? "engine quote_and_plan (closed)" : "engine quote_and_plan";

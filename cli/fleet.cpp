@@ -8,12 +8,16 @@
 
 #include "adapters/kiiex/client.hpp"
 #include "adapters/kiiex/emulator.hpp"
+#include "adapters/kiiex/wire.hpp"
 #include "adapters/onek/client.hpp"
 #include "adapters/onek/emulator.hpp"
+#include "adapters/onek/wire.hpp"
 #include "adapters/oxapay/client.hpp"
 #include "adapters/oxapay/emulator.hpp"
+#include "adapters/oxapay/wire.hpp"
 #include "adapters/stablestack/client.hpp"
 #include "adapters/stablestack/emulator.hpp"
+#include "adapters/stablestack/wire.hpp"
 #include "cli/commands.hpp"
 #include "engine/hmac.hpp"
 
@@ -74,23 +78,21 @@ stablestack::client_options stablestack_options(const sim::provider_config& conf
 std::unique_ptr<venue> make_venue(std::string_view name, http_client& http,
                                   const sim::provider_config& config, const sim::market& market,
                                   const sim::credential_config& credential) {
-  if (name == "onek") {
-    return std::make_unique<onek::client>(http, credential.access_key,
-                                          hmac_sha256(credential.secret));
-  }
-  if (name == "kiiex") {
-    return std::make_unique<kiiex::client>(http, credential.access_key,
-                                           std::to_string(kiiex::settings_for(config).user_id),
-                                           hmac_sha256(credential.secret));
-  }
-  // StableStack and OxaPay authenticate with the API key alone.
-  if (name == "stablestack") {
-    return std::make_unique<stablestack::client>(http, credential.access_key,
-                                                 stablestack_options(config, market));
-  }
-  if (name == "oxapay") return std::make_unique<oxapay::client>(http, credential.access_key);
-  return nullptr;
+  adapter_spec spec;
+  spec.kind = name;
+  // The scenario's access_key is every kind's API key; StableStack and OxaPay authenticate with
+  // it alone.
+  spec.access_key = credential.access_key;
+  spec.api_key = credential.access_key;
+  spec.secret = credential.secret;
+  const std::string user_id =
+      name == "kiiex" ? std::to_string(kiiex::settings_for(config).user_id) : std::string();
+  spec.user_id = user_id;
+  if (name == "stablestack") spec.directions = stablestack_options(config, market).directions;
+  return make_adapter(http, spec);
 }
+
+}  // namespace
 
 const sim::credential_config* swap_credential(const sim::provider_config& config) {
   for (const auto& credential : config.credentials) {
@@ -101,7 +103,65 @@ const sim::credential_config* swap_credential(const sim::provider_config& config
   return config.credentials.empty() ? nullptr : &config.credentials.front();
 }
 
-}  // namespace
+std::vector<direction> stablestack_directions(const sim::provider_config& config,
+                                              const sim::market& market) {
+  return stablestack_options(config, market).directions;
+}
+
+std::optional<create_route> create_route_of(std::string_view kind) {
+  create_route out;
+  if (kind == "onek") {
+    out.path = onek::wire::path::swap_open;
+  } else if (kind == "kiiex") {
+    out.path = kiiex::wire::path(kiiex::wire::fn::send_order);
+  } else if (kind == "stablestack") {
+    out.path = stablestack::wire::path::swaps;
+  } else if (kind == "oxapay") {
+    out.path = oxapay::wire::path::swap;
+  } else {
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::unique_ptr<http_client> watched_client(std::unique_ptr<http_client> http,
+                                            std::string_view kind, std::string provider,
+                                            submit_watch* watch) {
+  auto create = create_route_of(kind);
+  if (watch == nullptr || !create) return http;
+  return watch->watch(std::move(http), std::move(provider), std::move(*create));
+}
+
+std::unique_ptr<venue> make_adapter(http_client& http, const adapter_spec& spec) {
+  if (spec.kind == "onek") {
+    onek::client_options options;
+    options.request_timeout = spec.request_timeout;
+    return std::make_unique<onek::client>(http, std::string(spec.access_key),
+                                          hmac_sha256(spec.secret), std::move(options));
+  }
+  if (spec.kind == "kiiex") {
+    kiiex::client_options options;
+    options.request_timeout = spec.request_timeout;
+    options.oms_id = spec.oms_id;
+    return std::make_unique<kiiex::client>(http, std::string(spec.api_key),
+                                           std::string(spec.user_id), hmac_sha256(spec.secret),
+                                           std::move(options));
+  }
+  if (spec.kind == "stablestack") {
+    stablestack::client_options options;
+    options.request_timeout = spec.request_timeout;
+    options.customer_id = spec.customer_id;
+    options.directions = spec.directions;
+    return std::make_unique<stablestack::client>(http, std::string(spec.api_key),
+                                                 std::move(options));
+  }
+  if (spec.kind == "oxapay") {
+    oxapay::client_options options;
+    options.request_timeout = spec.request_timeout;
+    return std::make_unique<oxapay::client>(http, std::string(spec.api_key), std::move(options));
+  }
+  return nullptr;
+}
 
 std::vector<fs::path> default_scenario_candidates() {
   std::vector<fs::path> out{fs::current_path() / "config" / "scenario.yaml"};
@@ -218,7 +278,8 @@ void fleet::stop() {
   }
 }
 
-std::vector<simulated_venue> connect_venues(asio::any_io_executor executor, fleet& f) {
+std::vector<simulated_venue> connect_venues(asio::any_io_executor executor, fleet& f,
+                                            submit_watch* watch) {
   std::vector<simulated_venue> out;
   for (auto& provider : f.providers()) {
     const sim::credential_config* credential = swap_credential(*provider.config);
@@ -235,7 +296,8 @@ std::vector<simulated_venue> connect_venues(asio::any_io_executor executor, flee
     endpoint.only_extra_ca = true;
     simulated_venue v;
     v.provider = provider.name;
-    v.http = make_http_client(executor, endpoint);
+    v.http =
+        watched_client(make_http_client(executor, endpoint), provider.name, provider.name, watch);
     v.venue = make_venue(provider.name, *v.http, *provider.config, *f.market(), *credential);
     if (v.venue) out.push_back(std::move(v));
   }

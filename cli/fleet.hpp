@@ -4,6 +4,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -18,6 +20,7 @@
 #include "adapters/sim/server.hpp"
 #include "engine/cert_authority.hpp"
 #include "engine/http.hpp"
+#include "engine/submit_watch.hpp"
 #include "engine/venue.hpp"
 
 namespace swaprouter::cli {
@@ -89,6 +92,36 @@ class fleet {
   std::vector<running_provider> providers_;
 };
 
+/// What one provider's adapter is built from, wherever the values came from (a scenario's demo
+/// credentials in simulate mode, an engine configuration's secrets in live and dry-run modes).
+/// The credential views need only live for the make_adapter call.
+struct adapter_spec {
+  std::string_view kind;        ///< onek, kiiex, stablestack or oxapay
+  std::string_view access_key;  ///< onek
+  std::string_view api_key;     ///< kiiex, stablestack, oxapay
+  std::string_view user_id;     ///< kiiex
+  std::string_view secret;      ///< HMAC key: onek, kiiex
+  std::chrono::milliseconds request_timeout{10000};
+  std::int64_t oms_id = 1;                 ///< kiiex
+  std::optional<std::string> customer_id;  ///< stablestack
+  std::vector<direction> directions;       ///< stablestack: its API lists none
+};
+
+/// The adapter of `spec.kind` over `http` (which must outlive it); nullptr for an unknown kind.
+/// The one place every mode builds adapters.
+std::unique_ptr<swaprouter::venue> make_adapter(http_client& http, const adapter_spec& spec);
+
+/// The request that creates a swap at a provider of `kind` (onek, kiiex, stablestack, oxapay);
+/// nullopt for an unknown kind.
+std::optional<create_route> create_route_of(std::string_view kind);
+
+/// `http` for the adapter of a provider of `kind` whose venue id is `provider`: watched by
+/// `watch` (its create requests report the crash points, engine/submit_watch.hpp) when `watch`
+/// is set and the kind is known, otherwise `http` itself.
+std::unique_ptr<http_client> watched_client(std::unique_ptr<http_client> http,
+                                            std::string_view kind, std::string provider,
+                                            submit_watch* watch);
+
 /// A client of one running emulator: the provider's adapter over its own HTTP connection pool.
 struct simulated_venue {
   std::string provider;
@@ -96,8 +129,19 @@ struct simulated_venue {
   std::unique_ptr<swaprouter::venue> venue;
 };
 
+/// The first scenario credential of `config` allowed to swap (else its first); nullptr when it
+/// has none.
+const sim::credential_config* swap_credential(const sim::provider_config& config);
+
+/// The StableStack directions of a scenario provider, with each asset's precision from the
+/// market: what its client is configured with (the API lists none).
+std::vector<direction> stablestack_directions(const sim::provider_config& config,
+                                              const sim::market& market);
+
 /// Connects an adapter to every running emulator with the first scenario credential allowed to
-/// swap, trusting only the fleet's CA.
-std::vector<simulated_venue> connect_venues(boost::asio::any_io_executor executor, fleet& f);
+/// swap, trusting only the fleet's CA; each HTTP client watched by `watch` when set (fault tests;
+/// it must outlive the venues).
+std::vector<simulated_venue> connect_venues(boost::asio::any_io_executor executor, fleet& f,
+                                            submit_watch* watch = nullptr);
 
 }  // namespace swaprouter::cli

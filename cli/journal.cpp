@@ -283,7 +283,7 @@ subcommand add_journal_command(CLI::App& parent) {
       "intent's legs and full event history (--intent). Read-only. Exit 2 when the journal is "
       "missing or unreadable or the intent unknown.");
   app->add_option("--db", options->db,
-                  "Journal file (default: swaprouter.db in the working directory)");
+                  "Journal file (default: swaprouter-journal.db in the working directory)");
   app->add_flag("--json", options->json, "Print JSON");
   app->add_option("--intent", options->intent, "Show this intent's legs and event history");
   app->add_option("--limit", options->limit, "How many of the newest intents to list (50)")

@@ -10,7 +10,7 @@ namespace swaprouter::cli {
 
 /// What `swaprouter journal` shows.
 struct journal_view_options {
-  std::string db = "swaprouter.db";  ///< relative to the working directory
+  std::string db = "swaprouter-journal.db";  ///< relative to the working directory
   bool json = false;
   std::string intent;  ///< empty: the newest intents; otherwise this one with its events
   std::size_t limit = 50;

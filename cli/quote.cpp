@@ -15,6 +15,7 @@
 #include "cli/commands.hpp"
 #include "cli/fleet.hpp"
 #include "cli/plan_format.hpp"
+#include "cli/session.hpp"
 #include "engine/quoter.hpp"
 #include "engine/router.hpp"
 
@@ -59,33 +60,28 @@ int run_quote(const quote_options& options) {
     std::fprintf(stderr, "swaprouter quote: --from and --to are the same asset\n");
     return exit_usage;
   }
-  if (!options.config.empty() && !options.simulate) {
-    std::fprintf(stderr,
-                 "swaprouter quote: live quoting from --config is not available yet; use "
-                 "--simulate\n");
-    return exit_usage;
-  }
+  // Quoting moves no money: dry-run would quote exactly as live does.
+  const auto setup = setup_command("quote", options.config, options.simulate, false);
+  if (!setup) return exit_usage;
 
   planner_options planning;
   planning.max_hops = options.max_hops;
   planning.split = !options.no_split;
+  if (setup->config) planning.quote_max_age = setup->config->engine.quote_max_age;
 
   asio::io_context ioc(1);
-  std::optional<loaded_scenario> loaded;
-  std::optional<fleet> emulators;
+  provider_session session;
   try {
-    loaded.emplace(load_scenario_file(options.scenario));
-    fleet_options fleet_opts;
-    fleet_opts.ephemeral_ports = true;
-    emulators.emplace(ioc, *loaded, fleet_opts);
+    session.start(ioc, setup->mode, setup->providers(), options.scenario);
   } catch (const fleet_error& e) {
     std::fprintf(stderr, "swaprouter quote: %s\n", e.what());
     return e.exit_code();
   }
-  auto venues = connect_venues(ioc.get_executor(), *emulators);
-
-  std::vector<venue*> providers;
-  for (auto& v : venues) providers.push_back(v.venue.get());
+  if (!options.json) {
+    std::printf("mode %s\n", std::string(to_string(setup->mode)).c_str());
+    std::fflush(stdout);
+  }
+  std::vector<venue*>& providers = session.venues();
   std::optional<quoted_plan> outcome;
   std::exception_ptr failure;
   asio::co_spawn(
@@ -97,7 +93,7 @@ int run_quote(const quote_options& options) {
       });
   while (!outcome && !failure && ioc.run_one() > 0) {
   }
-  emulators->stop();
+  session.stop();
   ioc.poll();
   if (failure) std::rethrow_exception(failure);
 
@@ -124,9 +120,11 @@ subcommand add_quote_command(CLI::App& parent) {
   auto* receive = app->add_option("--receive", options->receive, "Exact net amount to receive");
   spend->excludes(receive);
   receive->excludes(spend);
-  app->add_option("--config", options->config, "Engine configuration (docs/config.md)");
+  app->add_option("--config", options->config,
+                  "Engine configuration (docs/config.md): quotes its providers that have "
+                  "credentials");
   app->add_flag("--simulate", options->simulate,
-                "Quote the built-in emulators (the default without a configuration)");
+                "Quote the built-in emulators (the default without credentials)");
   app->add_option("--scenario", options->scenario,
                   "Scenario of the emulators (default config/scenario.yaml)");
   app->add_flag("--json", options->json, "Print the plan as JSON");

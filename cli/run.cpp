@@ -16,9 +16,11 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/service.hpp"
 #include "cli/session.hpp"
 #include "engine/executor.hpp"
 #include "engine/journal.hpp"
+#include "engine/quote_poller.hpp"
 #include "strategies/bot.hpp"
 #include "strategies/strategy_file.hpp"
 
@@ -31,26 +33,20 @@ struct run_options {
   std::string file;
   std::string duration;
   bool simulate = false;
+  bool dry_run = false;
+  std::vector<std::string> paper_balances;
   std::string scenario;
   std::string db;
   std::string drain = "30s";
   std::string log_level = "info";
+  std::string log_format = "human";
+  std::string live_view = "auto";
+  std::string listen;  ///< overrides engine.listen
 };
 
-// Simulate when asked, or when no provider has credentials (DESIGN.md s.3 "Modes").
-std::string choose_mode(const config::engine_config& engine, bool simulate) {
-  if (simulate) return "simulate";
-  for (const auto& p : engine.providers) {
-    if (p.enabled && p.credentials) return "live";
-  }
-  return "simulate";
-}
-
 int run_bot(const run_options& options) {
-  auto logger = spdlog::stderr_color_mt("run");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(options.log_level));
+  const auto logging = setup_run_logging(options.log_format, options.log_level, options.live_view);
+  if (!logging) return exit_usage;
 
   std::optional<std::chrono::milliseconds> duration;
   if (!options.duration.empty()) {
@@ -65,28 +61,39 @@ int run_bot(const run_options& options) {
     std::fprintf(stderr, "swaprouter run: --drain needs a value like 30s\n");
     return exit_usage;
   }
-  // Credentials are read only in live mode, which is not available yet: a demo file needs none.
-  config::load_options load;
-  load.resolve_credentials = false;
-  strategies::strategy_load_result loaded = strategies::load_strategy_file(options.file, load);
+  auto paper = parse_paper_balances(options.paper_balances);
+  if (!paper) {
+    std::fprintf(stderr, "swaprouter run: %s\n", paper.error().message.c_str());
+    return exit_usage;
+  }
+  // The file is read without credentials to choose the mode (DESIGN.md s.3 "Modes": simulate
+  // without credentials or with --simulate), then again with them when the mode reads them.
+  auto load_file = [&](bool resolve) {
+    config::load_options load;
+    load.resolve_credentials = resolve;
+    return strategies::load_strategy_file(options.file, load);
+  };
+  strategies::strategy_load_result loaded = load_file(false);
+  const config::engine_config* configured = options.simulate ? nullptr : &loaded.file.engine;
+  const run_mode chosen =
+      loaded.ok() ? choose_mode(options.simulate, options.dry_run, configured) : run_mode::simulate;
+  if (loaded.ok() && needs_credentials(chosen, configured)) loaded = load_file(true);
   if (!loaded.ok()) {
     for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.what());
     return exit_usage;
   }
   const strategies::strategy_file& file = loaded.file;
-  const std::string mode = choose_mode(file.engine, options.simulate);
+  const std::string mode(to_string(chosen));
   std::printf("swaprouter run %s: mode %s, %zu strategies\n", options.file.c_str(), mode.c_str(),
               file.sections.strategies.size());
   std::fflush(stdout);
-  if (mode != "simulate") {
-    std::fprintf(stderr,
-                 "swaprouter run: %s mode is not available yet; use --simulate (or remove the "
-                 "credentials) to run against the built-in emulators\n",
-                 mode.c_str());
-    return exit_usage;
-  }
 
   const std::string db = options.db.empty() ? file.engine.engine.journal : options.db;
+  auto locked = journal_lock::acquire(db);
+  if (!locked) {
+    std::fprintf(stderr, "swaprouter run: %s\n", locked.error().message.c_str());
+    return exit_failure;
+  }
   auto opened = journal::open(db);
   if (!opened) {
     std::fprintf(stderr, "swaprouter run: %s\n", describe(opened.error()).c_str());
@@ -96,29 +103,47 @@ int run_bot(const run_options& options) {
   spdlog::info("journal {}", db);
 
   asio::io_context ioc(1);
-  simulation sim;
+  // Fault tests: the crash hook's transport points sit at the create request itself (declared
+  // before the session, which it outlives).
+  const crash_hook crash = crash_hook_from_env();
+  submit_watch creates;
+  provider_session session;
   try {
-    sim.start(ioc, options.scenario);
+    session.start(ioc, chosen, options.simulate ? nullptr : &file.engine, options.scenario,
+                  *paper, crash ? &creates : nullptr);
   } catch (const fleet_error& e) {
     std::fprintf(stderr, "swaprouter run: %s\n", e.what());
     return e.exit_code();
   }
-  for (const auto& v : sim.venues) spdlog::info("provider {} (emulator)", v.provider);
+  for (const auto& where : session.describe()) spdlog::info("provider {}", where);
+  // The listener, metrics and status watch the venues: the executor and the bot use the watched.
+  auto watch = make_service_options(file, options.file, mode, options.listen, db, *logging);
+  if (!watch) return exit_usage;
+  bot_service service(ioc, std::move(*watch), *records);
+  const std::span<venue* const> providers = service.monitor(session.venues());
+  // Directions, prices and balances polled in the background: a decision is then one round of
+  // amount-specific quotes (engine/quote_poller.hpp).
+  quote_book_options book_options;
+  book_options.quote_max_age = file.engine.engine.quote_max_age;
+  quote_book book(book_options);
+  poll_clock poll_time;
+  quote_poller poller(providers, book, poll_time);
 
   execution_options execution;
-  execution.crash = crash_hook_from_env();
+  execution.book = &book;
+  execution.crash = crash;
+  execution.submits = crash ? &creates : nullptr;
+  execution.dry_run = chosen == run_mode::dry_run;
   execution.fanout = file.engine.engine.fanout_deadline * 8;
   execution.planning.max_hops = file.engine.engine.max_hops;
   execution.planning.split = file.engine.engine.split;
   execution.planning.quote_max_age = file.engine.engine.quote_max_age;
   strategies::bot* running = nullptr;
-  executor exec(sim.providers, *records, execution, [&running](const execution_event& e) {
+  executor exec(providers, *records, execution, [&running](const execution_event& e) {
     if (running != nullptr) running->observe(e);
   });
 
-  strategies::risk_guard risk(file.sections.risk, {}, [](std::string_view reason) {
-    spdlog::warn("halt: {}; no new intents, tracking continues", reason);
-  });
+  strategies::risk_guard risk(file.sections.risk, {}, service.halt_sink());
   std::vector<std::unique_ptr<strategies::strategy>> kinds;
   for (const auto& s : file.sections.strategies) kinds.push_back(strategies::make_strategy(s));
   strategies::bot_options bot_opts;
@@ -126,8 +151,13 @@ int run_bot(const run_options& options) {
   bot_opts.drain = *drain;
   bot_opts.fanout = execution.fanout;
   bot_opts.planning = execution.planning;
-  strategies::bot bot(std::move(kinds), risk, exec, sim.providers, bot_opts);
+  bot_opts.book = &book;
+  strategies::bot bot(std::move(kinds), risk, exec, providers, bot_opts, service.hooks());
   running = &bot;
+  if (!service.start(bot, risk)) {
+    session.stop();
+    return exit_failure;
+  }
 
   // First signal: stop new intents and drain; second: leave at once (every journal write is a
   // committed transaction, so the journal stays consistent and a restart reconciles).
@@ -158,6 +188,7 @@ int run_bot(const run_options& options) {
     }
     co_return co_await b.run(limit);
   };
+  poller.start(ioc.get_executor());
   asio::co_spawn(ioc, work(exec, bot, bound), [&](std::exception_ptr e, strategies::bot_summary s) {
     failure = e;
     if (!e) summary = std::move(s);
@@ -165,7 +196,9 @@ int run_bot(const run_options& options) {
   while (!summary && !failure && ioc.run_one() > 0) {
   }
   signals.cancel();
-  sim.stop();
+  poller.stop();
+  service.stop();
+  session.stop();
   ioc.poll();
   if (failure) std::rethrow_exception(failure);
   std::fputs(summary->format().c_str(), stdout);
@@ -180,17 +213,30 @@ subcommand add_run_command(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand(
       "run",
       "Run the bot: the strategies of a strategy file until SIGINT/SIGTERM or --duration, then "
-      "print a summary. Exit 0 on a clean stop, 2 for bad input or an unavailable mode.");
+      "print a summary. Exit 0 on a clean stop, 2 for bad input.");
   app->add_option("file", options->file, "Strategy file (docs/strategies.md)")->required();
   app->add_option("--duration", options->duration, "Run this long, e.g. 60s, 2m");
   app->add_flag("--simulate", options->simulate,
                 "Run against the built-in emulators (the default without credentials)");
+  app->add_flag("--dry-run", options->dry_run,
+                "Real quotes (the emulators' without credentials), fills in a local paper ledger; "
+                "journal rows marked dry-run");
+  app->add_option("--paper-balance", options->paper_balances,
+                  "Dry-run starting balance [PROVIDER:]ASSET=AMOUNT, repeatable (default: the "
+                  "provider's real balances)");
   app->add_option("--scenario", options->scenario,
                   "Scenario of the emulators (default config/scenario.yaml)");
   app->add_option("--db", options->db, "Journal file (default: engine.journal of the file)");
   app->add_option("--drain", options->drain,
                   "After a stop, track open intents at most this long (default 30s)");
   app->add_option("--log-level", options->log_level, "trace, debug, info, warn, error");
+  app->add_option("--log-format", options->log_format,
+                  "human (default) or json: one JSON object per line on standard error");
+  app->add_option("--listen", options->listen,
+                  "HOST:PORT of the listener (metrics, status, control API), loopback only; port 0 "
+                  "picks a free one (default: engine.listen of the file)");
+  app->add_option("--live-view", options->live_view,
+                  "auto (default: when standard output is a terminal), on or off");
   return subcommand{app, [options] { return run_bot(*options); }};
 }
 

@@ -1,7 +1,9 @@
 // `swaprouter simulate`: the built-in provider emulators on loopback, per a scenario file.
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +27,7 @@
 #include <system_error>
 #include <vector>
 
+#include "adapters/kiiex/emulator.hpp"
 #include "adapters/sim/market.hpp"
 #include "cli/commands.hpp"
 #include "cli/fleet.hpp"
@@ -38,6 +41,8 @@ namespace fs = std::filesystem;
 struct simulate_options {
   std::string scenario;
   bool plain = false;
+  std::string ca_out;
+  std::string config_out;
 };
 
 // A private directory for the CA certificate of this run.
@@ -49,6 +54,83 @@ fs::path make_run_dir() {
     throw std::runtime_error("cannot create a run directory from " + pattern);
   }
   return pattern;
+}
+
+// A YAML double-quoted scalar (JSON string syntax).
+std::string yaml_quote(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Writes `text` to `path` readable by its owner only, as the configuration loader requires of
+// credential files.
+bool write_private(const fs::path& path, std::string_view text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  bool ok = ::fchmod(fd, 0600) == 0;
+  std::size_t done = 0;
+  while (ok && done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n <= 0) ok = false;
+    if (n > 0) done += static_cast<std::size_t>(n);
+  }
+  return ::close(fd) == 0 && ok;
+}
+
+// Writes an engine configuration (docs/config.md) for the running emulators: base URLs, the CA
+// file, and each provider's scenario credential as owner-only files in `run_dir` (removed when
+// simulate stops). Written to a temporary name and renamed, so a reader never sees half a file.
+void write_config(const fs::path& path, fleet& emulators, const sim::market& market,
+                  const fs::path& run_dir, const std::string& ca_path) {
+  std::string yaml =
+      "# Written by `swaprouter simulate --config-out` for its running emulators; valid while "
+      "it runs.\nproviders:\n";
+  for (const auto& provider : emulators.providers()) {
+    const sim::credential_config* credential = swap_credential(*provider.config);
+    if (credential == nullptr) continue;
+    auto secret_file = [&](std::string_view field, std::string_view value) {
+      const fs::path file = run_dir / fmt::format("{}-{}", provider.name, field);
+      if (!write_private(file, value)) {
+        throw std::runtime_error("cannot write " + file.string());
+      }
+      return fmt::format("      {}: {{file: {}}}\n", field, yaml_quote(file.string()));
+    };
+    yaml += fmt::format("  {}:\n    base_url: {}\n", provider.name,
+                        yaml_quote(provider.base_url()));
+    if (!ca_path.empty() && provider.server->tls()) {
+      yaml += fmt::format("    ca_file: {}\n", yaml_quote(ca_path));
+    }
+    yaml += "    credentials:\n";
+    if (provider.name == "onek") {
+      yaml += secret_file("access_key", credential->access_key);
+      yaml += secret_file("secret", credential->secret);
+    } else if (provider.name == "kiiex") {
+      yaml += secret_file("api_key", credential->access_key);
+      yaml += secret_file("user_id",
+                          std::to_string(kiiex::settings_for(*provider.config).user_id));
+      yaml += secret_file("secret", credential->secret);
+    } else {
+      yaml += secret_file("api_key", credential->access_key);
+    }
+    if (provider.name == "stablestack") {
+      yaml += "    directions:\n";
+      for (const auto& d : stablestack_directions(*provider.config, market)) {
+        yaml += fmt::format(
+            "      - {{code: {}, spend_precision: {}, receive_precision: {}, min_spend: {}",
+            yaml_quote(d.code), d.spend_precision, d.receive_precision,
+            yaml_quote(d.min_spend.to_string()));
+        if (d.max_spend) yaml += ", max_spend: " + yaml_quote(d.max_spend->to_string());
+        yaml += "}\n";
+      }
+    }
+  }
+  const fs::path temporary = path.string() + ".tmp";
+  if (!write_private(temporary, yaml)) throw std::runtime_error("cannot write " + path.string());
+  fs::rename(temporary, path);
 }
 
 void print_line(const std::string& line) {
@@ -88,19 +170,34 @@ int run_simulate(const simulate_options& options) {
   sim::market& market = *loaded->market;
 
   fs::path run_dir;
+  std::string ca_file;
+  if (emulators->ca() || !options.config_out.empty()) run_dir = make_run_dir();
   if (emulators->ca()) {
-    run_dir = make_run_dir();
     const fs::path ca_path = run_dir / "ca.pem";
-    if (!emulators->ca()->write_ca_pem(ca_path.string())) {
-      std::fprintf(stderr, "swaprouter simulate: cannot write %s\n", ca_path.c_str());
-      return exit_failure;
+    ca_file = ca_path.string();
+    for (const std::string& out : {ca_file, options.ca_out}) {
+      if (out.empty()) continue;
+      if (!emulators->ca()->write_ca_pem(out)) {
+        std::fprintf(stderr, "swaprouter simulate: cannot write %s\n", out.c_str());
+        return exit_failure;
+      }
     }
     print_line("ca " + ca_path.string());
   }
   for (const auto& provider : emulators->providers()) {
     print_line("provider " + provider.name + " " + provider.base_url());
+    print_line("admin " + provider.name + " " + provider.server->base_url() + "/_sim");
     spdlog::info("provider {} at {} (admin API {}/_sim/ledger)", provider.name, provider.base_url(),
                  provider.server->base_url());
+  }
+  if (!options.config_out.empty()) {
+    try {
+      write_config(options.config_out, *emulators, market, run_dir, ca_file);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "swaprouter simulate: --config-out: %s\n", e.what());
+      return exit_failure;
+    }
+    print_line("config " + options.config_out);
   }
   if (emulators->providers().empty()) {
     spdlog::warn("no provider emulator is enabled in {}", loaded->path);
@@ -147,12 +244,19 @@ subcommand add_simulate_command(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand(
       "simulate",
       "Start the built-in provider emulators on loopback and run until SIGINT/SIGTERM. "
-      "Prints 'ca <path>' (TLS) and 'provider <name> <base-url>' per provider.");
+      "Prints 'ca <path>' (TLS), 'provider <name> <base-url>' and 'admin <name> <admin-url>' "
+      "per provider.");
   app->add_option("--scenario", options->scenario,
                   "Scenario file (docs/scenario.md). Default: config/scenario.yaml in the working "
                   "directory, else beside the executable or its parent directories, else in the "
                   "source tree");
   app->add_flag("--plain", options->plain, "Serve plain HTTP instead of TLS");
+  app->add_option("--ca-out", options->ca_out,
+                  "Also write the emulators' CA certificate (PEM) to this file");
+  app->add_option("--config-out", options->config_out,
+                  "Write an engine configuration (docs/config.md) for the running emulators: "
+                  "base URLs, CA file and credential files (removed when simulate stops); "
+                  "prints 'config <path>' when written");
   return subcommand{app, [options] { return run_simulate(*options); }};
 }
 

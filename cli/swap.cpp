@@ -34,6 +34,9 @@ struct swap_options {
   std::string min_receive = "0";
   std::string deadline = "60s";
   bool simulate = false;
+  bool dry_run = false;
+  std::string config;
+  std::vector<std::string> paper_balances;
   std::string scenario;
   std::string db;
   bool json = false;
@@ -64,6 +67,24 @@ void print_event(const execution_event& e, bool json) {
                        e.client.empty() ? e.intent_id : e.client, e.detail);
   }
   std::puts(line.c_str());
+  std::fflush(stdout);
+}
+
+void print_mode(run_mode mode, const std::vector<std::string>& providers, bool json) {
+  if (json) {
+    json_out j;
+    j.begin_object();
+    j.field("mode", to_string(mode));
+    j.key("providers");
+    j.begin_array();
+    for (const auto& p : providers) j.str(p);
+    j.end_array();
+    j.end_object();
+    std::puts(j.take().c_str());
+  } else {
+    std::printf("mode %s\n", std::string(to_string(mode)).c_str());
+    for (const auto& p : providers) std::printf("provider %s\n", p.c_str());
+  }
   std::fflush(stdout);
 }
 
@@ -111,10 +132,6 @@ void print_result(const execution_result& r, const intent_record& intent, bool j
 int run_swap(const swap_options& options) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("swap"));
   spdlog::set_level(spdlog::level::warn);
-  if (!options.simulate) {
-    std::fprintf(stderr, "swaprouter swap: live execution is not available yet; use --simulate\n");
-    return exit_usage;
-  }
   auto spend = decimal::parse(options.spend);
   auto minimum = decimal::parse(options.min_receive);
   const auto deadline = parse_duration(options.deadline);
@@ -126,7 +143,23 @@ int run_swap(const swap_options& options) {
     return exit_usage;
   }
 
-  auto opened = journal::open(options.db.empty() ? ":memory:" : options.db);
+  auto paper = parse_paper_balances(options.paper_balances);
+  if (!paper) {
+    std::fprintf(stderr, "swaprouter swap: %s\n", paper.error().message.c_str());
+    return exit_usage;
+  }
+  const auto setup = setup_command("swap", options.config, options.simulate, options.dry_run);
+  if (!setup) return exit_usage;
+  // The configured journal with --config; in memory for a quick simulated swap.
+  const std::string db = !options.db.empty() ? options.db
+                         : setup->config     ? setup->config->engine.journal
+                                             : std::string(":memory:");
+  auto locked = journal_lock::acquire(db);
+  if (!locked) {
+    std::fprintf(stderr, "swaprouter swap: %s\n", locked.error().message.c_str());
+    return exit_failure;
+  }
+  auto opened = journal::open(db);
   if (!opened) {
     std::fprintf(stderr, "swaprouter swap: %s\n", describe(opened.error()).c_str());
     return exit_failure;
@@ -134,18 +167,31 @@ int run_swap(const swap_options& options) {
   std::unique_ptr<journal> records = std::move(*opened);
 
   asio::io_context ioc(1);
-  simulation sim;
+  // Fault tests: the crash hook's transport points sit at the create request itself (declared
+  // before the session, which it outlives).
+  const crash_hook crash = crash_hook_from_env();
+  submit_watch creates;
+  provider_session session;
   try {
-    sim.start(ioc, options.scenario);
+    session.start(ioc, setup->mode, setup->providers(), options.scenario, *paper,
+                  crash ? &creates : nullptr);
   } catch (const fleet_error& e) {
     std::fprintf(stderr, "swaprouter swap: %s\n", e.what());
     return e.exit_code();
   }
-  std::vector<venue*>& providers = sim.providers;
+  std::vector<venue*>& providers = session.venues();
+  const bool json = options.json;
+  print_mode(setup->mode, session.describe(), json);
 
   execution_options execution;
-  execution.crash = crash_hook_from_env();
-  const bool json = options.json;
+  execution.crash = crash;
+  execution.submits = crash ? &creates : nullptr;
+  execution.dry_run = setup->mode == run_mode::dry_run;
+  if (setup->config) {
+    execution.planning.max_hops = setup->config->engine.max_hops;
+    execution.planning.split = setup->config->engine.split;
+    execution.planning.quote_max_age = setup->config->engine.quote_max_age;
+  }
   executor exec(providers, *records, execution,
                 [json](const execution_event& e) { print_event(e, json); });
 
@@ -158,6 +204,7 @@ int run_swap(const swap_options& options) {
   intent.created_at = std::chrono::system_clock::now();
   intent.deadline = intent.created_at + *deadline;
   intent.origin = "cli";
+  intent.dry_run = execution.dry_run;
 
   std::optional<execution_result> outcome;
   std::exception_ptr failure;
@@ -172,7 +219,7 @@ int run_swap(const swap_options& options) {
   });
   while (!outcome && !failure && ioc.run_one() > 0) {
   }
-  sim.stop();
+  session.stop();
   ioc.poll();
   if (failure) std::rethrow_exception(failure);
   print_result(*outcome, intent, json);
@@ -192,10 +239,19 @@ subcommand add_swap_command(CLI::App& parent) {
   app->add_option("--spend", options->spend, "Exact amount to spend")->required();
   app->add_option("--min-receive", options->min_receive, "Least net amount to accept");
   app->add_option("--deadline", options->deadline, "Overall deadline, e.g. 60s, 1500ms, 2m");
-  app->add_flag("--simulate", options->simulate, "Execute against the built-in emulators");
+  app->add_option("--config", options->config,
+                  "Engine configuration (docs/config.md): live with its providers' credentials");
+  app->add_flag("--simulate", options->simulate,
+                "Execute against the built-in emulators (the default without credentials)");
+  app->add_flag("--dry-run", options->dry_run,
+                "Real quotes, fills in a local paper ledger (journal rows marked dry-run)");
+  app->add_option("--paper-balance", options->paper_balances,
+                  "Dry-run starting balance [PROVIDER:]ASSET=AMOUNT, repeatable (default: the "
+                  "provider's real balances)");
   app->add_option("--scenario", options->scenario,
                   "Scenario of the emulators (default config/scenario.yaml)");
-  app->add_option("--db", options->db, "Journal file (default: in memory)");
+  app->add_option("--db", options->db,
+                  "Journal file (default: engine.journal of --config, else in memory)");
   app->add_flag("--json", options->json, "One JSON object per event and for the result");
   return subcommand{app, [options] { return run_swap(*options); }};
 }

@@ -616,7 +616,9 @@ class engine_config_parser {
     engine_settings out;
     if (section.value.IsNull()) return out;
     const auto fields = r_.map_entries(
-        section, {"quote_max_age", "fanout_deadline", "max_hops", "split", "journal", "listen"},
+        section,
+        {"quote_max_age", "fanout_deadline", "max_hops", "split", "journal", "listen",
+         "control_token"},
         &errors_);
     bool times_ok = true;
     for (const auto& f : fields) {
@@ -634,6 +636,8 @@ class engine_config_parser {
           out.journal = journal_path(f);
         } else if (f.key == "listen") {
           out.listen = parse_listen(f);
+        } else if (f.key == "control_token") {
+          out.control_token = parse_credential(f);
         }
       });
       if (f.key == "quote_max_age" || f.key == "fanout_deadline") times_ok = times_ok && ok;
@@ -662,22 +666,9 @@ class engine_config_parser {
   }
 
   listen_address parse_listen(const yaml_entry& f) const {
-    const std::string text = r_.expand_env(f, options_.env);
-    static constexpr std::string_view form =
-        "expected HOST:PORT with an IP address or localhost, such as 127.0.0.1:8780 or [::1]:8780";
-    auto parts = split_host_port(text);
-    if (!parts || parts->second.empty()) r_.fail(f, std::string(form) + ", got '" + text + "'");
-    const auto port = parse_port(parts->second);
-    if (!port) r_.fail(f, "bad port '" + parts->second + "'");
-    listen_address out;
-    out.host = parts->first;
-    out.port = *port;
-    if (out.host == "localhost") {
-      out.loopback = true;
-    } else if (!is_ip_address(out.host, &out.loopback)) {
-      r_.fail(f, std::string(form) + ", got '" + text + "'");
-    }
-    return out;
+    auto parsed = parse_listen_address(r_.expand_env(f, options_.env));
+    if (!parsed) r_.fail(f, parsed.error().message);
+    return *parsed;
   }
 
   yaml_reader r_;
@@ -698,6 +689,28 @@ std::optional<provider_kind> parse_provider_kind(std::string_view name) {
     if (provider_kind_names[i] == name) return static_cast<provider_kind>(i);
   }
   return std::nullopt;
+}
+
+result<listen_address> parse_listen_address(std::string_view text) {
+  static constexpr std::string_view form =
+      "expected HOST:PORT with an IP address or localhost, such as 127.0.0.1:8780 or [::1]:8780";
+  const auto bad = [&] {
+    return fail(error_kind::invalid_argument,
+                std::string(form) + ", got '" + std::string(text) + "'");
+  };
+  auto parts = split_host_port(text);
+  if (!parts || parts->second.empty()) return bad();
+  const auto port = parse_port(parts->second);
+  if (!port) return fail(error_kind::invalid_argument, "bad port '" + parts->second + "'");
+  listen_address out;
+  out.host = parts->first;
+  out.port = *port;
+  if (out.host == "localhost") {
+    out.loopback = true;
+  } else if (!is_ip_address(out.host, &out.loopback)) {
+    return bad();
+  }
+  return out;
 }
 
 result<base_url> parse_base_url(std::string_view text) {
@@ -866,7 +879,8 @@ std::string describe(const engine_config& config) {
       format_duration(e.fanout_deadline) + ", max_hops " + std::to_string(e.max_hops) + ", split " +
       (e.split ? "on" : "off") + ", journal " + e.journal + ", listen " +
       (e.listen.host.find(':') != std::string::npos ? "[" + e.listen.host + "]" : e.listen.host) +
-      ":" + std::to_string(e.listen.port) + (e.listen.loopback ? "" : " (not loopback)") + "\n";
+      ":" + std::to_string(e.listen.port) + (e.listen.loopback ? "" : " (not loopback)") +
+      (e.control_token ? ", control token " + e.control_token->describe() : "") + "\n";
   return out;
 }
 

@@ -137,7 +137,14 @@ struct engine_settings {
   bool split = true;
   std::string journal = "swaprouter-journal.db";  ///< resolved against the config's folder
   listen_address listen;
+  /// Bearer token of the listener's control API (POST /halt, /resume, /intents); a credential
+  /// reference like the providers' ("${NAME}" or {file: PATH}). nullopt: not configured.
+  std::optional<credential> control_token;
 };
+
+/// Parses "IP:PORT", "[IPv6]:PORT" or "localhost:PORT" (port 0 = ephemeral), as the `listen`
+/// setting and `run --listen` take it; an invalid_argument error saying what is wrong. Pure.
+result<listen_address> parse_listen_address(std::string_view text);
 
 /// A whole engine configuration.
 struct engine_config {

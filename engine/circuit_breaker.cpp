@@ -219,6 +219,7 @@ void circuit_breaker::record_failure(clock::time_point now) {
 
 void circuit_breaker::record_rate_limited(clock::time_point now,
                                           std::optional<clock::duration> retry_after) {
+  ++rate_limited_;
   switch (state_) {
     case circuit_state::closed:
       open_for(now, retry_after ? clamp_retry_after(*retry_after) : open_duration_);

@@ -72,6 +72,8 @@ class circuit_breaker {
   /// When an open circuit lets a probe through; nullopt unless open.
   std::optional<clock::time_point> open_until() const noexcept;
   int consecutive_failures() const noexcept { return failures_; }
+  /// 429 answers recorded since construction, whatever the state (metrics, the risk manager).
+  std::uint64_t rate_limited_count() const noexcept { return rate_limited_; }
   /// The open period the next trip from closed or failed probe will use.
   clock::duration current_open_duration() const noexcept { return open_duration_; }
 
@@ -83,6 +85,7 @@ class circuit_breaker {
   circuit_breaker_config config_;
   circuit_state state_ = circuit_state::closed;
   int failures_ = 0;
+  std::uint64_t rate_limited_ = 0;
   clock::duration open_duration_;
   clock::time_point open_until_{};
   clock::time_point probe_sent_{};

@@ -183,8 +183,24 @@ quotient divide_by_two_limbs(const u256& n, u128 d) {
   return {join(q[1], q[0]), join(u[1], u[0]) >> s, q[2] == 0};
 }
 
+// n / (k * 10^18) for a whole-number divisor such as 100 or a price of 4000: by the reciprocal
+// of 10^18, then by k, where a two-limb long division costs several times more. Floor division
+// nests, and the remainder is that of k's step times 10^18 plus that of the first; nullopt when
+// the first quotient needs more than 128 bits.
+std::optional<quotient> divide_by_whole(const u256& n, u64 k) {
+  const quotient first = by_one::divide(n);
+  if (!first.fits) return std::nullopt;
+  const quotient second = divide_by_limb({lo64(first.value), hi64(first.value), 0, 0}, k);
+  return quotient{second.value, second.remainder * one + first.remainder, second.fits};
+}
+
 quotient divide(const u256& n, u128 d) {
-  return hi64(d) == 0 ? divide_by_limb(n, lo64(d)) : divide_by_two_limbs(n, d);
+  if (hi64(d) == 0) return divide_by_limb(n, lo64(d));
+  const quotient whole = by_one::divide({lo64(d), hi64(d), 0, 0});
+  if (whole.remainder == 0 && hi64(whole.value) == 0) {
+    if (auto q = divide_by_whole(n, lo64(whole.value))) return *q;
+  }
+  return divide_by_two_limbs(n, d);
 }
 
 // All three modes are symmetric in the sign, so rounding a magnitude is enough.
@@ -203,10 +219,17 @@ constexpr u128 round_magnitude(u128 q, u128 r, u128 d, rounding mode) {
   return q;
 }
 
+// The text may come from a provider: bounded, and printable ASCII only (other bytes become '?'),
+// so the message is safe in any log line (found by fuzz/decimal_fuzz.cpp).
 std::string quoted(std::string_view text) {
   constexpr std::size_t max_shown = 64;
-  if (text.size() <= max_shown) return fmt::format("\"{}\"", text);
-  return fmt::format("\"{}...\" ({} chars)", text.substr(0, max_shown), text.size());
+  std::string shown(text.substr(0, max_shown));
+  for (char& c : shown) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f) c = '?';
+  }
+  if (text.size() <= max_shown) return fmt::format("\"{}\"", shown);
+  return fmt::format("\"{}...\" ({} chars)", shown, text.size());
 }
 
 std::unexpected<error> invalid_text(std::string_view text, std::string_view why) {
@@ -420,7 +443,8 @@ result<decimal> decimal::round_to_increment(decimal increment, rounding mode) co
   }
   const u128 mag = magnitude(raw_);
   const auto inc = static_cast<u128>(increment.raw_);
-  const u128 steps = round_magnitude(mag / inc, mag % inc, inc, mode);
+  const u128 whole = mag / inc;  // one division: the remainder follows from it
+  const u128 steps = round_magnitude(whole, mag - whole * inc, inc, mode);
   u128 rounded = 0;
   if (__builtin_mul_overflow(steps, inc, &rounded) || rounded > max_magnitude) {
     return overflow("round_to_increment", *this, increment);
@@ -477,16 +501,9 @@ decimal decimal::operator-() const {
   return decimal(-raw_);
 }
 
-decimal operator+(decimal a, decimal b) {
-  const result<decimal> sum = a.checked_add(b);
-  if (!sum) throw std::overflow_error(sum.error().message);
-  return *sum;
-}
-
-decimal operator-(decimal a, decimal b) {
-  const result<decimal> difference = a.checked_sub(b);
-  if (!difference) throw std::overflow_error(difference.error().message);
-  return *difference;
+void decimal::throw_overflow(decimal other, char op) const {
+  const result<decimal> r = op == '+' ? checked_add(other) : checked_sub(other);
+  throw std::overflow_error(r ? std::string("decimal overflow") : r.error().message);
 }
 
 decimal decimal::abs() const { return raw_ < 0 ? -*this : *this; }

@@ -70,8 +70,19 @@ class decimal {
   result<decimal> checked_sub(decimal other) const;
 
   decimal operator-() const;
-  friend decimal operator+(decimal a, decimal b);
-  friend decimal operator-(decimal a, decimal b);
+  // Inline: the planner's inner loops add and subtract in every step.
+  friend decimal operator+(decimal a, decimal b) {
+    int128 sum = 0;
+    if (__builtin_add_overflow(a.raw_, b.raw_, &sum) || sum == min_raw) a.throw_overflow(b, '+');
+    return decimal(sum);
+  }
+  friend decimal operator-(decimal a, decimal b) {
+    int128 difference = 0;
+    if (__builtin_sub_overflow(a.raw_, b.raw_, &difference) || difference == min_raw) {
+      a.throw_overflow(b, '-');
+    }
+    return decimal(difference);
+  }
   decimal& operator+=(decimal other) { return *this = *this + other; }
   decimal& operator-=(decimal other) { return *this = *this - other; }
 
@@ -86,7 +97,11 @@ class decimal {
   decimal abs() const;
 
  private:
+  // -2^127: the one raw value outside the symmetric range.
+  static constexpr int128 min_raw = -((int128{1} << 126) - 1 + (int128{1} << 126)) - 1;
   constexpr explicit decimal(int128 raw) noexcept : raw_(raw) {}
+  // Throws std::overflow_error with checked_add's or checked_sub's message.
+  [[noreturn]] void throw_overflow(decimal other, char op) const;
   int128 raw_ = 0;
 };
 

@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "engine/redact.hpp"
+
 namespace swaprouter {
 
 venue_directory::venue_directory(std::span<venue* const> venues)
@@ -49,7 +51,10 @@ bool execution_log::set_phase(leg_record& leg, leg_phase phase, std::string_view
   return save(leg, cause);
 }
 
-bool execution_log::save(leg_record& leg, std::string_view cause) {
+bool execution_log::save(leg_record& leg, std::string_view raw_cause) {
+  // Provider text may echo a credential back (FAULTS.md 22): blanked before it is written.
+  const std::string cause = redact(raw_cause);
+  leg.provider_status = redact(leg.provider_status);
   leg.updated_at = std::chrono::system_clock::now();
   auto written = journal_.update_leg(leg, cause);
   report(leg.intent_id, leg.client, "phase", fmt::format("{}: {}", to_string(leg.phase), cause));
@@ -71,7 +76,8 @@ void execution_log::alarm(std::string_view intent_id, std::string_view detail) {
 }
 
 void execution_log::note(std::string_view intent_id, std::string_view client, std::string_view kind,
-                         std::string_view detail) {
+                         std::string_view raw_detail) {
+  const std::string detail = redact(raw_detail);
   auto written = journal_.add_event(intent_id, client, kind, detail);
   report(intent_id, client, kind, detail);
   if (!written) {
@@ -89,12 +95,13 @@ void execution_log::report(std::string_view intent_id, std::string_view client,
   e.intent_id = std::string(intent_id);
   e.client = std::string(client);
   e.kind = std::string(kind);
-  e.detail = std::string(detail);
+  e.detail = redact(detail);
   sink_(e);
 }
 
 void execution_log::set_intent_state(std::string_view intent_id, std::string_view state,
-                                     std::string_view cause) {
+                                     std::string_view raw_cause) {
+  const std::string cause = redact(raw_cause);
   auto written = journal_.set_intent_state(intent_id, state, cause);
   report(intent_id, {}, "intent", fmt::format("{}: {}", state, cause));
   if (!written) {

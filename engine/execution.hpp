@@ -15,9 +15,12 @@
 #include "engine/decimal.hpp"
 #include "engine/journal.hpp"
 #include "engine/router.hpp"
+#include "engine/submit_watch.hpp"
 #include "engine/venue.hpp"
 
 namespace swaprouter {
+
+class quote_book;
 
 /// One step of an execution, reported as it happens (one log line each). Phase changes, alarms
 /// and settlements are journaled too; polling noise (poll errors, waits) is reported only.
@@ -31,10 +34,6 @@ struct execution_event {
 
 /// Receives every event on the engine thread; must not block.
 using event_sink = std::function<void(const execution_event&)>;
-
-/// Named points where a fault test may kill the process (FAULTS.md 3-5): after_intent_commit,
-/// after_request_write, after_response_read, before_state_commit. Production leaves it empty.
-using crash_hook = std::function<void(std::string_view point)>;
 
 /// Tunables of execution and tracking. Durations are on the steady clock.
 struct execution_options {
@@ -64,8 +63,21 @@ struct execution_options {
   /// Fan-out deadline of each (re-)quote.
   std::chrono::milliseconds fanout{2000};
   planner_options planning;
+  /// When set, (re-)quotes take directions from it and feed it, and every answered submit adds
+  /// to its provider's execution latency (quote_and_plan). Must outlive the executor.
+  quote_book* book = nullptr;
   std::uint64_t seed = 1;  ///< jitter draws
+  /// Fault tests only (FAULTS.md 3-5): runs at each named point; crash_hook (submit_watch.hpp).
   crash_hook crash;
+  /// With `crash`: armed around each venue::submit so a provider's watched HTTP client reports
+  /// after_request_write and after_response_read at the create request's real moments. For a
+  /// provider it does not watch both points are run when submit returns. Must outlive the
+  /// executor.
+  submit_watch* submits = nullptr;
+  /// Dry-run mode (the venues are paper venues): every intent is journaled with dry_run set, and
+  /// restart reconciles only intents of the same mode (a live run never asks a provider about a
+  /// paper leg, nor a dry run about a real one).
+  bool dry_run = false;
 };
 
 /// The providers by id. The venues must outlive every user of the directory.

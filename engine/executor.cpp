@@ -73,9 +73,12 @@ decimal scaled(decimal value, decimal part, decimal whole, rounding mode) {
 }
 
 // One route of a plan to run: its legs in hop order and the least its last leg may deliver.
+// `start` sizes the first leg when a route resumes after a restart from what its previous hop
+// delivered.
 struct route_job {
   std::vector<int> legs;
   decimal min_final;
+  std::optional<decimal> start;
 };
 
 // What is left to convert after a leg did not fill completely.
@@ -159,6 +162,20 @@ struct executor::impl {
     rec = co_await follow.track(rec, precision);
   }
 
+  // A provider without client ids is searched by amount and time; after a restart its adapter no
+  // longer knows which swaps it made, so its only match may be a swap another leg already holds.
+  // Such a match is no match: one provider swap never goes to two legs (FAULTS.md I1). A journal
+  // that cannot be read counts as held.
+  bool held_by_another(const leg_record& rec, const result<std::optional<leg_status>>& found) {
+    if (!found || !*found || (*found)->ref.provider_ref.empty()) return false;
+    auto holder = log.records().leg_by_ref(rec.provider, (*found)->ref.provider_ref);
+    if (holder && (!*holder || (*holder)->client == rec.client)) return false;
+    log.report(rec.intent_id, rec.client, "find",
+               fmt::format("the provider's match {} is another leg's swap: not adopted",
+                           (*found)->ref.provider_ref));
+    return true;
+  }
+
   // Adopts a provider record found for `rec`, unless it belongs to another client id.
   task<bool> adopt(leg_record& rec, const leg_status& found, std::string_view how) {
     if (!found.ref.client.empty() && found.ref.client != rec.client) {
@@ -213,10 +230,26 @@ struct executor::impl {
     while (true) {
       const leg order = order_of(rec);
       const client_id id = rec.client;
+      const auto sent = std::chrono::steady_clock::now();
+      // Only this call's create request reports the transport points, not the logins, quotes
+      // and lookups around it (submit_watch).
+      const bool watched = options().submits != nullptr && options().crash &&
+                           options().submits->watches(rec.provider);
+      std::optional<submit_watch::armed> armed;
+      if (watched) armed.emplace(options().submits->arm(rec.provider, options().crash));
       auto answer = co_await provider->submit(order, id);
-      log.crash_point("after_request_write");
+      armed.reset();
+      if (!watched && (answer || answer.error().may_have_reached)) {
+        // No watched client: the points the transport would place collapse to submit's return.
+        log.crash_point("after_request_write");
+        if (answer) log.crash_point("after_response_read");
+      }
+      if (answer && options().book) {
+        options().book->record_execution_latency(rec.provider,
+                                                 std::chrono::steady_clock::now() - sent);
+      }
       if (answer) {
-        log.crash_point("after_response_read");
+        // The adapter has parsed the answer; nothing of it is journaled yet.
         log.crash_point("before_state_commit");
         const bool adopted = co_await adopt(rec, *answer, "submit answered");
         if (adopted) co_await follow_leg(rec);
@@ -261,6 +294,7 @@ struct executor::impl {
       const leg order = order_of(rec);
       const client_id id = rec.client;
       auto found = co_await provider->find(id, order);
+      if (held_by_another(rec, found)) *found = std::nullopt;
       if (found && *found) {
         const bool adopted = co_await adopt(rec, **found, "adopted by client id");
         if (adopted) co_await follow_leg(rec);
@@ -350,7 +384,7 @@ struct executor::impl {
 
   // Runs one route: its legs in order, each sized by what the previous one delivered.
   task<void> run_route(std::shared_ptr<run_state> st, route_job job) {
-    decimal amount = st->legs.at(job.legs.front()).amount;
+    decimal amount = job.start.value_or(st->legs.at(job.legs.front()).amount);
     const decimal first_amount = amount;
     for (std::size_t h = 0; h < job.legs.size(); ++h) {
       leg_record& rec = st->legs.at(job.legs[h]);
@@ -359,7 +393,7 @@ struct executor::impl {
         co_return;
       }
       const auto it = models.find(model_key(rec.provider, rec.direction_code));
-      if (h > 0 && it != models.end()) {
+      if ((h > 0 || job.start) && it != models.end()) {
         amount = amount.round(it->second.spend_precision, rounding::down);
       }
       const decimal hop_min_final = scaled(job.min_final, amount, first_amount, rounding::up);
@@ -494,7 +528,8 @@ struct executor::impl {
                            attempt));
       const std::vector<venue*> asked(directory.all().begin(), directory.all().end());
       const planner_options planning = options().planning;
-      auto quoted = co_await quote_and_plan(asked, again, planning, options().fanout);
+      auto quoted = co_await quote_and_plan(asked, again, planning, options().fanout,
+                                                options().book);
       remember(quoted.models);
       if (!quoted.result.ok()) {
         st->unplaced = true;
@@ -513,6 +548,129 @@ struct executor::impl {
       jobs.insert(jobs.end(), added->begin(), added->end());
     }
     if (!jobs.empty()) co_await run_jobs(st, std::move(jobs));
+  }
+
+  // Re-plans what is left, attempt by attempt from `first_attempt`, while the intent's deadline
+  // and max_replans allow.
+  task<void> replan_remainders(std::shared_ptr<run_state> st, int first_attempt) {
+    for (int attempt = first_attempt;
+         attempt <= options().max_replans && !st->remainders.empty(); ++attempt) {
+      if (log.broken() ||
+          (st->intent.deadline && std::chrono::system_clock::now() >= *st->intent.deadline)) {
+        st->unplaced = true;
+        log.alarm(st->intent.id, "remainder not re-planned: the intent's deadline passed");
+        break;
+      }
+      co_await replan(st, attempt);
+    }
+    if (!st->remainders.empty()) st->unplaced = true;
+  }
+
+  // After a restart's lookups, with every leg of `intent` reconciled (`legs` as journaled now):
+  // an intent that was still executing ("open") resumes the later hops of its routes, sized by
+  // what the previous hop delivered, and re-plans the unconverted remainders of its latest
+  // attempt, while its deadline allows. Legs still planned were never sent: those not resumed
+  // are cancelled. Records how the intent ended; counts the hops resumed in `continued`.
+  task<void> resume(intent_record intent, std::vector<leg_record> legs,
+                    std::shared_ptr<std::size_t> continued) {
+    auto st = std::make_shared<run_state>();
+    st->intent = std::move(intent);
+    int latest = 0;
+    for (auto& rec : legs) {
+      latest = std::max(latest, rec.attempt);
+      st->next_index = std::max(st->next_index, rec.index + 1);
+      const int index = rec.index;
+      st->legs.emplace(index, std::move(rec));
+    }
+    const bool open = st->intent.state == "open";
+    const bool may_send =
+        open && !log.broken() &&
+        (!st->intent.deadline || std::chrono::system_clock::now() < *st->intent.deadline);
+    // Routes: add_plan numbers the hops of one route consecutively; a route ends at the intent's
+    // receive asset.
+    std::vector<route_job> chains;
+    for (const auto& [index, rec] : st->legs) {
+      if (!chains.empty()) {
+        const leg_record& prev = st->legs.at(chains.back().legs.back());
+        if (prev.index + 1 == rec.index && prev.attempt == rec.attempt &&
+            prev.receive_asset != st->intent.receive_asset &&
+            prev.receive_asset == rec.spend_asset) {
+          chains.back().legs.push_back(index);
+          continue;
+        }
+      }
+      chains.push_back(route_job{{index}, {}, {}});
+    }
+    std::vector<route_job> tails;
+    for (auto& chain : chains) {
+      const leg_record& head = st->legs.at(chain.legs.front());
+      const leg_record& last = st->legs.at(chain.legs.back());
+      // The route's share of the intent's minimum, as add_plan gave it; a re-planned route's
+      // last leg carries its own worst case.
+      chain.min_final = head.attempt == 0 && head.spend_asset == st->intent.spend_asset
+                            ? scaled(st->intent.min_receive, head.amount, st->intent.amount,
+                                     rounding::up)
+                            : last.min_receive;
+      const bool current = head.attempt == latest && open;
+      decimal amount = head.amount;
+      // The least the route's last leg must deliver for the part of the head that went through.
+      decimal hop_min_final = chain.min_final;
+      for (std::size_t h = 0; h < chain.legs.size(); ++h) {
+        leg_record& rec = st->legs.at(chain.legs[h]);
+        if (rec.phase == leg_phase::filled) {
+          if (h == 0) {
+            hop_min_final = scaled(chain.min_final, rec.spend_filled, head.amount, rounding::up);
+          }
+          amount = rec.receive_filled;
+          continue;
+        }
+        if (rec.phase == leg_phase::planned && h > 0 && current && may_send) {
+          route_job tail;
+          tail.legs.assign(chain.legs.begin() + static_cast<std::ptrdiff_t>(h), chain.legs.end());
+          tail.min_final = hop_min_final;
+          tail.start = amount;
+          log.note(st->intent.id, rec.client, "resume",
+                   fmt::format("restart: resuming hop {} with {} {} delivered by the previous one",
+                               h + 1, amount.to_string(), rec.spend_asset));
+          tails.push_back(std::move(tail));
+          break;
+        }
+        if (rec.phase == leg_phase::planned) {
+          log.set_phase(rec, leg_phase::cancelled, "restart: never sent");
+          if (current) st->remainders.push_back({rec.spend_asset, amount, hop_min_final, {}});
+          cancel_rest(*st, chain, h + 1, "restart: an earlier leg of the route was not sent");
+          break;
+        }
+        if (!is_final(rec.phase)) {
+          // Unknown, lost or frozen (alarmed), or still open: the rest of the route waits for
+          // nothing.
+          cancel_rest(*st, chain, h + 1, fmt::format("previous leg {}", to_string(rec.phase)));
+          break;
+        }
+        if (current) {
+          const decimal left = amount - rec.spend_filled;
+          if (left.is_positive()) {
+            st->remainders.push_back(
+                {rec.spend_asset, left, scaled(hop_min_final, left, amount, rounding::up),
+                 rec.provider_ref.empty() ? std::string() : rec.provider});
+          }
+          if (h + 1 < chain.legs.size() && rec.receive_filled.is_positive()) {
+            st->remainders.push_back(
+                {rec.receive_asset, rec.receive_filled,
+                 scaled(hop_min_final, rec.spend_filled, amount, rounding::up), {}});
+          }
+        }
+        cancel_rest(*st, chain, h + 1, fmt::format("previous leg {}", to_string(rec.phase)));
+        break;
+      }
+    }
+    *continued += tails.size();
+    if (!tails.empty()) co_await run_jobs(st, std::move(tails));
+    if (open) co_await replan_remainders(st, latest + 1);
+    std::vector<leg_record> now;
+    for (auto& [index, rec] : st->legs) now.push_back(rec);
+    const execution_result summary = summarise(st->intent, std::move(now), st->unplaced);
+    log.set_intent_state(st->intent.id, summary.state, "restart reconciliation");
   }
 
   execution_result summarise(const intent_record& intent, std::vector<leg_record> legs,
@@ -568,7 +726,8 @@ task<execution_result> executor::run(intent_record intent) {
   asked.deadline = wanted.deadline;
   const std::vector<venue*> venues(impl_->directory.all().begin(), impl_->directory.all().end());
   const planner_options planning = impl_->options().planning;
-  auto quoted = co_await quote_and_plan(venues, asked, planning, impl_->options().fanout);
+  auto quoted = co_await quote_and_plan(venues, asked, planning, impl_->options().fanout,
+                                        impl_->options().book);
   co_return co_await execute(wanted, std::move(quoted));
 }
 
@@ -577,6 +736,7 @@ task<execution_result> executor::execute(intent_record intent, quoted_plan quote
   st->intent = std::move(intent);
   const quoted_plan first = std::move(quoted);
   impl& self = *impl_;
+  if (self.options().dry_run) st->intent.dry_run = true;
   self.remember(first.models);
   if (!first.result.ok()) {
     st->intent.state = "failed";
@@ -607,17 +767,7 @@ task<execution_result> executor::execute(intent_record intent, quoted_plan quote
   self.log.crash_point("after_intent_commit");
   if (first.result.unspent.is_positive()) st->unplaced = true;
   co_await self.run_jobs(st, std::move(*jobs));
-  for (int attempt = 1; attempt <= self.options().max_replans && !st->remainders.empty();
-       ++attempt) {
-    if (self.log.broken() ||
-        (st->intent.deadline && std::chrono::system_clock::now() >= *st->intent.deadline)) {
-      st->unplaced = true;
-      self.log.alarm(st->intent.id, "remainder not re-planned: the intent's deadline passed");
-      break;
-    }
-    co_await self.replan(st, attempt);
-  }
-  if (!st->remainders.empty()) st->unplaced = true;
+  co_await self.replan_remainders(st, 1);
   std::vector<leg_record> legs;
   for (auto& [index, rec] : st->legs) legs.push_back(rec);
   execution_result out = self.summarise(st->intent, std::move(legs), st->unplaced);
@@ -639,12 +789,26 @@ task<recovery_result> executor::recover() {
                     "restart: cannot read the journal: " + describe(unfinished.error()));
     co_return out;
   }
-  out.legs = unfinished->size();
+  const bool dry_run = self.options().dry_run;
+  std::map<std::string, bool, std::less<>> same_mode;  // by intent id
+  auto of_this_mode = [&](const std::string& intent_id) {
+    if (auto it = same_mode.find(intent_id); it != same_mode.end()) return it->second;
+    auto intent = self.log.records().intent(intent_id);
+    const bool same = !intent || !*intent || (*intent)->dry_run == dry_run;
+    if (!same) {
+      self.log.report(intent_id, {}, "phase",
+                      fmt::format("restart: left for a {} session", dry_run ? "live" : "dry-run"));
+    }
+    same_mode.emplace(intent_id, same);
+    return same;
+  };
   std::vector<std::shared_ptr<leg_record>> to_follow;
   std::vector<std::shared_ptr<leg_record>> to_settle;
   std::set<std::string> intents;
   // First every leg is looked up; nothing is sent before all are (DESIGN.md s.3 "Durability").
   for (auto& stored : *unfinished) {
+    if (!of_this_mode(stored.intent_id)) continue;
+    ++out.legs;
     auto rec = std::make_shared<leg_record>(stored);
     intents.insert(rec->intent_id);
     venue* provider = self.directory.find(rec->provider);
@@ -669,6 +833,7 @@ task<recovery_result> executor::recover() {
     const leg order = impl::order_of(*rec);
     const client_id id = rec->client;
     auto found = co_await provider->find(id, order);
+    if (self.held_by_another(*rec, found)) *found = std::nullopt;
     if (found && *found) {
       ++out.adopted;
       const bool adopted = co_await self.adopt(*rec, **found, "restart: adopted by client id");
@@ -683,10 +848,9 @@ task<recovery_result> executor::recover() {
                                describe(found.error()));
       continue;
     }
-    if (found && rec->phase == leg_phase::planned) {
-      self.log.set_phase(*rec, leg_phase::cancelled, "restart: never sent");
-      continue;
-    }
+    // Planned and unknown to the provider: never sent. Whether it is sent now (a later hop whose
+    // previous one filled) or cancelled is decided with its intent below.
+    if (found && rec->phase == leg_phase::planned) continue;
     // Submitting or unknown, and not found (or the lookup failed): an unknown outcome.
     if (rec->phase != leg_phase::unknown) {
       self.log.set_phase(*rec, leg_phase::unknown,
@@ -708,15 +872,28 @@ task<recovery_result> executor::recover() {
   for (const auto& rec : to_settle) {
     if (rec->phase == leg_phase::unknown) ++out.unknown;
   }
+  // An intent that was still executing when the process died (state "open") may have every leg
+  // final and a remainder not yet re-planned.
+  constexpr std::size_t recent_intents = 200;
+  if (auto recent = self.log.records().intents(recent_intents)) {
+    for (const auto& i : *recent) {
+      if (i.state == "open" && i.dry_run == dry_run) intents.insert(i.id);
+    }
+  }
+  // Finally each intent resumes what its routes had left to do.
+  std::vector<std::function<task<void>()>> resumes;
+  auto continued = std::make_shared<std::size_t>(0);
   for (const auto& intent_id : intents) {
     auto intent = self.log.records().intent(intent_id);
     auto legs = self.log.records().legs_of(intent_id);
     if (!intent || !*intent || !legs) continue;
-    // The re-plan of a remainder is not resumed after a restart: it is reported instead.
-    execution_result summary = self.summarise(**intent, std::move(*legs), false);
-    self.log.set_intent_state(intent_id, summary.state, "restart reconciliation");
     out.intents.push_back(intent_id);
+    resumes.push_back([&self, continued, i = std::move(**intent), l = std::move(*legs)] {
+      return self.resume(i, l, continued);
+    });
   }
+  co_await run_all(std::move(resumes));
+  out.continued = *continued;
   co_return out;
 }
 

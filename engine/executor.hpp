@@ -35,6 +35,7 @@ struct recovery_result {
   std::size_t resumed = 0;           ///< followed to their end after the lookup
   std::size_t unknown = 0;           ///< left unknown (alarmed)
   std::size_t frozen = 0;            ///< inconsistent provider records (alarmed)
+  std::size_t continued = 0;         ///< later hops of routes sent after the lookups
   std::vector<std::string> intents;  ///< intents whose state was settled again
 };
 
@@ -62,10 +63,13 @@ class executor {
   task<execution_result> run(intent_record intent);
   /// Executes an already quoted plan for `intent`.
   task<execution_result> execute(intent_record intent, quoted_plan quoted);
-  /// Restart: before anything new is sent, every unfinished journal leg is reconciled with its
-  /// provider (status by reference, find() by client id for legs without one, planned and
-  /// submitting ones included), then followed to its end; a planned leg the provider does not
-  /// know was never sent and is cancelled.
+  /// Restart: before anything new is sent, every unfinished journal leg of an intent of this
+  /// mode (live or dry-run, execution_options::dry_run) is reconciled with its provider (status
+  /// by reference, find() by client id for legs without one, planned and submitting ones
+  /// included), then followed to its end. Then each intent still executing when the process
+  /// stopped resumes within its deadline: the later hops of its routes are sent, sized by what
+  /// the previous hop delivered, and unconverted remainders are re-planned; a planned leg that is
+  /// not resumed was never sent and is cancelled.
   task<recovery_result> recover();
   /// A callback hint for `client`: see tracker::hint.
   void hint(const client_id& client);

@@ -12,6 +12,8 @@
 #include <array>
 #include <stdexcept>
 
+#include "engine/redact.hpp"
+
 namespace swaprouter {
 
 namespace {
@@ -44,6 +46,7 @@ std::string to_hex(std::span<const unsigned char> bytes) {
 }
 
 hmac_sha256::hmac_sha256(std::string_view key) : state_(new state) {
+  register_secret(key);
   // RFC 2104: a key longer than the block is replaced by its hash, a shorter one zero-padded.
   std::array<unsigned char, block_size> block{};
   if (key.size() > block_size) {

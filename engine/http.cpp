@@ -3,6 +3,8 @@
 #include <boost/algorithm/string/predicate.hpp>
 #include <fmt/format.h>
 
+#include "engine/redact.hpp"
+
 namespace swaprouter {
 
 std::string_view find_header(const http_headers& headers, std::string_view name) noexcept {
@@ -15,7 +17,8 @@ std::string_view find_header(const http_headers& headers, std::string_view name)
 error status_error(const http_response& response) {
   constexpr std::size_t max_excerpt = 200;
   std::string excerpt;
-  for (char c : std::string_view(response.body).substr(0, max_excerpt)) {
+  const std::string body = redact(response.body);
+  for (char c : std::string_view(body).substr(0, max_excerpt)) {
     const auto byte = static_cast<unsigned char>(c);
     // Provider text reaches logs: keep it on one line and printable.
     if (byte < 0x20 || byte >= 0x7f) {
@@ -24,7 +27,7 @@ error status_error(const http_response& response) {
       excerpt += c;
     }
   }
-  if (response.body.size() > max_excerpt) excerpt += "...";
+  if (body.size() > max_excerpt) excerpt += "...";
   error e = make_error(error_kind::http_status,
                        fmt::format("HTTP {}: {}", response.status, excerpt));
   e.http_status = response.status;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,6 +29,10 @@ struct http_request {
   std::string target;          ///< path with the query string, exactly as sent and signed
   http_headers headers;        ///< in order; Host, Content-Length and Connection are added by the client
   std::string body;
+  /// Called once, when the whole request has been written and before its answer is read; never
+  /// when the request failed before that. Not sent. Where the fault tests' crash points sit
+  /// (engine/submit_watch.hpp).
+  std::function<void()> on_written;
 };
 
 struct http_response {

@@ -161,6 +161,7 @@ class beast_http_client final : public http_client {
     auto [write_ec, written] = co_await std::visit(
         [&](auto& s) { return http::async_write(s, req, use_tuple); }, conn->stream);
     if (write_ec) co_return std::unexpected(classify(write_ec, "write", true));
+    if (request.on_written) request.on_written();
 
     http::response_parser<http::string_body> parser;
     parser.body_limit(endpoint_.max_body_bytes);

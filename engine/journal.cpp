@@ -187,6 +187,10 @@ constexpr const char* sql_select_legs_of = "SELECT " SWAPROUTER_LEG_COLUMNS
                                            "ORDER BY leg_index, attempt, id";
 constexpr const char* sql_select_leg =
     "SELECT " SWAPROUTER_LEG_COLUMNS " FROM legs WHERE client = ?1";
+// No index: adoption after an unknown outcome is rare, and the legs table stays small.
+constexpr const char* sql_select_leg_by_ref = "SELECT " SWAPROUTER_LEG_COLUMNS
+                                              " FROM legs WHERE provider = ?1 AND "
+                                              "provider_ref = ?2 ORDER BY id LIMIT 1";
 constexpr const char* sql_select_unfinished =
     "SELECT " SWAPROUTER_LEG_COLUMNS " FROM legs WHERE is_final = 0 ORDER BY id";
 constexpr const char* sql_select_events_of =
@@ -598,6 +602,18 @@ class sqlite_journal final : public journal {
     return find_leg(client, fmt::format("leg {}", client));
   }
 
+  result<std::optional<leg_record>> leg_by_ref(std::string_view provider,
+                                                std::string_view provider_ref) override {
+    bound b(select_leg_by_ref_.get());
+    b.text(1, provider);
+    b.text(2, provider_ref);
+    auto rows = collect<leg_record>(b, "legs", read_leg,
+                                    fmt::format("leg_by_ref {} {}", provider, provider_ref));
+    if (!rows) return std::unexpected(rows.error());
+    if (rows->empty()) return std::nullopt;
+    return std::move(rows->front());
+  }
+
   result<std::vector<leg_record>> unfinished_legs() override {
     bound b(select_unfinished_.get());
     return collect<leg_record>(b, "legs", read_leg, "unfinished_legs");
@@ -736,6 +752,7 @@ class sqlite_journal final : public journal {
         {&update_intent_state_, sql_update_intent_state},
         {&select_legs_of_, sql_select_legs_of},
         {&select_leg_, sql_select_leg},
+        {&select_leg_by_ref_, sql_select_leg_by_ref},
         {&select_unfinished_, sql_select_unfinished},
         {&select_events_of_, sql_select_events_of},
         {&integrity_check_, sql_integrity_check},
@@ -855,6 +872,7 @@ class sqlite_journal final : public journal {
   stmt_handle update_intent_state_;
   stmt_handle select_legs_of_;
   stmt_handle select_leg_;
+  stmt_handle select_leg_by_ref_;
   stmt_handle select_unfinished_;
   stmt_handle select_events_of_;
   stmt_handle integrity_check_;

@@ -151,6 +151,10 @@ class journal {
   virtual result<std::vector<intent_record>> intents(std::size_t limit) = 0;
   virtual result<std::vector<leg_record>> legs_of(std::string_view intent_id) = 0;
   virtual result<std::optional<leg_record>> leg(std::string_view client) = 0;
+  /// The leg holding the provider's swap `provider_ref` at `provider`, if any (the first by
+  /// insertion); for adoption, which must never give one provider swap to two legs.
+  virtual result<std::optional<leg_record>> leg_by_ref(std::string_view provider,
+                                                       std::string_view provider_ref) = 0;
   /// Every leg not in a final phase, oldest first: what restart reconciles.
   virtual result<std::vector<leg_record>> unfinished_legs() = 0;
   virtual result<std::vector<journal_event>> events_of(std::string_view intent_id) = 0;

@@ -8,6 +8,8 @@
 #include <charconv>
 #include <chrono>
 
+#include "engine/redact.hpp"
+
 namespace swaprouter {
 namespace {
 
@@ -123,7 +125,10 @@ bool expect(std::string_view text, std::size_t& pos, char c) {
 
 }  // namespace
 
-std::string excerpt(std::string_view text, std::size_t limit) {
+std::string excerpt(std::string_view raw, std::size_t limit) {
+  // A provider may echo a credential back: blanked before anything is cut or copied.
+  const std::string clean = redact(raw);
+  const std::string_view text = clean;
   std::string out;
   const std::size_t n = std::min(text.size(), limit);
   out.reserve(n + 3);

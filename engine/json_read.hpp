@@ -179,8 +179,9 @@ class json_fields {
     return to_time(key, v->text);
   }
 
+  // The key may be the provider's (OxaPay's balance currencies): escaped like any provider text.
   void set(std::string_view key, std::string_view why) {
-    if (!failed()) problem_ = fmt::format("{}.{}: {}", context_, key, why);
+    if (!failed()) problem_ = fmt::format("{}.{}: {}", context_, excerpt(key, 64), why);
   }
 
  private:

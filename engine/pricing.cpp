@@ -314,14 +314,44 @@ priced<price> search_exact_receive(const pricing& p, decimal target, const balan
   };
   const auto covers = [&](const priced<price>& q) { return q && q->net >= target; };
   int128 high = std::max<int128>(1, spend_estimate(p, target).raw() / unit + 1);
+  // Below min_spend a rate model neither covers nor fails from above, as long as pricing
+  // min_spend cannot overflow: the spends there are known without pricing them. A per-amount
+  // model (min = max = the amount quoted, 18 places) would otherwise be priced some 70 times.
+  int128 below = 0;  // spends of fewer units are below min_spend
+  if (p.model != pricing_model::order_book && p.min_spend.is_positive() &&
+      p.min_spend.mul_div(p.rate_receive, p.rate_spend, rounding::down)) {
+    below = p.min_spend.raw() / unit + (p.min_spend.raw() % unit == 0 ? 0 : 1);
+  }
+  int i = 0;
+  for (; high < below; ++i) {
+    if (i == 96 || high > (int128{1} << 100)) return failure(price_failure::overflow, target);
+    high *= 2;
+  }
   auto q = at(high);
-  for (int i = 0; !covers(q); ++i) {
+  for (; !covers(q); ++i) {
     if (!q && blocks_from_above(q.error().reason)) return std::unexpected(q.error());
     if (i == 96 || high > (int128{1} << 100)) return failure(price_failure::overflow, target);
     high *= 2;
     q = at(high);
   }
-  int128 low = 0;  // never covers
+  int128 low = std::max<int128>(0, below - 1);  // never covers
+  // A rate model's estimate is usually a few units above the answer: step down from it by
+  // doubling strides until a spend does not cover, then bisect that gap. A handful of prices
+  // instead of the log2(high) of a bisection from zero, and the same least covering spend: a rate
+  // model's net never falls as the spend grows. A book walk's can (each fill's value is rounded
+  // up to the spend precision), so a book keeps the plain bisection and its answer.
+  const bool monotone = p.model != pricing_model::order_book;
+  for (int128 stride = 1; monotone && high - low > 1; stride *= 2) {
+    const int128 probe = high - stride;
+    if (probe <= low) break;
+    auto m = at(probe);
+    if (!covers(m)) {
+      low = probe;
+      break;
+    }
+    high = probe;
+    q = std::move(m);
+  }
   while (high - low > 1) {
     const int128 mid = low + (high - low) / 2;
     auto m = at(mid);

@@ -47,7 +47,8 @@ bool allowed(const swap_intent& intent, std::string_view provider) {
 }  // namespace
 
 task<quoted_plan> quote_and_plan(std::span<venue* const> venues, swap_intent intent,
-                                 planner_options options, std::chrono::milliseconds fanout) {
+                                 planner_options options, std::chrono::milliseconds fanout,
+                                 quote_book* book) {
   const std::vector<venue*> asked = [&] {
     std::vector<venue*> out;
     for (venue* v : venues) {
@@ -56,35 +57,64 @@ task<quoted_plan> quote_and_plan(std::span<venue* const> venues, swap_intent int
     return out;
   }();
   quoted_plan out;
-  // Directions first (cached by the adapters), then every provider's pricing for every pair it
-  // serves, all at once.
+  // Directions: from the book where it has a recent listing; every other venue is asked at once.
+  std::vector<bool> cached(asked.size(), false);
   std::vector<fanout_call<std::vector<direction>>> direction_calls;
-  for (venue* provider : asked) {
+  std::vector<std::size_t> listing;  // index in `asked` of each direction call
+  const wall_time started = std::chrono::system_clock::now();
+  for (std::size_t i = 0; i < asked.size(); ++i) {
+    venue* provider = asked[i];
+    if (book && book->fresh_directions(provider->id(), started)) {
+      cached[i] = true;
+      continue;
+    }
+    listing.push_back(i);
     direction_calls.push_back(
         {std::string(provider->id()), [provider] { return provider->directions(); }});
   }
-  auto listed =
-      co_await fan_out(std::move(direction_calls), std::chrono::steady_clock::now() + fanout);
-  std::vector<direction> all;
-  for (auto& answer : listed) {
-    if (!answer.value) {
-      out.unavailable.push_back(
-          {answer.provider, "no directions: " + describe(answer.value.error())});
-      continue;
+  std::vector<result<std::vector<direction>>> listed(
+      asked.size(), fail(error_kind::internal, "not listed"));
+  if (!direction_calls.empty()) {
+    auto answers =
+        co_await fan_out(std::move(direction_calls), std::chrono::steady_clock::now() + fanout);
+    const wall_time now = std::chrono::system_clock::now();
+    for (std::size_t k = 0; k < answers.size(); ++k) {
+      const std::size_t i = listing[k];
+      if (book && answers[k].value) {
+        book->set_directions(asked[i]->id(), *answers[k].value, now);
+      } else if (book) {
+        book->record_failure(asked[i]->id(), poll_kind::directions, answers[k].value.error(), now);
+      }
+      listed[i] = std::move(answers[k].value);
     }
-    all.insert(all.end(), answer.value->begin(), answer.value->end());
+  }
+  // Read after the listing's await: the poller may have replaced a listing meanwhile, and no
+  // pointer into the book is kept across an await.
+  const auto directions_of = [&](std::size_t i) -> const std::vector<direction>* {
+    if (cached[i]) return book->directions(asked[i]->id());
+    return listed[i] ? &*listed[i] : nullptr;
+  };
+  std::vector<direction> all;
+  for (std::size_t i = 0; i < asked.size(); ++i) {
+    if (const auto* dirs = directions_of(i)) {
+      all.insert(all.end(), dirs->begin(), dirs->end());
+    } else {
+      out.unavailable.push_back(
+          {std::string(asked[i]->id()), "no directions: " + describe(listed[i].error())});
+    }
   }
   const auto pairs = pairs_to_price(all, intent, options.max_hops);
 
   std::vector<fanout_call<pricing>> pricing_calls;
+  std::vector<venue*> priced_by;  // the venue of each pricing call
   for (std::size_t i = 0; i < asked.size(); ++i) {
-    if (!listed[i].value) continue;
+    const auto* dirs = directions_of(i);
+    if (dirs == nullptr) continue;
     venue* provider = asked[i];
     for (const auto& pair : pairs) {
-      const bool served =
-          std::any_of(listed[i].value->begin(), listed[i].value->end(), [&](const direction& d) {
-            return d.spend_asset == pair.spend && d.receive_asset == pair.receive;
-          });
+      const bool served = std::any_of(dirs->begin(), dirs->end(), [&](const direction& d) {
+        return d.spend_asset == pair.spend && d.receive_asset == pair.receive;
+      });
       if (!served) continue;
       quote_request request{pair.spend, pair.receive, intent.side, intent.amount};
       // Only the hop whose amount the intent fixes is priced for that amount; the others get the
@@ -95,16 +125,32 @@ task<quoted_plan> quote_and_plan(std::span<venue* const> venues, swap_intent int
       if (!fixed_hop) request.side = amount_side::spend;
       pricing_calls.push_back({fmt::format("{}: {}->{}", provider->id(), pair.spend, pair.receive),
                                [provider, request] { return provider->pricing_for(request); }});
+      priced_by.push_back(provider);
     }
   }
+  all.clear();
   auto priced =
       co_await fan_out(std::move(pricing_calls), std::chrono::steady_clock::now() + fanout);
-  for (auto& answer : priced) {
+  const wall_time now = std::chrono::system_clock::now();
+  if (book) {
+    for (venue* v : asked) book->set_clock_offset(v->id(), v->health().clock_offset);
+  }
+  for (std::size_t k = 0; k < priced.size(); ++k) {
+    auto& answer = priced[k];
+    const std::string_view id = priced_by[k]->id();
     if (!answer.value) {
+      if (book) book->record_failure(id, poll_kind::prices, answer.value.error(), now);
       out.unavailable.push_back({answer.provider, describe(answer.value.error())});
       continue;
     }
-    out.models.push_back(std::move(*answer.value));
+    if (book) {
+      book->record_quote_latency(id, answer.latency);
+      book->record_success(id);
+      book->put(*answer.value, now);
+      out.models.push_back(book->localized(std::move(*answer.value)));
+    } else {
+      out.models.push_back(std::move(*answer.value));
+    }
   }
   out.result = make_plan(intent, out.models, options, std::chrono::system_clock::now());
   co_return out;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/pricing.hpp"
+#include "engine/quote_book.hpp"
 #include "engine/router.hpp"
 #include "engine/venue.hpp"
 
@@ -19,11 +20,20 @@ struct quoted_plan {
   std::vector<rejected_route> unavailable;  ///< "provider: A->B" and why it has no price
 };
 
-/// Asks every venue in `venues` allowed by intent.providers (empty = all) at once for its
-/// directions, then for its pricing of every pair a route of up to options.max_hops (1 or 2) legs
-/// can use, each fan-out bounded by `fanout`; plans over the answers at the time they arrive.
-/// Runs on the caller's executor; the venues must outlive the call.
+/// Asks every venue in `venues` allowed by intent.providers (empty = all) for its pricing of
+/// every pair a route of up to options.max_hops (1 or 2) legs can use, all at once, and plans
+/// over the answers in when all answered or at `fanout`, whichever is first (a late answer is
+/// dropped, a failed provider delays no one).
+///
+/// Which pairs a venue serves comes from its directions: with a `book`, the book's listing when
+/// it is at most directions_max_age old (the quote poller keeps it so), so the decision path is
+/// one round of amount-specific quotes; venues without one (and every venue without a book) are
+/// asked for their directions first, at once, within `fanout`. With a book, every answer also
+/// goes to it (prices, quote latency, failures, clock offsets) and the models are planned on our
+/// clock (quote_book::localized: the provider's clock offset, its recent p95 execution latency).
+/// Runs on the caller's executor; the venues (and the book) must outlive the call.
 task<quoted_plan> quote_and_plan(std::span<venue* const> venues, swap_intent intent,
-                                 planner_options options, std::chrono::milliseconds fanout);
+                                 planner_options options, std::chrono::milliseconds fanout,
+                                 quote_book* book = nullptr);
 
 }  // namespace swaprouter

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstring>
 #include <cstdint>
 #include <string_view>
 #include <utility>
@@ -127,13 +129,22 @@ class interner {
   }
 
  private:
+  // Up to 7 bytes: the bytes and the length, one-to-one. Longer: both ends of the name mixed,
+  // with a length byte of at least 8 (so never a short name's key); equal keys are then
+  // confirmed byte by byte.
   static std::uint64_t key(std::string_view name) {
-    std::uint64_t k = name.size();
-    const std::size_t n = std::min<std::size_t>(name.size(), 7);
-    for (std::size_t i = 0; i < n; ++i) {
-      k |= std::uint64_t{static_cast<unsigned char>(name[i])} << (8 * (i + 1));
+    if (name.size() <= 7) {
+      std::uint64_t k = name.size();
+      for (std::size_t i = 0; i < name.size(); ++i) {
+        k |= std::uint64_t{static_cast<unsigned char>(name[i])} << (8 * (i + 1));
+      }
+      return k;
     }
-    return k;
+    std::uint64_t head = 0;
+    std::uint64_t tail = 0;
+    std::memcpy(&head, name.data(), sizeof head);
+    std::memcpy(&tail, name.data() + name.size() - sizeof tail, sizeof tail);
+    return ((head ^ std::rotl(tail, 29)) << 8) | std::min<std::size_t>(name.size(), 255);
   }
   bool same(std::size_t i, std::uint64_t k, std::string_view name) const {
     return keys_[i] == k && (name.size() <= 7 || names_[i] == name);
@@ -185,7 +196,7 @@ class planner {
   void rate(route& r);
   void bound(route& r) const;
   void segments_for(route& r) const;
-  std::vector<segment> segments_of(const hop& h) const;
+  std::vector<segment> segments_of(const hop& h, decimal limit) const;
   std::string whole_failure(const route& r) const;
   std::optional<decimal> rate_bound(const route& r, decimal amount) const;
 
@@ -193,6 +204,7 @@ class planner {
   std::optional<evaluated> evaluate(const allocation& a) const;
   bool within_balances(const evaluated& e) const;
   const std::vector<std::uint16_t>& by_rate();
+  std::optional<decimal> solo_gain(const route& r, decimal amount) const;
   std::optional<evaluated> best_for(decimal amount);
   void reserve_bulk_route(std::array<std::uint16_t, split_cap>& top, std::size_t& count,
                           std::size_t next, decimal amount);
@@ -201,7 +213,7 @@ class planner {
   plan build(const evaluated& best);
   plan plan_spend();
   plan plan_receive();
-  planned_route build_route(const route& r, const chain_price& c) const;
+  planned_route build_route(const route& r, const chain_price& c, decimal asked) const;
   void reject_rest(plan& out, const std::vector<bool>& used) const;
   plan no_plan(std::string why);
 
@@ -218,6 +230,8 @@ class planner {
   // the order of quotes_ (which keeps the routes in the order a scan of quotes_ finds them).
   std::vector<std::uint16_t> by_spend_;
   std::vector<std::uint32_t> spend_start_;
+  std::vector<std::uint16_t> into_receive_;
+  std::vector<std::uint32_t> into_start_;
   std::vector<held_ref> held_;
   id intent_spend_ = 0;
   id intent_receive_ = 0;
@@ -301,6 +315,19 @@ void planner::index() {
   for (std::size_t i = 0; i < quotes_.size(); ++i) {
     by_spend_[next[ids_[i].spend]++] = static_cast<std::uint16_t>(i);
   }
+  // The same for the quotes into the intent's receive asset alone: a route's last hop.
+  into_start_.assign(assets_.size() + 1, 0);
+  for (const quote_ids& q : ids_) {
+    if (q.receive == intent_receive_) ++into_start_[q.spend + 1];
+  }
+  for (std::size_t a = 0; a < assets_.size(); ++a) into_start_[a + 1] += into_start_[a];
+  into_receive_.resize(into_start_.back());
+  next.assign(into_start_.begin(), into_start_.end() - 1);
+  for (std::size_t i = 0; i < quotes_.size(); ++i) {
+    if (ids_[i].receive == intent_receive_) {
+      into_receive_[next[ids_[i].spend]++] = static_cast<std::uint16_t>(i);
+    }
+  }
   // The first entry for a provider and asset wins, as a scan of options.held finds it.
   for (const held_balance& h : options_.held) {
     const auto provider = providers_.find(h.provider);
@@ -335,8 +362,12 @@ void planner::enumerate() {
 // continues at another provider only where that provider already holds the intermediate asset.
 void planner::extend(route& r, id asset) {
   const int max_hops = std::clamp(options_.max_hops, 1, hop_cap);
-  for (std::uint32_t s = spend_start_[asset]; s < spend_start_[asset + 1]; ++s) {
-    const std::uint16_t i = by_spend_[s];
+  // The last hop allowed can only be one into the receive asset: only those are scanned.
+  const bool final_hop = r.count + 1 == max_hops;
+  const std::vector<std::uint16_t>& quotes = final_hop ? into_receive_ : by_spend_;
+  const std::vector<std::uint32_t>& start = final_hop ? into_start_ : spend_start_;
+  for (std::uint32_t s = start[asset]; s < start[asset + 1]; ++s) {
+    const std::uint16_t i = quotes[s];
     const quote_ids& q = ids_[i];
     if (q.receive == intent_spend_) continue;
     const bool last = q.receive == intent_receive_;
@@ -389,12 +420,17 @@ std::expected<chain_price, chain_failure> planner::price_chain(const route& r,
 }
 
 // The linear segments of one quote: rates net of the percent fee, rounded up (see compose).
-std::vector<segment> planner::segments_of(const hop& h) const {
+// With a positive `limit` below `unlimited`, the levels stop once their lengths reach it: a route
+// never spends beyond its high.
+std::vector<segment> planner::segments_of(const hop& h, decimal limit) const {
   const pricing& p = quote_of(h);
   const decimal keep = hundred - p.fee_percent;
   std::vector<segment> out;
+  decimal total;
   const auto push = [&](decimal length, result<decimal> rate) {
-    if (rate) out.push_back({std::min(length, unlimited), *rate});
+    if (!rate) return;
+    out.push_back({std::min(length, unlimited), *rate});
+    total += out.back().length;
   };
   if (p.model != pricing_model::order_book) {
     auto gross = p.rate_receive.div(p.rate_spend, rounding::up);
@@ -403,6 +439,7 @@ std::vector<segment> planner::segments_of(const hop& h) const {
   }
   out.reserve(p.book.levels.size());
   for (const book_level& level : p.book.levels) {
+    if (limit.is_positive() && limit < unlimited && total >= limit) break;
     if (p.book.side == book_side::sell) {
       push(level.quantity, level.price.mul_div(keep, hundred, rounding::up));
       continue;
@@ -561,8 +598,10 @@ void planner::bound(route& r) const {
 void planner::segments_for(route& r) const {
   if (r.segmented) return;
   r.segmented = true;
-  r.segments = segments_of(r.hops[0]);
-  for (int k = 1; k < r.count; ++k) r.segments = compose(r.segments, segments_of(r.hops[k]));
+  // Composing keeps the order of the first hop's spend, so a first hop cut at the route's high
+  // yields a prefix of the full model that covers every spend up to the high.
+  r.segments = segments_of(r.hops[0], r.bounded ? r.high : unlimited);
+  for (int k = 1; k < r.count; ++k) r.segments = compose(r.segments, segments_of(r.hops[k], {}));
 }
 
 // Why the route cannot take the whole amount alone ("" when it can).
@@ -634,21 +673,27 @@ std::optional<allocation> planner::fill(std::span<const std::uint16_t> members,
     if (room && room->is_negative()) return std::nullopt;
   }
   while (placed < amount) {
+    // The member with room left whose current segment has the best rate (the first on ties).
+    // Room is the least of three that are each checked positive on their own, cheapest first,
+    // and the shared balance only for a member that would win.
     std::optional<std::size_t> best;
-    decimal best_room;
+    decimal best_rate;
     for (std::size_t m = 0; m < members.size(); ++m) {
       const route& r = routes_[members[m]];
       if (seg[m] >= r.segments.size()) continue;
-      decimal room = std::min(r.high - a.amounts[m], r.segments[seg[m]].length - seg_used[m]);
-      if (auto shared = shared_room(m)) room = std::min(room, *shared);
-      if (!room.is_positive()) continue;
-      if (!best || r.segments[seg[m]].rate > routes_[members[*best]].segments[seg[*best]].rate) {
-        best = m;
-        best_room = room;
-      }
+      const segment& s = r.segments[seg[m]];
+      if (best && !(s.rate > best_rate)) continue;
+      if (!(a.amounts[m] < r.high) || !(seg_used[m] < s.length)) continue;
+      if (auto shared = shared_room(m); shared && !shared->is_positive()) continue;
+      best = m;
+      best_rate = s.rate;
     }
     if (!best) break;
-    advance(*best, std::min(best_room, amount - placed));
+    const std::size_t m = *best;
+    const route& r = routes_[members[m]];
+    decimal room = std::min(r.high - a.amounts[m], r.segments[seg[m]].length - seg_used[m]);
+    if (auto shared = shared_room(m)) room = std::min(room, *shared);
+    advance(m, std::min(room, amount - placed));
   }
   a.full = placed == amount;
   return a;
@@ -754,10 +799,35 @@ void planner::reserve_bulk_route(std::array<std::uint16_t, split_cap>& top, std:
   }
 }
 
+// An upper bound of what route `r` adds to fill()'s bound in any subset that spends at most
+// `amount`: its segments walked from zero up to min(high, amount), less its fixed fee, plus slack
+// for the last-place rounding fill() adds where it splits a segment; none on overflow.
+std::optional<decimal> planner::solo_gain(const route& r, decimal amount) const {
+  decimal left = std::min(r.high, amount);
+  decimal gain = rounding_slack;
+  for (const segment& s : r.segments) {
+    if (!left.is_positive()) break;
+    const decimal take = std::min(left, s.length);
+    auto g = take.mul(s.rate, rounding::up);
+    if (!g) return std::nullopt;
+    gain += *g;
+    left -= take;
+  }
+  return gain - r.fixed;
+}
+
 // Branch and bound over subsets of the best routes: each subset's linear optimum bounds every
 // allocation over it, so subsets are priced exactly best bound first until no bound can beat
 // the best exact net found. Routes beyond the split width compete alone, and one whose best rate
 // times the amount cannot beat the best net found is ruled out without bounding or pricing it.
+//
+// A subset's linear optimum (fill) is computed only when needed: every subset starts with a
+// cheap upper bound of it (the sum of its routes' solo gains; or its lows at their routes' best
+// rates and the rest at the subset's best), and a max-heap on (bound, cheap before exact, mask)
+// fills the top entry when its bound is cheap. An exact entry on top is then the next one of the
+// order by exact bound, ties by mask, and the search stops once the top cannot beat the best net:
+// the same subsets in the same order as filling all of them and sorting, at a fraction of the
+// fills.
 std::optional<evaluated> planner::best_for(decimal amount) {
   const std::vector<std::uint16_t>& order = by_rate();
   const std::size_t width = options_.split ? std::min(options_.split_routes, split_cap) : 0;
@@ -770,29 +840,103 @@ std::optional<evaluated> planner::best_for(decimal amount) {
     if (r.viable && r.low <= amount) top[count++] = order[next];
   }
   reserve_bulk_route(top, count, next, amount);
-  std::vector<allocation> subsets;
+  // Per member of `top`: its solo gain, and what its low gains at its best rate.
+  std::array<std::optional<decimal>, split_cap> solo{};
+  std::array<std::optional<decimal>, split_cap> low_gain{};
+  for (std::size_t b = 0; b < count; ++b) {
+    route& r = routes_[top[b]];
+    segments_for(r);
+    solo[b] = solo_gain(r, amount);
+    if (auto g = r.low.mul(r.best_rate, rounding::up)) low_gain[b] = *g;
+  }
+  struct entry {
+    std::optional<decimal> key;  // none: unbounded (an overflowing gain)
+    bool exact = false;
+    std::uint32_t mask = 0;
+    std::uint32_t filled = 0;  // index into `filled` when exact
+  };
+  // a before b in the heap's order: larger key, then cheap, then smaller mask.
+  const auto after = [](const entry& a, const entry& b) {
+    if (a.key != b.key) return a.key && (!b.key || *a.key < *b.key);
+    if (a.exact != b.exact) return a.exact;
+    return a.mask > b.mask;
+  };
+  std::vector<entry> heap;
+  std::vector<allocation> filled;
   std::array<std::uint16_t, split_cap> members{};
-  for (std::uint32_t mask = 1; mask < (1u << count); ++mask) {
+  const auto members_of = [&](std::uint32_t mask) {
     std::size_t n = 0;
-    decimal capacity;
     for (std::size_t b = 0; b < count; ++b) {
-      if (mask & (1u << b)) {
-        members[n++] = top[b];
-        capacity += routes_[top[b]].high;
+      if (mask & (1u << b)) members[n++] = top[b];
+    }
+    return std::span<const std::uint16_t>(members.data(), n);
+  };
+  for (std::uint32_t mask = 1; mask < (1u << count); ++mask) {
+    decimal capacity;
+    std::optional<decimal> sum = decimal{};
+    bool rated = true;
+    decimal best_rate;
+    decimal fixed;
+    decimal lows;
+    decimal at_lows;  // what the lows gain at their routes' best rates
+    decimal slack;
+    for (std::size_t b = 0; b < count; ++b) {
+      if (!(mask & (1u << b))) continue;
+      const route& r = routes_[top[b]];
+      capacity += r.high;
+      if (sum && solo[b]) {
+        *sum += *solo[b];
+      } else {
+        sum.reset();
+      }
+      rated = rated && r.rate_bound && r.linear && low_gain[b];
+      if (low_gain[b]) at_lows += *low_gain[b];
+      best_rate = std::max(best_rate, r.best_rate);
+      fixed += r.fixed;
+      lows += r.low;
+      slack += rounding_slack;
+    }
+    // A subset whose highs cannot hold the amount is never full: no need to fill it; nor one
+    // whose lows exceed it (fill places the lows first and gives up).
+    if (!options_.allow_partial && capacity < amount) continue;
+    if (lows > amount) continue;
+    if (!disjoint(routes_, members_of(mask))) continue;
+    if (rated) {
+      // Every rate of a rated route is at most its best: the lows gain at most at their own best
+      // rates, the rest at most at the subset's best.
+      if (auto rest = (amount - lows).mul(best_rate, rounding::up)) {
+        const decimal by_rate = at_lows + *rest + slack - fixed;
+        if (!sum || by_rate < *sum) sum = by_rate;
       }
     }
-    const std::span<const std::uint16_t> set(members.data(), n);
-    // A subset whose highs cannot hold the amount is never full: no need to fill it.
-    if (!options_.allow_partial && capacity < amount) continue;
-    if (!disjoint(routes_, set)) continue;
-    for (std::uint16_t m : set) segments_for(routes_[m]);
-    auto a = fill(set, amount);
-    if (a && (a->full || options_.allow_partial)) subsets.push_back(std::move(*a));
+    heap.push_back({sum, false, mask, 0});
   }
-  std::stable_sort(subsets.begin(), subsets.end(),
-                   [](const allocation& a, const allocation& b) { return a.bound > b.bound; });
+  std::make_heap(heap.begin(), heap.end(), after);
   std::optional<evaluated> best;
   decimal best_bound;
+  while (!heap.empty()) {
+    entry e = heap.front();
+    if (best && e.key && *e.key < best->net) break;
+    std::pop_heap(heap.begin(), heap.end(), after);
+    heap.pop_back();
+    if (!e.exact) {
+      auto a = fill(members_of(e.mask), amount);
+      if (!a || !(a->full || options_.allow_partial)) continue;
+      e.key = a->bound;
+      e.exact = true;
+      e.filled = static_cast<std::uint32_t>(filled.size());
+      filled.push_back(std::move(*a));
+      heap.push_back(e);
+      std::push_heap(heap.begin(), heap.end(), after);
+      continue;
+    }
+    const allocation& a = filled[e.filled];
+    auto ev = evaluate(a);
+    if (ev && beats(*ev, a.bound, best, best_bound)) {
+      best = std::move(ev);
+      best_bound = a.bound;
+    }
+  }
   const auto consider = [&](const allocation& a) {
     if (best && a.bound < best->net) return;
     auto e = evaluate(a);
@@ -801,10 +945,6 @@ std::optional<evaluated> planner::best_for(decimal amount) {
       best_bound = a.bound;
     }
   };
-  for (const allocation& a : subsets) {
-    if (best && a.bound < best->net) break;
-    consider(a);
-  }
   // The rest compete alone, best rate first, so that the first good price rules out the others.
   for (; next < order.size(); ++next) {
     route& r = routes_[order[next]];
@@ -823,7 +963,8 @@ std::optional<evaluated> planner::best_for(decimal amount) {
   return best;
 }
 
-planned_route planner::build_route(const route& r, const chain_price& c) const {
+// `asked` is what price_chain asked of the first hop for `c`.
+planned_route planner::build_route(const route& r, const chain_price& c, decimal asked) const {
   planned_route out;
   out.spend = c.legs[0].spend;
   out.net = c.net();
@@ -836,12 +977,18 @@ planned_route planner::build_route(const route& r, const chain_price& c) const {
     decimal w;
     if (worst_amount.is_positive()) {
       const bool moves = p.slippage_percent.is_positive() && !c.legs[k].firm;
-      auto q = moves ? price_spend(worst_case(p), worst_amount, r.hops[k].available)
-                     : price_spend(p, worst_amount, r.hops[k].available);
-      if (q) w = std::min(q->net, c.legs[k].net);
+      if (!moves && worst_amount == asked) {
+        // The very price price_chain made of this hop (pricing is pure): no need to walk again.
+        w = c.legs[k].net;
+      } else {
+        auto q = moves ? price_spend(worst_case(p), worst_amount, r.hops[k].available)
+                       : price_spend(p, worst_amount, r.hops[k].available);
+        if (q) w = std::min(q->net, c.legs[k].net);
+      }
     }
     worst[static_cast<std::size_t>(k)] = w;
     worst_amount = w;
+    asked = c.legs[k].net;
   }
   out.worst_net = worst_amount;
   out.legs.reserve(static_cast<std::size_t>(r.count));
@@ -912,7 +1059,8 @@ plan planner::build(const evaluated& best) {
   out.routes.reserve(best.alloc.routes.size());
   for (std::size_t m = 0; m < best.alloc.routes.size(); ++m) {
     used[best.alloc.routes[m]] = true;
-    planned_route pr = build_route(routes_[best.alloc.routes[m]], best.prices[m]);
+    planned_route pr =
+        build_route(routes_[best.alloc.routes[m]], best.prices[m], best.alloc.amounts[m]);
     out.spend += pr.spend;
     out.net += pr.net;
     out.worst_net += pr.worst_net;

@@ -109,6 +109,8 @@ std::string to_json(const status_snapshot& s) {
   out.boolean(s.risk.halted);
   out.key("halt_reason");
   out.str_or_null(s.risk.halted ? std::string_view(s.risk.halt_reason) : std::string_view());
+  out.key("halt_signal");
+  out.str_or_null(s.risk.halted ? std::string_view(s.risk.halt_signal) : std::string_view());
   optional_time(out, "halted_at", s.risk.halted_at);
   out.key("limits");
   out.begin_array();

@@ -55,6 +55,9 @@ struct status_balance {
 struct status_risk {
   bool halted = false;
   std::string halt_reason;  ///< empty unless halted
+  /// What halted: "operator", "kill_switch", "unknown_outcomes", "expired_quotes",
+  /// "rate_limited", "clock_jump", "circuit_open", ...; empty unless halted.
+  std::string halt_signal;
   std::optional<wall_time> halted_at;
   /// Named limits and their current use, e.g. {"daily_notional_usd", "1200", "5000"}.
   struct limit {
@@ -96,7 +99,7 @@ struct status_snapshot {
 ///    "open_legs":[{"id","intent_id","provider","spend_asset","receive_asset","amount","state",
 ///                  "created_at"}],
 ///    "balances":[{"provider","asset","available"}],
-///    "risk":{"halted":bool,"halt_reason":str|null,"halted_at":ISO|null,
+///    "risk":{"halted":bool,"halt_reason":str|null,"halt_signal":str|null,"halted_at":ISO|null,
 ///            "limits":[{"name","used","cap"}]},
 ///    "last_decisions":[{"time","source","action","detail"}]}
 /// Amounts are exact decimal strings ("0.5"), so a browser never rounds them. Pure.

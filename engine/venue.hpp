@@ -9,6 +9,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "engine/circuit_breaker.hpp"
 #include "engine/pricing.hpp"
 #include "engine/result.hpp"
 #include "engine/venue_types.hpp"
@@ -17,6 +18,17 @@ namespace swaprouter {
 
 template <class T>
 using task = boost::asio::awaitable<T>;
+
+/// What the quote poller asks of a provider on its own schedule.
+enum class poll_kind : std::uint8_t { directions, prices, balances };
+
+/// What a venue's own reliability machinery shows now, for metrics, status and the risk manager.
+struct venue_health {
+  std::optional<circuit_state> circuit;  ///< nullopt when the venue keeps no circuit
+  /// Provider clock minus ours; nullopt when unknown or not measured by this venue.
+  std::optional<std::chrono::milliseconds> clock_offset;
+  std::uint64_t rate_limited = 0;  ///< HTTP 429 answers since start
+};
 
 /// One provider, seen by the engine. Implementations build, sign and parse provider requests and
 /// keep their own rate budget, circuit and clock offset. Not thread-safe: used from one executor.
@@ -40,6 +52,18 @@ class venue {
   virtual task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg) = 0;
   virtual task<result<leg_status>> cancel(const leg_ref& ref) = 0;
   virtual task<result<std::vector<balance>>> balances() = 0;
+  /// The venue's circuit, clock offset and 429 count as they are now; no request. The default
+  /// knows none of them.
+  virtual venue_health health() const { return {}; }
+  /// How long the quote poller should wait before its next request of `kind` so that at least
+  /// `reserve` requests of the provider's local rate budget stay for execution and tracking: zero
+  /// when it may ask now, or when the provider keeps no local budget (the default).
+  virtual std::chrono::steady_clock::duration poll_wait(poll_kind kind,
+                                                        std::int64_t reserve) const {
+    (void)kind;
+    (void)reserve;
+    return {};
+  }
 };
 
 }  // namespace swaprouter

@@ -12,6 +12,9 @@ packages=(
 # Wanted but not required: without them the tests that use them report "skipped".
 optional_packages=(
   chromium  # the status page test (tests/status_page) loads the page in headless Chromium
+  # scripts/fuzz.sh (the fuzz smoke of scripts/test.sh): libFuzzer, and a clang whose C++23 covers
+  # std::expected with libstdc++ 12 (Debian 12's default clang 14 does not)
+  clang-19 libclang-rt-19-dev
 )
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }

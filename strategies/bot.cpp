@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <deque>
 #include <optional>
 #include <set>
 
@@ -55,6 +56,11 @@ struct bot::impl {
   std::string run_id;
   std::optional<steady::time_point> balances_read;
   std::vector<balance_entry> cached_balances;
+  // Intents given to submit(), waiting for the next tick, and what became of the recent ones.
+  std::deque<std::pair<intent_record, swap_intent>> queued;
+  std::map<std::string, submitted_intent, std::less<>> submitted;
+  std::deque<std::string> submitted_order;
+  std::optional<std::size_t> submitted_row;  // index in summary.strategies, once one arrived
 
   impl(std::vector<std::unique_ptr<strategy>> s, risk_guard& r, executor& e,
        std::span<venue* const> v, bot_options o, bot_hooks h)
@@ -126,7 +132,8 @@ struct bot::impl {
     probe_answer answer;
     answer.asked = std::move(p);
     std::span<venue* const> all(venues);
-    quoted_plan quoted = co_await quote_and_plan(all, ask, options.planning, options.fanout);
+    quoted_plan quoted =
+        co_await quote_and_plan(all, ask, options.planning, options.fanout, options.book);
     if (quoted.result.ok()) {
       answer.ok = true;
       answer.net = quoted.result.net;
@@ -146,6 +153,11 @@ struct bot::impl {
       }
     }
     if (wants_balances) view.balances = co_await balances();
+    while (!queued.empty() && !stopping) {
+      auto [record, intent] = std::move(queued.front());
+      queued.pop_front();
+      co_await start(std::nullopt, std::move(record), std::move(intent), "submitted");
+    }
     for (std::size_t i = 0; i < strategies.size() && !stopping; ++i) {
       strategy& s = *strategies[i];
       if (!s.common().enabled || s.in_flight()) continue;
@@ -160,61 +172,96 @@ struct bot::impl {
         spdlog::debug("decision strategy={} idle: {}", s.name(), s.last_reason());
         continue;
       }
-      co_await start(i, std::move(*intent));
+      intent_record record = make_record(s.name(), *intent);
+      co_await start(i, std::move(record), std::move(*intent), s.last_reason());
     }
   }
 
-  // Risk, a fresh plan at the exact amount and minimum, then execution in its own coroutine so
-  // that a slow leg never holds up the other strategies.
-  task<void> start(std::size_t index, swap_intent intent) {
-    strategy& s = *strategies[index];
-    strategy_totals& totals = summary.strategies[index];
-    const wall_time now = std::chrono::system_clock::now();
+  intent_record make_record(const std::string& origin, const swap_intent& intent) {
     intent_record record;
-    record.id = fmt::format("I{}-{}-{}", run_id, s.name(), ++sequence);
+    record.id = fmt::format("I{}-{}-{}", run_id, origin, ++sequence);
     record.spend_asset = intent.spend_asset;
     record.receive_asset = intent.receive_asset;
     record.amount = intent.amount;
     record.min_receive = intent.min_receive;
-    record.created_at = now;
+    record.created_at = std::chrono::system_clock::now();
     record.deadline = intent.deadline;
-    record.origin = s.name();
+    record.origin = origin;
+    return record;
+  }
+
+  strategy_totals& totals_of(std::optional<std::size_t> index) {
+    if (index) return summary.strategies[*index];
+    if (!submitted_row) {
+      strategy_totals t;
+      t.name = "submitted";
+      t.submitted = true;
+      submitted_row = summary.strategies.size();
+      summary.strategies.push_back(std::move(t));
+    }
+    return summary.strategies[*submitted_row];
+  }
+
+  void set_submitted(const std::string& id, std::string state, std::string detail) {
+    auto it = submitted.find(id);
+    if (it == submitted.end()) return;
+    it->second.state = std::move(state);
+    it->second.detail = std::move(detail);
+  }
+
+  // Risk, a fresh plan at the exact amount and minimum, then execution in its own coroutine so
+  // that a slow leg never holds up the other strategies. `index` is the strategy's; nullopt for an
+  // intent given to submit(). Totals are looked up after every suspension: the submitted row may
+  // be appended meanwhile.
+  task<void> start(std::optional<std::size_t> index, intent_record record, swap_intent intent,
+                   std::string why) {
+    strategy* s = index ? strategies[*index].get() : nullptr;
+    const std::string name = record.origin;
+    const wall_time now = std::chrono::system_clock::now();
     const std::string what =
         fmt::format("spend {} {} -> {} min {} ({})", intent.amount.to_string(), intent.spend_asset,
-                    intent.receive_asset, intent.min_receive.to_string(), s.last_reason());
+                    intent.receive_asset, intent.min_receive.to_string(), why);
     if (risk_decision d = risk.admit(intent, now); !d.allowed) {
-      ++totals.refused;
-      decide({now, s.name(), record.id, "refused", d.reason + "; " + what});
-      s.settled(false, now);
+      ++totals_of(index).refused;
+      decide({now, name, record.id, "refused", d.reason + "; " + what});
+      set_submitted(record.id, "refused", d.reason);
+      if (s != nullptr) s->settled(false, now);
       co_return;
     }
     std::span<venue* const> all(venues);
-    quoted_plan quoted = co_await quote_and_plan(all, intent, options.planning, options.fanout);
+    quoted_plan quoted = co_await quote_and_plan(all, intent, options.planning, options.fanout,
+                                                 options.book);
     if (!quoted.result.ok()) {
-      decide({now, s.name(), record.id, "no_plan", quoted.result.failure + "; " + what});
-      s.settled(false, now);
+      decide({now, name, record.id, "no_plan", quoted.result.failure + "; " + what});
+      set_submitted(record.id, "no_plan", quoted.result.failure);
+      if (s != nullptr) s->settled(false, now);
       co_return;
     }
+    // A submitted intent without a minimum gets its plan's own worst case: never less than the
+    // route it was admitted on could deliver.
+    if (s == nullptr && record.min_receive.is_zero()) record.min_receive = quoted.result.worst_net;
     std::vector<provider_spend> spend;
     for (const auto& route : quoted.result.routes) {
       const auto& first = route.legs.front().order;
       spend.push_back(provider_spend{first.provider, first.spend_asset, first.amount});
     }
     if (risk_decision d = risk.admit_plan(record.id, spend); !d.allowed) {
-      ++totals.refused;
-      decide({now, s.name(), record.id, "refused", d.reason + "; " + what});
-      s.settled(false, now);
+      ++totals_of(index).refused;
+      decide({now, name, record.id, "refused", d.reason + "; " + what});
+      set_submitted(record.id, "refused", d.reason);
+      if (s != nullptr) s->settled(false, now);
       co_return;
     }
     risk.opened(record.id, intent, spend, now);
-    ++totals.intents;
-    decide({now, s.name(), record.id, "intent", what});
+    ++totals_of(index).intents;
+    decide({now, name, record.id, "intent", what});
+    set_submitted(record.id, "executing", what);
     ++open;
     auto ex = co_await asio::this_coro::executor;
     asio::co_spawn(ex, execute(index, std::move(record), std::move(quoted)), asio::detached);
   }
 
-  task<void> execute(std::size_t index, intent_record record, quoted_plan quoted) {
+  task<void> execute(std::optional<std::size_t> index, intent_record record, quoted_plan quoted) {
     const std::string id = record.id;
     const std::string pair = record.spend_asset + "->" + record.receive_asset;
     std::optional<execution_result> result;
@@ -226,19 +273,24 @@ struct bot::impl {
     --open;
     risk.closed(id);
     balances_read.reset();
-    strategy& s = *strategies[index];
-    s.settled(true, std::chrono::system_clock::now());
-    if (!result) co_return;
-    account(index, pair, *result);
-    decide({std::chrono::system_clock::now(), s.name(), id, "executed",
-            fmt::format("{}: spent {} received {} rate {} (quoted {})", result->state,
-                        result->spent.to_string(), result->received.to_string(),
-                        result->effective_rate.to_string(), result->quoted_rate.to_string())});
-    if (hooks.on_result) hooks.on_result(s.name(), *result);
+    strategy_totals& totals = totals_of(index);
+    const std::string name = totals.name;
+    if (index) strategies[*index]->settled(true, std::chrono::system_clock::now());
+    if (!result) {
+      set_submitted(id, "failed", "execution failed");
+      co_return;
+    }
+    account(totals, pair, *result);
+    const std::string outcome =
+        fmt::format("{}: spent {} received {} rate {} (quoted {})", result->state,
+                    result->spent.to_string(), result->received.to_string(),
+                    result->effective_rate.to_string(), result->quoted_rate.to_string());
+    set_submitted(id, result->state, outcome);
+    decide({std::chrono::system_clock::now(), name, id, "executed", outcome});
+    if (hooks.on_result) hooks.on_result(name, *result);
   }
 
-  void account(std::size_t index, const std::string& pair, const execution_result& r) {
-    strategy_totals& t = summary.strategies[index];
+  void account(strategy_totals& t, const std::string& pair, const execution_result& r) {
     const auto arrow = pair.find("->");
     const std::string spend_asset = pair.substr(0, arrow);
     const std::string receive_asset = pair.substr(arrow + 2);
@@ -273,6 +325,10 @@ void bot::stop(std::string_view why) {
   if (impl_->stopping) return;
   impl_->stopping = true;
   spdlog::info("stopping: {}; no new intents, tracking {} open", why, impl_->open);
+  for (auto& [record, intent] : impl_->queued) {
+    impl_->set_submitted(record.id, "refused", "stopping: no new intents");
+  }
+  impl_->queued.clear();
 }
 
 bool bot::stopping() const noexcept { return impl_->stopping; }
@@ -287,8 +343,36 @@ void bot::observe(const execution_event& e) {
                                           "failed", "rejected"})) {
       impl_->risk.unknown_resolved(e.client);
     }
+    if (e.detail.starts_with("expired")) impl_->risk.quote_expired(e.client, e.time);
   }
   if (impl_->hooks.on_execution_event) impl_->hooks.on_execution_event(e);
+}
+
+std::string bot::submit(swap_intent intent, std::string origin) {
+  impl& self = *impl_;
+  intent_record record = self.make_record(origin, intent);
+  const std::string id = record.id;
+  submitted_intent state{id, "pending", "waiting for the next tick"};
+  if (self.stopping) {
+    state.state = "refused";
+    state.detail = "stopping: no new intents";
+    self.decide({record.created_at, origin, id, "refused", state.detail});
+  } else {
+    self.queued.emplace_back(std::move(record), std::move(intent));
+  }
+  self.submitted.emplace(id, std::move(state));
+  self.submitted_order.push_back(id);
+  while (self.submitted_order.size() > 1000) {
+    self.submitted.erase(self.submitted_order.front());
+    self.submitted_order.pop_front();
+  }
+  return id;
+}
+
+std::optional<submitted_intent> bot::submitted(std::string_view id) const {
+  auto it = impl_->submitted.find(id);
+  if (it == impl_->submitted.end()) return std::nullopt;
+  return it->second;
 }
 
 task<bot_summary> bot::run(std::chrono::milliseconds duration) {
@@ -331,7 +415,8 @@ std::string bot_summary::format() const {
   if (!halt_reason.empty()) out += fmt::format("  HALTED: {}\n", halt_reason);
   out += "  strategy               kind       intents  fills  refused  spent / received\n";
   for (const auto& s : strategies) {
-    out += fmt::format("  {:<22} {:<10} {:>7} {:>6} {:>8}  {} / {}\n", s.name, to_string(s.kind),
+    out += fmt::format("  {:<22} {:<10} {:>7} {:>6} {:>8}  {} / {}\n", s.name,
+                       s.submitted ? std::string_view("api") : to_string(s.kind),
                        s.intents, s.fills, s.refused, format_amounts(s.spent),
                        format_amounts(s.received));
     for (const auto& [pair, p] : s.pairs) {

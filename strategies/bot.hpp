@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -25,6 +26,8 @@ struct bot_options {
   std::chrono::milliseconds drain{30000};
   std::chrono::milliseconds fanout{2000};
   planner_options planning;
+  /// When set, quotes take directions from it and feed it (quote_and_plan); must outlive the bot.
+  quote_book* book = nullptr;
 };
 
 /// One strategy decision, as logged.
@@ -49,6 +52,7 @@ struct bot_hooks {
 struct strategy_totals {
   std::string name;
   strategy_kind kind = strategy_kind::convert;
+  bool submitted = false;  ///< the row of intents given to bot::submit (POST /intents)
   std::size_t intents = 0;                  ///< admitted by risk and sent to the executor
   std::size_t refused = 0;                  ///< refused by risk
   std::size_t fills = 0;                    ///< intents that ended filled
@@ -83,6 +87,14 @@ struct bot_summary {
   std::string format() const;
 };
 
+/// Where an intent given to bot::submit is. Before the executor has it the bot alone knows it
+/// (pending, refused, no_plan); from "executing" on, the journal has it too.
+struct submitted_intent {
+  std::string id;
+  std::string state;   ///< pending, refused, no_plan, executing, then the executor's final state
+  std::string detail;  ///< why, for refused and no_plan; the outcome line once executed
+};
+
 /// Runs strategies over venues on the caller's executor. Single-threaded; the venues, the
 /// executor and the risk guard must outlive it.
 class bot {
@@ -98,8 +110,16 @@ class bot {
   /// No new intents from now on; open ones are tracked to their end (within the drain bound).
   void stop(std::string_view why);
   bool stopping() const noexcept;
-  /// Feed for the executor's event sink: logs the event and watches for unknown outcomes.
+  /// Feed for the executor's event sink: logs the event and feeds the risk guard the unknown
+  /// outcomes and expired legs.
   void observe(const execution_event& e);
+  /// An intent from outside the strategies (POST /intents; `origin` names the source, e.g.
+  /// "http"): at the next tick it goes through risk, is planned and executed like a strategy's.
+  /// Returns its id at once; while stopping it is refused at once.
+  std::string submit(swap_intent intent, std::string origin);
+  /// An intent given to submit(); nullopt for an id it never returned (or one long forgotten: the
+  /// last 1000 are kept).
+  std::optional<submitted_intent> submitted(std::string_view id) const;
 
  private:
   struct impl;

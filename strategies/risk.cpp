@@ -41,7 +41,8 @@ risk_decision risk_guard::admit(const swap_intent& intent, wall_time now) {
   }
   kill_reported_ = false;
   if (static_cast<int>(unknown_.size()) >= config_.max_unknown_legs) {
-    halt(fmt::format("{} unknown legs (max {})", unknown_.size(), config_.max_unknown_legs));
+    halt(halt_signals::unknown_legs,
+         fmt::format("{} unknown legs (max {})", unknown_.size(), config_.max_unknown_legs), now);
     return {false, "halted: " + halt_reason_};
   }
   const std::string& asset = intent.spend_asset;
@@ -90,15 +91,83 @@ void risk_guard::closed(std::string_view intent_id) {
   if (auto it = open_.find(intent_id); it != open_.end()) open_.erase(it);
 }
 
+std::uint64_t risk_guard::burst::add(wall_time now, std::uint64_t count,
+                                     std::chrono::milliseconds window) {
+  if (count > 0) {
+    entries.emplace_back(now, count);
+    total += count;
+  }
+  while (!entries.empty() && now - entries.front().first > window) {
+    total -= entries.front().second;
+    entries.pop_front();
+  }
+  return total;
+}
+
 void risk_guard::unknown_outcome(std::string_view client, wall_time now) {
   unknown_[std::string(client)] = true;
-  unknown_times_.push_back(now);
-  while (!unknown_times_.empty() && now - unknown_times_.front() > config_.unknown_window) {
-    unknown_times_.pop_front();
+  const auto within = unknown_times_.add(now, 1, config_.unknown_window);
+  if (!halted_ && within >= static_cast<std::uint64_t>(config_.unknown_burst)) {
+    halt(halt_signals::unknown_outcomes,
+         fmt::format("{} unknown outcomes within {}s", within,
+                     config_.unknown_window.count() / 1000),
+         now);
   }
-  if (!halted_ && static_cast<int>(unknown_times_.size()) >= config_.unknown_burst) {
-    halt(fmt::format("{} unknown outcomes within {}s", unknown_times_.size(),
-                     config_.unknown_window.count() / 1000));
+}
+
+void risk_guard::quote_expired(std::string_view client, wall_time now) {
+  const auto within = expired_times_.add(now, 1, config_.expired_window);
+  if (!halted_ && within >= static_cast<std::uint64_t>(config_.expired_burst)) {
+    halt(halt_signals::expired_quotes,
+         fmt::format("{} legs expired before executing within {}s (last: leg {})", within,
+                     config_.expired_window.count() / 1000, client),
+         now);
+  }
+}
+
+void risk_guard::rate_limited(std::string_view provider, std::uint64_t count, wall_time now) {
+  if (count > 0) last_rate_limited_ = std::string(provider);
+  const auto within = rate_limited_times_.add(now, count, config_.rate_limited_window);
+  if (!halted_ && count > 0 && within >= static_cast<std::uint64_t>(config_.rate_limited_burst)) {
+    halt(halt_signals::rate_limited,
+         fmt::format("{} HTTP 429 answers within {}s (last from {})", within,
+                     config_.rate_limited_window.count() / 1000, last_rate_limited_),
+         now);
+  }
+}
+
+void risk_guard::clock_offset(std::string_view provider, std::chrono::milliseconds offset,
+                              wall_time now) {
+  auto it = clock_offsets_.find(provider);
+  if (it == clock_offsets_.end()) {
+    clock_offsets_.emplace(std::string(provider), offset);
+    return;
+  }
+  const auto before = it->second;
+  it->second = offset;
+  const auto jump = offset > before ? offset - before : before - offset;
+  if (!halted_ && jump > config_.max_clock_jump) {
+    halt(halt_signals::clock_jump,
+         fmt::format("{} clock offset jumped from {} ms to {} ms (max change {} ms)", provider,
+                     before.count(), offset.count(), config_.max_clock_jump.count()),
+         now);
+  }
+}
+
+void risk_guard::circuit(std::string_view provider, circuit_state state, wall_time now) {
+  if (state == circuit_state::closed) {
+    if (auto it = circuit_not_closed_since_.find(provider); it != circuit_not_closed_since_.end()) {
+      circuit_not_closed_since_.erase(it);
+    }
+    return;
+  }
+  auto [it, added] = circuit_not_closed_since_.try_emplace(std::string(provider), now);
+  const auto open_for = std::chrono::duration_cast<std::chrono::milliseconds>(now - it->second);
+  if (!added && !halted_ && open_for > config_.max_circuit_open) {
+    halt(halt_signals::circuit_open,
+         fmt::format("{} circuit {} for {}s (max {}s)", provider, to_string(state),
+                     open_for.count() / 1000, config_.max_circuit_open.count() / 1000),
+         now);
   }
 }
 
@@ -107,16 +176,28 @@ void risk_guard::unknown_resolved(std::string_view client) {
 }
 
 void risk_guard::halt(std::string reason) {
+  halt(halt_signals::operator_request, std::move(reason), std::chrono::system_clock::now());
+}
+
+void risk_guard::halt(std::string_view signal, std::string reason, wall_time now) {
   if (halted_) return;
   halted_ = true;
   halt_reason_ = std::move(reason);
+  halt_signal_ = std::string(signal);
+  halted_at_ = now;
   if (on_halt_) on_halt_(halt_reason_);
 }
 
 void risk_guard::resume() {
   halted_ = false;
   halt_reason_.clear();
+  halt_signal_.clear();
+  halted_at_.reset();
   unknown_times_.clear();
+  expired_times_.clear();
+  rate_limited_times_.clear();
+  // A circuit still open is timed afresh from its next reading.
+  circuit_not_closed_since_.clear();
 }
 
 decimal risk_guard::spent_today(std::string_view asset) const {

@@ -60,7 +60,9 @@ class sections_reader {
     risk_config out;
     for (const auto& e : r_.map_entries(section,
                                         {"max_per_swap", "max_per_day", "provider_exposure",
-                                         "max_unknown_legs", "kill_switch", "halt_on_unknown"},
+                                         "max_unknown_legs", "kill_switch", "halt_on_unknown",
+                                         "halt_on_expired", "halt_on_429", "max_clock_jump",
+                                         "max_circuit_open"},
                                         &errors_)) {
       errors_.attempt([&] {
         if (e.key == "max_per_swap") {
@@ -81,12 +83,15 @@ class sections_reader {
         } else if (e.key == "kill_switch") {
           out.kill_switch = r_.non_empty_text(e);
         } else if (e.key == "halt_on_unknown") {
-          for (const auto& h : r_.map_entries(e, {"count", "window"}, &errors_)) {
-            errors_.attempt([&] {
-              if (h.key == "count") out.unknown_burst = static_cast<int>(r_.integer(h, 1, 1000000));
-              if (h.key == "window") out.unknown_window = r_.duration(h, 1s, max_duration);
-            });
-          }
+          burst(e, out.unknown_burst, out.unknown_window);
+        } else if (e.key == "halt_on_expired") {
+          burst(e, out.expired_burst, out.expired_window);
+        } else if (e.key == "halt_on_429") {
+          burst(e, out.rate_limited_burst, out.rate_limited_window);
+        } else if (e.key == "max_clock_jump") {
+          out.max_clock_jump = r_.duration(e, 1ms, max_duration);
+        } else if (e.key == "max_circuit_open") {
+          out.max_circuit_open = r_.duration(e, 1s, max_duration);
         }
       });
     }
@@ -94,6 +99,16 @@ class sections_reader {
   }
 
  private:
+  // {count: N, window: 60s}
+  void burst(const yaml_entry& e, int& count, std::chrono::milliseconds& window) {
+    for (const auto& h : r_.map_entries(e, {"count", "window"}, &errors_)) {
+      errors_.attempt([&] {
+        if (h.key == "count") count = static_cast<int>(r_.integer(h, 1, 1000000));
+        if (h.key == "window") window = r_.duration(h, 1s, max_duration);
+      });
+    }
+  }
+
   std::map<std::string, decimal, std::less<>> asset_amounts(const yaml_entry& e) {
     std::map<std::string, decimal, std::less<>> out;
     for (const auto& a : r_.map_entries(

@@ -305,6 +305,38 @@ TEST(engine_config, bad_duration_url_rate_and_listen) {
             "fanout_deadline must be shorter than quote_max_age");
 }
 
+TEST(engine_config, control_token_is_a_credential_reference) {
+  const load_result r =
+      parse_engine_config("engine:\n  control_token: ${BOT_TOKEN}\n", "test.yaml",
+                          with_env({{"BOT_TOKEN", "tok-1"}}));
+  ASSERT_TRUE(r.ok()) << all_text(r);
+  ASSERT_TRUE(r.config.engine.control_token.has_value());
+  EXPECT_EQ(r.config.engine.control_token->reference, "BOT_TOKEN");
+  EXPECT_EQ(r.config.engine.control_token->value.reveal(), "tok-1");
+  EXPECT_NE(describe(r.config).find("control token ${BOT_TOKEN}"), std::string::npos);
+  EXPECT_EQ(describe(r.config).find("tok-1"), std::string::npos);
+  const auto e = only_error("engine:\n  control_token: plain-token-value\n");
+  EXPECT_EQ(e.key_path(), "engine.control_token");
+  EXPECT_EQ(std::string(e.what()).find("plain-token-value"), std::string::npos);
+}
+
+TEST(engine_config, listen_address_text) {
+  const auto v6 = parse_listen_address("[::1]:0");
+  ASSERT_TRUE(v6.has_value());
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 0);
+  EXPECT_TRUE(v6->loopback);
+  const auto named = parse_listen_address("localhost:8780");
+  ASSERT_TRUE(named.has_value());
+  EXPECT_TRUE(named->loopback);
+  const auto other = parse_listen_address("10.0.0.5:80");
+  ASSERT_TRUE(other.has_value());
+  EXPECT_FALSE(other->loopback);
+  EXPECT_FALSE(parse_listen_address("127.0.0.1").has_value());
+  EXPECT_FALSE(parse_listen_address("127.0.0.1:70000").has_value());
+  EXPECT_FALSE(parse_listen_address("example.com:80").has_value());
+}
+
 TEST(engine_config, loopback_http_is_allowed) {
   const load_result r = parse_engine_config(
       "providers:\n  onek:\n    base_url: http://127.0.0.1:18001/api/v1\n  kiiex:\n"

@@ -5,15 +5,18 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/submit_watch.hpp"
 #include "tests/support/memory_journal.hpp"
 
 namespace swaprouter {
@@ -465,10 +468,153 @@ TEST_F(ExecutorTest, RestartAdoptsASubmittingLegAndCancelsANeverSentOne) {
   const auto recovered = run(exec.recover());
   EXPECT_EQ(recovered.legs, 2u);
   EXPECT_EQ(recovered.adopted, 1u);
-  EXPECT_TRUE(v.submitted.empty());
   EXPECT_EQ(journal_.leg(sent.client).value()->phase, P::filled);
   EXPECT_EQ(journal_.leg(never.client).value()->phase, P::cancelled);
+  // The never-sent part is re-planned with a fresh quote while the intent's deadline allows.
+  EXPECT_EQ(v.submitted, std::vector<client_id>{"I1-L2-A1"});
+  EXPECT_EQ(journal_.leg("I1-L2-A1").value()->amount, dec("50"));
+  EXPECT_EQ(journal_.leg("I1-L2-A1").value()->phase, P::filled);
   EXPECT_EQ(journal_.intent(i.id).value()->state, "done");
+  EXPECT_EQ(exec.summary(i.id).value().received, dec("200"));
+}
+
+// A two-hop route USDT -> USDC -> COPM whose first hop was in flight when the process died: the
+// restart adopts and follows the first hop, then sends the second sized by what the first
+// delivered.
+TEST_F(ExecutorTest, RestartResumesTheLaterHopOfAMultiHopRoute) {
+  scripted_venue v("onek", dedup());
+  auto i = intent();
+  leg_record first;
+  first.intent_id = i.id;
+  first.index = 0;
+  first.client = make_client_id(i.id, 0, 0);
+  first.provider = "onek";
+  first.direction_code = "USDT-USDC";
+  first.spend_asset = "USDT";
+  first.receive_asset = "USDC";
+  first.amount = dec("100");
+  first.quoted_receive = dec("190");
+  first.min_receive = dec("180");
+  first.phase = P::submitting;
+  leg_record second = first;
+  second.index = 1;
+  second.client = make_client_id(i.id, 1, 0);
+  second.direction_code = "USDC-COPM";
+  second.spend_asset = "USDC";
+  second.receive_asset = "COPM";
+  second.amount = dec("190");
+  second.quoted_receive = dec("380");
+  second.min_receive = dec("360");
+  second.phase = P::planned;
+  const std::vector<leg_record> legs{first, second};
+  ASSERT_TRUE(journal_.add_intent(i, legs));
+  v.last_leg.amount = dec("100");
+  v.finds.push_back(std::optional<leg_status>(v.open_status(first.client)));  // first hop
+  v.finds.push_back(std::optional<leg_status>{});                             // second: unsent
+
+  const std::vector<venue*> venues{&v};
+  executor exec(venues, journal_, options_);
+  const auto recovered = run(exec.recover());
+  EXPECT_EQ(recovered.legs, 2u);
+  EXPECT_EQ(recovered.adopted, 1u);
+  EXPECT_EQ(recovered.continued, 1u);
+  // Only the second hop was sent, with the 200 USDC the first one delivered (100 x 2).
+  ASSERT_EQ(v.submitted, std::vector<client_id>{second.client});
+  EXPECT_EQ(v.last_leg.amount, dec("200"));
+  EXPECT_EQ(v.last_leg.spend_asset, "USDC");
+  const auto resumed = journal_.leg(second.client).value();
+  EXPECT_EQ(resumed->amount, dec("200"));
+  EXPECT_EQ(resumed->phase, P::filled);
+  EXPECT_EQ(resumed->receive_filled, dec("400"));
+  EXPECT_EQ(journal_.intent(i.id).value()->state, "done");
+  EXPECT_EQ(journal_.events("resume").size(), 1u);
+}
+
+// The process died after a leg expired and before its remainder was re-planned: every leg is
+// final, the intent still open. Within the deadline the restart re-plans the remainder at
+// another provider; past it, the remainder is only alarmed.
+TEST_F(ExecutorTest, RestartReplansTheRemainderOfAnOpenIntentWithinItsDeadline) {
+  for (const bool in_time : {true, false}) {
+    memory_journal fresh;
+    scripted_venue onek("onek", dedup());
+    scripted_venue other("kiiex", dedup());
+    other.rate = dec("1.9");
+    auto i = intent();
+    if (!in_time) i.deadline = std::chrono::system_clock::now() - 1s;
+    leg_record expired;
+    expired.intent_id = i.id;
+    expired.client = make_client_id(i.id, 0, 0);
+    expired.provider = "onek";
+    expired.direction_code = "USDT-COPM";
+    expired.spend_asset = "USDT";
+    expired.receive_asset = "COPM";
+    expired.amount = dec("100");
+    expired.quoted_receive = dec("200");
+    expired.min_receive = dec("190");
+    expired.provider_ref = "R-" + expired.client;
+    expired.phase = P::expired;
+    const std::vector<leg_record> legs{expired};
+    ASSERT_TRUE(fresh.add_intent(i, legs));
+
+    const std::vector<venue*> venues{&onek, &other};
+    executor exec(venues, fresh, options_);
+    const auto recovered = run(exec.recover());
+    EXPECT_EQ(recovered.legs, 0u);
+    EXPECT_TRUE(onek.submitted.empty());
+    if (in_time) {
+      EXPECT_EQ(other.submitted, std::vector<client_id>{"I1-L1-A1"});
+      EXPECT_EQ(fresh.leg("I1-L1-A1").value()->phase, P::filled);
+      EXPECT_EQ(fresh.intent(i.id).value()->state, "done");
+      EXPECT_EQ(fresh.events("replan").size(), 1u);
+    } else {
+      EXPECT_TRUE(other.submitted.empty());
+      EXPECT_EQ(fresh.intent(i.id).value()->state, "failed");
+      EXPECT_FALSE(fresh.events("alarm").empty());
+    }
+  }
+}
+
+// A restart in live mode leaves the legs of a dry-run intent alone (and the other way round):
+// no provider is asked about a paper leg.
+TEST_F(ExecutorTest, RestartReconcilesOnlyIntentsOfItsOwnMode) {
+  scripted_venue v("onek", dedup());
+  auto i = intent();
+  i.dry_run = true;
+  leg_record rec;
+  rec.intent_id = i.id;
+  rec.client = make_client_id(i.id, 0, 0);
+  rec.provider = "onek";
+  rec.direction_code = "USDT-COPM";
+  rec.spend_asset = "USDT";
+  rec.receive_asset = "COPM";
+  rec.amount = dec("10");
+  rec.phase = P::submitting;
+  const std::vector<leg_record> legs{rec};
+  ASSERT_TRUE(journal_.add_intent(i, legs));
+  const std::vector<venue*> venues{&v};
+  {
+    executor live(venues, journal_, options_);
+    const auto recovered = run(live.recover());
+    EXPECT_EQ(recovered.legs, 0u);
+    EXPECT_EQ(v.find_calls, 0);
+    EXPECT_EQ(journal_.leg(rec.client).value()->phase, P::submitting);
+  }
+  options_.dry_run = true;
+  v.last_leg.amount = dec("10");
+  v.finds.push_back(std::optional<leg_status>(v.open_status(rec.client)));
+  executor paper(venues, journal_, options_);
+  const auto recovered = run(paper.recover());
+  EXPECT_EQ(recovered.legs, 1u);
+  EXPECT_EQ(v.find_calls, 1);
+  EXPECT_EQ(journal_.leg(rec.client).value()->phase, P::filled);
+}
+
+TEST_F(ExecutorTest, DryRunIntentsAreJournaledAsDryRun) {
+  scripted_venue v("onek", dedup());
+  options_.dry_run = true;
+  const auto out = execute({&v}, intent());
+  EXPECT_TRUE(out.filled);
+  EXPECT_TRUE(journal_.intent("I1").value()->dry_run);
 }
 
 TEST_F(ExecutorTest, RestartResubmitsAnUnfoundLegOnlyWhereTheProviderDeduplicates) {
@@ -502,6 +648,185 @@ TEST_F(ExecutorTest, RestartResubmitsAnUnfoundLegOnlyWhereTheProviderDeduplicate
       EXPECT_FALSE(fresh.events("alarm").empty());
     }
   }
+}
+
+// --- Crash points of a create request (FAULTS.md 3-5; engine/submit_watch.hpp) ----------------
+
+// A transport that answers every request at once with 200 and logs its moments: "write" once all
+// bytes are out (then on_written runs, as the real client does), "read" once the answer is in.
+// `fail_reads` answers that many requests with a timeout after writing them instead.
+class logging_http_client final : public http_client {
+ public:
+  explicit logging_http_client(std::vector<std::string>& log) : log_(log) {}
+
+  asio::awaitable<result<http_response>> send(http_request request,
+                                              std::chrono::steady_clock::duration) override {
+    log_.push_back("write " + request.method + " " + request.target);
+    if (request.on_written) request.on_written();
+    if (fail_reads > 0) {
+      --fail_reads;
+      co_return std::unexpected(failure(error_kind::timeout, true, "read: timeout"));
+    }
+    log_.push_back("read " + request.target);
+    http_response response;
+    response.status = 200;
+    co_return response;
+  }
+  asio::awaitable<void> warm(std::size_t) override { co_return; }
+  http_client_stats stats() const override { return {}; }
+  const http_endpoint& endpoint() const override { return endpoint_; }
+
+  int fail_reads = 0;
+
+ private:
+  std::vector<std::string>& log_;
+  http_endpoint endpoint_;
+};
+
+// A scripted venue that talks HTTP the way the adapters do: submit logs in (POST), then creates
+// (POST /create); status and find are POSTs too (as KIIEX's are).
+class http_venue final : public venue {
+ public:
+  http_venue(scripted_venue& inner, http_client& http) : inner_(inner), http_(http) {}
+
+  std::string_view id() const override { return inner_.id(); }
+  venue_traits traits() const override { return inner_.traits(); }
+  task<result<std::vector<direction>>> directions() override {
+    co_return co_await inner_.directions();
+  }
+  task<result<quote>> price(const quote_request& request) override {
+    co_return co_await inner_.price(request);
+  }
+  task<result<pricing>> pricing_for(const quote_request& request) override {
+    const quote_request wanted = request;
+    co_await post("/quote");
+    co_return co_await inner_.pricing_for(wanted);
+  }
+  task<result<leg_status>> submit(const leg& l, const client_id& id) override {
+    const leg order = l;
+    const client_id client = id;
+    co_await post("/login");
+    co_await post("/create?client=" + client);
+    co_return co_await inner_.submit(order, client);
+  }
+  task<result<leg_status>> status(const leg_ref& ref) override {
+    const leg_ref wanted = ref;
+    co_await post("/status");
+    co_return co_await inner_.status(wanted);
+  }
+  task<result<std::optional<leg_status>>> find(const client_id& id, const leg& l) override {
+    const client_id client = id;
+    const leg order = l;
+    co_await post("/find");
+    co_return co_await inner_.find(client, order);
+  }
+  task<result<leg_status>> cancel(const leg_ref& ref) override {
+    co_return co_await inner_.cancel(ref);
+  }
+  task<result<std::vector<balance>>> balances() override { co_return co_await inner_.balances(); }
+
+ private:
+  task<void> post(std::string target) {
+    http_request request;
+    request.method = "POST";
+    request.target = std::move(target);
+    co_await http_.send(std::move(request), 1s);
+  }
+
+  scripted_venue& inner_;
+  http_client& http_;
+};
+
+http_request request_of(std::string method, std::string target) {
+  http_request r;
+  r.method = std::move(method);
+  r.target = std::move(target);
+  return r;
+}
+
+create_route create_at(std::string path) {
+  create_route out;
+  out.path = std::move(path);
+  return out;
+}
+
+TEST_F(ExecutorTest, SubmitWatchReportsTheFirstCreateOfAnArmedSubmitOnly) {
+  std::vector<std::string> log;
+  submit_watch watch;
+  auto owned = std::make_unique<logging_http_client>(log);
+  logging_http_client& transport = *owned;
+  auto http = watch.watch(std::move(owned), "onek", create_at("/create"));
+  EXPECT_TRUE(watch.watches("onek"));
+  EXPECT_FALSE(watch.watches("kiiex"));
+  const crash_hook hook = [&log](std::string_view point) { log.emplace_back(point); };
+  auto send = [&](std::string method, std::string target) {
+    return run(http->send(request_of(std::move(method), std::move(target)), 1s));
+  };
+
+  send("POST", "/create");  // not armed
+  {
+    auto other = watch.arm("kiiex", hook);  // armed for another provider
+    send("POST", "/create");
+  }
+  {
+    auto armed = watch.arm("onek", hook);
+    send("POST", "/login");
+    send("GET", "/create");
+    send("POST", "/create?client=I1");
+    send("POST", "/create");  // a second create in the same submit
+  }
+  send("POST", "/create");  // disarmed again
+  {
+    // The answer never came: after_request_write only.
+    auto armed = watch.arm("onek", hook);
+    transport.fail_reads = 1;
+    EXPECT_FALSE(send("POST", "/create").has_value());
+  }
+  EXPECT_EQ(log,
+            (std::vector<std::string>{
+                "write POST /create", "read /create", "write POST /create", "read /create",
+                "write POST /login", "read /login", "write GET /create", "read /create",
+                "write POST /create?client=I1", "after_request_write", "read /create?client=I1",
+                "after_response_read", "write POST /create", "read /create", "write POST /create",
+                "read /create", "write POST /create", "after_request_write"}));
+}
+
+TEST_F(ExecutorTest, CrashPointsOfAWatchedVenueSitAtItsCreateRequestInOrder) {
+  std::vector<std::string> log;
+  submit_watch watch;
+  auto http = watch.watch(std::make_unique<logging_http_client>(log), "onek", create_at("/create"));
+  scripted_venue inner("onek", dedup());
+  http_venue v(inner, *http);
+  options_.crash = [&log](std::string_view point) { log.emplace_back(point); };
+  options_.submits = &watch;
+  const auto out = execute({&v}, intent());
+  EXPECT_TRUE(out.filled);
+  // From the intent's commit to the first status poll: each point once, at its moment; the
+  // login before the create and the polls after it report nothing.
+  const auto from = std::find(log.begin(), log.end(), "after_intent_commit");
+  const auto to = std::find(log.begin(), log.end(), "write POST /status");
+  ASSERT_NE(from, log.end());
+  ASSERT_NE(to, log.end());
+  EXPECT_EQ(std::vector<std::string>(from, to),
+            (std::vector<std::string>{"after_intent_commit", "write POST /login", "read /login",
+                                      "write POST /create?client=I1-L0-A0", "after_request_write",
+                                      "read /create?client=I1-L0-A0", "after_response_read",
+                                      "before_state_commit"}));
+  for (const std::string point : {"after_intent_commit", "after_request_write",
+                                  "after_response_read", "before_state_commit"}) {
+    EXPECT_EQ(std::count(log.begin(), log.end(), point), 1) << point;
+  }
+}
+
+TEST_F(ExecutorTest, WithoutAWatchedClientTheTransportPointsRunWhenSubmitReturns) {
+  std::vector<std::string> log;
+  submit_watch watch;  // watches no provider
+  scripted_venue v("onek", dedup());
+  options_.crash = [&log](std::string_view point) { log.emplace_back(point); };
+  options_.submits = &watch;
+  EXPECT_TRUE(execute({&v}, intent()).filled);
+  EXPECT_EQ(log, (std::vector<std::string>{"after_intent_commit", "after_request_write",
+                                           "after_response_read", "before_state_commit"}));
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "engine/hmac.hpp"
 #include "engine/http.hpp"
 #include "engine/json_read.hpp"
+#include "tests/support/run_task.hpp"
 
 namespace swaprouter::kiiex {
 namespace {
@@ -98,16 +99,7 @@ class KiiexIntegration : public ::testing::Test {
 
   template <class T>
   T run(asio::awaitable<T> work) {
-    std::optional<T> out;
-    std::exception_ptr failure;
-    asio::co_spawn(io_, std::move(work), [&](std::exception_ptr e, T value) {
-      failure = e;
-      if (!e) out = std::move(value);
-    });
-    io_.restart();
-    while (!out && !failure) io_.run_one();
-    if (failure) std::rethrow_exception(failure);
-    return std::move(*out);
+    return test_support::run_task(io_, std::move(work));
   }
 
   static asio::awaitable<bool> pause(std::chrono::milliseconds d) {

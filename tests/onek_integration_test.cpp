@@ -27,6 +27,7 @@
 #include "engine/cert_authority.hpp"
 #include "engine/hmac.hpp"
 #include "engine/http.hpp"
+#include "tests/support/run_task.hpp"
 
 namespace swaprouter::onek {
 namespace {
@@ -116,17 +117,7 @@ class OnekIntegration : public ::testing::Test {
   // Runs one coroutine to completion on the io_context the server runs on.
   template <class T>
   T run(asio::awaitable<T> work) {
-    std::optional<T> out;
-    std::exception_ptr failure;
-    asio::co_spawn(io_, std::move(work), [&](std::exception_ptr e, T value) {
-      failure = e;
-      if (!e) out = std::move(value);
-    });
-    // io_context stops when it runs out of work: restart it.
-    io_.restart();
-    while (!out && !failure) io_.run_one();
-    if (failure) std::rethrow_exception(failure);
-    return std::move(*out);
+    return test_support::run_task(io_, std::move(work));
   }
 
   // Polls GET /swap/{code} until the swap is final; bounded, so a stuck swap fails the test

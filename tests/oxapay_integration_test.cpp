@@ -17,6 +17,7 @@
 #include "adapters/sim/market.hpp"
 #include "adapters/sim/server.hpp"
 #include "engine/cert_authority.hpp"
+#include "tests/support/run_task.hpp"
 
 namespace swaprouter::oxapay {
 namespace {
@@ -83,16 +84,7 @@ class OxaPayIntegration : public ::testing::Test {
 
   template <class T>
   T run(asio::awaitable<T> work) {
-    std::optional<T> out;
-    std::exception_ptr failure;
-    asio::co_spawn(io_, std::move(work), [&](std::exception_ptr e, T value) {
-      failure = e;
-      if (!e) out = std::move(value);
-    });
-    io_.restart();
-    while (!out && !failure) io_.run_one();
-    if (failure) std::rethrow_exception(failure);
-    return std::move(*out);
+    return test_support::run_task(io_, std::move(work));
   }
 
   static quote_request usdt_trx(std::string_view amount) {

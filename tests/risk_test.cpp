@@ -1,5 +1,6 @@
 // Risk limits: caps per swap and per day, provider exposure, the kill switch file, unknown legs
-// and the automatic halt on a burst of unknown outcomes.
+// and the automatic halts on reliability signals (unknown outcomes, expired legs, 429s, clock
+// jumps, circuits open too long).
 #include "strategies/risk.hpp"
 
 #include <gtest/gtest.h>
@@ -126,6 +127,124 @@ TEST(Risk, TooManyUnknownLegsHalts) {
   r.unknown_resolved("L1");
   r.resume();
   EXPECT_TRUE(r.admit(usdt("1"), t0 + 3h).allowed);
+}
+
+// Reliability signals (issue 8 "Risk"): each halts with its own signal name, reason and time, and
+// nothing below its threshold does.
+struct halt_log {
+  std::vector<std::string> reasons;
+  risk_guard::halt_fn sink() {
+    return [this](std::string_view why) { reasons.emplace_back(why); };
+  }
+};
+
+TEST(RiskSignals, BurstOfExpiredLegsHalts) {
+  risk_config c;
+  c.expired_burst = 3;
+  c.expired_window = 30s;
+  halt_log log;
+  risk_guard r(c, {}, log.sink());
+  r.quote_expired("L1", t0);
+  r.quote_expired("L2", t0 + 10s);
+  r.quote_expired("L3", t0 + 41s);  // L1 and L2 left the window
+  r.quote_expired("L4", t0 + 50s);
+  EXPECT_FALSE(r.halted());
+  r.quote_expired("L5", t0 + 55s);
+  ASSERT_TRUE(r.halted());
+  EXPECT_EQ(r.halt_signal(), "expired_quotes");
+  EXPECT_EQ(r.halt_reason(), "3 legs expired before executing within 30s (last: leg L5)");
+  EXPECT_EQ(r.halted_at(), t0 + 55s);
+  ASSERT_EQ(log.reasons, std::vector<std::string>{r.halt_reason()});
+  EXPECT_EQ(r.admit(usdt("1"), t0 + 56s).reason, "halted: " + r.halt_reason());
+  r.resume();
+  EXPECT_FALSE(r.halted());
+  EXPECT_EQ(r.halt_signal(), "");
+  EXPECT_FALSE(r.halted_at().has_value());
+  r.quote_expired("L6", t0 + 57s);  // the window was cleared by the resume
+  EXPECT_FALSE(r.halted());
+}
+
+TEST(RiskSignals, BurstOf429sAcrossProvidersHalts) {
+  risk_config c;
+  c.rate_limited_burst = 10;
+  c.rate_limited_window = 60s;
+  halt_log log;
+  risk_guard r(c, {}, log.sink());
+  r.rate_limited("onek", 4, t0);
+  r.rate_limited("kiiex", 5, t0 + 30s);
+  r.rate_limited("onek", 0, t0 + 40s);  // a reading without new 429s never halts
+  EXPECT_FALSE(r.halted());
+  r.rate_limited("kiiex", 3, t0 + 61s);  // the first 4 left the window: 8
+  EXPECT_FALSE(r.halted());
+  r.rate_limited("oxapay", 2, t0 + 62s);
+  ASSERT_TRUE(r.halted());
+  EXPECT_EQ(r.halt_signal(), "rate_limited");
+  EXPECT_EQ(r.halt_reason(), "10 HTTP 429 answers within 60s (last from oxapay)");
+  EXPECT_EQ(log.reasons.size(), 1u);
+  r.rate_limited("oxapay", 50, t0 + 63s);  // already halted: reported once
+  EXPECT_EQ(log.reasons.size(), 1u);
+}
+
+TEST(RiskSignals, ClockOffsetJumpHalts) {
+  risk_config c;
+  c.max_clock_jump = 2000ms;
+  halt_log log;
+  risk_guard r(c, {}, log.sink());
+  r.clock_offset("onek", 1500ms, t0);  // the first reading is the baseline, however large
+  r.clock_offset("onek", 2900ms, t0 + 1s);
+  r.clock_offset("onek", 900ms, t0 + 2s);  // 2000 ms exactly is tolerated
+  r.clock_offset("stablestack", -40000ms, t0 + 2s);
+  EXPECT_FALSE(r.halted());
+  r.clock_offset("onek", -1101ms, t0 + 3s);
+  ASSERT_TRUE(r.halted());
+  EXPECT_EQ(r.halt_signal(), "clock_jump");
+  EXPECT_EQ(r.halt_reason(),
+            "onek clock offset jumped from 900 ms to -1101 ms (max change 2000 ms)");
+  EXPECT_EQ(r.halted_at(), t0 + 3s);
+}
+
+TEST(RiskSignals, CircuitOpenTooLongHalts) {
+  risk_config c;
+  c.max_circuit_open = 60s;
+  halt_log log;
+  risk_guard r(c, {}, log.sink());
+  r.circuit("kiiex", circuit_state::open, t0);
+  r.circuit("kiiex", circuit_state::half_open, t0 + 30s);
+  r.circuit("kiiex", circuit_state::closed, t0 + 40s);  // recovered: the clock restarts
+  r.circuit("kiiex", circuit_state::open, t0 + 50s);
+  r.circuit("kiiex", circuit_state::open, t0 + 110s);  // 60 s exactly is tolerated
+  r.circuit("onek", circuit_state::closed, t0 + 110s);
+  EXPECT_FALSE(r.halted());
+  r.circuit("kiiex", circuit_state::half_open, t0 + 111s);
+  ASSERT_TRUE(r.halted());
+  EXPECT_EQ(r.halt_signal(), "circuit_open");
+  EXPECT_EQ(r.halt_reason(), "kiiex circuit half_open for 61s (max 60s)");
+  r.resume();
+  r.circuit("kiiex", circuit_state::open, t0 + 112s);  // still open: a full period again
+  r.circuit("kiiex", circuit_state::open, t0 + 171s);
+  EXPECT_FALSE(r.halted());
+  r.circuit("kiiex", circuit_state::open, t0 + 173s);
+  EXPECT_TRUE(r.halted());
+  EXPECT_EQ(log.reasons.size(), 2u);
+}
+
+TEST(RiskSignals, UnknownOutcomesAndOperatorHaltsCarryTheirSignal) {
+  risk_config c;
+  c.unknown_burst = 2;
+  risk_guard r(c);
+  r.unknown_outcome("L1", t0);
+  r.unknown_outcome("L2", t0 + 1s);
+  EXPECT_EQ(r.halt_signal(), "unknown_outcomes");
+  EXPECT_EQ(r.halted_at(), t0 + 1s);
+  r.halt("operator request");  // already halted: the first cause stays
+  EXPECT_EQ(r.halt_signal(), "unknown_outcomes");
+  r.unknown_resolved("L1");
+  r.unknown_resolved("L2");
+  r.resume();
+  r.halt("maintenance");
+  EXPECT_EQ(r.halt_signal(), "operator");
+  EXPECT_EQ(r.halt_reason(), "maintenance");
+  EXPECT_TRUE(r.halted_at().has_value());
 }
 
 }  // namespace

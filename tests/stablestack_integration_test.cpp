@@ -16,6 +16,7 @@
 #include "adapters/stablestack/client.hpp"
 #include "adapters/stablestack/emulator.hpp"
 #include "engine/cert_authority.hpp"
+#include "tests/support/run_task.hpp"
 
 namespace swaprouter::stablestack {
 namespace {
@@ -95,16 +96,7 @@ class StableStackIntegration : public ::testing::Test {
 
   template <class T>
   T run(asio::awaitable<T> work) {
-    std::optional<T> out;
-    std::exception_ptr failure;
-    asio::co_spawn(io_, std::move(work), [&](std::exception_ptr e, T value) {
-      failure = e;
-      if (!e) out = std::move(value);
-    });
-    io_.restart();
-    while (!out && !failure) io_.run_one();
-    if (failure) std::rethrow_exception(failure);
-    return std::move(*out);
+    return test_support::run_task(io_, std::move(work));
   }
 
   void wait(std::chrono::milliseconds d) {

@@ -95,6 +95,36 @@ TEST(StrategyFile, ReadsEveryKindAndTheRiskSection) {
   EXPECT_EQ(r.file.engine.engine.max_hops, 2);
 }
 
+TEST(StrategyFile, ReliabilityHaltSettings) {
+  const auto r = parse_strategy_file(R"(strategies:
+  a: {kind: convert, from: USDT, to: COPM, amount: "1"}
+risk:
+  halt_on_expired: {count: 7, window: 30s}
+  halt_on_429: {count: 12, window: 2m}
+  max_clock_jump: 1500ms
+  max_circuit_open: 90s
+)",
+                                     "halts.yaml");
+  ASSERT_TRUE(r.ok()) << messages(r).front();
+  const auto& risk = r.file.sections.risk;
+  EXPECT_EQ(risk.expired_burst, 7);
+  EXPECT_EQ(risk.expired_window, 30s);
+  EXPECT_EQ(risk.rate_limited_burst, 12);
+  EXPECT_EQ(risk.rate_limited_window, 120s);
+  EXPECT_EQ(risk.max_clock_jump, 1500ms);
+  EXPECT_EQ(risk.max_circuit_open, 90s);
+  const auto bad = parse_strategy_file(R"(strategies:
+  a: {kind: convert, from: USDT, to: COPM, amount: "1"}
+risk:
+  halt_on_429: {count: 0, windw: 1s}
+)",
+                                       "halts.yaml");
+  const auto m = messages(bad);
+  ASSERT_EQ(m.size(), 2u) << ::testing::PrintToString(m);
+  EXPECT_EQ(m[0].rfind("halts.yaml:4:24: risk.halt_on_429.count: ", 0), 0u) << m[0];
+  EXPECT_EQ(m[1], "halts.yaml:4:27: risk.halt_on_429.windw: unknown key");
+}
+
 TEST(StrategyFile, ErrorsNameFileLineColumnAndKeyPath) {
   const std::string_view bad = R"(strategies:
   a:

@@ -11,6 +11,7 @@
 #include "adapters/sim/server.hpp"
 #include "engine/cert_authority.hpp"
 #include "engine/http.hpp"
+#include "tests/support/run_task.hpp"
 
 namespace swaprouter {
 namespace {
@@ -59,17 +60,7 @@ class Transport : public ::testing::TestWithParam<transport_case> {
   // Runs one coroutine to completion on the shared io_context (the server runs there too).
   template <class T>
   T run(asio::awaitable<T> work) {
-    std::optional<T> out;
-    std::exception_ptr failure;
-    asio::co_spawn(io_, std::move(work), [&](std::exception_ptr e, T value) {
-      failure = e;
-      if (!e) out = std::move(value);
-    });
-    // io_context stops when it runs out of work (e.g. after the server is gone): restart it.
-    io_.restart();
-    while (!out && !failure) io_.run_one();
-    if (failure) std::rethrow_exception(failure);
-    return std::move(*out);
+    return test_support::run_task(io_, std::move(work));
   }
 
   result<http_response> send(http_client& client, http_request request,
@@ -275,6 +266,63 @@ TEST_P(Transport, RefusedConnectionIsConnectError) {
   ASSERT_FALSE(response.has_value());
   EXPECT_EQ(response.error().kind, error_kind::connect) << describe(response.error());
   EXPECT_FALSE(response.error().may_have_reached);
+}
+
+// on_written marks the moment the crash point after_request_write sits at (FAULTS.md 4): the
+// whole request is on the wire and no answer has been read. The server here reads the request,
+// acts and never answers: while the client still waits, the server has it and on_written has
+// run exactly once.
+TEST_P(Transport, OnWrittenRunsOnceTheRequestIsWrittenBeforeAnyAnswer) {
+  sim::fault f;
+  f.kind = sim::fault_kind::drop;
+  f.run_handler = true;
+  set_fault("/create", f);
+  auto client = make_http_client(io_.get_executor(), endpoint());
+  int written = 0;
+  std::optional<result<http_response>> answer;
+  auto request = post("/create", "{}");
+  request.on_written = [&] {
+    ++written;
+    EXPECT_FALSE(answer.has_value());
+  };
+  asio::co_spawn(io_, client->send(std::move(request), 1000ms),
+                 [&](std::exception_ptr e, result<http_response> r) {
+                   if (!e) answer = std::move(r);
+                 });
+  io_.restart();
+  while (!answer && (written == 0 || server_->requests().empty())) io_.run_one();
+  ASSERT_FALSE(answer.has_value()) << "answered before the server had the request";
+  EXPECT_EQ(written, 1);
+  EXPECT_EQ(created_, 1);
+  ASSERT_EQ(server_->requests().size(), 1u);
+  EXPECT_EQ(server_->requests().front().route, "/create");
+  while (!answer) io_.run_one();
+  ASSERT_FALSE(answer->has_value());
+  EXPECT_EQ(answer->error().kind, error_kind::timeout);
+  EXPECT_EQ(written, 1);
+}
+
+TEST_P(Transport, OnWrittenRunsOncePerAnsweredRequestAndNeverWithoutAConnection) {
+  auto client = make_http_client(io_.get_executor(), endpoint());
+  int written = 0;
+  auto request = post("/create", R"({"n":1})");
+  request.on_written = [&] { ++written; };
+  auto response = send(*client, std::move(request));
+  ASSERT_TRUE(response.has_value()) << describe(response.error());
+  EXPECT_EQ(response->status, 201);
+  EXPECT_EQ(written, 1);
+
+  auto e = endpoint();
+  server_->stop();
+  server_.reset();
+  io_.poll();
+  auto refused = make_http_client(io_.get_executor(), e);
+  auto never = post("/create", "{}");
+  never.on_written = [&] { ++written; };
+  auto failed = send(*refused, std::move(never));
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().kind, error_kind::connect);
+  EXPECT_EQ(written, 1) << "nothing was written";
 }
 
 INSTANTIATE_TEST_SUITE_P(PlainAndTls, Transport,

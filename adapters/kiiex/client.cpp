@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "engine/json_read.hpp"
+#include "engine/redact.hpp"
 
 namespace swaprouter::kiiex {
 namespace {
@@ -193,7 +194,9 @@ result<quote> price_order_book(const market_info& market, wire::side side, const
 // --- request_builder --------------------------------------------------------------------------
 
 request_builder::request_builder(std::string api_key, std::string user_id, hmac_sha256 secret)
-    : api_key_(std::move(api_key)), user_id_(std::move(user_id)), secret_(std::move(secret)) {}
+    : api_key_(std::move(api_key)), user_id_(std::move(user_id)), secret_(std::move(secret)) {
+  register_secret(api_key_);
+}
 
 http_request request_builder::authenticate(std::string_view nonce) {
   http_request r;

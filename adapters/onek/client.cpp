@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "adapters/onek/wire.hpp"
+#include "engine/redact.hpp"
 
 namespace swaprouter::onek {
 namespace {
@@ -333,7 +334,9 @@ std::string url_encode(std::string_view value) {
 }
 
 request_builder::request_builder(std::string access_key, hmac_sha256 secret)
-    : access_key_(std::move(access_key)), secret_(std::move(secret)) {}
+    : access_key_(std::move(access_key)), secret_(std::move(secret)) {
+  register_secret(access_key_);
+}
 
 http_request request_builder::status() const {
   http_request r;
@@ -493,6 +496,18 @@ client::client(http_client& http, std::string access_key, hmac_sha256 secret,
 venue_traits client::traits() const {
   return venue_traits{
       .firm_quotes = false, .cancel = true, .client_id = true, .exact_receive = true};
+}
+
+std::chrono::steady_clock::duration client::poll_wait(poll_kind kind,
+                                                      std::int64_t reserve) const {
+  namespace p = wire::path;
+  const auto now = clocks_.steady();
+  if (kind == poll_kind::balances) return budget_.time_until_available(p::balance, now, reserve);
+  if (kind == poll_kind::prices && directions_at_ &&
+      now - *directions_at_ <= options_.directions_max_age) {
+    return {};
+  }
+  return budget_.time_until_available(p::swap_directions, now, reserve);
 }
 
 std::int64_t client::provider_now_ms() const {

@@ -103,8 +103,10 @@ struct client_options {
   std::optional<std::string> callback_url;
   /// Deadline of each HTTP exchange.
   std::chrono::steady_clock::duration request_timeout = std::chrono::seconds(10);
-  /// price() refreshes the cached directions when they are older than this.
-  std::chrono::steady_clock::duration directions_max_age = std::chrono::seconds(10);
+  /// price() refreshes the cached directions when they are older than this. Below the engine's
+  /// quote_max_age (5 s): the planner refuses a rate table obtained longer ago as stale, so a
+  /// longer cache would leave 001k unpriceable for the rest of it (FAULTS.md 18 found it).
+  std::chrono::steady_clock::duration directions_max_age = std::chrono::seconds(4);
   /// GET /status is re-sampled for the clock offset when the last sample is older than this.
   std::chrono::steady_clock::duration clock_sync_interval = std::chrono::minutes(5);
   circuit_breaker_config circuit;
@@ -171,6 +173,14 @@ class client final : public venue {
   /// Provider clock minus ours; nullopt before the first sample.
   std::optional<std::chrono::milliseconds> clock_offset() const { return clock_.offset(); }
   circuit_state circuit() const noexcept { return circuit_.state(); }
+  venue_health health() const override {
+    return {circuit_.state(), clock_.offset(), circuit_.rate_limited_count()};
+  }
+  /// The local budget of GET /swap-directions for directions, and for prices while the cached
+  /// directions are older than directions_max_age (prices are read from them); GET /balance's
+  /// for balances.
+  std::chrono::steady_clock::duration poll_wait(poll_kind kind,
+                                                std::int64_t reserve) const override;
 
  private:
   task<result<direction>> direction_for(std::string spend_asset, std::string receive_asset);

@@ -8,6 +8,7 @@
 #include "adapters/oxapay/wire.hpp"
 #include "engine/json_read.hpp"
 #include "engine/json_write.hpp"
+#include "engine/redact.hpp"
 
 namespace swaprouter::oxapay {
 namespace {
@@ -47,7 +48,9 @@ std::int64_t unix_seconds(wall_time t) {
 
 }  // namespace
 
-request_builder::request_builder(std::string api_key) : api_key_(std::move(api_key)) {}
+request_builder::request_builder(std::string api_key) : api_key_(std::move(api_key)) {
+  register_secret(api_key_);
+}
 
 http_request request_builder::make(std::string_view method, std::string target,
                                    std::string body) const {
@@ -190,7 +193,11 @@ task<result<http_response>> client::call(std::string_view endpoint,
   if (status == 429) {
     retry_after = parse_retry_after(response->header(wire::header::retry_after), clocks_.wall());
     // A 429 on calculate is that endpoint's limit: price() falls back to /rate.
-    if (kind != call_kind::quote) circuit_.record_rate_limited(after, retry_after);
+    if (kind != call_kind::quote) {
+      circuit_.record_rate_limited(after, retry_after);
+    } else {
+      ++quote_rate_limited_;
+    }
   } else if (status >= 500) {
     circuit_.record_failure(after);
   } else {

@@ -99,6 +99,10 @@ class client final : public venue {
   task<result<std::vector<balance>>> balances() override;
 
   circuit_state circuit() const noexcept { return circuit_.state(); }
+  /// Quote 429s do not open the circuit but count here; OxaPay measures no clock offset.
+  venue_health health() const override {
+    return {circuit_.state(), std::nullopt, circuit_.rate_limited_count() + quote_rate_limited_};
+  }
 
  private:
   enum class call_kind : std::uint8_t { read, execute, quote };
@@ -110,6 +114,7 @@ class client final : public venue {
   client_options options_;
   client_clocks clocks_;
   circuit_breaker circuit_;
+  std::uint64_t quote_rate_limited_ = 0;  // 429s of the quote endpoint (not in the circuit)
   std::vector<direction> directions_;
   std::optional<std::chrono::steady_clock::time_point> directions_at_;
   std::map<client_id, wall_time> ambiguous_since_;

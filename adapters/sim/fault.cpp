@@ -17,7 +17,7 @@ namespace swaprouter::sim {
 
 namespace {
 
-constexpr std::array<std::pair<fault_kind, std::string_view>, 11> kind_names{{
+constexpr std::array<std::pair<fault_kind, std::string_view>, 12> kind_names{{
     {fault_kind::delay, "delay"},
     {fault_kind::drop, "drop"},
     {fault_kind::reset_before, "reset_before"},
@@ -29,6 +29,7 @@ constexpr std::array<std::pair<fault_kind, std::string_view>, 11> kind_names{{
     {fault_kind::timeout_400, "timeout_400"},
     {fault_kind::redirect, "redirect"},
     {fault_kind::oversize, "oversize"},
+    {fault_kind::endless_chunked, "endless_chunked"},
 }};
 
 std::string_view as_view(const rapidjson::Value& v) {

@@ -28,6 +28,7 @@ enum class fault_kind : std::uint8_t {
   timeout_400,        ///< 400 whose body says the request timed out (a disguised timeout)
   redirect,           ///< 302 with Location = `body`
   oversize,           ///< 200 with a streamed body of `size_bytes` bytes
+  endless_chunked,    ///< 200, chunked, chunks of '[' until the peer leaves; never the last chunk
 };
 
 std::string_view to_string(fault_kind kind) noexcept;
@@ -54,9 +55,10 @@ struct fault {
   double probability = 1.0;
   /// Only requests with this method match; empty matches every method.
   std::string method;
-  /// For drop, status, timeout_400, redirect and oversize: run the handler first, so the action
-  /// takes effect although the client never sees its answer (e.g. a 502 after the swap was
-  /// created). The kinds described as running the handler always do; reset_before never does.
+  /// For drop, status, timeout_400, redirect, oversize and endless_chunked: run the handler
+  /// first, so the action takes effect although the client never sees its answer (e.g. a 502
+  /// after the swap was created). The kinds described as running the handler always do;
+  /// reset_before never does.
   bool run_handler = false;
   /// Body size for `oversize`.
   std::size_t size_bytes = std::size_t{20} << 20;

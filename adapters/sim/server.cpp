@@ -490,6 +490,13 @@ struct server::impl : std::enable_shared_from_this<impl> {
           if (!keep_alive) co_return co_await close_gracefully(stream);
           continue;
         }
+        case fault_kind::endless_chunked:
+          if (run_first) dispatch(request, match);
+          entry.status = 200;
+          log(std::move(entry));
+          co_await write_endless_chunked(stream, keep_alive, version);
+          beast::get_lowest_layer(stream).close();
+          co_return;
         case fault_kind::status:
         case fault_kind::timeout_400:
         case fault_kind::redirect:
@@ -613,6 +620,29 @@ struct server::impl : std::enable_shared_from_this<impl> {
       sent += count;
     }
     co_return true;
+  }
+
+  // A chunked answer that never ends: chunks of '[' (hostile nesting too) until the peer gives up
+  // or stop(); the peer's body limit or deadline must end it.
+  template <class Stream>
+  net::awaitable<void> write_endless_chunked(Stream& stream, bool keep_alive, unsigned version) {
+    http::response<http::empty_body> message{http::status::ok, version};
+    message.set(http::field::server, server_name);
+    message.set(http::field::content_type, "application/json");
+    message.keep_alive(keep_alive);
+    message.chunked(true);
+    http::response_serializer<http::empty_body> serializer(message);
+    auto& lowest = beast::get_lowest_layer(stream);
+    lowest.expires_after(options_.idle_timeout);
+    auto [ec, n] = co_await http::async_write_header(stream, serializer, use_tuple);
+    if (ec || stopping_) co_return;
+    const std::string block(16 * 1024, '[');
+    while (!stopping_) {
+      lowest.expires_after(options_.idle_timeout);
+      auto [write_ec, written] =
+          co_await net::async_write(stream, http::make_chunk(net::buffer(block)), use_tuple);
+      if (write_ec) co_return;
+    }
   }
 
   // Keeps a dropped request's connection open, reading and discarding, until the peer closes it

@@ -9,6 +9,7 @@
 #include "adapters/stablestack/wire.hpp"
 #include "engine/json_read.hpp"
 #include "engine/json_write.hpp"
+#include "engine/redact.hpp"
 
 namespace swaprouter::stablestack {
 namespace {
@@ -70,7 +71,9 @@ error unknown_outcome(std::string message, bool sent = true) {
 std::string amount_text(decimal amount) { return amount.to_string(); }
 
 request_builder::request_builder(std::string api_key, std::optional<std::string> customer_id)
-    : api_key_(std::move(api_key)), customer_id_(std::move(customer_id)) {}
+    : api_key_(std::move(api_key)), customer_id_(std::move(customer_id)) {
+  register_secret(api_key_);
+}
 
 http_request request_builder::make(std::string_view method, std::string target,
                                    std::string body) const {

@@ -137,6 +137,9 @@ class client final : public venue {
 
   std::optional<std::chrono::milliseconds> clock_offset() const { return clock_.offset(); }
   circuit_state circuit() const noexcept { return circuit_.state(); }
+  venue_health health() const override {
+    return {circuit_.state(), clock_.offset(), circuit_.rate_limited_count()};
+  }
 
  private:
   enum class call_kind : std::uint8_t { read, execute };

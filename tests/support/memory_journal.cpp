@@ -108,6 +108,16 @@ result<std::optional<leg_record>> memory_journal::leg(std::string_view client) {
   return std::optional<leg_record>{};
 }
 
+result<std::optional<leg_record>> memory_journal::leg_by_ref(std::string_view provider,
+                                                            std::string_view provider_ref) {
+  for (const auto& l : legs_) {
+    if (l.provider == provider && l.provider_ref == provider_ref) {
+      return std::optional<leg_record>(l);
+    }
+  }
+  return std::optional<leg_record>{};
+}
+
 result<std::vector<leg_record>> memory_journal::unfinished_legs() {
   std::vector<leg_record> out;
   for (const auto& l : legs_) {

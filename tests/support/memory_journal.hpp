@@ -23,6 +23,8 @@ class memory_journal final : public journal {
   result<std::vector<intent_record>> intents(std::size_t limit) override;
   result<std::vector<leg_record>> legs_of(std::string_view intent_id) override;
   result<std::optional<leg_record>> leg(std::string_view client) override;
+  result<std::optional<leg_record>> leg_by_ref(std::string_view provider,
+                                                std::string_view provider_ref) override;
   result<std::vector<leg_record>> unfinished_legs() override;
   result<std::vector<journal_event>> events_of(std::string_view intent_id) override;
   result<bool> integrity_ok() override { return true; }
