@@ -10,14 +10,18 @@
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "adapters/onek/client.hpp"
+#include "adapters/onek/parse.hpp"
 #include "cli/commands.hpp"
 #include "cli/service.hpp"
 #include "cli/session.hpp"
+#include "engine/callback.hpp"
 #include "engine/executor.hpp"
 #include "engine/journal.hpp"
 #include "engine/quote_poller.hpp"
@@ -28,6 +32,13 @@ namespace swaprouter::cli {
 namespace {
 
 namespace asio = boost::asio;
+
+// A 001k callback carries the swap object GET /swap/{code} returns.
+result<leg_status> onek_callback(std::string_view body) {
+  auto parsed = onek::parse_swap(body);
+  if (!parsed) return std::unexpected(parsed.error());
+  return onek::to_leg_status(*parsed);
+}
 
 struct run_options {
   std::string file;
@@ -126,8 +137,19 @@ int run_bot(const run_options& options) {
   quote_book_options book_options;
   book_options.quote_max_age = file.engine.engine.quote_max_age;
   quote_book book(book_options);
+  service.watch_book(book);
   poll_clock poll_time;
-  quote_poller poller(providers, book, poll_time);
+  // Each provider's intervals and enabled assets as configured (the kind's defaults otherwise);
+  // a provider missing from the file (simulated) keeps the poller's defaults.
+  std::map<std::string, poll_settings, std::less<>> polling;
+  for (const auto& p : file.engine.providers) {
+    poll_settings& s = polling[p.name];
+    s.directions = p.poll.directions;
+    s.prices = p.poll.prices;
+    s.balances = p.poll.balances;
+    s.assets = p.assets;
+  }
+  quote_poller poller(providers, book, poll_time, {}, std::move(polling));
 
   execution_options execution;
   execution.book = &book;
@@ -154,9 +176,23 @@ int run_bot(const run_options& options) {
   bot_opts.book = &book;
   strategies::bot bot(std::move(kinds), risk, exec, providers, bot_opts, service.hooks());
   running = &bot;
+  // Provider callbacks (001k): only hints that make the tracker fetch the leg now; on by default
+  // in simulate, where the emulators reach the loopback listener.
+  callback_options hinting;
+  hinting.allow = file.engine.engine.callback_allow;
+  callback_gate gate(exec, std::move(hinting));
+  std::vector<std::pair<std::string, onek::client*>> calling_back;
+  if (file.engine.engine.callbacks.value_or(chosen == run_mode::simulate)) {
+    calling_back = session.onek_clients();
+    for (const auto& [name, client] : calling_back) gate.add_provider(name, onek_callback);
+    service.accept_callbacks(gate);
+  }
   if (!service.start(bot, risk)) {
     session.stop();
     return exit_failure;
+  }
+  for (const auto& [name, client] : calling_back) {
+    client->set_callback_url(service.url() + "/callbacks/" + name);
   }
 
   // First signal: stop new intents and drain; second: leave at once (every journal write is a

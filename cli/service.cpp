@@ -282,12 +282,18 @@ struct bot_service::impl {
   metrics::counter_family& alarms;
   metrics::gauge_family& open_intents;
   metrics::gauge_family& open_legs;
+  const quote_book* book = nullptr;
+  metrics::gauge_family& book_age;
+  metrics::gauge_family& book_latency;
+  metrics::counter_family& book_failures;
+  std::map<std::string, std::uint64_t, std::less<>> book_failures_seen;
 
   std::vector<std::unique_ptr<observability::monitored_venue>> monitors;
   std::vector<venue*> monitored;
   std::vector<std::string> provider_names;
   strategies::bot* bot = nullptr;
   strategies::risk_guard* risk = nullptr;
+  callback_gate* gate = nullptr;
   std::optional<observability::listener> server;
   // Coroutines check it after every suspension: once stopped they never touch this object again.
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
@@ -340,7 +346,18 @@ struct bot_service::impl {
                                     "Execution alarms (journaled; see the log).")),
         open_intents(
             registry.add_gauge("swaprouter_open_intents", "Intents not yet in a final state.")),
-        open_legs(registry.add_gauge("swaprouter_open_legs", "Legs not yet in a final phase.")) {
+        open_legs(registry.add_gauge("swaprouter_open_legs", "Legs not yet in a final phase.")),
+        book_age(registry.add_gauge("swaprouter_quote_book_age_seconds",
+                                    "Age of the quote book's newest pricing model per provider.",
+                                    {"provider"})),
+        book_latency(registry.add_gauge(
+            "swaprouter_quote_book_latency_seconds",
+            "Recent quote and execution round trips per provider (kind quote|execution), "
+            "percentile 0.5|0.99.",
+            {"provider", "kind", "quantile"})),
+        book_failures(registry.add_counter("swaprouter_quote_book_failures_total",
+                                           "Poller and fan-out failures per provider.",
+                                           {"provider"})) {
     info.with({options.mode}).set(1.0);
     m.journal_size.get().set(0.0);
     m.halted.get().set(0.0);
@@ -462,6 +479,7 @@ struct bot_service::impl {
       if (!ec) size += part;
     }
     m.journal_size.get().set(static_cast<double>(size));
+    refresh_book(now);
     refresh_risk();
     std::size_t intents = 0;
     std::size_t open = 0;
@@ -507,6 +525,47 @@ struct bot_service::impl {
     halt_signal.with({"kill_switch"}).set(r.halted && r.signal == "kill_switch" ? 1.0 : 0.0);
   }
 
+  status_book book_of(std::string_view provider, wall_time now) const {
+    const provider_view v = book->view(provider);
+    status_book b;
+    if (v.prices_at) {
+      b.age_seconds = seconds_of(std::max(now - *v.prices_at, wall_time::duration::zero()));
+    }
+    const auto secs = [](std::chrono::microseconds us) {
+      return static_cast<double>(us.count()) / 1e6;
+    };
+    if (v.quote_latency.count > 0) {
+      b.quote_p50_seconds = secs(v.quote_latency.p50);
+      b.quote_p99_seconds = secs(v.quote_latency.p99);
+    }
+    if (v.execution_latency.count > 0) {
+      b.execution_p50_seconds = secs(v.execution_latency.p50);
+      b.execution_p99_seconds = secs(v.execution_latency.p99);
+    }
+    b.failures = v.failures;
+    return b;
+  }
+
+  void refresh_book(wall_time now) {
+    if (book == nullptr) return;
+    for (const std::string& provider : book->providers()) {
+      const status_book b = book_of(provider, now);
+      if (b.age_seconds) book_age.with({provider}).set(*b.age_seconds);
+      const auto latency = [&](std::string_view kind, std::string_view quantile,
+                               const std::optional<double>& value) {
+        if (value) book_latency.with({provider, kind, quantile}).set(*value);
+      };
+      latency("quote", "0.5", b.quote_p50_seconds);
+      latency("quote", "0.99", b.quote_p99_seconds);
+      latency("execution", "0.5", b.execution_p50_seconds);
+      latency("execution", "0.99", b.execution_p99_seconds);
+      std::uint64_t& seen = book_failures_seen[provider];
+      auto& failures = book_failures.with({provider});  // shown at 0 before the first failure
+      if (b.failures > seen) failures.inc(static_cast<double>(b.failures - seen));
+      seen = b.failures;
+    }
+  }
+
   status_snapshot snapshot() const {
     status_snapshot s;
     s.mode = options.mode;
@@ -528,6 +587,7 @@ struct bot_service::impl {
       } else if (p.circuit == circuit_state::half_open || stats.last_quote_failed) {
         p.health = "degraded";
       }
+      if (book != nullptr) p.book = book_of(p.name, s.generated_at);
       s.providers.push_back(std::move(p));
     }
     if (auto list = records.intents(max_open_intents_shown)) {
@@ -831,6 +891,10 @@ strategies::risk_guard::halt_fn bot_service::halt_sink() {
   return [self](std::string_view reason) { self->on_halt(reason); };
 }
 
+void bot_service::accept_callbacks(callback_gate& gate) { impl_->gate = &gate; }
+
+void bot_service::watch_book(const quote_book& book) { impl_->book = &book; }
+
 bool bot_service::start(strategies::bot& bot, strategies::risk_guard& risk) {
   impl& self = *impl_;
   self.bot = &bot;
@@ -851,6 +915,15 @@ bool bot_service::start(strategies::bot& bot, strategies::risk_guard& risk) {
   cb.resume = [p] { return p->on_resume_request(); };
   cb.submit_intent = [p](std::string_view body) { return p->on_submit(body); };
   cb.get_intent = [p](std::string_view id) { return p->on_get_intent(id); };
+  if (self.gate != nullptr) {
+    cb.provider_callback = [p](std::string_view provider, std::string_view remote,
+                               std::string_view body) {
+      // The same answer whatever the verdict: a forger learns nothing about our legs.
+      const callback_verdict verdict = p->gate->receive(provider, remote, body);
+      spdlog::debug("callback for {}: {}", provider, to_string(verdict));
+      return observability::api_answer{200, "{}"};
+    };
+  }
   const std::string where =
       fmt::format("{}:{}",
                   lo.bind_address.find(':') != std::string::npos ? "[" + lo.bind_address + "]"

@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "config/engine_config.hpp"
+#include "engine/callback.hpp"
 #include "engine/journal.hpp"
+#include "engine/quote_book.hpp"
 #include "engine/result.hpp"
 #include "engine/router.hpp"
 #include "engine/venue.hpp"
@@ -98,6 +100,12 @@ class bot_service {
   strategies::bot_hooks hooks();
   /// The risk guard's halt callback: logs the halt with its reason and records it.
   strategies::risk_guard::halt_fn halt_sink();
+  /// Hands POST /callbacks/{provider} to `gate` (which must outlive the service); call before
+  /// start(). Without it the route answers 501.
+  void accept_callbacks(callback_gate& gate);
+  /// Shows `book` (which must outlive the service) in /status and /metrics: per provider the
+  /// age of its newest model, quote and execution latency percentiles and failures.
+  void watch_book(const quote_book& book);
   /// Binds the listener, prints "listening on URL" on standard output and starts the refresh
   /// (metrics, reliability signals, live view) and balance reads. False, with the reason on
   /// standard error, when the listener cannot bind.

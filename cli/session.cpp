@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <utility>
 
+#include "adapters/onek/client.hpp"
+
 namespace swaprouter::cli {
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
@@ -188,6 +190,20 @@ void provider_session::start(boost::asio::io_context& ioc, run_mode mode,
 }
 
 std::vector<std::string> provider_session::describe() const { return where_; }
+
+std::vector<std::pair<std::string, onek::client*>> provider_session::onek_clients() {
+  std::vector<std::pair<std::string, onek::client*>> out;
+  if (mode_ == run_mode::dry_run) return out;
+  for (auto& p : live_) {
+    if (auto* c = dynamic_cast<onek::client*>(p.adapter.get())) out.emplace_back(p.name, c);
+  }
+  for (auto& v : sim_.venues) {
+    if (auto* c = dynamic_cast<onek::client*>(v.venue.get())) {
+      out.emplace_back(std::string(c->id()), c);
+    }
+  }
+  return out;
+}
 
 void provider_session::stop() { sim_.stop(); }
 

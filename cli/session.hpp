@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cli/fleet.hpp"
@@ -16,6 +17,10 @@
 #include "config/engine_config.hpp"
 #include "engine/execution.hpp"
 #include "engine/paper_venue.hpp"
+
+namespace swaprouter::onek {
+class client;
+}
 
 namespace swaprouter::cli {
 
@@ -120,6 +125,9 @@ class provider_session {
   /// One line per provider: its name and where it is ("emulator", "https://host:443"), and
   /// "paper ledger" in dry-run mode. Never a credential.
   std::vector<std::string> describe() const;
+  /// The 001k adapters, which can ask for callbacks, with the provider name their legs are
+  /// journaled under; none in dry-run mode (paper fills have nothing to call back about).
+  std::vector<std::pair<std::string, onek::client*>> onek_clients();
   /// Stops the emulators (idempotent).
   void stop();
 

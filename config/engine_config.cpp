@@ -615,11 +615,11 @@ class engine_config_parser {
   engine_settings parse_engine(const yaml_entry& section) {
     engine_settings out;
     if (section.value.IsNull()) return out;
-    const auto fields = r_.map_entries(
-        section,
-        {"quote_max_age", "fanout_deadline", "max_hops", "split", "journal", "listen",
-         "control_token"},
-        &errors_);
+    const auto fields =
+        r_.map_entries(section,
+                       {"quote_max_age", "fanout_deadline", "max_hops", "split", "journal",
+                        "listen", "control_token", "callbacks", "callback_allow"},
+                       &errors_);
     bool times_ok = true;
     for (const auto& f : fields) {
       const bool ok = errors_.attempt([&] {
@@ -638,6 +638,13 @@ class engine_config_parser {
           out.listen = parse_listen(f);
         } else if (f.key == "control_token") {
           out.control_token = parse_credential(f);
+        } else if (f.key == "callbacks") {
+          out.callbacks = r_.boolean(f);
+        } else if (f.key == "callback_allow") {
+          if (!f.value.IsSequence()) r_.fail(f, "expected a list of IP addresses");
+          for (std::size_t i = 0; i < f.value.size(); ++i) {
+            out.callback_allow.push_back(r_.non_empty_text(yaml_reader::item(f, i)));
+          }
         }
       });
       if (f.key == "quote_max_age" || f.key == "fanout_deadline") times_ok = times_ok && ok;

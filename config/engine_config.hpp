@@ -140,6 +140,12 @@ struct engine_settings {
   /// Bearer token of the listener's control API (POST /halt, /resume, /intents); a credential
   /// reference like the providers' ("${NAME}" or {file: PATH}). nullopt: not configured.
   std::optional<credential> control_token;
+  /// Whether providers that can call back (001k) are asked to POST status changes to the
+  /// listener's /callbacks/PROVIDER; nullopt: on in simulate (the emulators reach the loopback
+  /// listener), off otherwise. A callback is only a hint (engine/callback.hpp).
+  std::optional<bool> callbacks;
+  /// Peer addresses whose callbacks are read; empty reads every address.
+  std::vector<std::string> callback_allow;
 };
 
 /// Parses "IP:PORT", "[IPv6]:PORT" or "localhost:PORT" (port 0 = ephemeral), as the `listen`

@@ -327,20 +327,23 @@ priced<price> search_exact_receive(const pricing& p, decimal target, const balan
     if (i == 96 || high > (int128{1} << 100)) return failure(price_failure::overflow, target);
     high *= 2;
   }
+  // A rate model's net never falls as the spend grows, nor does a sell book's (each level's take,
+  // value and fee rounding only grow with it). A buy book's can (each fill's value is rounded up
+  // to the spend precision), so a buy book keeps the plain bisection from zero and its answer.
+  const bool monotone = p.model != pricing_model::order_book || p.book.side == book_side::sell;
+  int128 low = std::max<int128>(0, below - 1);  // never covers
   auto q = at(high);
   for (; !covers(q); ++i) {
     if (!q && blocks_from_above(q.error().reason)) return std::unexpected(q.error());
     if (i == 96 || high > (int128{1} << 100)) return failure(price_failure::overflow, target);
+    // Monotone: no spend up to this one covers either.
+    if (monotone) low = std::max(low, high);
     high *= 2;
     q = at(high);
   }
-  int128 low = std::max<int128>(0, below - 1);  // never covers
-  // A rate model's estimate is usually a few units above the answer: step down from it by
+  // A monotone model's estimate is usually a few units above the answer: step down from it by
   // doubling strides until a spend does not cover, then bisect that gap. A handful of prices
-  // instead of the log2(high) of a bisection from zero, and the same least covering spend: a rate
-  // model's net never falls as the spend grows. A book walk's can (each fill's value is rounded
-  // up to the spend precision), so a book keeps the plain bisection and its answer.
-  const bool monotone = p.model != pricing_model::order_book;
+  // instead of the log2(high) of a bisection from zero, and the same least covering spend.
   for (int128 stride = 1; monotone && high - low > 1; stride *= 2) {
     const int128 probe = high - stride;
     if (probe <= low) break;

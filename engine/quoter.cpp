@@ -156,4 +156,25 @@ task<quoted_plan> quote_and_plan(std::span<venue* const> venues, swap_intent int
   co_return out;
 }
 
+quoted_plan plan_from_book(const quote_book& book, const swap_intent& intent,
+                           const planner_options& options, wall_time now) {
+  quoted_plan out;
+  for (auto& model : book.fresh_prices(now)) {
+    if (allowed(intent, model.provider)) out.models.push_back(std::move(model));
+  }
+  out.result = make_plan(intent, out.models, options, now);
+  return out;
+}
+
+task<quoted_plan> estimate_plan(std::span<venue* const> venues, swap_intent intent,
+                                planner_options options, std::chrono::milliseconds fanout,
+                                quote_book* book) {
+  if (book != nullptr) {
+    quoted_plan estimated =
+        plan_from_book(*book, intent, options, std::chrono::system_clock::now());
+    if (estimated.result.ok()) co_return estimated;
+  }
+  co_return co_await quote_and_plan(venues, std::move(intent), std::move(options), fanout, book);
+}
+
 }  // namespace swaprouter

@@ -36,4 +36,16 @@ task<quoted_plan> quote_and_plan(std::span<venue* const> venues, swap_intent int
                                  planner_options options, std::chrono::milliseconds fanout,
                                  quote_book* book = nullptr);
 
+/// Plans `intent` over the book's fresh models at `now` (of the providers intent.providers
+/// allows; empty = all), without I/O: an estimate from the poller's prices, not the
+/// amount-specific quotes an execution needs. No fresh model of a pair means no route through it.
+quoted_plan plan_from_book(const quote_book& book, const swap_intent& intent,
+                           const planner_options& options, wall_time now);
+
+/// A probe's plan (a strategy deciding whether to act): plan_from_book when `book` is set and
+/// yields a route, else quote_and_plan's fan-out (no book, or a book stale for this intent).
+task<quoted_plan> estimate_plan(std::span<venue* const> venues, swap_intent intent,
+                                planner_options options, std::chrono::milliseconds fanout,
+                                quote_book* book = nullptr);
+
 }  // namespace swaprouter

@@ -433,6 +433,12 @@ std::vector<segment> planner::segments_of(const hop& h, decimal limit) const {
     total += out.back().length;
   };
   if (p.model != pricing_model::order_book) {
+    // A rate model is its first segment, which rate() already computed for every route's hops.
+    const first_segment& f = firsts_[h.quote];
+    if (f.known) {
+      if (f.first) out.push_back(*f.first);
+      return out;
+    }
     auto gross = p.rate_receive.div(p.rate_spend, rounding::up);
     if (gross) push(unlimited, gross->mul_div(keep, hundred, rounding::up));
     return out;

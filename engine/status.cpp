@@ -57,6 +57,18 @@ std::string to_json(const status_snapshot& s) {
     optional_seconds(out, "latency_p50_seconds", p.latency_p50_seconds);
     optional_seconds(out, "latency_p99_seconds", p.latency_p99_seconds);
     out.field("circuit", to_string(p.circuit));
+    if (p.book) {
+      out.key("quote_book");
+      out.begin_object();
+      optional_seconds(out, "age_seconds", p.book->age_seconds);
+      optional_seconds(out, "quote_p50_seconds", p.book->quote_p50_seconds);
+      optional_seconds(out, "quote_p99_seconds", p.book->quote_p99_seconds);
+      optional_seconds(out, "execution_p50_seconds", p.book->execution_p50_seconds);
+      optional_seconds(out, "execution_p99_seconds", p.book->execution_p99_seconds);
+      out.key("failures");
+      out.integer(static_cast<std::int64_t>(p.book->failures));
+      out.end_object();
+    }
     out.end_object();
   }
   out.end_array();

@@ -13,6 +13,16 @@
 
 namespace swaprouter {
 
+/// What the quote book knows of one provider (seconds; nullopt before the first sample).
+struct status_book {
+  std::optional<double> age_seconds;  ///< of the newest pricing model
+  std::optional<double> quote_p50_seconds;
+  std::optional<double> quote_p99_seconds;
+  std::optional<double> execution_p50_seconds;
+  std::optional<double> execution_p99_seconds;
+  std::uint64_t failures = 0;  ///< poller and fan-out failures since start
+};
+
 /// One provider as the bot sees it now.
 struct status_provider {
   std::string name;
@@ -21,6 +31,7 @@ struct status_provider {
   std::optional<double> latency_p50_seconds;  ///< nullopt before the first quote
   std::optional<double> latency_p99_seconds;
   circuit_state circuit = circuit_state::closed;
+  std::optional<status_book> book;  ///< when the bot runs a quote book
 };
 
 /// One leg that has not reached a final state.
@@ -93,7 +104,10 @@ struct status_snapshot {
 /// The snapshot as compact JSON:
 ///   {"mode":..,"generated_at":ISO,"started_at":ISO|null,
 ///    "providers":[{"name","health","last_quote":ISO|null,"latency_p50_seconds":N|null,
-///                  "latency_p99_seconds":N|null,"circuit":"closed"|"open"|"half_open"}],
+///                  "latency_p99_seconds":N|null,"circuit":"closed"|"open"|"half_open",
+///                  with a quote book also "quote_book":{"age_seconds","quote_p50_seconds",
+///                  "quote_p99_seconds","execution_p50_seconds","execution_p99_seconds":N|null,
+///                  "failures":N}}],
 ///    "open_intents":[{"id","source","spend_asset","receive_asset","amount","state",
 ///                     "created_at"}],
 ///    "open_legs":[{"id","intent_id","provider","spend_asset","receive_asset","amount","state",

@@ -26,6 +26,8 @@ std::string_view to_string(leg_state state) noexcept {
 }
 
 task<result<pricing>> venue::pricing_for(const quote_request& request) {
+  // Read before the first suspension: the caller's request may not outlive it.
+  const decimal asked = request.amount;
   auto answer = co_await price(request);
   if (!answer) co_return std::unexpected(std::move(answer.error()));
   const quote& q = *answer;
@@ -36,6 +38,17 @@ task<result<pricing>> venue::pricing_for(const quote_request& request) {
   p.receive_asset = q.receive_asset;
   p.model = q.model;
   p.spend_precision = decimal::scale;
+  // A provider that priced the amount rounded down to its precision (a firm quote for 123.456789
+  // when asked for 123.456789123) has that precision: the planner rounds the same way and leaves
+  // the dust unspent instead of finding the whole amount above the quote (DESIGN.md s.3).
+  if (q.spend_amount < asked) {
+    for (int places = 0; places < decimal::scale; ++places) {
+      if (asked.round(places, rounding::down) == q.spend_amount) {
+        p.spend_precision = places;
+        break;
+      }
+    }
+  }
   p.receive_precision = decimal::scale;
   // The fee is inside the proportion, and the model holds only for the amount priced: the planner
   // may neither stretch it beyond that amount nor give it a sliver of a split.

@@ -203,6 +203,12 @@ struct listener::impl {
       return from_answer(callbacks.submit_intent(request.body));
     });
 
+    server.route("POST", "/callbacks/{provider}", [this](const sim_request& request) {
+      if (!callbacks.provider_callback) return not_implemented("callbacks");
+      return from_answer(callbacks.provider_callback(request.path_param("provider"),
+                                                     request.remote_address, request.body));
+    });
+
     server.route("GET", "/intents/{id}", [this](const sim_request& request) {
       if (!authorized(request)) return unauthorized();
       if (!callbacks.get_intent) return not_implemented("intents");

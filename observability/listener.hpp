@@ -38,6 +38,11 @@ struct listener_callbacks {
   std::function<api_answer(std::string_view body)> submit_intent;
   /// GET /intents/{id}; the id is percent-decoded, at most 128 bytes.
   std::function<api_answer(std::string_view id)> get_intent;
+  /// POST /callbacks/{provider}: a provider's status callback, with the peer's address. No bearer
+  /// token (the provider has none); the bot treats it as a hint only (engine/callback.hpp).
+  std::function<api_answer(std::string_view provider, std::string_view remote_address,
+                           std::string_view body)>
+      provider_callback;
 };
 
 struct listener_options {
@@ -59,6 +64,7 @@ struct listener_options {
 ///   GET /          the status page (HTML + JS, refreshes GET /status every 2 s)
 ///   GET /metrics   text/plain; version=0.0.4
 ///   GET /status    application/json
+///   POST /callbacks/{provider}  a provider's callback (a hint; no token)
 ///   POST /halt, POST /resume, POST /intents, GET /intents/{id}
 ///                  need "Authorization: Bearer TOKEN"; 401 otherwise
 /// Every answer carries Cache-Control: no-store. Errors are JSON {"error":CODE,"message":TEXT}.

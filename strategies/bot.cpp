@@ -56,6 +56,8 @@ struct bot::impl {
   std::string run_id;
   std::optional<steady::time_point> balances_read;
   std::vector<balance_entry> cached_balances;
+  // When the last execution ended: book balances read before it are out of date.
+  std::optional<wall_time> last_settled;
   // Intents given to submit(), waiting for the next tick, and what became of the recent ones.
   std::deque<std::pair<intent_record, swap_intent>> queued;
   std::map<std::string, submitted_intent, std::less<>> submitted;
@@ -107,8 +109,16 @@ struct bot::impl {
       }
     }
     std::vector<balance_entry> out;
+    const wall_time wall = std::chrono::system_clock::now();
     for (venue* v : venues) {
       if (!all && !wanted.contains(v->id())) continue;
+      // The poller's balances when read after our last execution settled and recently enough.
+      if (const auto* held = book_balances(v->id(), wall)) {
+        for (const auto& b : *held) {
+          out.push_back(balance_entry{std::string(v->id()), b.asset, b.available});
+        }
+        continue;
+      }
       auto got = co_await v->balances();
       if (!got) {
         spdlog::warn("balances provider={} unavailable: {}", v->id(), describe(got.error()));
@@ -123,6 +133,14 @@ struct bot::impl {
     co_return out;
   }
 
+  const std::vector<balance>* book_balances(std::string_view provider, wall_time now) const {
+    if (options.book == nullptr) return nullptr;
+    const auto at = options.book->view(provider).balances_at;
+    if (!at || *at > now || now - *at > options.balances_max_age) return nullptr;
+    if (last_settled && *at <= *last_settled) return nullptr;
+    return options.book->balances(provider);
+  }
+
   task<probe_answer> price(probe p) {
     swap_intent ask;
     ask.spend_asset = p.spend_asset;
@@ -132,8 +150,10 @@ struct bot::impl {
     probe_answer answer;
     answer.asked = std::move(p);
     std::span<venue* const> all(venues);
+    // From the book's fresh models when it has a route (no I/O); only the intent that is going
+    // to execute fans out for its amount-specific quotes (start()).
     quoted_plan quoted =
-        co_await quote_and_plan(all, ask, options.planning, options.fanout, options.book);
+        co_await estimate_plan(all, ask, options.planning, options.fanout, options.book);
     if (quoted.result.ok()) {
       answer.ok = true;
       answer.net = quoted.result.net;
@@ -273,6 +293,7 @@ struct bot::impl {
     --open;
     risk.closed(id);
     balances_read.reset();
+    last_settled = std::chrono::system_clock::now();
     strategy_totals& totals = totals_of(index);
     const std::string name = totals.name;
     if (index) strategies[*index]->settled(true, std::chrono::system_clock::now());

@@ -28,6 +28,9 @@ struct bot_options {
   planner_options planning;
   /// When set, quotes take directions from it and feed it (quote_and_plan); must outlive the bot.
   quote_book* book = nullptr;
+  /// Probes plan over the book's fresh models (engine/quoter.hpp estimate_plan); rebalance reads
+  /// the book's balances when read at most this long ago (and after the last execution ended).
+  std::chrono::milliseconds balances_max_age{30000};
 };
 
 /// One strategy decision, as logged.

@@ -320,6 +320,21 @@ TEST(engine_config, control_token_is_a_credential_reference) {
   EXPECT_EQ(std::string(e.what()).find("plain-token-value"), std::string::npos);
 }
 
+TEST(engine_config, callbacks_and_their_allow_list) {
+  const load_result unset = parse_engine_config("engine:\n  split: true\n");
+  ASSERT_TRUE(unset.ok()) << all_text(unset);
+  EXPECT_FALSE(unset.config.engine.callbacks.has_value());
+  EXPECT_TRUE(unset.config.engine.callback_allow.empty());
+  const load_result r = parse_engine_config(
+      "engine:\n  callbacks: true\n  callback_allow: [\"127.0.0.1\", \"::1\"]\n");
+  ASSERT_TRUE(r.ok()) << all_text(r);
+  EXPECT_EQ(r.config.engine.callbacks, std::optional<bool>(true));
+  EXPECT_EQ(r.config.engine.callback_allow, (std::vector<std::string>{"127.0.0.1", "::1"}));
+  EXPECT_EQ(only_error("engine:\n  callback_allow: 127.0.0.1\n").key_path(),
+            "engine.callback_allow");
+  EXPECT_EQ(only_error("engine:\n  callbacks: yes-please\n").key_path(), "engine.callbacks");
+}
+
 TEST(engine_config, listen_address_text) {
   const auto v6 = parse_listen_address("[::1]:0");
   ASSERT_TRUE(v6.has_value());

@@ -130,6 +130,12 @@ void set_string(rapidjson::Value& obj, const char* key, const std::string& value
   }
 }
 
+std::optional<std::uint64_t> env_number(const char* name) {
+  const char* text = std::getenv(name);
+  if (text == nullptr || *text == '\0') return std::nullopt;
+  return std::strtoull(text, nullptr, 10);
+}
+
 // The crash hook's "kill -9" in process: nothing after the point runs; the journal keeps what
 // was committed.
 struct killed {
@@ -283,27 +289,36 @@ TEST(Faults, S05_crash_after_response_before_commit) {
 // --- 6: power loss of the journal while intents are in flight ------------------------------
 
 TEST(Faults, S06_power_loss_journal) {
+  // SWAPROUTER_POWER_SEED replays one seed; SWAPROUTER_POWER_SEEDS runs seeds 1..N (CI: 3, one
+  // per power-loss mode). The seed picks the kill point and which unsynced writes survive.
+  std::vector<std::uint64_t> seeds;
+  for (std::uint64_t s = 1; s <= env_number("SWAPROUTER_POWER_SEEDS").value_or(3); ++s) {
+    seeds.push_back(s);
+  }
+  if (const auto one = env_number("SWAPROUTER_POWER_SEED")) seeds = {*one};
+  constexpr int in_flight = 50;
   auto vfs = fault_vfs::install("faults-s06").value();
   fault_world w("s06");
   w.start();
   journal_options on_vfs;
   on_vfs.vfs = vfs->name();
   w.reopen_journal(on_vfs);
-  std::mt19937_64 rng(6);
-  for (int seed = 1; seed <= 3; ++seed) {
-    SCOPED_TRACE(seed);
-    // The machine stops after a random number of journal writes and syncs.
-    vfs->kill_after(vfs->operations() + 10 + rng() % 60);
+  for (const auto seed : seeds) {
+    SCOPED_TRACE(fmt::format("power seed {}", seed));
+    std::mt19937_64 rng(seed);
+    // The machine stops after a random number of journal writes and syncs: anywhere from the
+    // first intents to well into the responses of all 50.
+    vfs->kill_after(vfs->operations() + 10 + rng() % (in_flight * 6));
     {
       auto exec = w.make_executor();
       std::vector<quoted_plan> plans;
       std::vector<intent_record> intents;
-      for (int n = 0; n < 10; ++n) {
+      for (int n = 0; n < in_flight; ++n) {
         const std::string p(providers[static_cast<std::size_t>(n) % providers.size()]);
         intents.push_back(intent_at(w, fmt::format("I-s06-{}-{}", seed, n), p));
         plans.push_back(w.plan(intents.back(), p));
       }
-      // Ten intents in flight at once on one engine thread.
+      // Fifty intents in flight at once on one engine thread.
       std::size_t done = 0;
       for (std::size_t n = 0; n < intents.size(); ++n) {
         asio::co_spawn(w.io(), exec->execute(intents[n], plans[n]),
@@ -315,15 +330,21 @@ TEST(Faults, S06_power_loss_journal) {
     EXPECT_TRUE(vfs->killed()) << "the machine stopped mid-run";
     // Power loss and reboot: every file closed, unsynced writes dropped or kept in part.
     w.close_journal();
-    const auto mode = seed == 1   ? power_loss_mode::drop_unsynced
-                      : seed == 2 ? power_loss_mode::keep_prefix
-                                  : power_loss_mode::keep_subset;
-    auto cycled = vfs->power_cycle(mode, static_cast<std::uint64_t>(seed));
+    const auto mode = seed % 3 == 1   ? power_loss_mode::drop_unsynced
+                      : seed % 3 == 2 ? power_loss_mode::keep_prefix
+                                      : power_loss_mode::keep_subset;
+    auto cycled = vfs->power_cycle(mode, seed);
     ASSERT_TRUE(cycled.has_value()) << describe(cycled.error());
     w.restart(on_vfs);
     // The journal opens intact and every swap the emulators created has its leg (I2, I3).
     w.run(w.make_executor()->recover());
     w.check_invariants();
+    if (::testing::Test::HasFailure()) {
+      ADD_FAILURE() << "power-loss seed " << seed << " failed; replay it with: "
+                    << "SWAPROUTER_POWER_SEED=" << seed
+                    << " faults_tests --gtest_filter=Faults.S06_power_loss_journal";
+      break;
+    }
   }
 }
 
@@ -421,30 +442,69 @@ TEST(Faults, S08_definite_rejection_vs_disguised_timeout) {
   w.check_invariants();
 }
 
+// How each provider says it has no such swap: 001k, KIIEX and StableStack answer 404 with their
+// error body; OxaPay's status is its history, which simply lacks the swap.
+sim::fault not_found_answer(std::string_view p) {
+  sim::fault f;
+  f.kind = fault_kind::status;
+  f.method = fault_world::status_method(p);
+  f.status = 404;
+  if (p == "onek") {
+    f.body = R"({"code":"not_found","message":"swap not found"})";
+  } else if (p == "kiiex") {
+    f.body = R"({"result":false,"errormsg":"Resource Not Found","errorcode":104,)"
+             R"("detail":"deposit ticket not found"})";
+  } else if (p == "stablestack") {
+    f.body = R"({"status":"failed","message":"transaction not found",)"
+             R"("error":{"code":"RESOURCE_NOT_FOUND","message":"transaction not found"}})";
+  } else {
+    f.status = 200;
+    f.body = R"({"data":{"list":[],"meta":{"page":1,"last_page":1,"total":0}},)"
+             R"("message":"Operation completed successfully!","error":{},"status":200,)"
+             R"("version":"1.0.0"})";
+  }
+  return f;
+}
+
 TEST(Faults, S09_not_found_lag_after_create) {
   fault_world w("s09");
   w.start();
-  for (const auto p : {"onek"}) {
+  for (const auto p : providers) {
     SCOPED_TRACE(p);
-    sim::fault lag;
-    lag.kind = fault_kind::status;
-    lag.status = 404;
-    lag.body = R"({"code":"not_found","message":"swap not found"})";
-    lag.method = fault_world::status_method(p);
-    lag.remaining = 40;
+    // Not found for longer than lost_after: lost, still polled, alarmed, then found.
+    // Twelve polls at the fixture's 20..100 ms backoff outlast lost_after (400 ms).
+    sim::fault lag = not_found_answer(p);
+    lag.remaining = 12;
     w.fault(p, fault_world::status_route(p), lag);
     const std::string id = fmt::format("I-s09-{}", p);
+    const client_id client = id + "-L0-A0";
     const auto out = w.execute(intent_at(w, id, p), p);
+    const bool polled = w.provider(p).server->faults().list().empty();
     w.provider(p).server->faults().clear_all();
-    const auto phases = w.phases_of(id + "-L0-A0");
+    const auto phases = w.phases_of(client);
     EXPECT_TRUE(out.filled) << out.state;
     EXPECT_EQ(phases.back(), leg_phase::filled);
     EXPECT_EQ(count_of(phases, leg_phase::failed), 0u) << "never marked failed";
+    EXPECT_EQ(swaps_for(w, p, client), 1u);
+    bool alarmed = false;
+    for (const auto& e : w.events("alarm")) alarmed = alarmed || e.client == client;
+    if (p == "oxapay") {
+      // OxaPay's create answers the final swap: nothing to poll, so no lag to sit out.
+      EXPECT_EQ(count_of(phases, leg_phase::lost), 0u);
+      EXPECT_FALSE(alarmed);
+    } else {
+      EXPECT_TRUE(polled) << "polled through the whole lag";
+      EXPECT_EQ(count_of(phases, leg_phase::lost), 1u);
+      EXPECT_TRUE(alarmed);
+    }
+    // Asked directly while the provider lags: not found, an error the tracker keeps polling on.
+    const auto leg_row = w.records().leg(client).value().value();
+    w.fault(p, fault_world::status_route(p), not_found_answer(p));
+    auto answer = w.run(w.venue_of(p).status(leg_ref{leg_row.provider_ref, leg_row.client}));
+    w.provider(p).server->faults().clear_all();
+    ASSERT_FALSE(answer.has_value());
+    EXPECT_EQ(answer.error().kind, error_kind::not_found) << describe(answer.error());
   }
-  // 001k answers 404 for longer than lost_after: lost, still polled, alarmed, then found.
-  const auto onek_phases = w.phases_of("I-s09-onek-L0-A0");
-  EXPECT_EQ(count_of(onek_phases, leg_phase::lost), 1u);
-  EXPECT_FALSE(w.events("alarm").empty());
   w.check_invariants();
 }
 
@@ -743,9 +803,6 @@ TEST(Faults, S14_hostile_json_bodies) {
     EXPECT_EQ(swaps_of(w, p), swaps_before);
     for (const auto& h : hostile_bodies(fault_world::status_method(p))) {
       SCOPED_TRACE("status " + h.name);
-      // An endless body costs the whole 8 MiB body limit to read: once per adapter on create,
-      // and on 001k's status.
-      if (h.name == "endless_chunked" && p != "onek") continue;
       auto v = w.fresh_venue(p);
       w.fault(p, fault_world::status_route(p), h.fault);
       auto answer = w.run(v.venue->status(leg_ref{base.provider_ref, base.client}));
@@ -782,12 +839,22 @@ TEST(Faults, S15_truncated_tls_response) {
       w.fault(p, fault_world::status_route(p),
               fault_world::once(kind, fault_world::status_method(p)));
       const auto out = w.execute(intent_at(w, id, p), p);
+      EXPECT_TRUE(w.provider(p).server->faults().list().empty()) << "both cuts were met";
       w.provider(p).server->faults().clear_all();
       const auto phases = w.phases_of(client);
       ASSERT_GE(phases.size(), 3u);
       EXPECT_EQ(phases[2], leg_phase::unknown) << "never parsed as success";
       EXPECT_TRUE(out.filled) << out.state;
       EXPECT_EQ(swaps_for(w, p, client), 1u);
+      // A cut status answer of the filled swap, asked directly: an error, never a state.
+      const auto filled = w.records().leg(client).value().value();
+      auto v = w.fresh_venue(p);
+      w.fault(p, fault_world::status_route(p),
+              fault_world::once(kind, fault_world::status_method(p)));
+      auto answer = w.run(v.venue->status(leg_ref{filled.provider_ref, filled.client}));
+      EXPECT_FALSE(answer.has_value()) << "a truncated status was taken as a state";
+      EXPECT_TRUE(w.provider(p).server->faults().list().empty()) << "the status call was cut";
+      w.provider(p).server->faults().clear_all();
     }
   }
   w.check_invariants();
@@ -902,18 +969,60 @@ TEST(Faults, S16_decimal_precision_properties) {
     EXPECT_EQ(out.received, out.quoted_net);
     EXPECT_EQ(out.spent, dec("123.29"));
   }
-  {
-    // An amount finer than the provider's precision: the spend is rounded down (the dust stays
-    // unspent, never rounded up), the settlement is still exactly the quote.
-    const auto out = w.execute(intent_at(w, "I-s16-fine", "onek", "123.456789123456789"), "onek");
+  // An amount finer than the provider's precision, at every provider (firm quotes included): each
+  // model has the precision the provider priced at, and the spend is rounded down to it (the dust
+  // stays unspent, never rounded up).
+  for (const auto p : providers) {
+    SCOPED_TRACE(fmt::format("fine {}", p));
+    const decimal fine = dec("123.456789123456789");
+    quote_request q;
+    q.spend_asset = "USDT";
+    q.receive_asset = pair_for(p).receive;
+    q.amount = fine;
+    const auto model = w.run(w.venue_of(p).pricing_for(q));
+    ASSERT_TRUE(model.has_value()) << describe(model.error());
+    EXPECT_LT(model->spend_precision, decimal::scale);
+    const auto priced = price_spend(*model, fine);
+    ASSERT_TRUE(priced.has_value());
+    EXPECT_EQ(priced->spend, fine.round(model->spend_precision, rounding::down));
+    // Through the planner and the executor: the settlement is exactly the quote. (The planner
+    // does not yet leave the dust of a firm or indicative quote unspent; see
+    // DISABLED_S16_fine_amount_at_quoted_provider.)
+    if (p == "stablestack" || p == "oxapay") continue;
+    const auto i = intent_at(w, fmt::format("I-s16-fine-{}", p), p, fine.to_string());
+    const auto out = w.execute(i, p);
     EXPECT_EQ(out.received, out.quoted_net);
-    EXPECT_LT(out.spent, dec("123.456789123456789"));
-    EXPECT_EQ(out.spent, dec("123.456789123456789").round(6, rounding::down));
+    EXPECT_LT(out.spent, fine);
+    EXPECT_EQ(out.spent, fine.round(model->spend_precision, rounding::down));
   }
   w.check_invariants();
 }
 
 // --- 17-19: settlements, clocks, rate limits ---------------------------------------------------
+
+// Known router gap (FAULTS.md 16, DESIGN.md s.3): StableStack's firm quote and OxaPay's calculated
+// rate price 123.456789123456789 USDT as 123.456789 / 123.45678912 (their precision), and the
+// planner answers "no route: no candidate or split can take the amount" instead of planning the
+// rounded spend and leaving the dust unspent, as it does for 001k's and KIIEX's rate models.
+TEST(Faults, DISABLED_S16_fine_amount_at_quoted_provider) {
+  fault_world w("s16q");
+  w.start();
+  for (const auto p : {"stablestack", "oxapay"}) {
+    SCOPED_TRACE(p);
+    const decimal fine = dec("123.456789123456789");
+    const auto i = intent_at(w, fmt::format("I-s16q-{}", p), p, fine.to_string());
+    const auto quoted = w.plan(i, p, true);
+    ASSERT_TRUE(quoted.result.ok()) << quoted.result.failure;
+    EXPECT_EQ(quoted.result.spend, fine.round(p == std::string_view("oxapay") ? 8 : 6,
+                                             rounding::down));
+    EXPECT_EQ(quoted.result.unspent, fine - quoted.result.spend);
+    auto exec = w.make_executor();
+    const auto out = w.run(exec->execute(i, quoted));
+    EXPECT_EQ(out.received, out.quoted_net);
+    EXPECT_EQ(out.spent, quoted.result.spend);
+  }
+  w.check_invariants();
+}
 
 TEST(Faults, S17_settled_amount_mismatch) {
   fault_world w("s17");
@@ -940,6 +1049,64 @@ TEST(Faults, S17_settled_amount_mismatch) {
   for (const auto& e : w.events("alarm")) alarmed = alarmed || e.client == "I-s17-L0-A0";
   EXPECT_TRUE(alarmed);
   w.market().clear_rate("USDT", "USDC");
+
+  // Partial settlement: 001k reports success having executed only 40 of the 100 USDT (and a
+  // matching share of the USDC). The status fault is installed once the create's answer is read,
+  // so every poll sees the provider's partial record.
+  {
+    const client_id client = "I-s17-part-L0-A0";
+    const auto part = intent_at(w, "I-s17-part", "onek");
+    auto part_quoted = w.plan(part, "onek");
+    std::string spend_filled;
+    std::string receive_filled;
+    execution_options o = w.options;
+    bool installed = false;
+    o.crash = [&](std::string_view at) {
+      if (at != "after_response_read" || installed) return;
+      installed = true;
+      sim::fault f;
+      f.kind = fault_kind::status;
+      f.method = "GET";
+      f.status = 200;
+      f.body = onek_swap_json(w, client, [&](rapidjson::Value& sw, auto& a) {
+        sw.RemoveMember("opened_by");
+        sw.RemoveMember("history");
+        sw.RemoveMember("callbacks");
+        const auto share = [](const rapidjson::Value& v) {
+          return dec(v.GetString()).mul(dec("0.4"), rounding::down).value().round(2,
+                                                                                  rounding::down);
+        };
+        spend_filled = share(sw["spend_amount"]).to_string();
+        receive_filled = share(sw["receive_amount"]).to_string();
+        set_string(sw, "status", "success", a);
+        set_string(sw, "spend_filled", spend_filled, a);
+        set_string(sw, "receive_filled", receive_filled, a);
+        set_string(sw, "spend_fee_filled", "0.1", a);
+        set_string(sw, "receive_fee_filled", "0.1", a);
+      });
+      w.fault("onek", fault_world::status_route("onek"), f);
+    };
+    auto part_exec = w.make_executor(o);
+    const auto part_out = w.run(part_exec->execute(part, part_quoted));
+    w.provider("onek").server->faults().clear_all();
+    ASSERT_TRUE(installed);
+    ASSERT_EQ(dec(spend_filled), dec("40"));
+    const auto part_leg = w.records().leg(client).value().value();
+    EXPECT_EQ(part_leg.phase, leg_phase::partially_filled);
+    // Accounting uses what the provider reports: 40 spent, the reported USDC less its fee.
+    EXPECT_EQ(part_leg.spend_filled, dec("40"));
+    EXPECT_EQ(part_leg.receive_filled, dec(receive_filled) - dec("0.1"));
+    EXPECT_EQ(part_leg.fee_filled, dec("0.1"));
+    EXPECT_GE(part_out.received, part_leg.receive_filled);
+    // Recorded (a settled event with the reported amounts) and alarmed.
+    bool settled = false;
+    for (const auto& e : w.events("settled")) settled = settled || e.client == client;
+    EXPECT_TRUE(settled);
+    bool part_alarmed = false;
+    for (const auto& e : w.events("alarm")) part_alarmed = part_alarmed || e.client == client;
+    EXPECT_TRUE(part_alarmed);
+    EXPECT_EQ(swaps_for(w, "onek", client), 1u) << "the short fill is not resubmitted blindly";
+  }
   w.check_invariants();
 }
 
@@ -1031,7 +1198,7 @@ TEST(Faults, S19_rate_limit_and_ban) {
   {
     sim::fault f = fault_world::once(fault_kind::status, "GET");
     f.status = 429;
-    f.retry_after_seconds = 1;
+    f.retry_after_seconds = 7;
     w.fault("onek", item, f);
     w.provider("onek").server->clear_requests();
     EXPECT_TRUE(w.execute(intent_at(w, "I-s19-seconds", "onek"), "onek").filled);
@@ -1040,7 +1207,7 @@ TEST(Faults, S19_rate_limit_and_ban) {
       if (r.status == 429) at = r.time;
     }
     ASSERT_TRUE(at.has_value());
-    nothing_before(*at + 1s);
+    nothing_before(*at + 7s);
   }
   // HTTP-date form, on one adapter: the circuit is open for the whole provider, every endpoint.
   {
@@ -1048,8 +1215,9 @@ TEST(Faults, S19_rate_limit_and_ban) {
     const auto quoted = w.plan(intent_at(w, "I-s19-x", "onek"), "onek");
     const leg order = quoted.result.routes.front().legs.front().order;
     auto v = w.fresh_venue("onek");
+    // An HTTP-date has whole seconds: the next one at least 7 s away.
     const auto until =
-        std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now() + 3s);
+        std::chrono::ceil<std::chrono::seconds>(std::chrono::system_clock::now() + 7s);
     sim::fault f = fault_world::once(fault_kind::status, "GET");
     f.status = 429;
     f.retry_after_date = sim::format_http_date(until);
@@ -1068,7 +1236,7 @@ TEST(Faults, S19_rate_limit_and_ban) {
     EXPECT_EQ(log_of().size(), sent) << "nothing sent while the circuit is open";
     // After the date, the provider is asked again.
     std::optional<result<leg_status>> again;
-    for (int i = 0; i < 100 && !(again && again->has_value()); ++i) {
+    for (int i = 0; i < 120 && !(again && again->has_value()); ++i) {
       w.run_for(100ms);
       again = w.run(v.venue->status(leg_ref{base.provider_ref, base.client}));
     }
@@ -1327,12 +1495,6 @@ TEST(Faults, S22_secret_leak_sentinel) {
 }
 
 // --- 23: restart storm -------------------------------------------------------------------------
-
-std::optional<std::uint64_t> env_number(const char* name) {
-  const char* text = std::getenv(name);
-  if (text == nullptr || *text == '\0') return std::nullopt;
-  return std::strtoull(text, nullptr, 10);
-}
 
 // A random network fault on a create or a status call.
 std::optional<std::pair<std::string, sim::fault>> random_fault(std::mt19937_64& rng,

@@ -116,6 +116,29 @@ TEST(StatusJson, HasTheDocumentedShape) {
                                             "last_decisions"}));
 }
 
+TEST(StatusJson, QuoteBookPerProviderOnlyWhenTheBotRunsOne) {
+  status_snapshot s = canned_snapshot();
+  status_book b;
+  b.age_seconds = 1.5;
+  b.quote_p50_seconds = 0.02;
+  b.quote_p99_seconds = 0.125;
+  b.failures = 3;
+  s.providers[0].book = b;
+  const std::string text = to_json(s);
+  rapidjson::Document d;
+  d.Parse(text.c_str());
+  ASSERT_FALSE(d.HasParseError()) << text;
+  const auto& book = d["providers"][0]["quote_book"];
+  ASSERT_TRUE(book.IsObject()) << text;
+  EXPECT_DOUBLE_EQ(book["age_seconds"].GetDouble(), 1.5);
+  EXPECT_DOUBLE_EQ(book["quote_p50_seconds"].GetDouble(), 0.02);
+  EXPECT_DOUBLE_EQ(book["quote_p99_seconds"].GetDouble(), 0.125);
+  EXPECT_TRUE(book["execution_p50_seconds"].IsNull());
+  EXPECT_TRUE(book["execution_p99_seconds"].IsNull());
+  EXPECT_EQ(book["failures"].GetInt64(), 3);
+  EXPECT_FALSE(d["providers"][1].HasMember("quote_book"));
+}
+
 TEST(StatusJson, EmptySnapshotAndRunningRisk) {
   status_snapshot s;
   s.mode = "live";

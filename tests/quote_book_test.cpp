@@ -532,5 +532,73 @@ TEST(QuoterWithBook, ModelsArePlannedOnOurClock) {
   EXPECT_GE(q.models[0].execution_p95, 300ms);
 }
 
+// ---- probes: the book first, a fan-out only when it has no fresh route -----------------------
+
+swap_intent usdt_copm(std::string_view amount) {
+  swap_intent intent;
+  intent.spend_asset = "USDT";
+  intent.receive_asset = "COPM";
+  intent.amount = dec(amount);
+  return intent;
+}
+
+TEST(ProbeFromBook, PlansOverTheFreshModelsOfTheAllowedProviders) {
+  quote_book book;
+  pricing b = model("b", t0);
+  b.rate_receive = dec("4100");
+  book.put(model("a", t0), t0);
+  book.put(b, t0);
+  quoted_plan q = plan_from_book(book, usdt_copm("10"), {}, t0 + 1s);
+  ASSERT_TRUE(q.result.ok()) << q.result.failure;
+  EXPECT_EQ(q.models.size(), 2u);
+  EXPECT_EQ(q.result.net, dec("41000"));
+  swap_intent only_a = usdt_copm("10");
+  only_a.providers = {"a"};
+  q = plan_from_book(book, only_a, {}, t0 + 1s);
+  ASSERT_TRUE(q.result.ok()) << q.result.failure;
+  EXPECT_EQ(q.result.net, dec("40000"));
+  // Stale: no model, no route.
+  q = plan_from_book(book, usdt_copm("10"), {}, t0 + 6s);
+  EXPECT_FALSE(q.result.ok());
+  EXPECT_TRUE(q.models.empty());
+}
+
+TEST(ProbeFromBook, AFreshBookMakesNoVenueCallsAStaleOneFansOut) {
+  asio::io_context io;
+  poll_clock real;
+  fake_venue a("a", real);
+  a.quote_latency = 0ms;
+  a.listed = {make_direction("a", "USDT", "COPM")};
+  quote_book book;
+  const auto now = std::chrono::system_clock::now();
+  book.set_directions("a", a.listed, now);
+  pricing polled = model("a", now);
+  polled.rate_receive = dec("4050");
+  book.put(polled, now);
+  const std::vector<venue*> all = {&a};
+  // A threshold strategy's probe ("best net rate" for 100 USDT): the book answers.
+  quoted_plan q = run(io, estimate_plan(all, usdt_copm("100"), {}, 2s, &book));
+  ASSERT_TRUE(q.result.ok()) << q.result.failure;
+  EXPECT_EQ(q.result.net, dec("405000"));
+  EXPECT_TRUE(a.asked.empty());
+  EXPECT_EQ(a.listings, 0);
+  EXPECT_EQ(a.balance_reads, 0);
+  // The same probe once the book's price is stale: one amount-specific quote.
+  quote_book_options expired;
+  expired.quote_max_age = 0ms;
+  quote_book stale(expired);
+  stale.set_directions("a", a.listed, now);
+  stale.put(polled, now - 1s);
+  q = run(io, estimate_plan(all, usdt_copm("100"), {}, 2s, &stale));
+  ASSERT_TRUE(q.result.ok()) << q.result.failure;
+  EXPECT_EQ(q.result.net, dec("400000"));
+  ASSERT_EQ(a.asked.size(), 1u);
+  EXPECT_EQ(a.asked[0].amount, dec("100"));
+  // Without a book every probe fans out.
+  q = run(io, estimate_plan(all, usdt_copm("100"), {}, 2s, nullptr));
+  EXPECT_EQ(a.asked.size(), 2u);
+  EXPECT_EQ(a.listings, 1);
+}
+
 }  // namespace
 }  // namespace swaprouter

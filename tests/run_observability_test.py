@@ -39,6 +39,10 @@ FAMILIES = {
     "swaprouter_halt_signal": "gauge",
     "process_resident_memory_bytes": "gauge",
     "process_uptime_seconds": "gauge",
+    # The quote book (issue 6): declared from the start, samples once the poller has run.
+    "swaprouter_quote_book_age_seconds": "gauge",
+    "swaprouter_quote_book_latency_seconds": "gauge",
+    "swaprouter_quote_book_failures_total": "counter",
 }
 PROVIDERS = {"onek", "kiiex", "stablestack", "oxapay"}
 

@@ -9,6 +9,7 @@
 #include <set>
 #include <utility>
 
+#include "engine/guarded_call.hpp"
 #include "engine/json_read.hpp"
 #include "engine/redact.hpp"
 
@@ -398,92 +399,65 @@ task<result<void>> client::login() {
 
 task<result<http_response>> client::attempt(const std::string& name, const std::string& body,
                                             call_kind kind) {
-  const auto now = clocks_.steady();
-  const bool send_order = kind == call_kind::send_order;
-  if (!circuit_.allow(now)) {
-    error e = make_error(error_kind::circuit_open, fmt::format("kiiex {}: circuit open", name));
-    if (const auto until = circuit_.open_until()) {
-      e.retry_after_seconds =
-          std::max<std::int64_t>(0, std::chrono::ceil<std::chrono::seconds>(*until - now).count());
+  guarded_call_spec spec;
+  spec.provider = "kiiex";
+  spec.endpoint = name;
+  spec.timeout = options_.request_timeout;
+  spec.execute = kind == call_kind::send_order;
+  const bool send_order = spec.execute;
+  // Every answer is read here: a 2xx in the generic shape may still be an error.
+  const answer_mapper read_answer =
+      [&name, send_order](const http_response& response,
+                          std::optional<std::chrono::seconds> retry_after) -> std::optional<error> {
+    const int status = response.status;
+    const auto generic = parse_generic(response.body);
+    const bool ok_status = status >= 200 && status < 300;
+    // A 2xx in the generic shape with result:false (or a non-zero errorcode other than 107
+    // "Operation In Process") is an error (VENUES.md 1.3, KIIDOC's result:true + errorcode 100).
+    const bool generic_failure =
+        generic &&
+        (!generic->result || (generic->errorcode != wire::errorcode::success &&
+                              generic->errorcode != wire::errorcode::operation_in_process));
+    if (ok_status && !generic_failure) return std::nullopt;
+    error e;
+    e.http_status = status;
+    const std::int64_t code = generic ? generic->errorcode : 0;
+    if (generic) e.provider_code = std::to_string(code);
+    const std::string text =
+        generic ? generic->errormsg + (generic->detail.empty() ? "" : ": " + generic->detail)
+                : excerpt(response.body, 200);
+    e.message = fmt::format("kiiex {} answered {} errorcode {}: {}", name, status, code, text);
+    if (status == 401 || status == 403 || code == wire::errorcode::not_authorized) {
+      // Refused before anything was executed: safe to log in again and resend, even SendOrder.
+      e.kind = error_kind::auth;
+    } else if (status == 429) {
+      e.kind = error_kind::rate_limited;
+      if (retry_after) e.retry_after_seconds = retry_after->count();
+    } else if (send_order) {
+      // FAULTS.md #8: only a documented validation answer is a rejection; a disguised timeout
+      // or anything else leaves the order's existence unknown.
+      const bool documented = generic && code == wire::errorcode::invalid_request &&
+                              !mentions_timeout(generic->errormsg) &&
+                              !mentions_timeout(generic->detail) && status < 500;
+      e.kind = documented ? error_kind::rejected : error_kind::unknown_outcome;
+    } else if (status == 404 || code == wire::errorcode::resource_not_found) {
+      e.kind = error_kind::not_found;
+    } else if (code == wire::errorcode::invalid_request ||
+               code == wire::errorcode::operation_failed) {
+      e.kind = error_kind::rejected;
+    } else if (!ok_status) {
+      e.kind = error_kind::http_status;
+    } else {
+      e.kind = error_kind::bad_response;
     }
-    co_return std::unexpected(std::move(e));
-  }
-  http_request request = builder_.call(name, body, token_);
-  auto response = co_await http_.send(std::move(request), options_.request_timeout);
-  const auto after = clocks_.steady();
-  if (!response) {
-    circuit_.record_failure(after);
-    error e = std::move(response.error());
-    if (send_order) {
-      // The order may exist (FAULTS.md #1, #2, #15): settled by ClientOrderId, never resent.
-      const bool sent = e.kind != error_kind::connect && e.kind != error_kind::tls;
-      co_return std::unexpected(
-          unknown_outcome(fmt::format("kiiex SendOrder: outcome unknown after {}: {}",
-                                      to_string(e.kind), e.message),
-                          sent));
-    }
-    e.message = fmt::format("kiiex {}: {}", name, e.message);
-    co_return std::unexpected(std::move(e));
-  }
-  const int status = response->status;
-  if (status == 429) {
-    std::optional<std::chrono::steady_clock::duration> wait;
-    if (auto s = parse_retry_after(response->header(wire::header::retry_after), clocks_.wall())) {
-      wait = *s;
-    }
-    circuit_.record_rate_limited(after, wait);
-  } else if (status >= 500) {
-    circuit_.record_failure(after);
-  } else {
-    circuit_.record_success(after);
-  }
-  const auto generic = parse_generic(response->body);
-  const bool ok_status = status >= 200 && status < 300;
-  // A 2xx in the generic shape with result:false (or a non-zero errorcode other than 107
-  // "Operation In Process") is an error (VENUES.md 1.3, KIIDOC's result:true + errorcode 100).
-  const bool generic_failure =
-      generic &&
-      (!generic->result || (generic->errorcode != wire::errorcode::success &&
-                            generic->errorcode != wire::errorcode::operation_in_process));
-  if (ok_status && !generic_failure) {
-    last_activity_ = after;
-    co_return std::move(*response);
-  }
-  error e;
-  e.http_status = status;
-  const std::int64_t code = generic ? generic->errorcode : 0;
-  if (generic) e.provider_code = std::to_string(code);
-  const std::string text =
-      generic ? generic->errormsg + (generic->detail.empty() ? "" : ": " + generic->detail)
-              : excerpt(response->body, 200);
-  e.message = fmt::format("kiiex {} answered {} errorcode {}: {}", name, status, code, text);
-  if (status == 401 || status == 403 || code == wire::errorcode::not_authorized) {
-    // Refused before anything was executed: safe to log in again and resend, even SendOrder.
-    e.kind = error_kind::auth;
-  } else if (status == 429) {
-    e.kind = error_kind::rate_limited;
-    if (auto s = parse_retry_after(response->header(wire::header::retry_after), clocks_.wall())) {
-      e.retry_after_seconds = s->count();
-    }
-  } else if (send_order) {
-    // FAULTS.md #8: only a documented validation answer is a rejection; a disguised timeout or
-    // anything else leaves the order's existence unknown.
-    const bool documented = generic && code == wire::errorcode::invalid_request &&
-                            !mentions_timeout(generic->errormsg) &&
-                            !mentions_timeout(generic->detail) && status < 500;
-    e.kind = documented ? error_kind::rejected : error_kind::unknown_outcome;
-  } else if (status == 404 || code == wire::errorcode::resource_not_found) {
-    e.kind = error_kind::not_found;
-  } else if (code == wire::errorcode::invalid_request ||
-             code == wire::errorcode::operation_failed) {
-    e.kind = error_kind::rejected;
-  } else if (!ok_status) {
-    e.kind = error_kind::http_status;
-  } else {
-    e.kind = error_kind::bad_response;
-  }
-  e.may_have_reached = e.kind == error_kind::unknown_outcome;
-  co_return std::unexpected(std::move(e));
+    e.may_have_reached = e.kind == error_kind::unknown_outcome;
+    return e;
+  };
+  const call_guard guard{&circuit_, nullptr, &clocks_.wall, &clocks_.steady};
+  auto response =
+      co_await guarded_call(http_, guard, builder_.call(name, body, token_), spec, read_answer);
+  if (response) last_activity_ = clocks_.steady();
+  co_return response;
 }
 
 task<result<http_response>> client::call(std::string_view name, const std::string& body,

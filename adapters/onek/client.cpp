@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "adapters/onek/wire.hpp"
+#include "engine/guarded_call.hpp"
 #include "engine/redact.hpp"
 
 namespace swaprouter::onek {
@@ -165,10 +166,6 @@ bool is_auth_code(std::string_view code) {
 
 bool is_timestamp_rejection(const error& e) {
   return e.kind == error_kind::auth && e.provider_code == wire::auth_error::timestamp_invalid;
-}
-
-std::int64_t ceil_seconds(std::chrono::steady_clock::duration d) {
-  return std::max<std::int64_t>(0, std::chrono::ceil<std::chrono::seconds>(d).count());
 }
 
 // A bucket that never grants more than `per_minute` in any 60 s window: token_bucket grants at
@@ -515,94 +512,31 @@ std::int64_t client::provider_now_ms() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
 }
 
-std::optional<error> client::local_refusal(std::string_view endpoint) {
-  const auto now = clocks_.steady();
-  // The budget is checked before the circuit: allow() may hand out the half-open probe, which
-  // must then really be sent.
-  if (const auto wait = budget_.time_until_available(endpoint, now); wait > wait.zero()) {
-    error e = make_error(error_kind::rate_limited,
-                         fmt::format("onek {}: local rate budget exhausted", endpoint));
-    e.retry_after_seconds = ceil_seconds(wait);
-    return e;
-  }
-  if (!circuit_.allow(now)) {
-    error e = make_error(error_kind::circuit_open, fmt::format("onek {}: circuit open", endpoint));
-    if (const auto until = circuit_.open_until())
-      e.retry_after_seconds = ceil_seconds(*until - now);
-    return e;
-  }
-  budget_.try_take(endpoint, now);
-  return std::nullopt;
-}
-
 task<result<http_response>> client::attempt(std::string_view endpoint, const builder_fn& build,
                                             call_kind kind) {
   auto request = build(builder_, provider_now_ms());
   if (!request) co_return std::unexpected(std::move(request.error()));
-  if (auto refused = local_refusal(endpoint)) co_return std::unexpected(std::move(*refused));
-
-  auto response = co_await http_.send(std::move(*request), options_.request_timeout);
-  const auto now = clocks_.steady();
-  if (!response) {
-    circuit_.record_failure(now);
-    error e = std::move(response.error());
-    if (kind == call_kind::open) {
-      // The bytes may have left (FAULTS.md #1, #2, #15): only a failed connect or handshake is
-      // known to have sent nothing; either way the swap is settled by looking it up, not resent.
-      const bool sent = e.kind != error_kind::connect && e.kind != error_kind::tls;
-      error u = unknown_outcome(fmt::format("onek {}: outcome unknown after {}: {}", endpoint,
-                                            to_string(e.kind), e.message));
-      u.may_have_reached = sent;
-      co_return std::unexpected(std::move(u));
-    }
-    e.message = fmt::format("onek {}: {}", endpoint, e.message);
-    co_return std::unexpected(std::move(e));
-  }
-
-  const int status = response->status;
-  if (status == 429) {
-    std::optional<std::chrono::steady_clock::duration> wait;
-    if (auto seconds =
-            parse_retry_after(response->header(wire::header::retry_after), clocks_.wall())) {
-      wait = *seconds;
-    }
-    circuit_.record_rate_limited(now, wait);
-  } else if (status >= 500) {
-    circuit_.record_failure(now);
-  } else {
-    circuit_.record_success(now);
-  }
-  if (status >= 200 && status < 300) co_return std::move(*response);
-
-  const provider_error body = parse_error_body(response->body);
-  error e;
-  e.http_status = status;
-  e.provider_code = body.code;
-  e.message = fmt::format("onek {} answered {}: {}{}{}", endpoint, status, body.code,
-                          body.code.empty() ? "" : " ", body.message);
-  const bool open = kind == call_kind::open;
-  if (status == 429) {
-    e.kind = error_kind::rate_limited;
-    if (auto seconds =
-            parse_retry_after(response->header(wire::header::retry_after), clocks_.wall())) {
-      e.retry_after_seconds = seconds->count();
-    }
-  } else if (status == 401 || status == 403) {
+  guarded_call_spec spec;
+  spec.provider = "onek";
+  spec.endpoint = endpoint;
+  spec.timeout = options_.request_timeout;
+  spec.execute = kind == call_kind::open;
+  const error_body_mapper read_body = [](const http_response& response) {
+    const provider_error body = parse_error_body(response.body);
+    error_body_reading reading;
+    reading.provider_code = body.code;
+    reading.text = body.code + (body.code.empty() ? "" : " ") + body.message;
     // A documented auth code means the request was refused before anything was executed.
-    e.kind = (!open || is_auth_code(body.code)) ? error_kind::auth : error_kind::unknown_outcome;
-  } else if (status == 400 || status == 422) {
+    reading.refused_before_execution = is_auth_code(body.code);
     // FAULTS.md #8: on a create, only a validation body is a rejection; a 400 that says it timed
     // out (or that is not the {"code","message"} shape at all) leaves the outcome unknown.
-    const bool documented =
+    reading.documented_rejection =
         !body.code.empty() && !mentions_timeout(body.code) && !mentions_timeout(body.message);
-    e.kind = (!open || documented) ? error_kind::rejected : error_kind::unknown_outcome;
-  } else if (status == 404) {
-    e.kind = open ? error_kind::unknown_outcome : error_kind::not_found;
-  } else {
-    e.kind = open ? error_kind::unknown_outcome : error_kind::http_status;
-  }
-  e.may_have_reached = e.kind == error_kind::unknown_outcome;
-  co_return std::unexpected(std::move(e));
+    return reading;
+  };
+  const call_guard guard{&circuit_, &budget_, &clocks_.wall, &clocks_.steady};
+  co_return co_await guarded_call(http_, guard, std::move(*request), spec,
+                                  status_answer(spec, read_body));
 }
 
 task<result<http_response>> client::call(std::string_view endpoint, const builder_fn& build,

@@ -168,6 +168,8 @@ class client final : public venue {
   task<result<leg_status>> cancel(const leg_ref& ref) override;
   task<result<std::vector<balance>>> balances() override;
 
+  /// Sets the callback URL later swaps carry (the listener's URL is known only once it is bound).
+  void set_callback_url(std::optional<std::string> url) { options_.callback_url = std::move(url); }
   /// GET /status now and adds a clock-offset sample.
   task<result<void>> sync_clock();
   /// Provider clock minus ours; nullopt before the first sample.
@@ -195,7 +197,6 @@ class client final : public venue {
   task<result<http_response>> attempt(std::string_view endpoint, const builder_fn& build,
                                       call_kind kind);
   task<result<direction>> cached_direction(std::string_view code);
-  std::optional<error> local_refusal(std::string_view endpoint);
   std::int64_t provider_now_ms() const;
 
   http_client& http_;

@@ -12,7 +12,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
-#include <deque>
 #include <functional>
 #include <map>
 #include <random>
@@ -22,6 +21,7 @@
 
 #include "adapters/onek/parse.hpp"
 #include "adapters/onek/wire.hpp"
+#include "adapters/sim/rate_window.hpp"
 #include "engine/hmac.hpp"
 #include "engine/http.hpp"
 
@@ -503,21 +503,16 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   std::optional<sim_response> take_budget(const std::string& caller, const endpoint_rule& rule) {
     const sim::rate_limit_config limit = limit_of(rule);
     if (limit.limit <= 0) return std::nullopt;
-    auto& hits = windows_[caller + '\n' + rule.pattern];
-    const auto now = steady_clock::now();
-    while (!hits.empty() && hits.front() <= now - limit.window) hits.pop_front();
-    if (hits.size() >= static_cast<std::size_t>(limit.limit)) {
-      const auto wait = hits.front() + limit.window - now;
-      const auto seconds =
-          std::max<std::int64_t>(1, std::chrono::ceil<std::chrono::seconds>(wait).count());
+    const auto seconds =
+        limiter_.take(caller + '\n' + rule.pattern, limit.limit, limit.window, steady_clock::now());
+    if (seconds) {
       sim_response res = error_response(
           429, wire::error_code::rate_limited,
           "rate limit of " + std::to_string(limit.limit) + " requests per " +
               std::to_string(limit.window.count()) + " ms exceeded for " + rule.config_key);
-      res.headers.emplace_back(std::string(wire::header::retry_after), std::to_string(seconds));
+      res.headers.emplace_back(std::string(wire::header::retry_after), std::to_string(*seconds));
       return res;
     }
-    hits.push_back(now);
     return std::nullopt;
   }
 
@@ -1237,7 +1232,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   sim::ledger ledger_;
   std::vector<endpoint_rule> rules_;
   std::map<std::string, api_key, std::less<>> keys_;
-  std::map<std::string, std::deque<steady_clock::time_point>> windows_;
+  sim::sliding_window_limiter limiter_;
   std::vector<swap_record> swaps_;
   std::map<std::string, std::size_t> by_code_;
   std::map<std::string, std::size_t> by_custom_id_;

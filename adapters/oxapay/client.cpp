@@ -6,16 +6,13 @@
 #include <utility>
 
 #include "adapters/oxapay/wire.hpp"
+#include "engine/guarded_call.hpp"
 #include "engine/json_read.hpp"
 #include "engine/json_write.hpp"
 #include "engine/redact.hpp"
 
 namespace swaprouter::oxapay {
 namespace {
-
-std::int64_t ceil_seconds(std::chrono::steady_clock::duration d) {
-  return std::max<std::int64_t>(0, std::chrono::ceil<std::chrono::seconds>(d).count());
-}
 
 // Tickers are plain ("BTC", "USDT"): anything else is refused rather than escaped.
 bool valid_token(std::string_view text, std::size_t max_size) {
@@ -163,71 +160,32 @@ venue_traits client::traits() const {
 task<result<http_response>> client::call(std::string_view endpoint,
                                          const result<http_request>& request, call_kind kind) {
   if (!request) co_return std::unexpected(request.error());
-  const auto now = clocks_.steady();
-  if (!circuit_.allow(now)) {
-    error e =
-        make_error(error_kind::circuit_open, fmt::format("oxapay {}: circuit open", endpoint));
-    if (const auto until = circuit_.open_until())
-      e.retry_after_seconds = ceil_seconds(*until - now);
-    co_return std::unexpected(std::move(e));
-  }
-  const bool execute = kind == call_kind::execute;
-  http_request copy = *request;
-  auto response = co_await http_.send(std::move(copy), options_.request_timeout);
-  const auto after = clocks_.steady();
-  if (!response) {
-    circuit_.record_failure(after);
-    error e = std::move(response.error());
-    if (execute) {
-      const bool sent = e.kind != error_kind::connect && e.kind != error_kind::tls;
-      co_return std::unexpected(
-          unknown_outcome(fmt::format("oxapay {}: outcome unknown after {}: {}", endpoint,
-                                      to_string(e.kind), e.message),
-                          sent));
-    }
-    e.message = fmt::format("oxapay {}: {}", endpoint, e.message);
-    co_return std::unexpected(std::move(e));
-  }
-  const int status = response->status;
-  std::optional<std::chrono::seconds> retry_after;
-  if (status == 429) {
-    retry_after = parse_retry_after(response->header(wire::header::retry_after), clocks_.wall());
-    // A 429 on calculate is that endpoint's limit: price() falls back to /rate.
-    if (kind != call_kind::quote) {
-      circuit_.record_rate_limited(after, retry_after);
-    } else {
-      ++quote_rate_limited_;
-    }
-  } else if (status >= 500) {
-    circuit_.record_failure(after);
-  } else {
-    circuit_.record_success(after);
-  }
-  if (status >= 200 && status < 300) co_return std::move(*response);
-
-  const provider_error body = parse_error_body(response->body);
-  error e;
-  e.http_status = status;
-  e.provider_code = body.key.empty() ? body.type : body.type + ":" + body.key;
-  e.message =
-      fmt::format("oxapay {} answered {}: {} {}", endpoint, status, e.provider_code, body.message);
-  if (status == 429) {
-    e.kind = error_kind::rate_limited;
-    if (retry_after) e.retry_after_seconds = retry_after->count();
-  } else if (status == 401 || status == 403) {
-    e.kind = error_kind::auth;
-  } else if (status == 400 || status == 422) {
+  guarded_call_spec spec;
+  spec.provider = "oxapay";
+  spec.endpoint = endpoint;
+  spec.timeout = options_.request_timeout;
+  spec.execute = kind == call_kind::execute;
+  // A 429 on calculate is that endpoint's limit: price() falls back to /rate.
+  spec.rate_limit_feeds_circuit = kind != call_kind::quote;
+  const error_body_mapper read_body = [](const http_response& response) {
+    const provider_error body = parse_error_body(response.body);
+    error_body_reading reading;
+    reading.provider_code = body.key.empty() ? body.type : body.type + ":" + body.key;
+    reading.text = reading.provider_code + " " + body.message;
+    reading.refused_before_execution = true;
     // FAULTS.md #8: on a swap only the documented envelope with an error is a rejection.
-    const bool documented = (!body.type.empty() || !body.key.empty()) && body.status == status &&
-                            !mentions_timeout(body.message);
-    e.kind = (!execute || documented) ? error_kind::rejected : error_kind::unknown_outcome;
-  } else if (status == 404) {
-    e.kind = execute ? error_kind::unknown_outcome : error_kind::not_found;
-  } else {
-    e.kind = execute ? error_kind::unknown_outcome : error_kind::http_status;
+    reading.documented_rejection = (!body.type.empty() || !body.key.empty()) &&
+                                   body.status == response.status &&
+                                   !mentions_timeout(body.message);
+    return reading;
+  };
+  const call_guard guard{&circuit_, nullptr, &clocks_.wall, &clocks_.steady};
+  auto response =
+      co_await guarded_call(http_, guard, *request, spec, status_answer(spec, read_body));
+  if (!response && kind == call_kind::quote && response.error().http_status == 429) {
+    ++quote_rate_limited_;
   }
-  e.may_have_reached = e.kind == error_kind::unknown_outcome;
-  co_return std::unexpected(std::move(e));
+  co_return response;
 }
 
 task<result<std::vector<direction>>> client::directions() {

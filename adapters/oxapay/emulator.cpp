@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "adapters/oxapay/wire.hpp"
+#include "adapters/sim/rate_window.hpp"
 #include "engine/json_read.hpp"
 #include "engine/json_write.hpp"
 
@@ -160,19 +160,12 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     const auto limit =
         config_.rate_limits.find(std::string(pattern.substr(wire::base_path.size())));
     if (limit == config_.rate_limits.end() || limit->second.limit <= 0) return std::nullopt;
-    auto& hits = windows_[key + '\n' + std::string(pattern)];
-    const auto t = steady_clock::now();
-    while (!hits.empty() && hits.front() <= t - limit->second.window) hits.pop_front();
-    if (hits.size() >= static_cast<std::size_t>(limit->second.limit)) {
-      const auto wait = hits.front() + limit->second.window - t;
-      sim_response res = failure(429, wire::error_type::rate_limit, "", "Too many requests");
-      res.headers.emplace_back(std::string(wire::header::retry_after),
-                               std::to_string(std::max<std::int64_t>(
-                                   1, std::chrono::ceil<std::chrono::seconds>(wait).count())));
-      return res;
-    }
-    hits.push_back(t);
-    return std::nullopt;
+    const auto seconds = limiter_.take(key + '\n' + std::string(pattern), limit->second.limit,
+                                       limit->second.window, steady_clock::now());
+    if (!seconds) return std::nullopt;
+    sim_response res = failure(429, wire::error_type::rate_limit, "", "Too many requests");
+    res.headers.emplace_back(std::string(wire::header::retry_after), std::to_string(*seconds));
+    return res;
   }
 
   struct pair_body {
@@ -492,7 +485,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   sim::provider_config config_;
   sim::ledger ledger_;
   std::set<std::string, std::less<>> keys_;
-  std::map<std::string, std::deque<steady_clock::time_point>> windows_;
+  sim::sliding_window_limiter limiter_;
   std::vector<swap_rec> swaps_;
   std::uint64_t next_seq_ = 1;
   bool stopped_ = false;

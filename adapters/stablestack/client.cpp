@@ -7,16 +7,13 @@
 #include <utility>
 
 #include "adapters/stablestack/wire.hpp"
+#include "engine/guarded_call.hpp"
 #include "engine/json_read.hpp"
 #include "engine/json_write.hpp"
 #include "engine/redact.hpp"
 
 namespace swaprouter::stablestack {
 namespace {
-
-std::int64_t ceil_seconds(std::chrono::steady_clock::duration d) {
-  return std::max<std::int64_t>(0, std::chrono::ceil<std::chrono::seconds>(d).count());
-}
 
 // Currency codes and ids are inserted into paths and bodies verbatim: anything outside this set
 // is refused rather than escaped, so caller or provider text can never bend a path.
@@ -218,68 +215,24 @@ task<result<std::vector<direction>>> client::directions() {
 task<result<http_response>> client::call(std::string_view endpoint,
                                          const result<http_request>& request, call_kind kind) {
   if (!request) co_return std::unexpected(request.error());
-  const auto now = clocks_.steady();
-  if (!circuit_.allow(now)) {
-    error e =
-        make_error(error_kind::circuit_open, fmt::format("stablestack {}: circuit open", endpoint));
-    if (const auto until = circuit_.open_until())
-      e.retry_after_seconds = ceil_seconds(*until - now);
-    co_return std::unexpected(std::move(e));
-  }
-  const bool execute = kind == call_kind::execute;
-  http_request copy = *request;
-  auto response = co_await http_.send(std::move(copy), options_.request_timeout);
-  const auto after = clocks_.steady();
-  if (!response) {
-    circuit_.record_failure(after);
-    error e = std::move(response.error());
-    if (execute) {
-      // Only a failed connect or handshake is known to have sent nothing (FAULTS.md #1, #2).
-      const bool sent = e.kind != error_kind::connect && e.kind != error_kind::tls;
-      co_return std::unexpected(
-          unknown_outcome(fmt::format("stablestack {}: outcome unknown after {}: {}", endpoint,
-                                      to_string(e.kind), e.message),
-                          sent));
-    }
-    e.message = fmt::format("stablestack {}: {}", endpoint, e.message);
-    co_return std::unexpected(std::move(e));
-  }
-  const int status = response->status;
-  std::optional<std::chrono::seconds> retry_after;
-  if (status == 429) {
-    retry_after = parse_retry_after(response->header(wire::header::retry_after), clocks_.wall());
-    circuit_.record_rate_limited(after, retry_after);
-  } else if (status >= 500) {
-    circuit_.record_failure(after);
-  } else {
-    circuit_.record_success(after);
-  }
-  if (status >= 200 && status < 300) co_return std::move(*response);
-
-  const provider_error body = parse_error_body(response->body);
-  error e;
-  e.http_status = status;
-  e.provider_code = body.code;
-  e.message = fmt::format("stablestack {} answered {}: {}{}{}", endpoint, status, body.code,
-                          body.code.empty() ? "" : " ", body.message);
-  if (status == 429) {
-    e.kind = error_kind::rate_limited;
-    if (retry_after) e.retry_after_seconds = retry_after->count();
-  } else if (status == 401 || status == 403) {
-    e.kind =
-        (!execute || is_token_code(body.code)) ? error_kind::auth : error_kind::unknown_outcome;
-  } else if (status == 400 || status == 422) {
+  guarded_call_spec spec;
+  spec.provider = "stablestack";
+  spec.endpoint = endpoint;
+  spec.timeout = options_.request_timeout;
+  spec.execute = kind == call_kind::execute;
+  const error_body_mapper read_body = [](const http_response& response) {
+    const provider_error body = parse_error_body(response.body);
+    error_body_reading reading;
+    reading.provider_code = body.code;
+    reading.text = body.code + (body.code.empty() ? "" : " ") + body.message;
+    reading.refused_before_execution = is_token_code(body.code);
     // FAULTS.md #8: on POST /swaps only a documented validation code is a rejection; a 400 that
     // says it timed out leaves the outcome unknown.
-    const bool documented = is_validation_code(body.code) && !mentions_timeout(body.message);
-    e.kind = (!execute || documented) ? error_kind::rejected : error_kind::unknown_outcome;
-  } else if (status == 404) {
-    e.kind = execute ? error_kind::unknown_outcome : error_kind::not_found;
-  } else {
-    e.kind = execute ? error_kind::unknown_outcome : error_kind::http_status;
-  }
-  e.may_have_reached = e.kind == error_kind::unknown_outcome;
-  co_return std::unexpected(std::move(e));
+    reading.documented_rejection = is_validation_code(body.code) && !mentions_timeout(body.message);
+    return reading;
+  };
+  const call_guard guard{&circuit_, nullptr, &clocks_.wall, &clocks_.steady};
+  co_return co_await guarded_call(http_, guard, *request, spec, status_answer(spec, read_body));
 }
 
 task<result<quote>> client::quote_call(std::string_view endpoint,

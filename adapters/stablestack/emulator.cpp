@@ -10,7 +10,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
-#include <deque>
 #include <functional>
 #include <map>
 #include <random>
@@ -20,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include "adapters/sim/rate_window.hpp"
 #include "adapters/stablestack/wire.hpp"
 #include "engine/json_read.hpp"
 #include "engine/json_write.hpp"
@@ -280,19 +280,13 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     const auto limit =
         config_.rate_limits.find(std::string(pattern.substr(wire::base_path.size())));
     if (limit == config_.rate_limits.end() || limit->second.limit <= 0) return std::nullopt;
-    auto& hits = windows_[std::string(key) + '\n' + std::string(pattern)];
-    const auto t = steady_clock::now();
-    while (!hits.empty() && hits.front() <= t - limit->second.window) hits.pop_front();
-    if (hits.size() >= static_cast<std::size_t>(limit->second.limit)) {
-      const auto wait = hits.front() + limit->second.window - t;
-      const auto seconds =
-          std::max<std::int64_t>(1, std::chrono::ceil<std::chrono::seconds>(wait).count());
-      sim_response res = error_response(429, wire::error_code::rate_limited, "too many requests");
-      res.headers.emplace_back(std::string(wire::header::retry_after), std::to_string(seconds));
-      return res;
-    }
-    hits.push_back(t);
-    return std::nullopt;
+    const auto seconds =
+        limiter_.take(std::string(key) + '\n' + std::string(pattern), limit->second.limit,
+                      limit->second.window, steady_clock::now());
+    if (!seconds) return std::nullopt;
+    sim_response res = error_response(429, wire::error_code::rate_limited, "too many requests");
+    res.headers.emplace_back(std::string(wire::header::retry_after), std::to_string(*seconds));
+    return res;
   }
 
   // --- request bodies ------------------------------------------------------------------------
@@ -911,7 +905,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   milliseconds quote_ttl_ = wire::default_quote_ttl;
   std::mt19937_64 rng_;
   std::set<std::string, std::less<>> keys_;
-  std::map<std::string, std::deque<steady_clock::time_point>> windows_;
+  sim::sliding_window_limiter limiter_;
   std::map<std::string, sim::ledger> ledgers_;
   std::map<std::string, wallet_rec> wallets_;
   std::vector<quote_rec> quotes_;
