@@ -16,67 +16,15 @@ usage: run_callbacks_test.py SWAPROUTER SOURCE_DIR   (python3, standard library 
 import http.client
 import json
 import os
-import re
 import secrets
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "interop"))
-import crash_restart_test as crt  # noqa: E402  (its Simulator and check)
-
-SCENARIO = """
-seed: 5
-volatility: 0
-tick_ms: 0
-providers:
-  onek:
-    port: 0
-    tls: true
-    directions: [USDT-COPM]
-    balances: {USDT: "100000", COPM: "100000000"}
-    credentials:
-      - access_key: callback-onek-key
-        secret: callback-onek-secret-not-real
-        permissions: [allow_balance, allow_swap]
-    fill_delay_ms: 6000
-"""
-
-STRATEGIES = """
-engine:
-  listen: 127.0.0.1:0
-  callbacks: true
-  callback_allow: ["127.0.0.1"]
-strategies:
-  never:                       # never fires: the test's intent comes through POST /intents
-    kind: threshold
-    from: USDT
-    to: COPM
-    amount: "10"
-    rate_at_least: "1000000000"
-    cooldown: 1h
-    providers: [onek]
-    deadline: 30s
-"""
-
-def check(ok, what):
-    crt.check(ok, what)
-    return ok
-
-
-def request(base, method, path, token=None, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=data, method=method)
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as res:
-            return res.status, res.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bot_session import (check, crt, log_lines, request, start_bot, start_onek,  # noqa: E402
+                         wait_until, write_strategy_file)
 
 
 def post_callback(base, body, source):
@@ -92,48 +40,20 @@ def post_callback(base, body, source):
         conn.close()
 
 
-def wait_until(what, predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    check(False, "timed out waiting for " + what)
-    return None
-
-
-def log_lines(path):
-    with open(path) as f:
-        return f.read().splitlines()
-
-
 def main():
     binary, _source = sys.argv[1], sys.argv[2]
     work = tempfile.mkdtemp(prefix="swaprouter-callbacks-")
-    crt.SCENARIOS["onek"] = ("COPM", SCENARIO)  # this process's copy: slow fills
-    sim = crt.Simulator(binary, work, "onek")
+    sim = start_onek(binary, work, seed=5, key="callback", fill_delay_ms=6000)
     token = "cb-test-" + secrets.token_hex(16)
     err_path = os.path.join(work, "run.err")
     proc = None
     try:
-        with open(sim.config) as f:
-            providers = f.read()
-        strategy_file = os.path.join(work, "bot.yaml")
-        with open(strategy_file, "w") as f:
-            f.write(providers + STRATEGIES)
-        env = dict(os.environ, SWAPROUTER_CONTROL_TOKEN=token)
-        with open(err_path, "w") as err:
-            proc = subprocess.Popen(
-                [binary, "run", strategy_file, "--duration", "40s", "--drain", "20s", "--db",
-                 os.path.join(work, "journal.db"), "--log-format", "json", "--live-view", "off"],
-                stdout=subprocess.PIPE, stderr=err, env=env, text=True)
-        base = None
-        for line in proc.stdout:
-            m = re.match(r"^listening on (http://127\.0\.0\.1:\d+)$", line.strip())
-            if m:
-                base = m.group(1)
-                break
+        strategy_file = write_strategy_file(
+            work, sim, ["callbacks: true", 'callback_allow: ["127.0.0.1"]'])
+        proc, base = start_bot(binary, strategy_file, token, err_path,
+                               ["--duration", "40s", "--drain", "20s", "--db",
+                                os.path.join(work, "journal.db"), "--log-format", "json",
+                                "--live-view", "off"])
         if not check(base is not None, "no 'listening on URL' line"):
             return
         run_checks(base, token, sim, err_path)
@@ -166,7 +86,7 @@ def run_checks(base, token, sim, err_path):
         legs = intent().get("legs", [])
         return legs[0] if legs and legs[0]["state"] == "open" and legs[0]["provider_ref"] else None
 
-    leg = wait_until("the leg open at 001k", open_leg)
+    leg = wait_until("the leg open at 001k", open_leg, 20)
     if leg is None:
         return
     swap = next((s for s in sim.ledger()["swaps"] if s["custom_id"] == leg["id"]), None)
@@ -185,7 +105,8 @@ def run_checks(base, token, sim, err_path):
     for _ in range(3):
         check(post_callback(base, forged_body, "127.0.0.1")[0] == 200, "callback answer")
     check(wait_until("the security event", lambda: any(
-        "security" in l and "not_allowed" in l and "127.0.0.2" in l for l in log_lines(err_path))),
+        "security" in l and "not_allowed" in l and "127.0.0.2" in l for l in log_lines(err_path)),
+        20),
         "no security event for the refused address")
     time.sleep(1.0)  # the hint's re-fetch has answered "open" by now (fills take 6 s)
     now = intent()["legs"][0]

@@ -13,9 +13,7 @@ on the same journal reconciles the open leg before anything new and tracks it to
 
 usage: run_sigterm_restart_test.py SWAPROUTER SOURCE_DIR   (python3, standard library only)
 """
-import json
 import os
-import re
 import secrets
 import signal
 import sqlite3
@@ -23,75 +21,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "interop"))
-import crash_restart_test as crt  # noqa: E402  (its Simulator, check and journal reader)
-
-SCENARIO = """
-seed: 7
-volatility: 0
-tick_ms: 0
-providers:
-  onek:
-    port: 0
-    tls: true
-    directions: [USDT-COPM]
-    balances: {USDT: "100000", COPM: "100000000"}
-    credentials:
-      - access_key: sigterm-onek-key
-        secret: sigterm-onek-secret-not-real
-        permissions: [allow_balance, allow_swap]
-    fill_delay_ms: 8000
-"""
-
-STRATEGIES = """
-engine:
-  listen: 127.0.0.1:0
-  callbacks: false
-strategies:
-  never:                       # never fires: the test's intent comes through POST /intents
-    kind: threshold
-    from: USDT
-    to: COPM
-    amount: "10"
-    rate_at_least: "1000000000"
-    cooldown: 1h
-    providers: [onek]
-    deadline: 30s
-"""
-
-
-def check(ok, what):
-    crt.check(ok, what)
-    return ok
-
-
-def request(base, method, path, token, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=data, method=method)
-    req.add_header("Authorization", "Bearer " + token)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as res:
-            return res.status, res.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-
-def start_bot(binary, strategy_file, db, token, err_path, duration):
-    env = dict(os.environ, SWAPROUTER_CONTROL_TOKEN=token)
-    env.pop("SWAPROUTER_CRASH_AT", None)
-    with open(err_path, "w") as err:
-        proc = subprocess.Popen(
-            [binary, "run", strategy_file, "--duration", duration, "--drain", "30s", "--db", db,
-             "--live-view", "off"],
-            stdout=subprocess.PIPE, stderr=err, env=env, text=True)
-    for line in proc.stdout:
-        m = re.match(r"^listening on (http://127\.0\.0\.1:\d+)$", line.strip())
-        if m:
-            return proc, m.group(1)
-    return proc, None
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bot_session import (check, crt, log_lines, request, start_bot, start_onek,  # noqa: E402
+                         wait_until, write_strategy_file)
 
 
 def open_leg(db):
@@ -104,43 +37,25 @@ def open_leg(db):
     return (row[0], row[2]) if row and row[1] == "open" and row[2] else None
 
 
-def wait_until(what, predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except sqlite3.OperationalError:  # the journal not created yet
-            value = None
-        if value:
-            return value
-        time.sleep(0.1)
-    crt.check(False, "timed out waiting for " + what)
-    return None
-
-
 def tail(path, n=40):
-    with open(path) as f:
-        return "\n".join(f.read().splitlines()[-n:])
+    return "\n".join(log_lines(path)[-n:])
 
 
 def main():
     binary = sys.argv[1]
     work = tempfile.mkdtemp(prefix="swaprouter-sigterm-")
-    crt.SCENARIOS["onek"] = ("COPM", SCENARIO)  # this process's copy: slow fills
-    sim = crt.Simulator(binary, work, "onek")
+    sim = start_onek(binary, work, seed=7, key="sigterm", fill_delay_ms=8000)
     token = "sigterm-test-" + secrets.token_hex(16)
     db = os.path.join(work, "journal.db")
     first_err = os.path.join(work, "run1.err")
     second_err = os.path.join(work, "run2.err")
     try:
-        with open(sim.config) as f:
-            providers = f.read()
-        strategy_file = os.path.join(work, "bot.yaml")
-        with open(strategy_file, "w") as f:
-            f.write(providers + STRATEGIES)
+        strategy_file = write_strategy_file(work, sim, ["callbacks: false"])
 
         # 1. An intent whose leg is open at 001k, then SIGTERM twice: out at once.
-        proc, base = start_bot(binary, strategy_file, db, token, first_err, "120s")
+        proc, base = start_bot(binary, strategy_file, token, first_err,
+                               ["--duration", "120s", "--drain", "30s", "--db", db,
+                                "--live-view", "off"])
         if not check(base is not None, "first run printed no 'listening on URL' line"):
             proc.kill()
             return
@@ -150,7 +65,8 @@ def main():
         if not check(status == 202, f"intent: {status} {text}"):
             proc.kill()
             return
-        leg = wait_until("the leg open at 001k", lambda: open_leg(db), 30)
+        leg = wait_until("the leg open at 001k", lambda: open_leg(db), 30,
+                         retry_on=sqlite3.OperationalError)  # no journal yet
         proc.send_signal(signal.SIGTERM)
         time.sleep(0.2)
         proc.send_signal(signal.SIGTERM)
@@ -167,7 +83,9 @@ def main():
                   f"001k's swap is still open when the bot is gone: {swap}")
 
         # 2. Restart on the same journal: the open leg is reconciled and tracked to the end.
-        proc, base = start_bot(binary, strategy_file, db, token, second_err, "15s")
+        proc, base = start_bot(binary, strategy_file, token, second_err,
+                               ["--duration", "15s", "--drain", "30s", "--db", db,
+                                "--live-view", "off"])
         proc.communicate(timeout=90)
         crt.check(proc.returncode == 0, f"second run exited {proc.returncode}")
         integrity, intents, legs, alarms = crt.journal_rows(db)
