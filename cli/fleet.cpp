@@ -1,9 +1,13 @@
 #include "cli/fleet.hpp"
 
 #include <fmt/format.h>
+#include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/system/system_error.hpp>
+#include <limits>
+#include <map>
+#include <set>
 #include <system_error>
 
 #include "adapters/kiiex/client.hpp"
@@ -20,6 +24,7 @@
 #include "adapters/stablestack/wire.hpp"
 #include "cli/commands.hpp"
 #include "engine/hmac.hpp"
+#include "engine/journal.hpp"
 
 namespace swaprouter::cli {
 namespace {
@@ -300,6 +305,123 @@ std::vector<simulated_venue> connect_venues(asio::any_io_executor executor, flee
         watched_client(make_http_client(executor, endpoint), provider.name, provider.name, watch);
     v.venue = make_venue(provider.name, *v.http, *provider.config, *f.market(), *credential);
     if (v.venue) out.push_back(std::move(v));
+  }
+  return out;
+}
+
+namespace {
+
+// A member as text: the ledgers' numbers are read as strings, so ids and amounts keep their
+// exact digits; empty when absent.
+std::string member_text(const rapidjson::Value& object, const char* key) {
+  if (!object.IsObject()) return {};
+  const auto it = object.FindMember(key);
+  if (it == object.MemberEnd() || !it->value.IsString()) return {};
+  return {it->value.GetString(), it->value.GetStringLength()};
+}
+
+std::string ledger_json_of(const running_provider& p) {
+  sim::provider_emulator* e = p.emulator.get();
+  if (auto* x = dynamic_cast<onek::emulator*>(e)) return x->ledger_json();
+  if (auto* x = dynamic_cast<kiiex::emulator*>(e)) return x->ledger_json();
+  if (auto* x = dynamic_cast<stablestack::emulator*>(e)) return x->ledger_json();
+  if (auto* x = dynamic_cast<oxapay::emulator*>(e)) return x->ledger_json();
+  return {};
+}
+
+}  // namespace
+
+std::optional<std::vector<emulator_swap>> ledger_swaps(const running_provider& provider) {
+  const std::string json = ledger_json_of(provider);
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseNumbersAsStringsFlag>(json.data(), json.size());
+  if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+  const std::string& kind = provider.name;
+  const char* list = kind == "kiiex" ? "orders" : "swaps";
+  std::vector<emulator_swap> out;
+  const auto it = doc.FindMember(list);
+  if (it == doc.MemberEnd()) return out;
+  if (!it->value.IsArray()) return std::nullopt;
+  for (const auto& s : it->value.GetArray()) {
+    emulator_swap swap;
+    if (kind == "onek") {
+      swap.ref = member_text(s, "code");
+      swap.client = member_text(s, "custom_id");
+      swap.spend = member_text(s, "spend_amount");
+    } else if (kind == "kiiex") {
+      swap.ref = member_text(s, "OrderId");
+      swap.client = member_text(s, "ClientOrderId");
+    } else if (kind == "stablestack") {
+      swap.ref = member_text(s, "swapId");
+      const auto debit = s.FindMember("debitTransaction");
+      if (debit != s.MemberEnd()) swap.spend = member_text(debit->value, "amount");
+    } else {
+      swap.ref = member_text(s, "track_id");
+      swap.spend = member_text(s, "from_amount");
+    }
+    out.push_back(std::move(swap));
+  }
+  return out;
+}
+
+ledger_check check_ledgers(fleet& f, journal& records, wall_time since) {
+  ledger_check out;
+  auto intents = records.intents(std::numeric_limits<std::size_t>::max());
+  if (!intents) {
+    out.disagreements.push_back("journal: " + describe(intents.error()));
+    return out;
+  }
+  std::map<std::string, std::map<std::string, client_id>> journaled;  // provider -> ref -> client
+  for (const intent_record& intent : *intents) {
+    if (intent.dry_run || intent.created_at < since) continue;
+    auto legs = records.legs_of(intent.id);
+    if (!legs) {
+      out.disagreements.push_back("journal: " + describe(legs.error()));
+      continue;
+    }
+    for (const leg_record& leg : *legs) {
+      if (leg.provider_ref.empty()) continue;
+      journaled[leg.provider][leg.provider_ref] = leg.client;
+      ++out.legs;
+    }
+  }
+  std::set<std::string> seen;
+  for (const running_provider& p : f.providers()) {
+    seen.insert(p.name);
+    auto swaps = ledger_swaps(p);
+    if (!swaps) {
+      out.disagreements.push_back(p.name + ": the ledger cannot be read");
+      continue;
+    }
+    const auto& ours = journaled[p.name];
+    std::set<std::string> refs;
+    std::set<std::string> clients;
+    for (const emulator_swap& s : *swaps) {
+      ++out.swaps;
+      refs.insert(s.ref);
+      if (!s.client.empty() && s.client != "0" && !clients.insert(s.client).second) {
+        out.disagreements.push_back(
+            fmt::format("{}: client id {} is at the emulator twice", p.name, s.client));
+      }
+      if (!ours.contains(s.ref)) {
+        out.disagreements.push_back(
+            fmt::format("{}: swap {} is not in the journal", p.name, s.ref));
+      }
+    }
+    for (const auto& [ref, client] : ours) {
+      if (!refs.contains(ref)) {
+        out.disagreements.push_back(fmt::format("{}: journaled leg {} (provider reference {}) is "
+                                                "not at the emulator",
+                                                p.name, client, ref));
+      }
+    }
+  }
+  for (const auto& [provider, refs] : journaled) {
+    if (!seen.contains(provider) && !refs.empty()) {
+      out.disagreements.push_back(
+          fmt::format("{}: {} journaled legs at a provider the fleet does not run", provider,
+                      refs.size()));
+    }
   }
   return out;
 }

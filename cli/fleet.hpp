@@ -23,6 +23,10 @@
 #include "engine/submit_watch.hpp"
 #include "engine/venue.hpp"
 
+namespace swaprouter {
+class journal;
+}  // namespace swaprouter
+
 namespace swaprouter::cli {
 
 /// Why a fleet could not start, and the exit code that means (exit_usage for bad input,
@@ -137,6 +141,30 @@ const sim::credential_config* swap_credential(const sim::provider_config& config
 /// market: what its client is configured with (the API lists none).
 std::vector<direction> stablestack_directions(const sim::provider_config& config,
                                               const sim::market& market);
+
+/// One swap (KIIEX: order) as an emulator's ledger holds it.
+struct emulator_swap {
+  std::string ref;     ///< the id the adapter journals as provider_ref
+  std::string client;  ///< the client id it carries; empty where the provider keeps none
+  std::string spend;   ///< the spent amount as text; empty where the ledger does not show it
+};
+
+/// Every swap in the running emulator's ledger (its /_sim/ledger document); nullopt when the
+/// document cannot be read.
+std::optional<std::vector<emulator_swap>> ledger_swaps(const running_provider& provider);
+
+/// How one run's journal compares with the emulators' ledgers.
+struct ledger_check {
+  std::size_t swaps = 0;  ///< at the emulators
+  std::size_t legs = 0;   ///< journaled legs of the run with a provider reference
+  /// Empty when every swap at an emulator is a journaled leg of the run, every journaled
+  /// reference is at its emulator, and no client id is at an emulator twice (I1, I2).
+  std::vector<std::string> disagreements;
+};
+
+/// Compares the legs of the live intents journaled since `since` with `f`'s ledgers. Run it on
+/// the fleet's thread.
+ledger_check check_ledgers(fleet& f, journal& records, wall_time since);
 
 /// Connects an adapter to every running emulator with the first scenario credential allowed to
 /// swap, trusting only the fleet's CA; each HTTP client watched by `watch` when set (fault tests;

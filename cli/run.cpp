@@ -224,12 +224,22 @@ int run_bot(const run_options& options) {
     }
     co_return co_await b.run(limit);
   };
+  // Whole seconds: the journal keeps creation times to the millisecond, and a run's first intent
+  // may share the second it started in.
+  const wall_time run_started =
+      std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   poller.start(ioc.get_executor());
   asio::co_spawn(ioc, work(exec, bot, bound), [&](std::exception_ptr e, strategies::bot_summary s) {
     failure = e;
     if (!e) summary = std::move(s);
   });
   while (!summary && !failure && ioc.run_one() > 0) {
+  }
+  // Simulate mode: the journal of this run against the emulators' ledgers (I1, I2), before the
+  // emulators stop.
+  std::optional<ledger_check> ledgers;
+  if (chosen == run_mode::simulate && session.emulators() != nullptr) {
+    ledgers = check_ledgers(*session.emulators(), *records, run_started);
   }
   signals.cancel();
   poller.stop();
@@ -238,8 +248,19 @@ int run_bot(const run_options& options) {
   ioc.poll();
   if (failure) std::rethrow_exception(failure);
   std::fputs(summary->format().c_str(), stdout);
+  if (ledgers) {
+    if (ledgers->disagreements.empty()) {
+      std::printf("ledgers: %zu swaps at the emulators, %zu journaled legs with a provider "
+                  "reference: journal and emulators agree\n",
+                  ledgers->swaps, ledgers->legs);
+    } else {
+      std::printf("ledgers: journal and emulators DISAGREE (%zu swaps, %zu journaled legs):\n",
+                  ledgers->swaps, ledgers->legs);
+      for (const auto& d : ledgers->disagreements) std::printf("  %s\n", d.c_str());
+    }
+  }
   std::fflush(stdout);
-  return exit_ok;
+  return ledgers && !ledgers->disagreements.empty() ? exit_failure : exit_ok;
 }
 
 }  // namespace

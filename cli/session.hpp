@@ -128,6 +128,8 @@ class provider_session {
   /// The 001k adapters, which can ask for callbacks, with the provider name their legs are
   /// journaled under; none in dry-run mode (paper fills have nothing to call back about).
   std::vector<std::pair<std::string, onek::client*>> onek_clients();
+  /// The in-process emulators (simulate mode, or dry-run over them); null otherwise.
+  fleet* emulators() noexcept { return sim_.emulators ? &*sim_.emulators : nullptr; }
   /// Stops the emulators (idempotent).
   void stop();
 

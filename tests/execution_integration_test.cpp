@@ -94,6 +94,38 @@ TEST_F(ExecutionIntegration, OnekFillsAndSettlesTheNet) {
   w_.check_invariants();
 }
 
+// What `run` prints at the end of a simulate run: the run's journal against the emulators'
+// ledgers. A swap made behind the journal's back, and a journaled reference no emulator has, are
+// both named.
+TEST_F(ExecutionIntegration, LedgerCheckAgreesAndNamesWhatTheJournalDoesNotKnow) {
+  start();
+  const wall_time since =
+      std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  ASSERT_TRUE(execute(intent("I-ledger"), "onek").filled);
+  cli::ledger_check agreed = cli::check_ledgers(w_.emulators(), w_.records(), since);
+  EXPECT_EQ(agreed.swaps, 1u);
+  EXPECT_EQ(agreed.legs, 1u);
+  EXPECT_TRUE(agreed.disagreements.empty()) << agreed.disagreements.front();
+  // Intents of an earlier run are not this run's: none counted.
+  const cli::ledger_check later =
+      cli::check_ledgers(w_.emulators(), w_.records(), since + std::chrono::hours(1));
+  EXPECT_EQ(later.legs, 0u);
+  ASSERT_EQ(later.disagreements.size(), 1u);
+
+  // A swap at 001k that no journaled leg knows of (I2), made with a venue of its own.
+  auto fresh = w_.fresh_venue("onek");
+  const auto p = w_.plan(intent("I-behind"), "onek");
+  ASSERT_TRUE(p.result.ok()) << p.result.failure;
+  const leg behind = p.result.routes.front().legs.front().order;
+  auto made = w_.run(fresh.venue->submit(behind, "behind-the-journal"));
+  ASSERT_TRUE(made.has_value()) << made.error().message;
+  const cli::ledger_check found = cli::check_ledgers(w_.emulators(), w_.records(), since);
+  EXPECT_EQ(found.swaps, 2u);
+  ASSERT_EQ(found.disagreements.size(), 1u);
+  EXPECT_EQ(found.disagreements.front(),
+            "onek: swap " + made->ref.provider_ref + " is not in the journal");
+}
+
 TEST_F(ExecutionIntegration, OnekCreatedThenResetIsAdoptedNotResent) {  // FAULTS.md 1
   start();
   fault("onek", std::string(onek_open), once(sim::fault_kind::reset_after));

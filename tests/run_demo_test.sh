@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `swaprouter run config/demo.yaml --duration 20s`: exits 0 in simulate mode, its summary shows at
 # least one fill for every strategy kind of the file, and the journal lists the legs the summary
-# counts as filled, every intent done.
+# counts as filled, every intent done, and the run reports its journal and the emulators' ledgers agree.
 set -euo pipefail
 bin=$1
 src=$2
@@ -44,4 +44,7 @@ if grep '^intent ' "$work/journal" | grep -v '  done  ' >/dev/null; then
   fail "an intent did not end done"
 fi
 grep -q 'leg=I' "$work/log" || fail "no log line with a leg id"
+# The run itself compares this run's journal with the emulators' ledgers (I1, I2).
+grep -q '^ledgers: [0-9]* swaps at the emulators, [0-9]* journaled legs .*: journal and emulators agree$' \
+  "$work/out" || fail "journal and emulator ledgers do not agree"
 echo "ok"

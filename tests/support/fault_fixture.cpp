@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <rapidjson/document.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -88,12 +87,6 @@ decimal dec(std::string_view text) { return decimal::parse(text).value(); }
 std::string read_all(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::string text_of(const rapidjson::Value& v) {
-  if (v.IsString()) return {v.GetString(), v.GetStringLength()};
-  if (v.IsInt64()) return std::to_string(v.GetInt64());
-  return {};
 }
 
 // The key a provider stores our client id under: 001k keeps it as custom_id, KIIEX as a number.
@@ -358,40 +351,12 @@ std::string fault_world::status_method(std::string_view provider) {
 }
 
 std::vector<provider_swap> fault_world::swaps(std::string_view name) {
-  auto* emulator = provider(name).emulator.get();
-  std::string json;
-  if (name == "onek") json = dynamic_cast<onek::emulator&>(*emulator).ledger_json();
-  if (name == "kiiex") json = dynamic_cast<kiiex::emulator&>(*emulator).ledger_json();
-  if (name == "stablestack") json = dynamic_cast<stablestack::emulator&>(*emulator).ledger_json();
-  if (name == "oxapay") json = dynamic_cast<oxapay::emulator&>(*emulator).ledger_json();
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseNumbersAsStringsFlag>(json.data(), json.size());
-  std::vector<provider_swap> out;
-  if (doc.HasParseError() || !doc.IsObject()) {
+  auto swaps = cli::ledger_swaps(provider(name));
+  if (!swaps) {
     ADD_FAILURE() << name << " ledger is not JSON";
-    return out;
+    return {};
   }
-  const char* list = name == "kiiex" ? "orders" : "swaps";
-  if (!doc.HasMember(list)) return out;
-  for (const auto& s : doc[list].GetArray()) {
-    provider_swap p;
-    if (name == "onek") {
-      p.ref = text_of(s["code"]);
-      p.client = text_of(s["custom_id"]);
-      p.spend = text_of(s["spend_amount"]);
-    } else if (name == "kiiex") {
-      p.ref = text_of(s["OrderId"]);
-      p.client = text_of(s["ClientOrderId"]);
-    } else if (name == "stablestack") {
-      p.ref = text_of(s["swapId"]);
-      p.spend = text_of(s["debitTransaction"]["amount"]);
-    } else {
-      p.ref = text_of(s["track_id"]);
-      p.spend = text_of(s["from_amount"]);
-    }
-    out.push_back(std::move(p));
-  }
-  return out;
+  return std::move(*swaps);
 }
 
 std::vector<leg_phase> fault_world::phases_of(const client_id& client) {

@@ -36,11 +36,7 @@ inline constexpr std::string_view sentinel_marker = "SENTINEL-SECRET-";
 std::string_view fault_scenario_yaml();
 
 /// One swap as a provider's /_sim/ledger shows it.
-struct provider_swap {
-  std::string ref;     ///< the id our adapter records as provider_ref
-  std::string client;  ///< the client id it carries, empty when the provider keeps none
-  std::string spend;   ///< spent amount as text, for matching unresolved legs
-};
+using provider_swap = cli::emulator_swap;
 
 class fault_world {
  public:
@@ -65,6 +61,8 @@ class fault_world {
   void run_for(std::chrono::milliseconds d);
 
   cli::running_provider& provider(std::string_view name);
+  /// The running emulators.
+  cli::fleet& emulators() { return *fleet_; }
   sim::market& market() { return *loaded_.market; }
   const sim::credential_config& credential(std::string_view name);
   /// Where an adapter of `name` connects: the emulator's port, trusting only the fleet's CA.
