@@ -73,10 +73,10 @@ std::string read_ca_file(const config::provider_config& p) {
   return text.str();
 }
 
-class configured_venue final : public venue {
+class configured_venue final : public forwarding_venue {
  public:
   configured_venue(venue& inner, const config::provider_config& settings)
-      : inner_(inner), name_(settings.name), assets_(settings.assets) {
+      : forwarding_venue(inner), name_(settings.name), assets_(settings.assets) {
     const auto& limits = settings.rate_limits;
     auto set = [this](std::string_view category, const std::optional<rate_limit>& limit) {
       if (limit) budget_.set(std::string(category), token_bucket(*limit));
@@ -88,8 +88,6 @@ class configured_venue final : public venue {
   }
 
   std::string_view id() const override { return name_; }
-  venue_traits traits() const override { return inner_.traits(); }
-
   task<result<std::vector<direction>>> directions() override {
     auto listed = co_await inner_.directions();
     if (!listed) co_return listed;
@@ -142,8 +140,6 @@ class configured_venue final : public venue {
     co_return co_await inner_.cancel(ref);
   }
 
-  venue_health health() const override { return inner_.health(); }
-
   // The adapter's own budget, or this view's configured one for the poll's category, whichever
   // asks for the longer wait.
   steady::duration poll_wait(poll_kind kind, std::int64_t reserve) const override {
@@ -184,7 +180,6 @@ class configured_venue final : public venue {
     return e;
   }
 
-  venue& inner_;
   std::string name_;
   std::vector<std::string> assets_;
   rate_budget budget_;

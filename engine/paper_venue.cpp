@@ -25,7 +25,7 @@ bool waits_for_budget(const error& e) {
 }  // namespace
 
 paper_venue::paper_venue(venue& inner, paper_options options)
-    : inner_(inner), options_(std::move(options)) {
+    : forwarding_venue(inner), options_(std::move(options)) {
   if (options_.balances) {
     available_.emplace();
     for (const auto& b : *options_.balances) (*available_)[b.asset] += b.available;
@@ -58,10 +58,6 @@ std::chrono::milliseconds paper_venue::measured_latency() const {
   std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2),
                    sorted.end());
   return std::chrono::duration_cast<std::chrono::milliseconds>(sorted[sorted.size() / 2]);
-}
-
-task<result<std::vector<direction>>> paper_venue::directions() {
-  co_return co_await inner_.directions();
 }
 
 task<result<quote>> paper_venue::price(const quote_request& request) {

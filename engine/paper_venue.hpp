@@ -36,13 +36,11 @@ struct paper_options {
 /// find, cancel and balances answer from the paper ledger, which deduplicates by client id (so
 /// traits().client_id is true) and lives in memory only. Nothing that moves money reaches the
 /// provider. Not thread-safe: one executor; `inner` must outlive it.
-class paper_venue final : public venue {
+class paper_venue final : public forwarding_venue {
  public:
   explicit paper_venue(venue& inner, paper_options options = {});
 
-  std::string_view id() const override { return inner_.id(); }
   venue_traits traits() const override;
-  task<result<std::vector<direction>>> directions() override;
   task<result<quote>> price(const quote_request& request) override;
   task<result<pricing>> pricing_for(const quote_request& request) override;
   task<result<leg_status>> submit(const leg& leg, const client_id& id) override;
@@ -51,18 +49,11 @@ class paper_venue final : public venue {
   /// Paper swaps are final at once: answers the swap's status unchanged.
   task<result<leg_status>> cancel(const leg_ref& ref) override;
   task<result<std::vector<balance>>> balances() override;
-  /// The provider's own health and poll budget: quotes still go to it.
-  venue_health health() const override { return inner_.health(); }
-  std::chrono::steady_clock::duration poll_wait(poll_kind kind,
-                                                std::int64_t reserve) const override {
-    return inner_.poll_wait(kind, reserve);
-  }
 
   /// The median of the last quote latencies through this venue; zero before the first.
   std::chrono::milliseconds measured_latency() const;
   /// Every paper swap, in submission order.
   const std::vector<leg_status>& swaps() const noexcept { return swaps_; }
-  venue& inner() noexcept { return inner_; }
 
  private:
   task<result<void>> ensure_balances();
@@ -70,7 +61,6 @@ class paper_venue final : public venue {
   wall_time now() const;
   leg_status& keep(leg_status status);
 
-  venue& inner_;
   paper_options options_;
   std::optional<std::map<std::string, decimal, std::less<>>> available_;
   std::vector<leg_status> swaps_;

@@ -66,4 +66,42 @@ class venue {
   }
 };
 
+/// A venue that wraps another: every call goes to `inner` unless the wrapper overrides it. For
+/// decorators that change a few calls (dry-run fills, quote monitoring). The forwarding calls hand
+/// back the inner venue's own awaitable, so they add no coroutine frame; `inner` must outlive the
+/// wrapper.
+class forwarding_venue : public venue {
+ public:
+  explicit forwarding_venue(venue& inner) : inner_(inner) {}
+
+  std::string_view id() const override { return inner_.id(); }
+  venue_traits traits() const override { return inner_.traits(); }
+  task<result<std::vector<direction>>> directions() override { return inner_.directions(); }
+  task<result<quote>> price(const quote_request& request) override {
+    return inner_.price(request);
+  }
+  task<result<pricing>> pricing_for(const quote_request& request) override {
+    return inner_.pricing_for(request);
+  }
+  task<result<leg_status>> submit(const leg& leg, const client_id& id) override {
+    return inner_.submit(leg, id);
+  }
+  task<result<leg_status>> status(const leg_ref& ref) override { return inner_.status(ref); }
+  task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg) override {
+    return inner_.find(id, leg);
+  }
+  task<result<leg_status>> cancel(const leg_ref& ref) override { return inner_.cancel(ref); }
+  task<result<std::vector<balance>>> balances() override { return inner_.balances(); }
+  venue_health health() const override { return inner_.health(); }
+  std::chrono::steady_clock::duration poll_wait(poll_kind kind,
+                                                std::int64_t reserve) const override {
+    return inner_.poll_wait(kind, reserve);
+  }
+
+  venue& inner() noexcept { return inner_; }
+
+ protected:
+  venue& inner_;
+};
+
 }  // namespace swaprouter

@@ -23,7 +23,7 @@ std::string pair_name(std::string_view spend_asset, std::string_view receive_ass
 }
 
 monitored_venue::monitored_venue(venue& inner, quote_observer observer)
-    : inner_(inner), observer_(std::move(observer)) {}
+    : forwarding_venue(inner), observer_(std::move(observer)) {}
 
 void monitored_venue::record(const quote_request& request, clock::time_point started, bool ok,
                              std::optional<wall_time> obtained_at, std::optional<decimal> net_rate,
@@ -49,10 +49,6 @@ void monitored_venue::record(const quote_request& request, clock::time_point sta
   q.obtained_at = obtained_at;
   q.amount = request.amount;
   q.net_rate = net_rate;
-}
-
-task<result<std::vector<direction>>> monitored_venue::directions() {
-  co_return co_await inner_.directions();
 }
 
 task<result<quote>> monitored_venue::price(const quote_request& request) {
@@ -86,26 +82,6 @@ task<result<pricing>> monitored_venue::pricing_for(const quote_request& request)
   if (answer->obtained_at != wall_time{}) obtained = answer->obtained_at;
   record(request, started, true, obtained, rate, {});
   co_return answer;
-}
-
-task<result<leg_status>> monitored_venue::submit(const leg& leg, const client_id& id) {
-  co_return co_await inner_.submit(leg, id);
-}
-
-task<result<leg_status>> monitored_venue::status(const leg_ref& ref) {
-  co_return co_await inner_.status(ref);
-}
-
-task<result<std::optional<leg_status>>> monitored_venue::find(const client_id& id, const leg& leg) {
-  co_return co_await inner_.find(id, leg);
-}
-
-task<result<leg_status>> monitored_venue::cancel(const leg_ref& ref) {
-  co_return co_await inner_.cancel(ref);
-}
-
-task<result<std::vector<balance>>> monitored_venue::balances() {
-  co_return co_await inner_.balances();
 }
 
 }  // namespace swaprouter::observability

@@ -35,10 +35,10 @@ struct venue_stats {
   std::map<std::string, pair_quote, std::less<>> pairs;  ///< by pair
 };
 
-/// Forwards every call to `inner` and records price() and pricing_for() round trips. The
+/// Forwards every call to `inner` (forwarding_venue) and records price() and pricing_for() round trips. The
 /// observer, when set, sees each round trip (provider, latency, whether it succeeded) as it ends.
 /// Single-threaded like the venue it wraps; `inner` must outlive it.
-class monitored_venue final : public venue {
+class monitored_venue final : public forwarding_venue {
  public:
   using clock = std::chrono::steady_clock;
   using quote_observer =
@@ -46,31 +46,16 @@ class monitored_venue final : public venue {
 
   explicit monitored_venue(venue& inner, quote_observer observer = {});
 
-  std::string_view id() const override { return inner_.id(); }
-  venue_traits traits() const override { return inner_.traits(); }
-  task<result<std::vector<direction>>> directions() override;
   task<result<quote>> price(const quote_request& request) override;
   task<result<pricing>> pricing_for(const quote_request& request) override;
-  task<result<leg_status>> submit(const leg& leg, const client_id& id) override;
-  task<result<leg_status>> status(const leg_ref& ref) override;
-  task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg) override;
-  task<result<leg_status>> cancel(const leg_ref& ref) override;
-  task<result<std::vector<balance>>> balances() override;
-  venue_health health() const override { return inner_.health(); }
-  std::chrono::steady_clock::duration poll_wait(poll_kind kind,
-                                                std::int64_t reserve) const override {
-    return inner_.poll_wait(kind, reserve);
-  }
 
   const venue_stats& stats() const noexcept { return stats_; }
-  venue& inner() noexcept { return inner_; }
 
  private:
   void record(const quote_request& request, clock::time_point started, bool ok,
               std::optional<wall_time> obtained_at, std::optional<decimal> net_rate,
               std::string_view error_text);
 
-  venue& inner_;
   quote_observer observer_;
   venue_stats stats_;
 };
