@@ -51,6 +51,7 @@ struct route {
   int count = 0;
   // Known for every route from the first price level of each hop alone.
   decimal best_rate;        // the rate of the first linear segment: the best the route offers
+  decimal unit;             // the first hop's spend unit: less of the intent's asset is dust
   bool linear = false;      // the linear model has a segment at all
   bool rate_bound = false;  // every hop's levels come best first: best_rate bounds every rate
   // Known once bound() ran: only for routes the search could not rule out by best_rate.
@@ -199,6 +200,8 @@ class planner {
   std::vector<segment> segments_of(const hop& h, decimal limit) const;
   std::string whole_failure(const route& r) const;
   std::optional<decimal> rate_bound(const route& r, decimal amount) const;
+  decimal coarsest_unit(std::span<const std::uint16_t> members) const;
+  static bool takes_whole(const route& r, decimal amount) { return amount - r.high < r.unit; }
 
   std::optional<allocation> fill(std::span<const std::uint16_t> members, decimal amount) const;
   std::optional<evaluated> evaluate(const allocation& a) const;
@@ -550,6 +553,13 @@ void planner::rate(route& r) {
   r.linear = first.has_value();
   r.best_rate = first ? first->rate : decimal{};
   r.fixed = quote_of(r.hops[r.count - 1]).fee_fixed;
+  r.unit = spend_unit(quote_of(r.hops[0]));
+}
+
+decimal planner::coarsest_unit(std::span<const std::uint16_t> members) const {
+  decimal out;
+  for (const std::uint16_t m : members) out = std::max(out, routes_[m].unit);
+  return out;
 }
 
 // The spend interval of a route from every hop's limits, carried back through the earlier hops
@@ -701,7 +711,9 @@ std::optional<allocation> planner::fill(std::span<const std::uint16_t> members,
     if (auto shared = shared_room(m)) room = std::min(room, *shared);
     advance(m, std::min(room, amount - placed));
   }
-  a.full = placed == amount;
+  // What no member can take and is below the coarsest member's spend unit is dust: no leg could
+  // be sent for it (a firm quote's max is the amount rounded to its precision, FAULTS.md 16).
+  a.full = placed == amount || amount - placed < coarsest_unit(members);
   return a;
 }
 
@@ -792,13 +804,13 @@ void planner::reserve_bulk_route(std::array<std::uint16_t, split_cap>& top, std:
                                  std::size_t next, decimal amount) {
   if (count == 0 || count < std::min(options_.split_routes, split_cap)) return;
   for (std::size_t i = 0; i < count; ++i) {
-    if (routes_[top[i]].high >= amount) return;
+    if (takes_whole(routes_[top[i]], amount)) return;
   }
   const std::vector<std::uint16_t>& order = by_rate();
   for (std::size_t k = next; k < order.size(); ++k) {
     route& r = routes_[order[k]];
     bound(r);
-    if (r.viable && r.low <= amount && r.high >= amount) {
+    if (r.viable && r.low <= amount && takes_whole(r, amount)) {
       top[count < split_cap ? count++ : count - 1] = order[k];
       return;
     }
@@ -886,10 +898,12 @@ std::optional<evaluated> planner::best_for(decimal amount) {
     decimal lows;
     decimal at_lows;  // what the lows gain at their routes' best rates
     decimal slack;
+    decimal coarsest;
     for (std::size_t b = 0; b < count; ++b) {
       if (!(mask & (1u << b))) continue;
       const route& r = routes_[top[b]];
       capacity += r.high;
+      coarsest = std::max(coarsest, r.unit);
       if (sum && solo[b]) {
         *sum += *solo[b];
       } else {
@@ -904,7 +918,7 @@ std::optional<evaluated> planner::best_for(decimal amount) {
     }
     // A subset whose highs cannot hold the amount is never full: no need to fill it; nor one
     // whose lows exceed it (fill places the lows first and gives up).
-    if (!options_.allow_partial && capacity < amount) continue;
+    if (!options_.allow_partial && !(amount - capacity < coarsest)) continue;
     if (lows > amount) continue;
     if (!disjoint(routes_, members_of(mask))) continue;
     if (rated) {
@@ -960,7 +974,7 @@ std::optional<evaluated> planner::best_for(decimal amount) {
     }
     bound(r);
     if (!r.viable || r.low > amount) continue;
-    if (!options_.allow_partial && r.high < amount) continue;
+    if (!options_.allow_partial && !takes_whole(r, amount)) continue;
     segments_for(r);
     const std::uint16_t one[] = {order[next]};
     auto a = fill(one, amount);

@@ -985,10 +985,7 @@ TEST(Faults, S16_decimal_precision_properties) {
     const auto priced = price_spend(*model, fine);
     ASSERT_TRUE(priced.has_value());
     EXPECT_EQ(priced->spend, fine.round(model->spend_precision, rounding::down));
-    // Through the planner and the executor: the settlement is exactly the quote. (The planner
-    // does not yet leave the dust of a firm or indicative quote unspent; see
-    // DISABLED_S16_fine_amount_at_quoted_provider.)
-    if (p == "stablestack" || p == "oxapay") continue;
+    // Through the planner and the executor: the settlement is exactly the quote.
     const auto i = intent_at(w, fmt::format("I-s16-fine-{}", p), p, fine.to_string());
     const auto out = w.execute(i, p);
     EXPECT_EQ(out.received, out.quoted_net);
@@ -1000,11 +997,11 @@ TEST(Faults, S16_decimal_precision_properties) {
 
 // --- 17-19: settlements, clocks, rate limits ---------------------------------------------------
 
-// Known router gap (FAULTS.md 16, DESIGN.md s.3): StableStack's firm quote and OxaPay's calculated
-// rate price 123.456789123456789 USDT as 123.456789 / 123.45678912 (their precision), and the
-// planner answers "no route: no candidate or split can take the amount" instead of planning the
-// rounded spend and leaving the dust unspent, as it does for 001k's and KIIEX's rate models.
-TEST(Faults, DISABLED_S16_fine_amount_at_quoted_provider) {
+// StableStack's firm quote and OxaPay's calculated rate are for 123.456789 / 123.45678912 USDT
+// when asked for 123.456789123456789 (their precision): their max is below the intent's amount
+// by less than one spend unit, and the plan spends the rounded amount and reports the dust as
+// unspent, as it does for 001k's and KIIEX's rate models (it used to find no route).
+TEST(Faults, S16_fine_amount_at_quoted_provider) {
   fault_world w("s16q");
   w.start();
   for (const auto p : {"stablestack", "oxapay"}) {

@@ -181,6 +181,37 @@ TEST(Router, NotEnoughCapacity) {
   EXPECT_EQ(p.unspent, dec("50"));
 }
 
+// A firm quote is for the amount rounded to its precision: its max is below the intent by less
+// than one spend unit. That rest is dust no leg could carry; a plan spends the rounded amount
+// and reports the dust unspent. One unit short is capacity missing, not dust.
+TEST(Router, DustBelowTheSpendUnitIsLeftUnspent) {
+  std::vector<pricing> q = {rate("a", "USDT", "COPM", "4000")};
+  q[0].spend_precision = 6;
+  q[0].max_spend = dec("123.456789");
+  plan p = make_plan(spend("123.456789123456789"), q, {}, now);
+  ASSERT_TRUE(p.ok()) << p.failure;
+  EXPECT_EQ(p.spend, dec("123.456789"));
+  EXPECT_EQ(p.unspent, dec("0.000000123456789"));
+  EXPECT_EQ(p.net, dec("493827.15"));
+
+  // Split over two such quotes: the dust is below the coarser of the two units.
+  q.push_back(rate("b", "USDT", "COPM", "3999"));
+  q[1].spend_precision = 2;
+  q[1].max_spend = dec("100");
+  q[0].max_spend = dec("23.456789");
+  p = make_plan(spend("123.456789123"), q, {}, now);
+  ASSERT_TRUE(p.ok()) << p.failure;
+  EXPECT_EQ(p.routes.size(), 2u);
+  EXPECT_EQ(p.spend, dec("123.456789"));
+  EXPECT_EQ(p.unspent, dec("0.000000123"));
+
+  q.pop_back();
+  q[0].max_spend = dec("123.456788");
+  p = make_plan(spend("123.456789123456789"), q, {}, now);
+  EXPECT_FALSE(p.ok());
+  EXPECT_TRUE(has_reason(p, "a USDT-COPM: max_spend"));
+}
+
 TEST(Router, ExactReceive) {
   std::vector<pricing> q = {rate("a", "USDT", "COPM", "4000"), rate("b", "USDT", "COPM", "3900")};
   swap_intent i = spend("0");

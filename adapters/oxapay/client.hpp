@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "adapters/oxapay/parse.hpp"
+#include "adapters/oxapay/wire.hpp"
 #include "engine/circuit_breaker.hpp"
 #include "engine/decimal.hpp"
 #include "engine/http.hpp"
@@ -53,7 +54,7 @@ class request_builder {
 struct client_options {
   std::chrono::steady_clock::duration request_timeout = std::chrono::seconds(10);
   /// Decimal places sent and expected for every currency (the API documents none).
-  int precision = 8;
+  int precision = wire::amount_places;
   /// price() refreshes the cached pairs when older than this.
   std::chrono::steady_clock::duration pairs_max_age = std::chrono::minutes(5);
   /// find() looks this far back before the first ambiguous submit it knows of (or now).

@@ -183,7 +183,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     const auto text = [&](std::string_view name) -> std::optional<std::string> {
       const json_value* v = root->member(name);
       if (v == nullptr || v->type != json_value::kind::string) return std::nullopt;
-      return v->text;
+      return std::string(v->text);
     };
     auto from = text(f::from_currency);
     if (!from) return invalid(f::from_currency, "The from currency field is required.");
@@ -230,6 +230,12 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     auto rate = mid->mul_div(keep, hundred, rounding::down);
     if (!rate) return rate;
     return sim::round_significant(*rate, sim::market::significant_digits, rounding::down);
+  }
+
+  int shown_places(const decimal& amount, std::string_view asset) const {
+    int used = 0;
+    while (used < decimal::scale && amount.round(used, rounding::down) != amount) ++used;
+    return std::max({places(asset), used, 1});
   }
 
   int places(std::string_view asset) const {
@@ -286,9 +292,11 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     j.field(f::from_currency, s.from);
     j.field(f::to_currency, s.to);
     j.key(f::from_amount);
-    j.raw_number(s.from_amount.to_string(std::max(places(s.from), 1)));
+    // The amount swapped, every place of it (up to amount_places), with at least the
+    // currency's own (numbers such as 100.000000, as the API shows them).
+    j.raw_number(s.from_amount.to_string(shown_places(s.from_amount, s.from)));
     j.key(f::to_amount);
-    j.raw_number(s.to_amount.to_string(std::max(places(s.to), 1)));
+    j.raw_number(s.to_amount.to_string(shown_places(s.to_amount, s.to)));
     j.key(f::rate);
     j.raw_number(s.rate.to_string());
     j.key(f::date);
@@ -302,7 +310,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     if (auto* error = std::get_if<sim_response>(&body)) return *error;
     const pair_body& b = std::get<pair_body>(body);
     const sim::direction_config& d = *b.direction;
-    if (b.amount.round(places(d.spend), rounding::down) != b.amount) {
+    if (b.amount.round(wire::amount_places, rounding::down) != b.amount) {
       return invalid(wire::request_field::amount, "The amount has too many decimal places.");
     }
     auto min = min_amount(d);

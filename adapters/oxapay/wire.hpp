@@ -28,6 +28,10 @@ inline constexpr std::string_view retry_after = "Retry-After";
 
 inline constexpr std::string_view json_content_type = "application/json";
 
+/// Decimal places of a swap amount in any currency (project: the API documents none; balances
+/// come with up to 10). The emulator refuses more, the client rounds down to it by default.
+inline constexpr int amount_places = 8;
+
 /// Every answer: {"data":{...}|{}, "message", "error":{"type","key","message"}|{}, "status":<HTTP
 /// status mirrored>, "version"}.
 namespace envelope {
