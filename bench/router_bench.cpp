@@ -146,12 +146,9 @@ BENCHMARK(BM_router_plan_consistent);
 
 // The target is a p99: every plan is timed on its own (steady clock around one call)
 // into a sorted vector, and p50 and p99 are reported as counters in microseconds.
-void plan_percentiles(benchmark::State& state, const std::vector<pricing>& quotes) {
-  swap_intent intent;
-  intent.spend_asset = "USDT";
-  intent.receive_asset = "COPM";
-  intent.amount = decimal::from_int(1000);
-  const planner_options options;
+// `plan_once` makes one plan; 2000 of them are timed one by one.
+template <class Plan>
+void time_percentiles(benchmark::State& state, Plan plan_once) {
   constexpr std::size_t samples = 2000;
   std::vector<double> micros;
   micros.reserve(samples);
@@ -159,7 +156,7 @@ void plan_percentiles(benchmark::State& state, const std::vector<pricing>& quote
     micros.clear();
     for (std::size_t i = 0; i < samples; ++i) {
       const auto start = std::chrono::steady_clock::now();
-      plan p = make_plan(intent, quotes, options, bench_now);
+      plan p = plan_once();
       const auto stop = std::chrono::steady_clock::now();
       benchmark::DoNotOptimize(p);
       micros.push_back(std::chrono::duration<double, std::micro>(stop - start).count());
@@ -168,6 +165,15 @@ void plan_percentiles(benchmark::State& state, const std::vector<pricing>& quote
   std::sort(micros.begin(), micros.end());
   state.counters["p50_us"] = micros[micros.size() / 2];
   state.counters["p99_us"] = micros[micros.size() * 99 / 100];
+}
+
+void plan_percentiles(benchmark::State& state, const std::vector<pricing>& quotes) {
+  swap_intent intent;
+  intent.spend_asset = "USDT";
+  intent.receive_asset = "COPM";
+  intent.amount = decimal::from_int(1000);
+  const planner_options options;
+  time_percentiles(state, [&] { return make_plan(intent, quotes, options, bench_now); });
 }
 
 void BM_router_plan_percentiles(benchmark::State& state) {
@@ -179,6 +185,89 @@ void BM_router_plan_consistent_percentiles(benchmark::State& state) {
   plan_percentiles(state, consistent_market());
 }
 BENCHMARK(BM_router_plan_consistent_percentiles)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+// The same plans over a prepared market (engine/router.hpp prepared_market): what the quote
+// book does once per quote update is out of the loop, so this is the per-intent cost. The first
+// plan of the market (its route search and the bounds it needs) runs before the loop.
+swap_intent bench_intent() {
+  swap_intent intent;
+  intent.spend_asset = "USDT";
+  intent.receive_asset = "COPM";
+  intent.amount = decimal::from_int(1000);
+  return intent;
+}
+
+void plan_prepared(benchmark::State& state, const std::vector<pricing>& quotes) {
+  const swap_intent intent = bench_intent();
+  const planner_options options;
+  const prepared_market market(quotes);
+  benchmark::DoNotOptimize(make_plan(intent, market, options, bench_now));
+  for (auto _ : state) {
+    plan p = make_plan(intent, market, options, bench_now);
+    benchmark::DoNotOptimize(p);
+  }
+}
+
+void BM_router_plan_prepared(benchmark::State& state) { plan_prepared(state, bench_market()); }
+BENCHMARK(BM_router_plan_prepared);
+
+void BM_router_plan_consistent_prepared(benchmark::State& state) {
+  plan_prepared(state, consistent_market());
+}
+BENCHMARK(BM_router_plan_consistent_prepared);
+
+// Once per quote update: preparing the market alone, and preparing it plus the first plan (which
+// searches the intent's routes and bounds the ones it needs for the next plans).
+void prepare(benchmark::State& state, const std::vector<pricing>& quotes, bool first_plan) {
+  const swap_intent intent = bench_intent();
+  const planner_options options;
+  for (auto _ : state) {
+    prepared_market market(quotes);
+    if (first_plan) {
+      plan p = make_plan(intent, market, options, bench_now);
+      benchmark::DoNotOptimize(p);
+    }
+    benchmark::DoNotOptimize(market);
+  }
+}
+
+void BM_router_prepare(benchmark::State& state) { prepare(state, bench_market(), false); }
+BENCHMARK(BM_router_prepare);
+
+void BM_router_prepare_consistent(benchmark::State& state) {
+  prepare(state, consistent_market(), false);
+}
+BENCHMARK(BM_router_prepare_consistent);
+
+void BM_router_prepare_and_first_plan(benchmark::State& state) {
+  prepare(state, bench_market(), true);
+}
+BENCHMARK(BM_router_prepare_and_first_plan);
+
+void BM_router_prepare_and_first_plan_consistent(benchmark::State& state) {
+  prepare(state, consistent_market(), true);
+}
+BENCHMARK(BM_router_prepare_and_first_plan_consistent);
+
+void prepared_percentiles(benchmark::State& state, const std::vector<pricing>& quotes) {
+  const swap_intent intent = bench_intent();
+  const planner_options options;
+  const prepared_market market(quotes);
+  benchmark::DoNotOptimize(make_plan(intent, market, options, bench_now));
+  time_percentiles(state, [&] { return make_plan(intent, market, options, bench_now); });
+}
+
+void BM_router_plan_prepared_percentiles(benchmark::State& state) {
+  prepared_percentiles(state, bench_market());
+}
+BENCHMARK(BM_router_plan_prepared_percentiles)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+void BM_router_plan_consistent_prepared_percentiles(benchmark::State& state) {
+  prepared_percentiles(state, consistent_market());
+}
+BENCHMARK(BM_router_plan_consistent_prepared_percentiles)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace swaprouter

@@ -10,6 +10,7 @@
 #include <exception>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 namespace swaprouter {
 namespace {
@@ -81,10 +82,27 @@ inline u64 divide_128_by_64(u64 hi, u64 lo, u64 d, u64& remainder) {
     remainder = lo % d;
     return lo / d;
   }
+#if defined(__x86_64__)
+  // One divq: hi < d, so the quotient cannot overflow it. A u128 / u64 in C++ calls the
+  // library's general 128-bit division instead.
+  u64 q = 0;
+  u64 r = 0;
+  asm("divq %4" : "=a"(q), "=d"(r) : "a"(lo), "d"(hi), "r"(d) : "cc");
+  remainder = r;
+  return q;
+#else
   const u128 n = join(hi, lo);
   const auto q = static_cast<u64>(n / d);
   remainder = lo - q * d;
   return q;
+#endif
+}
+
+// n / d for a 64-bit d: two 64-bit divisions instead of a 128-bit one.
+inline u128 divide_by_u64(u128 n, u64 d, u64& remainder) {
+  const u64 high = hi64(n) / d;
+  const u64 low = divide_128_by_64(hi64(n) % d, lo64(n), d, remainder);
+  return join(high, low);
 }
 
 struct quotient {
@@ -93,56 +111,89 @@ struct quotient {
   bool fits = false;  // false when the quotient needs more than 128 bits
 };
 
+// Division by an invariant 64-bit divisor with its precomputed reciprocal (Moller and Granlund,
+// "Improved division by invariant integers", IEEE Trans. Computers 60(2), 2011, algorithm 4): two
+// multiplications per digit instead of a hardware 128/64 division, which costs tens of cycles.
+// The reciprocal costs a division itself, so it pays only for divisors known in advance: 10^18
+// (mul, formatting) and the powers of ten (rounding to a precision, fees' 100).
+class invariant_divisor {
+ public:
+  constexpr explicit invariant_divisor(u64 divisor)
+      : value_(divisor),
+        shift_(std::countl_zero(divisor)),
+        d_(divisor << shift_),
+        reciprocal_(static_cast<u64>(~u128{0} / d_ - (u128{1} << 64))) {}
+
+  constexpr u64 value() const { return value_; }
+
+  quotient divide(const u256& n) const {
+    int m = 4;
+    while (m > 0 && n[m - 1] == 0) --m;
+    if (m == 0) return {0, 0, true};
+    // The top digit shifted out, below 2^shift and so below d, starts the remainder.
+    u64 r = shift_ == 0 ? 0 : n[m - 1] >> (64 - shift_);
+    std::array<u64, 4> q{};
+    for (int i = m - 1; i >= 0; --i) {
+      const u64 carried = i == 0 || shift_ == 0 ? 0 : n[i - 1] >> (64 - shift_);
+      q[i] = divide_digit(r, (n[i] << shift_) | carried, r);
+    }
+    return {join(q[1], q[0]), r >> shift_, q[3] == 0 && q[2] == 0};
+  }
+
+ private:
+  // (hi:lo) / d for hi < d, both shifted.
+  u64 divide_digit(u64 hi, u64 lo, u64& remainder) const {
+    const u128 estimate = u128{reciprocal_} * hi + join(hi, lo);
+    u64 q = hi64(estimate) + 1;
+    u64 r = lo - q * d_;
+    if (r > lo64(estimate)) {
+      --q;
+      r += d_;
+    }
+    if (r >= d_) {
+      ++q;
+      r -= d_;
+    }
+    remainder = r;
+    return q;
+  }
+
+  u64 value_;
+  int shift_;
+  u64 d_;
+  u64 reciprocal_;
+};
+
+constexpr u64 pow10_64(std::size_t k) { return k == 0 ? 1 : 10 * pow10_64(k - 1); }
+
+template <std::size_t... k>
+constexpr std::array<invariant_divisor, sizeof...(k)> make_pow10_divisors(
+    std::index_sequence<k...>) {
+  return {invariant_divisor(pow10_64(k))...};
+}
+
+// 10^0 .. 10^19, every power of ten below 2^64, with their reciprocals.
+constexpr auto pow10_divisors = make_pow10_divisors(std::make_index_sequence<20>());
+constexpr const invariant_divisor& by_one = pow10_divisors[decimal::scale];
+static_assert(by_one.value() == one);
+
+// The power of ten d is, if it is one: its decimal digits less one, from its bit length.
+const invariant_divisor* power_of_ten(u64 d) {
+  if (d == 0) return nullptr;
+  const auto k = static_cast<std::size_t>(((64 - std::countl_zero(d)) * 1233) >> 12);
+  if (k < pow10_divisors.size() && pow10_divisors[k].value() == d) return &pow10_divisors[k];
+  return nullptr;
+}
+
 quotient divide_by_limb(const u256& n, u64 d) {
+  if (const invariant_divisor* ten = power_of_ten(d)) return ten->divide(n);
   std::array<u64, 4> q{};
+  int i = 3;
+  while (i > 0 && n[i] == 0) --i;  // leading zero limbs: zero digits, nothing carried
   u64 r = 0;
-  for (int i = 3; i >= 0; --i) q[i] = divide_128_by_64(r, n[i], d, r);
+  for (; i >= 0; --i) q[i] = divide_128_by_64(r, n[i], d, r);
   return {join(q[1], q[0]), r, q[3] == 0 && q[2] == 0};
 }
-
-// Division by the constant 10^18 with its precomputed reciprocal (Moller and Granlund, "Improved
-// division by invariant integers", IEEE Trans. Computers 60(2), 2011, algorithm 4): two
-// multiplications per digit instead of a hardware 128/64 division, which costs tens of cycles.
-// mul and formatting divide by 10^18 on every call.
-namespace by_one {
-
-// The divisor normalised so its top bit is set; numerators are shifted to match.
-constexpr int shift = std::countl_zero(one);
-constexpr u64 d = one << shift;
-constexpr u64 reciprocal = static_cast<u64>(~u128{0} / d - (u128{1} << 64));
-
-// (hi:lo) / d for hi < d.
-inline u64 divide_digit(u64 hi, u64 lo, u64& remainder) {
-  const u128 estimate = u128{reciprocal} * hi + join(hi, lo);
-  u64 q = hi64(estimate) + 1;
-  u64 r = lo - q * d;
-  if (r > lo64(estimate)) {
-    --q;
-    r += d;
-  }
-  if (r >= d) {
-    ++q;
-    r -= d;
-  }
-  remainder = r;
-  return q;
-}
-
-inline quotient divide(const u256& n) {
-  int m = 4;
-  while (m > 0 && n[m - 1] == 0) --m;
-  if (m == 0) return {0, 0, true};
-  // The top digit shifted out, below 2^shift and so below d, starts the remainder.
-  u64 r = n[m - 1] >> (64 - shift);
-  std::array<u64, 4> q{};
-  for (int i = m - 1; i >= 0; --i) {
-    const u64 digit = (n[i] << shift) | (i == 0 ? 0 : n[i - 1] >> (64 - shift));
-    q[i] = divide_digit(r, digit, r);
-  }
-  return {join(q[1], q[0]), r >> shift, q[3] == 0 && q[2] == 0};
-}
-
-}  // namespace by_one
 
 // Knuth, TAOCP vol. 2, 4.3.1, algorithm D, with 64-bit digits and a two-digit divisor. With two
 // digits the correction of step D3 already weighs the whole divisor, so each quotient digit is
@@ -188,7 +239,7 @@ quotient divide_by_two_limbs(const u256& n, u128 d) {
 // nests, and the remainder is that of k's step times 10^18 plus that of the first; nullopt when
 // the first quotient needs more than 128 bits.
 std::optional<quotient> divide_by_whole(const u256& n, u64 k) {
-  const quotient first = by_one::divide(n);
+  const quotient first = by_one.divide(n);
   if (!first.fits) return std::nullopt;
   const quotient second = divide_by_limb({lo64(first.value), hi64(first.value), 0, 0}, k);
   return quotient{second.value, second.remainder * one + first.remainder, second.fits};
@@ -196,7 +247,7 @@ std::optional<quotient> divide_by_whole(const u256& n, u64 k) {
 
 quotient divide(const u256& n, u128 d) {
   if (hi64(d) == 0) return divide_by_limb(n, lo64(d));
-  const quotient whole = by_one::divide({lo64(d), hi64(d), 0, 0});
+  const quotient whole = by_one.divide({lo64(d), hi64(d), 0, 0});
   if (whole.remainder == 0 && hi64(whole.value) == 0) {
     if (auto q = divide_by_whole(n, lo64(whole.value))) return *q;
   }
@@ -241,12 +292,16 @@ std::unexpected<error> overflow(std::string_view what, decimal a, decimal b) {
               fmt::format("decimal {} overflows: {}, {}", what, a.to_string(), b.to_string()));
 }
 
-result<decimal> from_quotient(const quotient& q, rounding mode, u128 divisor, bool negative,
-                              std::string_view what, decimal a, decimal b) {
-  if (!q.fits || q.value > max_magnitude) return overflow(what, a, b);
+// The quotient rounded by `mode`, as a signed raw value; false when beyond the range. Inline,
+// with the error built by the caller: passing the operands for a message that is almost never
+// written was a fifth of a multiplication.
+inline bool rounded_quotient(const quotient& q, rounding mode, u128 divisor, bool negative,
+                             int128& out) {
+  if (!q.fits || q.value > max_magnitude) return false;
   const u128 mag = round_magnitude(q.value, q.remainder, divisor, mode);
-  if (mag > max_magnitude) return overflow(what, a, b);
-  return decimal::from_raw(with_sign(mag, negative));
+  if (mag > max_magnitude) return false;
+  out = with_sign(mag, negative);
+  return true;
 }
 
 // Writes the 18 fractional digits of a magnitude's remainder (below 10^18), zero padded: plus
@@ -258,7 +313,7 @@ char* write_fraction(char* out, u64 fraction) {
 }
 
 // Splits a magnitude into its integer part and its 18 fractional digits.
-quotient split(u128 mag) { return by_one::divide({lo64(mag), hi64(mag), 0, 0}); }
+quotient split(u128 mag) { return by_one.divide({lo64(mag), hi64(mag), 0, 0}); }
 
 // Writes the integer part of a magnitude; it can exceed 64 bits (up to 2^128 / 10^18).
 char* write_integer(char* out, u128 whole) {
@@ -270,9 +325,9 @@ char* write_integer(char* out, u128 whole) {
 
 // The magnitude rounded to `places` digits, in raw units; at most 2^127 + 10^18, so no overflow.
 u128 round_places(u128 mag, int places, rounding mode) {
-  const auto unit = static_cast<u64>(pow10_128[static_cast<std::size_t>(decimal::scale - places)]);
-  const quotient q = divide_by_limb({lo64(mag), hi64(mag), 0, 0}, unit);
-  return round_magnitude(q.value, q.remainder, unit, mode) * unit;
+  const invariant_divisor& unit = pow10_divisors[static_cast<std::size_t>(decimal::scale - places)];
+  const quotient q = unit.divide({lo64(mag), hi64(mag), 0, 0});
+  return round_magnitude(q.value, q.remainder, unit.value(), mode) * unit.value();
 }
 
 // Sign, integer part, and all 18 fractional digits; the caller keeps as many as it needs. The
@@ -298,6 +353,33 @@ decimal decimal::from_int(std::int64_t whole) noexcept {
 }
 
 result<decimal> decimal::parse(std::string_view text, std::optional<rounding> excess) {
+  // Most provider text ("29485.25", "-3.5", "7") has at most 19 digits, no exponent and at most
+  // 18 places: read in one pass into 64 bits. Anything else, valid or not, takes the general
+  // path, which gives the same value for these forms.
+  {
+    std::size_t j = text.starts_with('+') || text.starts_with('-') ? 1 : 0;
+    u64 digits = 0;
+    int count = 0;
+    int places = -1;  // no point yet
+    for (; j < text.size(); ++j) {
+      const char c = text[j];
+      if (is_digit(c)) {
+        if (++count > 19) break;
+        digits = digits * 10 + static_cast<u64>(c - '0');
+        if (places >= 0) ++places;
+      } else if (c == '.' && places < 0) {
+        places = 0;
+      } else {
+        break;
+      }
+    }
+    if (j == text.size() && count > 0 && places <= scale) {
+      // < 10^19 * 10^18: within max_magnitude.
+      const auto shift = static_cast<std::size_t>(scale - std::max(places, 0));
+      const u128 mag = u128{digits} * pow10_128[shift];
+      return decimal(with_sign(mag, text.starts_with('-')));
+    }
+  }
   std::size_t i = 0;
   bool negative = false;
   if (i < text.size() && (text[i] == '+' || text[i] == '-')) {
@@ -443,7 +525,10 @@ result<decimal> decimal::round_to_increment(decimal increment, rounding mode) co
   }
   const u128 mag = magnitude(raw_);
   const auto inc = static_cast<u128>(increment.raw_);
-  const u128 whole = mag / inc;  // one division: the remainder follows from it
+  // One division: the remainder follows from it. An increment below 2^64 (up to about 18.4)
+  // takes two 64-bit divisions instead of the library's 128-bit one.
+  u64 ignored = 0;
+  const u128 whole = hi64(inc) == 0 ? divide_by_u64(mag, lo64(inc), ignored) : mag / inc;
   const u128 steps = round_magnitude(whole, mag - whole * inc, inc, mode);
   u128 rounded = 0;
   if (__builtin_mul_overflow(steps, inc, &rounded) || rounded > max_magnitude) {
@@ -453,8 +538,12 @@ result<decimal> decimal::round_to_increment(decimal increment, rounding mode) co
 }
 
 result<decimal> decimal::mul(decimal other, rounding mode) const {
-  const quotient q = by_one::divide(multiply(magnitude(raw_), magnitude(other.raw_)));
-  return from_quotient(q, mode, one, (raw_ < 0) != (other.raw_ < 0), "mul", *this, other);
+  const quotient q = by_one.divide(multiply(magnitude(raw_), magnitude(other.raw_)));
+  int128 out = 0;
+  if (!rounded_quotient(q, mode, one, (raw_ < 0) != (other.raw_ < 0), out)) {
+    return overflow("mul", *this, other);
+  }
+  return decimal(out);
 }
 
 result<decimal> decimal::div(decimal other, rounding mode) const {
@@ -464,7 +553,11 @@ result<decimal> decimal::div(decimal other, rounding mode) const {
   }
   const u128 divisor = magnitude(other.raw_);
   const quotient q = divide(multiply(magnitude(raw_), one), divisor);
-  return from_quotient(q, mode, divisor, (raw_ < 0) != (other.raw_ < 0), "div", *this, other);
+  int128 out = 0;
+  if (!rounded_quotient(q, mode, divisor, (raw_ < 0) != (other.raw_ < 0), out)) {
+    return overflow("div", *this, other);
+  }
+  return decimal(out);
 }
 
 result<decimal> decimal::mul_div(decimal num, decimal den, rounding mode) const {
@@ -476,7 +569,9 @@ result<decimal> decimal::mul_div(decimal num, decimal den, rounding mode) const 
   const u128 divisor = magnitude(den.raw_);
   const quotient q = divide(multiply(magnitude(raw_), magnitude(num.raw_)), divisor);
   const bool negative = ((raw_ < 0) != (num.raw_ < 0)) != (den.raw_ < 0);
-  return from_quotient(q, mode, divisor, negative, "mul_div", *this, num);
+  int128 out = 0;
+  if (!rounded_quotient(q, mode, divisor, negative, out)) return overflow("mul_div", *this, num);
+  return decimal(out);
 }
 
 result<decimal> decimal::checked_add(decimal other) const {

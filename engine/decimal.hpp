@@ -70,13 +70,14 @@ class decimal {
   result<decimal> checked_sub(decimal other) const;
 
   decimal operator-() const;
-  // Inline: the planner's inner loops add and subtract in every step.
-  friend decimal operator+(decimal a, decimal b) {
+  // Inline: the planner's inner loops add and subtract in every step (always: left to itself
+  // the compiler kept a call per addition in the planner's subset search).
+  [[gnu::always_inline]] friend decimal operator+(decimal a, decimal b) {
     int128 sum = 0;
     if (__builtin_add_overflow(a.raw_, b.raw_, &sum) || sum == min_raw) a.throw_overflow(b, '+');
     return decimal(sum);
   }
-  friend decimal operator-(decimal a, decimal b) {
+  [[gnu::always_inline]] friend decimal operator-(decimal a, decimal b) {
     int128 difference = 0;
     if (__builtin_sub_overflow(a.raw_, b.raw_, &difference) || difference == min_raw) {
       a.throw_overflow(b, '-');

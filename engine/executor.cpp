@@ -112,6 +112,8 @@ struct executor::impl {
   tracker follow;
   std::map<std::string, pricing> models;
   std::map<std::string, int> precisions;
+  // Intents given to cancel(): nothing more of them is sent.
+  std::set<std::string, std::less<>> stopped;
 
   const execution_options& options() const { return log.options(); }
 
@@ -258,6 +260,10 @@ struct executor::impl {
       const error failure = answer.error();
       if (waits_for_budget(failure)) {
         // Refused before sending: nothing reached the provider, so trying again is safe.
+        if (stopped.contains(rec.intent_id)) {
+          log.set_phase(rec, leg_phase::cancelled, "stopping: not sent");
+          co_return;
+        }
         log.report(rec.intent_id, rec.client, "submit", "waiting for budget: " + describe(failure));
         const milliseconds delay = failure.retry_after_seconds
                                        ? milliseconds(*failure.retry_after_seconds * 1000)
@@ -390,6 +396,12 @@ struct executor::impl {
       leg_record& rec = st->legs.at(job.legs[h]);
       if (log.broken()) {
         log.alarm(rec, "not sent: the journal failed earlier");
+        co_return;
+      }
+      if (stopped.contains(st->intent.id)) {
+        log.set_phase(rec, leg_phase::cancelled, "stopping: not sent");
+        cancel_rest(*st, job, h + 1, "stopping: not sent");
+        st->unplaced = true;
         co_return;
       }
       const auto it = models.find(model_key(rec.provider, rec.direction_code));
@@ -555,6 +567,10 @@ struct executor::impl {
   task<void> replan_remainders(std::shared_ptr<run_state> st, int first_attempt) {
     for (int attempt = first_attempt;
          attempt <= options().max_replans && !st->remainders.empty(); ++attempt) {
+      if (stopped.contains(st->intent.id)) {
+        log.note(st->intent.id, {}, "replan", "stopping: the remainder is not re-planned");
+        break;
+      }
       if (log.broken() ||
           (st->intent.deadline && std::chrono::system_clock::now() >= *st->intent.deadline)) {
         st->unplaced = true;
@@ -714,6 +730,11 @@ executor::~executor() = default;
 execution_log& executor::log() noexcept { return impl_->log; }
 
 void executor::hint(const client_id& client) { impl_->follow.hint(client); }
+
+void executor::cancel(const std::string& intent_id) {
+  impl_->stopped.insert(intent_id);
+  impl_->follow.cancel_intent(intent_id);
+}
 
 task<execution_result> executor::run(intent_record intent) {
   const intent_record wanted = intent;

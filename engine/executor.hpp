@@ -73,6 +73,12 @@ class executor {
   task<recovery_result> recover();
   /// A callback hint for `client`: see tracker::hint.
   void hint(const client_id& client);
+  /// Stops `intent_id` where it stands (a shutdown, where its strategy says so): none of its
+  /// legs not yet sent is sent (each is journaled cancelled), nothing of it is re-planned, and
+  /// each of its legs open at a provider that can cancel is asked to cancel by the tracker
+  /// (tracker::cancel_intent: journaled as a cancel at the deadline is), then followed to its
+  /// final state. Legs at providers that cannot cancel are only followed.
+  void cancel(const std::string& intent_id);
 
   /// The intent as journaled, summed from its legs.
   result<execution_result> summary(const std::string& intent_id);

@@ -1,27 +1,48 @@
 #include "engine/json_read.hpp"
 
 #include <rapidjson/error/en.h>
-#include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstring>
+#include <memory>
+#include <span>
 
 #include "engine/redact.hpp"
 
 namespace swaprouter {
-namespace {
 
-class tree_builder {
+// Builds a json_document from RapidJSON's events over the document's own copy of the body, parsed
+// in situ: string and number events point into that copy, so a value costs no allocation. Children
+// wait on a stack until their container closes, then move as one block into the document's value
+// array; their spans are set once that array stops growing (finish). The scratch stacks are kept
+// per thread, so a parse allocates only what its document keeps.
+class json_document_builder {
  public:
-  explicit tree_builder(const json_limits& limits) : limits_(limits) {}
+  // Gives `doc` its copy of `body`, NUL-terminated: the in-situ stream has no length and stops
+  // at the NUL where the body ends.
+  json_document_builder(std::string_view body, const json_limits& limits, json_document& doc)
+      : limits_(limits), doc_(doc), scratch_(thread_scratch()) {
+    scratch_.clear();
+    doc_.text_ = std::make_unique_for_overwrite<char[]>(body.size() + 1);
+    std::copy(body.begin(), body.end(), doc_.text_.get());
+    doc_.text_[body.size()] = '\0';
+    // Up to one value per 4 bytes in providers' answers (KIIEX's books of numbers: 5); the array
+    // grows if there are more.
+    doc_.values_.reserve(std::min<std::size_t>(body.size() / 4, limits.max_values) + 1);
+  }
+  json_document_builder(const json_document_builder&) = delete;
+  json_document_builder& operator=(const json_document_builder&) = delete;
+  ~json_document_builder() { scratch_.trim(); }
+
   bool Null() { return add(json_value{}); }
   bool Bool(bool b) {
     json_value v;
     v.type = json_value::kind::boolean;
     v.flag = b;
-    return add(std::move(v));
+    return add(v);
   }
   bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
     return add(scalar(json_value::kind::number, s, n));
@@ -37,37 +58,122 @@ class tree_builder {
   bool Double(double) { return false; }
   bool StartObject() { return open(json_value::kind::object); }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
-    stack_.back().keys.emplace_back(s, n);
+    scratch_.names.emplace_back(s, n);
     return true;
   }
   bool EndObject(rapidjson::SizeType) {
-    json_value v = std::move(stack_.back());
-    stack_.pop_back();
-    std::vector<std::string_view> names(v.keys.begin(), v.keys.end());
-    std::sort(names.begin(), names.end());
-    if (auto dup = std::adjacent_find(names.begin(), names.end()); dup != names.end()) {
+    const frame f = scratch_.frames.back();
+    const std::span<const std::string_view> names(scratch_.names.data() + f.first_name,
+                                                  scratch_.names.size() - f.first_name);
+    if (const std::string_view* dup = duplicate(names)) {
       problem_ = fmt::format("duplicate key \"{}\"", excerpt(*dup));
       return false;
     }
-    return add(std::move(v));
+    return close();
   }
   bool StartArray() { return open(json_value::kind::array); }
-  bool EndArray(rapidjson::SizeType) {
-    json_value v = std::move(stack_.back());
-    stack_.pop_back();
-    return add(std::move(v));
+  bool EndArray(rapidjson::SizeType) { return close(); }
+
+  // Sets every container's spans, now that the document's arrays are final.
+  void finish() {
+    const json_value* values = doc_.values_.data();
+    const std::string_view* keys = doc_.keys_.data();
+    for (std::size_t i = 0; i < doc_.values_.size(); ++i) {
+      link_to(doc_.values_[i], scratch_.links[i], values, keys);
+    }
+    static_cast<json_value&>(doc_) = root_.value;
+    link_to(doc_, root_.to, values, keys);
   }
 
-  json_value& root() { return root_; }
+  char* text() { return doc_.text_.get(); }
   const std::string& problem() const { return problem_; }
 
  private:
+  // Where a container's children went in the document: `count` values from `first_item`, and
+  // for an object as many names from `first_key`.
+  struct link {
+    std::uint32_t first_item = 0;
+    std::uint32_t first_key = 0;
+    std::uint32_t count = 0;
+  };
+  struct pending {
+    json_value value;
+    link to;
+  };
+  struct frame {
+    std::size_t first_child;  // in scratch.values and scratch.value_links
+    std::size_t first_name;   // in scratch.names
+    json_value::kind type;
+  };
+  struct scratch {
+    // Finished children of the open containers, and where their own children went.
+    std::vector<json_value> values;
+    std::vector<link> value_links;
+    std::vector<std::string_view> names;
+    std::vector<frame> frames;
+    std::vector<link> links;  // parallel to the document's values
+    std::vector<std::string_view> sorted;
+
+    void clear() {
+      values.clear();
+      value_links.clear();
+      names.clear();
+      frames.clear();
+      links.clear();
+    }
+    // A huge body's stacks are not kept for the rest of the thread's life.
+    void trim() {
+      constexpr std::size_t keep = 1u << 14;
+      if (values.capacity() > keep) std::vector<json_value>().swap(values);
+      if (value_links.capacity() > keep) std::vector<link>().swap(value_links);
+      if (names.capacity() > keep) std::vector<std::string_view>().swap(names);
+      if (links.capacity() > keep) std::vector<link>().swap(links);
+      if (sorted.capacity() > keep) std::vector<std::string_view>().swap(sorted);
+    }
+  };
+
+  static scratch& thread_scratch() {
+    thread_local scratch s;
+    return s;
+  }
+
+  static void link_to(json_value& v, const link& to, const json_value* values,
+                      const std::string_view* keys) {
+    if (v.type == json_value::kind::array || v.type == json_value::kind::object) {
+      v.items = std::span<const json_value>(values + to.first_item, to.count);
+      if (v.type == json_value::kind::object) {
+        v.keys = std::span<const std::string_view>(keys + to.first_key, to.count);
+      }
+    }
+  }
+
   static json_value scalar(json_value::kind k, const char* s, rapidjson::SizeType n) {
     json_value v;
     v.type = k;
-    v.text.assign(s, n);
+    v.text = std::string_view(s, n);
     return v;
   }
+
+  // The smallest name that occurs twice (what sorting the names would find first), or nullptr.
+  // Objects are small: pairs are compared in place, a large object is sorted in scratch.
+  const std::string_view* duplicate(std::span<const std::string_view> names) {
+    constexpr std::size_t pairwise = 16;
+    if (names.size() <= pairwise) {
+      const std::string_view* found = nullptr;
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        for (std::size_t j = i + 1; j < names.size(); ++j) {
+          if (names[i] == names[j] && (found == nullptr || names[i] < *found)) found = &names[i];
+        }
+      }
+      return found;
+    }
+    auto& sorted = scratch_.sorted;
+    sorted.assign(names.begin(), names.end());
+    std::sort(sorted.begin(), sorted.end());
+    const auto dup = std::adjacent_find(sorted.begin(), sorted.end());
+    return dup == sorted.end() ? nullptr : &*dup;
+  }
+
   bool count() {
     if (++values_ > limits_.max_values) {
       problem_ = "too many values";
@@ -76,33 +182,71 @@ class tree_builder {
     return true;
   }
   bool open(json_value::kind k) {
-    if (stack_.size() >= static_cast<std::size_t>(limits_.max_depth)) {
+    if (scratch_.frames.size() >= static_cast<std::size_t>(limits_.max_depth)) {
       problem_ = fmt::format("nested deeper than {}", limits_.max_depth);
       return false;
     }
     if (!count()) return false;
-    json_value v;
-    v.type = k;
-    stack_.push_back(std::move(v));
+    scratch_.frames.push_back({scratch_.values.size(), scratch_.names.size(), k});
     return true;
   }
-  bool add(json_value v) {
-    if (v.type != json_value::kind::array && v.type != json_value::kind::object && !count())
-      return false;
-    if (stack_.empty()) {
-      root_ = std::move(v);
+  bool close() {
+    const frame f = scratch_.frames.back();
+    scratch_.frames.pop_back();
+    pending done;
+    done.value.type = f.type;
+    done.to.first_item = static_cast<std::uint32_t>(doc_.values_.size());
+    done.to.first_key = static_cast<std::uint32_t>(doc_.keys_.size());
+    done.to.count = static_cast<std::uint32_t>(scratch_.values.size() - f.first_child);
+    const auto first = static_cast<std::ptrdiff_t>(f.first_child);
+    doc_.values_.insert(doc_.values_.end(), scratch_.values.begin() + first, scratch_.values.end());
+    scratch_.links.insert(scratch_.links.end(), scratch_.value_links.begin() + first,
+                          scratch_.value_links.end());
+    scratch_.values.resize(f.first_child);
+    scratch_.value_links.resize(f.first_child);
+    if (f.type == json_value::kind::object) {
+      doc_.keys_.insert(doc_.keys_.end(), scratch_.names.begin() + f.first_name,
+                        scratch_.names.end());
+      scratch_.names.resize(f.first_name);
+    }
+    return place(done);
+  }
+  bool add(const json_value& v) {
+    if (!count()) return false;
+    return place(pending{v, {}});
+  }
+  bool place(const pending& p) {
+    if (scratch_.frames.empty()) {
+      root_ = p;
     } else {
-      stack_.back().items.push_back(std::move(v));
+      scratch_.values.push_back(p.value);
+      scratch_.value_links.push_back(p.to);
     }
     return true;
   }
 
-  std::vector<json_value> stack_;
-  json_value root_;
+  json_limits limits_;
+  json_document& doc_;
+  scratch& scratch_;
+  pending root_;
   std::string problem_;
   std::size_t values_ = 0;
-  json_limits limits_;
 };
+
+namespace {
+
+bool ascii(std::string_view text) {
+  // Eight bytes at a time: the body is scanned once more, at a small fraction of a parse's cost.
+  std::uint64_t seen = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, text.data() + i, 8);
+    seen |= word;
+  }
+  for (; i < text.size(); ++i) seen |= static_cast<unsigned char>(text[i]);
+  return (seen & 0x8080808080808080u) == 0;
+}
 
 bool digits(std::string_view text, std::size_t& pos, std::size_t n, int& out) {
   if (pos + n > text.size()) return false;
@@ -160,8 +304,8 @@ std::string_view kind_name(json_value::kind k) {
   return "?";
 }
 
-const std::vector<json_value>* as_array(const json_value& v, std::string_view what,
-                                        std::string& problem) {
+const std::span<const json_value>* as_array(const json_value& v, std::string_view what,
+                                            std::string& problem) {
   if (v.type != json_value::kind::array) {
     problem = fmt::format("{}: expected an array, got {}", what, kind_name(v.type));
     return nullptr;
@@ -169,23 +313,28 @@ const std::vector<json_value>* as_array(const json_value& v, std::string_view wh
   return &v.items;
 }
 
-result<json_value> parse_json_text(std::string_view body, std::string_view what,
-                                   const json_limits& limits) {
+result<json_document> parse_json_text(std::string_view body, std::string_view what,
+                                      const json_limits& limits) {
   if (body.size() > limits.max_body_bytes) {
     return fail(error_kind::bad_response, fmt::format("{}: body of {} bytes exceeds {}", what,
                                                       body.size(), limits.max_body_bytes));
   }
-  // MemoryStream reads a NUL as the end of input, which would silently drop what follows.
+  // The in-situ stream reads a NUL as the end of input, which would silently drop what follows.
   if (body.find('\0') != std::string_view::npos) {
     return fail(error_kind::bad_response, fmt::format("{}: NUL byte in body", what));
   }
-  constexpr unsigned flags = rapidjson::kParseIterativeFlag |
-                             rapidjson::kParseValidateEncodingFlag |
+  constexpr unsigned flags = rapidjson::kParseIterativeFlag | rapidjson::kParseInsituFlag |
                              rapidjson::kParseNumbersAsStringsFlag;
-  rapidjson::MemoryStream stream(body.data(), body.size());
-  rapidjson::Reader reader;
-  tree_builder builder(limits);
-  const rapidjson::ParseResult ok = reader.Parse<flags>(stream, builder);
+  json_document doc;
+  json_document_builder builder(body, limits, doc);
+  rapidjson::InsituStringStream stream(builder.text());
+  // Kept per thread: a fresh reader allocates its allocator and its stack on every parse.
+  thread_local rapidjson::Reader reader;
+  // ASCII cannot be invalid UTF-8: RapidJSON's per-byte validation (2/5 of a parse of 001k's
+  // directions) is only needed for a body with other bytes.
+  const rapidjson::ParseResult ok =
+      ascii(body) ? reader.Parse<flags>(stream, builder)
+                  : reader.Parse<flags | rapidjson::kParseValidateEncodingFlag>(stream, builder);
   if (!ok) {
     const std::string why = builder.problem().empty()
                                 ? std::string(rapidjson::GetParseError_En(ok.Code()))
@@ -193,7 +342,8 @@ result<json_value> parse_json_text(std::string_view body, std::string_view what,
     return fail(error_kind::bad_response,
                 fmt::format("{}: invalid JSON at offset {}: {}", what, ok.Offset(), why));
   }
-  return std::move(builder.root());
+  builder.finish();
+  return doc;
 }
 
 // Reads the fields of one object. The first problem is kept and later reads return defaults, so a

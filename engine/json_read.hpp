@@ -1,5 +1,6 @@
 // Bounded JSON reading shared by the provider adapters: a depth- and size-limited parse into a
-// small tree whose numbers keep their source text (VENUES.md "Common": never through double), a
+// document of views (one body copy, one value array: a few allocations per body, not per value)
+// whose numbers keep their source text (VENUES.md "Common": never through double), a
 // straight-line field reader that keeps the first problem, and ISO 8601 timestamps.
 #pragma once
 
@@ -9,7 +10,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,15 +36,17 @@ result<wall_time> parse_iso_timestamp(std::string_view text);
 /// Formats as "2023-01-15T14:30:15Z", with ".mmm" when the time has milliseconds. Pure.
 std::string format_iso_timestamp(wall_time time);
 
-/// A parsed JSON value. Numbers keep their source text, which also lets a field tell a JSON number
-/// from a JSON string. Plain value.
+/// A parsed JSON value: a view into the json_document it came from, valid while that document
+/// lives (moving the document keeps it valid). Numbers keep their source text, which also lets a
+/// field tell a JSON number from a JSON string; string text is unescaped. An object's members are
+/// `keys` and `items`, parallel and in the body's order; an array's elements are `items`.
 struct json_value {
   enum class kind : std::uint8_t { null, boolean, number, string, array, object };
   kind type = kind::null;
   bool flag = false;
-  std::string text;               // number or string
-  std::vector<std::string> keys;  // object member names, parallel to items
-  std::vector<json_value> items;  // array elements or object member values
+  std::string_view text;                   // number or string
+  std::span<const std::string_view> keys;  // object member names, parallel to items
+  std::span<const json_value> items;       // array elements or object member values
 
   const json_value* member(std::string_view key) const {
     for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -49,6 +54,26 @@ struct json_value {
     }
     return nullptr;
   }
+};
+
+/// A parsed body: its root value plus the storage every value's views point into, one copy of
+/// the body (strings unescaped in place), one array of values in which each container's children
+/// are contiguous, and one array of member names. It does not refer to the text it was parsed
+/// from. Move-only; a default-constructed document is a JSON null.
+class json_document : public json_value {
+ public:
+  json_document() = default;
+  json_document(json_document&&) noexcept = default;
+  json_document& operator=(json_document&&) noexcept = default;
+  json_document(const json_document&) = delete;
+  json_document& operator=(const json_document&) = delete;
+  ~json_document() = default;
+
+ private:
+  friend class json_document_builder;
+  std::unique_ptr<char[]> text_;
+  std::vector<json_value> values_;
+  std::vector<std::string_view> keys_;
 };
 
 /// Limits of parse_json_text.
@@ -60,16 +85,16 @@ struct json_limits {
 
 /// Parses `body` without recursion: refuses a body over the size limit, a NUL byte, invalid UTF-8,
 /// nesting deeper than the limit, more values than the limit and duplicate object keys. Errors
-/// are bad_response naming `what`. Pure and thread-safe.
-result<json_value> parse_json_text(std::string_view body, std::string_view what,
-                                   const json_limits& limits = {});
+/// are bad_response naming `what`. The document does not refer to `body`. Pure and thread-safe.
+result<json_document> parse_json_text(std::string_view body, std::string_view what,
+                                      const json_limits& limits = {});
 
 /// "null", "a string", ... for messages.
 std::string_view kind_name(json_value::kind k);
 
 /// The array's elements, or nullptr with `problem` set when `v` is not an array.
-const std::vector<json_value>* as_array(const json_value& v, std::string_view what,
-                                        std::string& problem);
+const std::span<const json_value>* as_array(const json_value& v, std::string_view what,
+                                            std::string& problem);
 
 /// Which JSON form a provider sends amounts in: 001k and StableStack strings, OxaPay numbers.
 enum class json_amount : std::uint8_t { string, number, either };
@@ -105,7 +130,7 @@ class json_fields {
       return {};
     }
     if (v->text.empty()) set(key, "empty");
-    return v->text;
+    return std::string(v->text);
   }
 
   // Absent and null read as empty.
@@ -116,7 +141,7 @@ class json_fields {
       expected(key, "a string or null", *v);
       return {};
     }
-    return v->text;
+    return std::string(v->text);
   }
 
   decimal amount(std::string_view key) {

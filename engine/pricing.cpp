@@ -309,8 +309,11 @@ bool blocks_from_above(price_failure f) {
 // the estimate and bisecting: the net never falls when the spend grows.
 priced<price> search_exact_receive(const pricing& p, decimal target, const balance& available) {
   const int128 unit = spend_unit(p).raw();
-  const auto at = [&](int128 units) {
-    return price_rounded_spend(p, decimal::from_raw(units * unit), available);
+  const auto at = [&](int128 units) -> priced<price> {
+    // The doubling can reach 2^101 units: beyond the decimal range for a coarse unit.
+    int128 raw = 0;
+    if (__builtin_mul_overflow(units, unit, &raw)) return failure(price_failure::overflow, target);
+    return price_rounded_spend(p, decimal::from_raw(raw), available);
   };
   const auto covers = [&](const priced<price>& q) { return q && q->net >= target; };
   int128 high = std::max<int128>(1, spend_estimate(p, target).raw() / unit + 1);

@@ -80,6 +80,7 @@ const std::vector<direction>* quote_book::fresh_directions(std::string_view prov
 }
 
 void quote_book::put(pricing model, wall_time now) {
+  prepared_.reset();
   provider_data& d = data(model.provider);
   d.prices_at = now;
   const std::string key = pair_key(model.spend_asset, model.receive_asset);
@@ -129,6 +130,16 @@ std::optional<pricing> quote_book::fresh(std::string_view provider, std::string_
   return p;
 }
 
+std::shared_ptr<const prepared_market> quote_book::prepared() const {
+  if (prepared_) return prepared_;
+  std::vector<pricing> all;
+  for (const auto& [name, d] : providers_) {
+    for (const auto& [key, e] : d.prices) all.push_back(localized(e, d));
+  }
+  prepared_ = std::make_shared<const prepared_market>(std::move(all), options_.quote_max_age);
+  return prepared_;
+}
+
 std::vector<pricing> quote_book::fresh_prices(wall_time now) const {
   std::vector<pricing> out;
   for (const auto& [name, d] : providers_) {
@@ -156,6 +167,8 @@ void quote_book::record_quote_latency(std::string_view provider, std::chrono::na
 
 void quote_book::record_execution_latency(std::string_view provider,
                                           std::chrono::nanoseconds latency) {
+  // localized() raises execution_p95 to the provider's recent p95.
+  prepared_.reset();
   data(provider).executions.record(latency, options_.latency_window);
 }
 

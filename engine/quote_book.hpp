@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include "engine/latency_histogram.hpp"
 #include "engine/pricing.hpp"
 #include "engine/result.hpp"
+#include "engine/router.hpp"
 #include "engine/venue.hpp"
 #include "engine/venue_types.hpp"
 
@@ -66,7 +68,8 @@ struct provider_view {
 /// estimates one), its validity, its balances, its recent quote and execution latency
 /// percentiles and its failures. A price is fresh while it is at most quote_max_age old and its
 /// valid_until (if any) has not passed; a stale one is kept (the next poll replaces it) but never
-/// handed out. Not thread-safe: used from the engine's io_context thread.
+/// handed out. Not thread-safe (not even its const members: prepared() fills a cache): used from
+/// the engine's io_context thread.
 class quote_book {
  public:
   explicit quote_book(quote_book_options options = {});
@@ -94,6 +97,14 @@ class quote_book {
   pricing localized(pricing model) const;
   /// Whether a model on our clock is fresh at `now`.
   bool is_fresh(const pricing& local, wall_time now) const;
+  /// Every price of the book localized (fresh or not, in fresh_prices' order), prepared for the
+  /// planner with fresh_for = quote_max_age: a plan over it at `now` is make_plan over
+  /// fresh_prices(now) of the intent's allowed providers. Built on the first call after the
+  /// prices (or a provider's execution latencies, which localized reads) changed, and kept until
+  /// the next change, so that every plan between two quote updates shares the preparation, the
+  /// route searches and the route bounds. The market is immutable and its plans are thread-safe:
+  /// it may be used on any thread and outlive the book's next update.
+  std::shared_ptr<const prepared_market> prepared() const;
 
   /// Provider clock minus ours; nullopt forgets it (times are then taken as ours).
   void set_clock_offset(std::string_view provider, std::optional<std::chrono::milliseconds> offset);
@@ -161,6 +172,8 @@ class quote_book {
 
   quote_book_options options_;
   std::map<std::string, provider_data, std::less<>> providers_;
+  // The planner's view of the prices; reset by every change that localized() would see.
+  mutable std::shared_ptr<const prepared_market> prepared_;
 };
 
 }  // namespace swaprouter

@@ -159,10 +159,13 @@ task<quoted_plan> quote_and_plan(std::span<venue* const> venues, swap_intent int
 quoted_plan plan_from_book(const quote_book& book, const swap_intent& intent,
                            const planner_options& options, wall_time now) {
   quoted_plan out;
-  for (auto& model : book.fresh_prices(now)) {
-    if (allowed(intent, model.provider)) out.models.push_back(std::move(model));
+  // The book's market leaves out what fresh_prices(now) would, and the providers not allowed.
+  const std::shared_ptr<const prepared_market> market = book.prepared();
+  const std::span<const pricing> all = market->quotes();
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (market->fresh(i, now) && allowed(intent, all[i].provider)) out.models.push_back(all[i]);
   }
-  out.result = make_plan(intent, out.models, options, now);
+  out.result = make_plan(intent, *market, options, now);
   return out;
 }
 

@@ -39,6 +39,8 @@ task<quoted_plan> quote_and_plan(std::span<venue* const> venues, swap_intent int
 /// Plans `intent` over the book's fresh models at `now` (of the providers intent.providers
 /// allows; empty = all), without I/O: an estimate from the poller's prices, not the
 /// amount-specific quotes an execution needs. No fresh model of a pair means no route through it.
+/// Plans over the book's prepared market (quote_book::prepared): between two quote updates only
+/// the per-intent part of planning runs.
 quoted_plan plan_from_book(const quote_book& book, const swap_intent& intent,
                            const planner_options& options, wall_time now);
 

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
+#include <mutex>
 #include <string_view>
 #include <utility>
 
@@ -46,25 +48,29 @@ struct limit_ref {
   price_failure reason = price_failure::invalid;
 };
 
+// A candidate route and everything about it that no amount, clock or plan changes. Its bound,
+// linear model and name are filled in once each (route_set's flags), when a plan first
+// needs them; a plan keeps its own view of which routes it bounded and why it rejected them.
 struct route {
   std::array<hop, hop_cap> hops{};
   int count = 0;
+  std::uint16_t index = 0;  // its place in its route_set: the key of its flags
   // Known for every route from the first price level of each hop alone.
   decimal best_rate;        // the rate of the first linear segment: the best the route offers
   decimal unit;             // the first hop's spend unit: less of the intent's asset is dust
   bool linear = false;      // the linear model has a segment at all
   bool rate_bound = false;  // every hop's levels come best first: best_rate bounds every rate
-  // Known once bound() ran: only for routes the search could not rule out by best_rate.
-  bool bounded = false;
+  decimal fixed;  // the last hop's absolute fee: a lower bound of the route's absolute fees
+  // Known once bound_route() ran: only for routes a search could not rule out by best_rate.
   decimal low;
   decimal high = unlimited;
   limit_ref high_limit;
-  std::string failure;  // why the route cannot price, or cannot take the whole amount alone
-  bool viable = false;  // can take part of the amount
+  std::string failure;              // why the route cannot price at all (its bound failed)
+  bool viable = false;              // can take part of the amount
+  std::optional<decimal> low_gain;  // low x best_rate rounded up: what its low gains at most
   // Known once segments_for() ran: only for routes a split or single candidate fills.
-  bool segmented = false;
   std::vector<segment> segments;
-  decimal fixed;  // the last hop's absolute fee: a lower bound of the route's absolute fees
+  std::string name;  // "onek: USDT->BTC, kiiex: BTC->COPM", once named
 };
 
 struct chain_price {
@@ -100,7 +106,7 @@ struct first_segment {
   bool ordered = true;
 };
 
-// Small integer ids for the assets and providers of one plan, so that the route search compares
+// Small integer ids for the assets and providers of a market, so that the route search compares
 // integers instead of strings. A name is compared by one word (its length and first seven bytes)
 // before its bytes: a memcmp per comparison was a fifth of a plan. Quotes come grouped by provider
 // and spend asset: the last id found is tried first.
@@ -161,22 +167,290 @@ struct quote_ids {
   id receive = 0;
 };
 
-struct held_ref {
+// A held balance that names a provider and asset of the market.
+struct held_key {
   id provider = 0;
   id asset = 0;
-  const held_balance* held = nullptr;
+  decimal amount;
+  bool operator==(const held_key&) const = default;
+};
+
+// What a set of candidate routes depends on besides the quotes.
+struct route_key {
+  id spend = 0;
+  id receive = 0;
+  int max_hops = 0;
+  std::vector<held_key> held;  // in the order of planner_options::held: the first one wins
+  bool operator==(const route_key&) const = default;
+};
+
+// Every candidate route of one route_key, in the order the depth-first search finds them (the
+// order that breaks ties), with the order by best rate, and one flag per route for each of its
+// lazily computed parts.
+struct route_set {
+  using flags = std::unique_ptr<std::atomic<bool>[]>;
+
+  // Runs `compute` unless `done` is set, then sets it. A set shared by plans on several threads
+  // computes under its lock; readers see the result through the flag's acquire. (std::call_once,
+  // whose glibc first run ends in a futex wake system call, cost a quarter of a plan.)
+  template <class F>
+  void once(std::atomic<bool>& done, F&& compute) {
+    if (done.load(std::memory_order_acquire)) return;
+    std::unique_lock lock(mutex, std::defer_lock);
+    if (shared) lock.lock();
+    if (done.load(std::memory_order_relaxed)) return;
+    compute();
+    done.store(true, std::memory_order_release);
+  }
+
+  route_key key;
+  bool shared = false;
+  std::vector<route> routes;
+  std::vector<std::uint16_t> by_rate;  // best rate first, ties in the order found
+  flags bounded;
+  flags segmented;
+  flags named;
+  std::mutex mutex;
+};
+
+}  // namespace
+
+struct prepared_market::state {
+  state(std::span<const pricing> q, bool shared_) : quotes(q), shared(shared_) { index(); }
+  state(std::vector<pricing> q, std::optional<std::chrono::milliseconds> fresh, bool shared_)
+      : owned(std::move(q)), quotes(owned), fresh_for(fresh), shared(shared_) {
+    index();
+  }
+
+  void index();
+  const first_segment& first_of(std::uint16_t quote) const;
+  std::shared_ptr<route_set> routes_for(route_key key) const;
+  // quote_book::is_fresh with max age fresh_for; every quote without fresh_for.
+  bool fresh_is(std::size_t i, wall_time now) const noexcept {
+    if (!fresh_for) return true;
+    const pricing& p = quotes[i];
+    if (now - p.obtained_at > *fresh_for) return false;
+    return !p.valid_until || *p.valid_until > now;
+  }
+
+  std::vector<pricing> owned;
+  std::span<const pricing> quotes;
+  std::optional<std::chrono::milliseconds> fresh_for;
+  // Shared by plans (possibly on several threads): every first segment is computed up front and
+  // route sets are cached. Otherwise private to one plan, which computes only what it needs.
+  bool shared = true;
+  interner assets;
+  interner providers;
+  std::vector<quote_ids> ids;
+  // Quotes by spend asset: by_spend[spend_start[a] .. spend_start[a + 1]) spend asset a, in the
+  // order of quotes (which keeps the routes in the order a scan of quotes finds them).
+  std::vector<std::uint16_t> by_spend;
+  std::vector<std::uint32_t> spend_start;
+  // Filled in up front when shared, else on first use by the one plan that owns the state.
+  mutable std::vector<first_segment> firsts;
+  mutable std::mutex mutex;
+  mutable std::vector<std::shared_ptr<route_set>> cache;  // under mutex
+  mutable std::size_t next_evicted = 0;                   // under mutex
+};
+
+namespace {
+
+using market_state = prepared_market::state;
+
+// How many route sets (intent pairs, hop limits, held balances) a shared market keeps.
+constexpr std::size_t route_sets_kept = 32;
+
+std::optional<segment> compose_first(const segment& first, const segment& next);
+
+// The route's best rate from the first segment of every hop: what the search ranks routes by,
+// and, when every hop's levels come best first, a bound on every rate the route offers.
+void rate(const market_state& m, route& r) {
+  const first_segment& head = m.first_of(r.hops[0].quote);
+  std::optional<segment> first = head.first;
+  r.rate_bound = head.ordered;
+  for (int k = 1; k < r.count && first; ++k) {
+    const first_segment& next = m.first_of(r.hops[k].quote);
+    r.rate_bound = r.rate_bound && next.ordered;
+    first = next.first ? compose_first(*first, *next.first) : std::nullopt;
+  }
+  r.linear = first.has_value();
+  r.best_rate = first ? first->rate : decimal{};
+  r.fixed = m.quotes[r.hops[r.count - 1].quote].fee_fixed;
+  r.unit = spend_unit(m.quotes[r.hops[0].quote]);
+}
+
+// Enumerates the candidate routes of one key over a market.
+class route_search {
+ public:
+  route_search(const market_state& m, route_set& out) : m_(m), out_(out), key_(out.key) {}
+
+  void run() {
+    // The quotes into the intent's receive asset alone, by spend asset: a route's last hop.
+    const std::size_t assets = m_.assets.size();
+    into_start_.assign(assets + 1, 0);
+    for (const quote_ids& q : m_.ids) {
+      if (q.receive == key_.receive) ++into_start_[q.spend + 1];
+    }
+    for (std::size_t a = 0; a < assets; ++a) into_start_[a + 1] += into_start_[a];
+    into_receive_.resize(into_start_.back());
+    std::vector<std::uint32_t> next(into_start_.begin(), into_start_.end() - 1);
+    for (std::size_t i = 0; i < m_.ids.size(); ++i) {
+      if (m_.ids[i].receive == key_.receive) {
+        into_receive_[next[m_.ids[i].spend]++] = static_cast<std::uint16_t>(i);
+      }
+    }
+    out_.routes.reserve(64);
+    route r;
+    extend(r, key_.spend);
+    const std::size_t n = out_.routes.size();
+    out_.by_rate.resize(n);
+    for (std::size_t i = 0; i < n; ++i) out_.by_rate[i] = static_cast<std::uint16_t>(i);
+    std::stable_sort(out_.by_rate.begin(), out_.by_rate.end(),
+                     [&](std::uint16_t a, std::uint16_t b) {
+                       return out_.routes[a].best_rate > out_.routes[b].best_rate;
+                     });
+    out_.bounded = std::make_unique<std::atomic<bool>[]>(n);
+    out_.segmented = std::make_unique<std::atomic<bool>[]>(n);
+    out_.named = std::make_unique<std::atomic<bool>[]>(n);
+  }
+
+ private:
+  const held_key* held(id provider, id asset) const {
+    for (const held_key& h : key_.held) {
+      if (h.provider == provider && h.asset == asset) return &h;
+    }
+    return nullptr;
+  }
+
+  // Depth-first over directions: a path never revisits an asset, never reuses a direction, and
+  // continues at another provider only where that provider already holds the intermediate asset.
+  void extend(route& r, id asset) {
+    const int max_hops = key_.max_hops;
+    // The last hop allowed can only be one into the receive asset: only those are scanned.
+    const bool final_hop = r.count + 1 == max_hops;
+    const std::vector<std::uint16_t>& quotes = final_hop ? into_receive_ : m_.by_spend;
+    const std::vector<std::uint32_t>& start = final_hop ? into_start_ : m_.spend_start;
+    for (std::uint32_t s = start[asset]; s < start[asset + 1]; ++s) {
+      const std::uint16_t i = quotes[s];
+      const quote_ids& q = m_.ids[i];
+      if (q.receive == key_.spend) continue;
+      const bool last = q.receive == key_.receive;
+      if (!last && r.count + 1 == max_hops) continue;
+      bool visited = false;
+      for (int k = 0; k < r.count; ++k) {
+        visited = visited || m_.ids[r.hops[k].quote].spend == q.receive;
+      }
+      if (visited) continue;
+      hop h{i, std::nullopt};
+      if (r.count == 0) {
+        const held_key* b = held(q.provider, asset);
+        h.available = b ? balance(b->amount) : m_.quotes[i].available;
+      } else if (m_.ids[r.hops[r.count - 1].quote].provider != q.provider) {
+        const held_key* b = held(q.provider, asset);
+        if (!b || !b->amount.is_positive()) continue;
+        h.available = b->amount;
+      }
+      r.hops[r.count++] = h;
+      if (last) {
+        r.index = static_cast<std::uint16_t>(out_.routes.size());
+        out_.routes.push_back(r);
+        rate(m_, out_.routes.back());
+      } else {
+        extend(r, q.receive);
+      }
+      --r.count;
+    }
+  }
+
+  const market_state& m_;
+  route_set& out_;
+  const route_key& key_;
+  std::vector<std::uint16_t> into_receive_;
+  std::vector<std::uint32_t> into_start_;
+};
+
+}  // namespace
+
+// Interns every quote's provider and assets once and groups the quotes by spend asset, so that
+// extending a route looks only at the quotes that spend what it holds.
+void prepared_market::state::index() {
+  assets.reserve(16);
+  providers.reserve(8);
+  ids.resize(quotes.size());
+  id provider_hint = 0;
+  id spend_hint = 0;
+  id receive_hint = 0;
+  for (std::size_t i = 0; i < quotes.size(); ++i) {
+    const pricing& p = quotes[i];
+    ids[i] = {providers.of(p.provider, provider_hint), assets.of(p.spend_asset, spend_hint),
+              assets.of(p.receive_asset, receive_hint)};
+  }
+  spend_start.assign(assets.size() + 1, 0);
+  for (const quote_ids& q : ids) ++spend_start[q.spend + 1];
+  for (std::size_t a = 0; a < assets.size(); ++a) spend_start[a + 1] += spend_start[a];
+  by_spend.resize(quotes.size());
+  std::vector<std::uint32_t> next(spend_start.begin(), spend_start.end() - 1);
+  for (std::size_t i = 0; i < quotes.size(); ++i) {
+    by_spend[next[ids[i].spend]++] = static_cast<std::uint16_t>(i);
+  }
+  firsts.resize(quotes.size());
+  if (shared) {
+    for (std::size_t i = 0; i < quotes.size(); ++i) first_of(static_cast<std::uint16_t>(i));
+  }
+}
+
+std::shared_ptr<route_set> prepared_market::state::routes_for(route_key key) const {
+  if (shared) {
+    const std::lock_guard lock(mutex);
+    for (const auto& set : cache) {
+      if (set->key == key) return set;
+    }
+  }
+  auto set = std::make_shared<route_set>();
+  set->key = std::move(key);
+  set->shared = shared;
+  route_search(*this, *set).run();
+  if (!shared) return set;
+  const std::lock_guard lock(mutex);
+  // Another plan may have searched the same key meanwhile: keep the first one.
+  for (const auto& kept : cache) {
+    if (kept->key == set->key) return kept;
+  }
+  if (cache.size() < route_sets_kept) {
+    cache.push_back(set);
+  } else {
+    cache[next_evicted] = set;
+    next_evicted = (next_evicted + 1) % route_sets_kept;
+  }
+  return set;
+}
+
+namespace {
+
+// The routes of one plan: a view of the admitted routes of its route set, in the order found.
+class route_list {
+ public:
+  route& operator[](std::size_t i) const { return set_->routes[index_[i]]; }
+  std::size_t size() const { return index_.size(); }
+  void reset(route_set* set) { set_ = set; }
+  void add(std::uint16_t i) { index_.push_back(i); }
+  void reserve(std::size_t n) { index_.reserve(n); }
+
+ private:
+  route_set* set_ = nullptr;
+  std::vector<std::uint16_t> index_;
 };
 
 class planner {
  public:
-  planner(const swap_intent& intent, std::span<const pricing> quotes,
-          const planner_options& options, wall_time now)
+  planner(const swap_intent& intent, const market_state& market, const planner_options& options,
+          wall_time now)
       : intent_(intent),
-        quotes_(quotes),
+        m_(market),
+        quotes_(market.quotes),
         options_(options),
         now_(now),
-        admitted_(quotes.size(), admission::unchecked),
-        firsts_(quotes.size()) {}
+        admitted_(market.quotes.size(), admission::unchecked) {}
 
   plan run();
 
@@ -184,18 +458,20 @@ class planner {
   const pricing& quote_of(const hop& h) const { return quotes_[h.quote]; }
   admission admit(std::size_t i);
   std::string admission_reason(std::size_t i) const;
-  const held_balance* held(id provider, id asset) const;
+  bool present(const route& r);
 
-  void index();
   void enumerate();
-  void extend(route& r, id asset);
-  void add_route(route& r);
+  std::string name(route& r) const;
   std::string describe_route(const route& r) const;
+  // A route set's bound failure counts only once this plan bounded the route (another plan may
+  // have bounded it before).
+  const std::string& failure(const route& r) const {
+    return bounded_[r.index] && !r.failure.empty() ? r.failure : failures_[r.index];
+  }
 
   std::expected<chain_price, chain_failure> price_chain(const route& r, decimal spend) const;
-  const first_segment& first_of(std::uint16_t quote);
-  void rate(route& r);
-  void bound(route& r) const;
+  void bound(route& r);
+  void bound_route(route& r) const;
   void segments_for(route& r) const;
   std::vector<segment> segments_of(const hop& h, decimal limit) const;
   std::string whole_failure(const route& r) const;
@@ -206,7 +482,7 @@ class planner {
   std::optional<allocation> fill(std::span<const std::uint16_t> members, decimal amount) const;
   std::optional<evaluated> evaluate(const allocation& a) const;
   bool within_balances(const evaluated& e) const;
-  const std::vector<std::uint16_t>& by_rate();
+  const std::vector<std::uint16_t>& by_rate() const { return by_rate_; }
   std::optional<decimal> solo_gain(const route& r, decimal amount) const;
   std::optional<evaluated> best_for(decimal amount);
   void reserve_bulk_route(std::array<std::uint16_t, split_cap>& top, std::size_t& count,
@@ -221,26 +497,19 @@ class planner {
   plan no_plan(std::string why);
 
   const swap_intent& intent_;
+  const market_state& m_;
   std::span<const pricing> quotes_;
   const planner_options& options_;
   wall_time now_;
   std::vector<admission> admitted_;
-  std::vector<first_segment> firsts_;
-  interner assets_;
-  interner providers_;
-  std::vector<quote_ids> ids_;
-  // Quotes by spend asset: by_spend_[spend_start_[a] .. spend_start_[a + 1]) spend asset a, in
-  // the order of quotes_ (which keeps the routes in the order a scan of quotes_ finds them).
-  std::vector<std::uint16_t> by_spend_;
-  std::vector<std::uint32_t> spend_start_;
-  std::vector<std::uint16_t> into_receive_;
-  std::vector<std::uint32_t> into_start_;
-  std::vector<held_ref> held_;
-  id intent_spend_ = 0;
-  id intent_receive_ = 0;
-  std::vector<route> routes_;
+  std::vector<std::int8_t> allowed_;  // per provider id: -1 unknown, else whether allowed
+  std::shared_ptr<route_set> set_;
+  route_list routes_;
+  // Per route of the set: whether this plan bounded it, and why this plan rejected it when its
+  // bound did not fail (the whole amount's failure, an exact-receive failure).
+  std::vector<bool> bounded_;
+  std::vector<std::string> failures_;
   std::vector<std::uint16_t> by_rate_;
-  bool sorted_ = false;
   std::vector<rejected_route> rejected_;
 };
 
@@ -286,57 +555,28 @@ std::string planner::admission_reason(std::size_t i) const {
   }
 }
 
-const held_balance* planner::held(id provider, id asset) const {
-  for (const held_ref& h : held_) {
-    if (h.provider == provider && h.asset == asset) return h.held;
+// With fresh_for, a route through a stale quote or a provider the intent does not allow is not
+// a candidate at all (plan_from_book never hands those quotes to the planner).
+bool planner::present(const route& r) {
+  if (!m_.fresh_for) return true;
+  for (int k = 0; k < r.count; ++k) {
+    const std::uint16_t q = r.hops[k].quote;
+    std::int8_t& allowed = allowed_[m_.ids[q].provider];
+    if (allowed < 0) {
+      allowed =
+          intent_.providers.empty() || std::find(intent_.providers.begin(), intent_.providers.end(),
+                                                 quotes_[q].provider) != intent_.providers.end();
+    }
+    if (allowed == 0 || !m_.fresh_is(q, now_)) return false;
   }
-  return nullptr;
+  return true;
 }
 
-// Interns every quote's provider and assets once and groups the quotes by spend asset, so that
-// extending a route looks only at the quotes that spend what it holds.
-void planner::index() {
-  assets_.reserve(16);
-  providers_.reserve(8);
-  id hint = 0;
-  intent_spend_ = assets_.of(intent_.spend_asset, hint);
-  intent_receive_ = assets_.of(intent_.receive_asset, hint);
-  ids_.resize(quotes_.size());
-  id provider_hint = 0;
-  id spend_hint = 0;
-  id receive_hint = 0;
-  for (std::size_t i = 0; i < quotes_.size(); ++i) {
-    const pricing& p = quotes_[i];
-    ids_[i] = {providers_.of(p.provider, provider_hint), assets_.of(p.spend_asset, spend_hint),
-               assets_.of(p.receive_asset, receive_hint)};
-  }
-  spend_start_.assign(assets_.size() + 1, 0);
-  for (const quote_ids& q : ids_) ++spend_start_[q.spend + 1];
-  for (std::size_t a = 0; a < assets_.size(); ++a) spend_start_[a + 1] += spend_start_[a];
-  by_spend_.resize(quotes_.size());
-  std::vector<std::uint32_t> next(spend_start_.begin(), spend_start_.end() - 1);
-  for (std::size_t i = 0; i < quotes_.size(); ++i) {
-    by_spend_[next[ids_[i].spend]++] = static_cast<std::uint16_t>(i);
-  }
-  // The same for the quotes into the intent's receive asset alone: a route's last hop.
-  into_start_.assign(assets_.size() + 1, 0);
-  for (const quote_ids& q : ids_) {
-    if (q.receive == intent_receive_) ++into_start_[q.spend + 1];
-  }
-  for (std::size_t a = 0; a < assets_.size(); ++a) into_start_[a + 1] += into_start_[a];
-  into_receive_.resize(into_start_.back());
-  next.assign(into_start_.begin(), into_start_.end() - 1);
-  for (std::size_t i = 0; i < quotes_.size(); ++i) {
-    if (ids_[i].receive == intent_receive_) {
-      into_receive_[next[ids_[i].spend]++] = static_cast<std::uint16_t>(i);
-    }
-  }
-  // The first entry for a provider and asset wins, as a scan of options.held finds it.
-  for (const held_balance& h : options_.held) {
-    const auto provider = providers_.find(h.provider);
-    const auto asset = assets_.find(h.asset);
-    if (provider && asset) held_.push_back({*provider, *asset, &h});
-  }
+// A plan names most routes once: only a shared set keeps the names.
+std::string planner::name(route& r) const {
+  if (!set_->shared) return describe_route(r);
+  set_->once(set_->named[r.index], [&] { r.name = describe_route(r); });
+  return r.name;
 }
 
 std::string planner::describe_route(const route& r) const {
@@ -354,58 +594,51 @@ std::string planner::describe_route(const route& r) const {
   return out;
 }
 
+// The candidate routes from the market's route set for the intent's pair, hop limit and held
+// balances (searched on the first plan that needs it); those through a quote admission refuses
+// are rejected here with its reason, in the order found.
 void planner::enumerate() {
-  index();
-  routes_.reserve(64);
-  route r;
-  extend(r, intent_spend_);
-}
-
-// Depth-first over directions: a path never revisits an asset, never reuses a direction, and
-// continues at another provider only where that provider already holds the intermediate asset.
-void planner::extend(route& r, id asset) {
-  const int max_hops = std::clamp(options_.max_hops, 1, hop_cap);
-  // The last hop allowed can only be one into the receive asset: only those are scanned.
-  const bool final_hop = r.count + 1 == max_hops;
-  const std::vector<std::uint16_t>& quotes = final_hop ? into_receive_ : by_spend_;
-  const std::vector<std::uint32_t>& start = final_hop ? into_start_ : spend_start_;
-  for (std::uint32_t s = start[asset]; s < start[asset + 1]; ++s) {
-    const std::uint16_t i = quotes[s];
-    const quote_ids& q = ids_[i];
-    if (q.receive == intent_spend_) continue;
-    const bool last = q.receive == intent_receive_;
-    if (!last && r.count + 1 == max_hops) continue;
-    bool visited = false;
-    for (int k = 0; k < r.count; ++k) visited = visited || ids_[r.hops[k].quote].spend == q.receive;
-    if (visited) continue;
-    hop h{i, std::nullopt};
-    if (r.count == 0) {
-      const held_balance* b = held(q.provider, asset);
-      h.available = b ? balance(b->amount) : quotes_[i].available;
-    } else if (ids_[r.hops[r.count - 1].quote].provider != q.provider) {
-      const held_balance* b = held(q.provider, asset);
-      if (!b || !b->amount.is_positive()) continue;
-      h.available = b->amount;
-    }
-    r.hops[r.count++] = h;
-    if (last) {
-      add_route(r);
-    } else {
-      extend(r, q.receive);
-    }
-    --r.count;
+  const auto spend = m_.assets.find(intent_.spend_asset);
+  const auto receive = m_.assets.find(intent_.receive_asset);
+  // No quote spends the one or receives the other: no route, and nothing to reject.
+  if (!spend || !receive) return;
+  route_key key;
+  key.spend = *spend;
+  key.receive = *receive;
+  key.max_hops = std::clamp(options_.max_hops, 1, hop_cap);
+  // The first entry for a provider and asset wins, as a scan of options.held finds it.
+  for (const held_balance& h : options_.held) {
+    const auto provider = m_.providers.find(h.provider);
+    const auto asset = m_.assets.find(h.asset);
+    if (provider && asset) key.held.push_back({*provider, *asset, h.amount});
   }
-}
-
-void planner::add_route(route& r) {
-  for (int k = 0; k < r.count; ++k) {
-    if (admit(r.hops[k].quote) != admission::ok) {
-      rejected_.push_back({describe_route(r), admission_reason(r.hops[k].quote)});
-      return;
+  set_ = m_.routes_for(std::move(key));
+  routes_.reset(set_.get());
+  const std::size_t n = set_->routes.size();
+  bounded_.assign(n, false);
+  failures_.resize(n);
+  if (m_.fresh_for) allowed_.assign(m_.providers.size(), -1);
+  // Each route's place among this plan's routes, or -1.
+  std::vector<std::int32_t> admitted(n, -1);
+  routes_.reserve(n);
+  for (std::size_t s = 0; s < n; ++s) {
+    route& r = set_->routes[s];
+    if (!present(r)) continue;
+    bool ok = true;
+    for (int k = 0; k < r.count && ok; ++k) {
+      if (admit(r.hops[k].quote) != admission::ok) {
+        rejected_.push_back({name(r), admission_reason(r.hops[k].quote)});
+        ok = false;
+      }
     }
+    if (!ok) continue;
+    admitted[s] = static_cast<std::int32_t>(routes_.size());
+    routes_.add(static_cast<std::uint16_t>(s));
   }
-  routes_.push_back(r);
-  rate(routes_.back());
+  by_rate_.reserve(routes_.size());
+  for (const std::uint16_t s : set_->by_rate) {
+    if (admitted[s] >= 0) by_rate_.push_back(static_cast<std::uint16_t>(admitted[s]));
+  }
 }
 
 std::expected<chain_price, chain_failure> planner::price_chain(const route& r,
@@ -437,7 +670,7 @@ std::vector<segment> planner::segments_of(const hop& h, decimal limit) const {
   };
   if (p.model != pricing_model::order_book) {
     // A rate model is its first segment, which rate() already computed for every route's hops.
-    const first_segment& f = firsts_[h.quote];
+    const first_segment& f = m_.firsts[h.quote];
     if (f.known) {
       if (f.first) out.push_back(*f.first);
       return out;
@@ -502,11 +735,13 @@ std::optional<segment> compose_first(const segment& first, const segment& next) 
 
 // A quote's first linear segment, as segments_of would produce it, from its first usable level
 // alone; and whether its levels come best first (then no later segment has a better rate).
-const first_segment& planner::first_of(std::uint16_t quote) {
-  first_segment& f = firsts_[quote];
+}  // namespace
+
+const first_segment& prepared_market::state::first_of(std::uint16_t quote) const {
+  first_segment& f = firsts[quote];
   if (f.known) return f;
   f.known = true;
-  const pricing& p = quotes_[quote];
+  const pricing& p = quotes[quote];
   const decimal keep = hundred - p.fee_percent;
   if (p.model != pricing_model::order_book) {
     auto gross = p.rate_receive.div(p.rate_spend, rounding::up);
@@ -539,22 +774,7 @@ const first_segment& planner::first_of(std::uint16_t quote) {
   return f;
 }
 
-// The route's best rate from the first segment of every hop: what the search ranks routes by,
-// and, when every hop's levels come best first, a bound on every rate the route offers.
-void planner::rate(route& r) {
-  const first_segment& head = first_of(r.hops[0].quote);
-  std::optional<segment> first = head.first;
-  r.rate_bound = head.ordered;
-  for (int k = 1; k < r.count && first; ++k) {
-    const first_segment& next = first_of(r.hops[k].quote);
-    r.rate_bound = r.rate_bound && next.ordered;
-    first = next.first ? compose_first(*first, *next.first) : std::nullopt;
-  }
-  r.linear = first.has_value();
-  r.best_rate = first ? first->rate : decimal{};
-  r.fixed = quote_of(r.hops[r.count - 1]).fee_fixed;
-  r.unit = spend_unit(quote_of(r.hops[0]));
-}
+namespace {
 
 decimal planner::coarsest_unit(std::span<const std::uint16_t> members) const {
   decimal out;
@@ -565,9 +785,12 @@ decimal planner::coarsest_unit(std::span<const std::uint16_t> members) const {
 // The spend interval of a route from every hop's limits, carried back through the earlier hops
 // by exact-receive prices. The linear model (segments_for) is built separately, only for routes
 // a candidate fills.
-void planner::bound(route& r) const {
-  if (r.bounded) return;
-  r.bounded = true;
+void planner::bound(route& r) {
+  bounded_[r.index] = true;
+  set_->once(set_->bounded[r.index], [&] { bound_route(r); });
+}
+
+void planner::bound_route(route& r) const {
   const int last = r.count - 1;
   const pricing& tail = quote_of(r.hops[last]);
   const spend_bounds b = bounds_of(tail, r.hops[last].available);
@@ -609,15 +832,18 @@ void planner::bound(route& r) const {
   r.low = low;
   if (capped) r.high = std::min(high, unlimited);
   r.viable = r.linear && r.low <= r.high;
+  if (auto g = r.low.mul(r.best_rate, rounding::up)) r.low_gain = *g;
 }
 
+// Every plan bounds a route before it models it: the model stops at the route's high.
 void planner::segments_for(route& r) const {
-  if (r.segmented) return;
-  r.segmented = true;
-  // Composing keeps the order of the first hop's spend, so a first hop cut at the route's high
-  // yields a prefix of the full model that covers every spend up to the high.
-  r.segments = segments_of(r.hops[0], r.bounded ? r.high : unlimited);
-  for (int k = 1; k < r.count; ++k) r.segments = compose(r.segments, segments_of(r.hops[k], {}));
+  set_->once(set_->bounded[r.index], [&] { bound_route(r); });
+  set_->once(set_->segmented[r.index], [&] {
+    // Composing keeps the order of the first hop's spend, so a first hop cut at the route's high
+    // yields a prefix of the full model that covers every spend up to the high.
+    r.segments = segments_of(r.hops[0], r.high);
+    for (int k = 1; k < r.count; ++k) r.segments = compose(r.segments, segments_of(r.hops[k], {}));
+  });
 }
 
 // Why the route cannot take the whole amount alone ("" when it can).
@@ -654,7 +880,7 @@ std::optional<allocation> planner::fill(std::span<const std::uint16_t> members,
     decimal used;
     for (std::size_t o = 0; o < members.size(); ++o) {
       // Every first hop spends the intent's asset: one balance per provider.
-      if (ids_[routes_[members[o]].hops[0].quote].provider == ids_[first.quote].provider) {
+      if (m_.ids[routes_[members[o]].hops[0].quote].provider == m_.ids[first.quote].provider) {
         used += a.amounts[o];
       }
     }
@@ -738,12 +964,12 @@ bool planner::within_balances(const evaluated& e) const {
     const route& r = routes_[e.alloc.routes[m]];
     for (int k = 0; k < r.count; ++k) {
       if (!r.hops[k].available) continue;
-      const quote_ids& p = ids_[r.hops[k].quote];
+      const quote_ids& p = m_.ids[r.hops[k].quote];
       decimal used;
       for (std::size_t o = 0; o < e.prices.size(); ++o) {
         const route& other = routes_[e.alloc.routes[o]];
         for (int l = 0; l < other.count; ++l) {
-          const quote_ids& q = ids_[other.hops[l].quote];
+          const quote_ids& q = m_.ids[other.hops[l].quote];
           if (other.hops[l].available && q.provider == p.provider && q.spend == p.spend) {
             used += e.prices[o].legs[l].spend;
           }
@@ -755,7 +981,7 @@ bool planner::within_balances(const evaluated& e) const {
   return true;
 }
 
-bool disjoint(const std::vector<route>& routes, std::span<const std::uint16_t> members) {
+bool disjoint(const route_list& routes, std::span<const std::uint16_t> members) {
   for (std::size_t a = 0; a < members.size(); ++a) {
     for (std::size_t b = a + 1; b < members.size(); ++b) {
       const route& x = routes[members[a]];
@@ -768,18 +994,6 @@ bool disjoint(const std::vector<route>& routes, std::span<const std::uint16_t> m
     }
   }
   return true;
-}
-
-// Every route by best rate, best first (ties in the order found): the search's ranking.
-const std::vector<std::uint16_t>& planner::by_rate() {
-  if (sorted_) return by_rate_;
-  sorted_ = true;
-  by_rate_.resize(routes_.size());
-  for (std::size_t i = 0; i < routes_.size(); ++i) by_rate_[i] = static_cast<std::uint16_t>(i);
-  std::stable_sort(by_rate_.begin(), by_rate_.end(), [&](std::uint16_t a, std::uint16_t b) {
-    return routes_[a].best_rate > routes_[b].best_rate;
-  });
-  return by_rate_;
 }
 
 // One candidate of the search: an allocation, its bound, and its exact price once evaluated.
@@ -865,7 +1079,7 @@ std::optional<evaluated> planner::best_for(decimal amount) {
     route& r = routes_[top[b]];
     segments_for(r);
     solo[b] = solo_gain(r, amount);
-    if (auto g = r.low.mul(r.best_rate, rounding::up)) low_gain[b] = *g;
+    low_gain[b] = r.low_gain;
   }
   struct entry {
     std::optional<decimal> key;  // none: unbounded (an overflowing gain)
@@ -879,7 +1093,10 @@ std::optional<evaluated> planner::best_for(decimal amount) {
     if (a.exact != b.exact) return a.exact;
     return a.mask > b.mask;
   };
-  std::vector<entry> heap;
+  // Reused by every call on this thread, like `sums` below.
+  thread_local std::vector<entry> heap;
+  heap.clear();
+  heap.reserve(std::size_t{1} << count);
   std::vector<allocation> filled;
   std::array<std::uint16_t, split_cap> members{};
   const auto members_of = [&](std::uint32_t mask) {
@@ -889,7 +1106,21 @@ std::optional<evaluated> planner::best_for(decimal amount) {
     }
     return std::span<const std::uint16_t>(members.data(), n);
   };
-  for (std::uint32_t mask = 1; mask < (1u << count); ++mask) {
+  // Members that share a direction with member b: a subset holding both is not disjoint.
+  std::array<std::uint32_t, split_cap> conflicts{};
+  for (std::size_t a = 0; a < count; ++a) {
+    for (std::size_t b = a + 1; b < count; ++b) {
+      const std::uint16_t pair[] = {top[a], top[b]};
+      if (!disjoint(routes_, pair)) {
+        conflicts[a] |= 1u << b;
+        conflicts[b] |= 1u << a;
+      }
+    }
+  }
+  // What the members of each subset add up to. A subset's sums are those of the subset without
+  // its highest member plus that member: the same additions, in the same order, as summing its
+  // members one by one, once per subset instead of once per member and subset.
+  struct subset_sums {
     decimal capacity;
     std::optional<decimal> sum = decimal{};
     bool rated = true;
@@ -899,28 +1130,43 @@ std::optional<evaluated> planner::best_for(decimal amount) {
     decimal at_lows;  // what the lows gain at their routes' best rates
     decimal slack;
     decimal coarsest;
-    for (std::size_t b = 0; b < count; ++b) {
-      if (!(mask & (1u << b))) continue;
-      const route& r = routes_[top[b]];
-      capacity += r.high;
-      coarsest = std::max(coarsest, r.unit);
-      if (sum && solo[b]) {
-        *sum += *solo[b];
-      } else {
-        sum.reset();
-      }
-      rated = rated && r.rate_bound && r.linear && low_gain[b];
-      if (low_gain[b]) at_lows += *low_gain[b];
-      best_rate = std::max(best_rate, r.best_rate);
-      fixed += r.fixed;
-      lows += r.low;
-      slack += rounding_slack;
+    std::uint32_t conflicts = 0;
+  };
+  // Reused by every call on this thread: a fresh one per call was a large allocation.
+  thread_local std::vector<subset_sums> sums;
+  sums.resize(std::size_t{1} << count);
+  sums[0] = subset_sums{};
+  for (std::uint32_t mask = 1; mask < (1u << count); ++mask) {
+    const std::size_t b = static_cast<std::size_t>(std::bit_width(mask)) - 1;
+    const route& r = routes_[top[b]];
+    subset_sums& t = sums[mask];
+    t = sums[mask & ~(1u << b)];
+    t.capacity += r.high;
+    t.coarsest = std::max(t.coarsest, r.unit);
+    if (t.sum && solo[b]) {
+      *t.sum += *solo[b];
+    } else {
+      t.sum.reset();
     }
+    t.rated = t.rated && r.rate_bound && r.linear && low_gain[b];
+    if (low_gain[b]) t.at_lows += *low_gain[b];
+    t.best_rate = std::max(t.best_rate, r.best_rate);
+    t.fixed += r.fixed;
+    t.lows += r.low;
+    t.slack += rounding_slack;
+    t.conflicts |= conflicts[b];
     // A subset whose highs cannot hold the amount is never full: no need to fill it; nor one
     // whose lows exceed it (fill places the lows first and gives up).
-    if (!options_.allow_partial && !(amount - capacity < coarsest)) continue;
-    if (lows > amount) continue;
-    if (!disjoint(routes_, members_of(mask))) continue;
+    if (!options_.allow_partial && !(amount - t.capacity < t.coarsest)) continue;
+    if (t.lows > amount) continue;
+    if ((t.conflicts & mask) != 0) continue;
+    const bool rated = t.rated;
+    const decimal lows = t.lows;
+    const decimal best_rate = t.best_rate;
+    const decimal at_lows = t.at_lows;
+    const decimal slack = t.slack;
+    const decimal fixed = t.fixed;
+    std::optional<decimal> sum = t.sum;
     if (rated) {
       // Every rate of a rated route is at most its best: the lows gain at most at their own best
       // rates, the rest at most at the subset's best.
@@ -1048,24 +1294,24 @@ void planner::reject_rest(plan& out, const std::vector<bool>& used) const {
   out.rejected = rejected_;
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     if (used[i]) continue;
-    const route& r = routes_[i];
-    std::string why = r.failure;
-    if (why.empty()) {
-      if (!r.bounded) {
-        why = "outranked: its best rate cannot beat the plan";
-      } else {
-        why = r.viable ? "outranked: the plan nets more" : "limit: no amount fits its limits";
-      }
+    route& r = routes_[i];
+    const std::string& failed = failure(r);
+    const char* why = "outranked: its best rate cannot beat the plan";
+    if (bounded_[r.index]) {
+      why = r.viable ? "outranked: the plan nets more" : "limit: no amount fits its limits";
     }
-    out.rejected.push_back({describe_route(r), std::move(why)});
+    out.rejected.push_back({name(r), failed.empty() ? std::string(why) : failed});
   }
 }
 
 // Without a plan every route's reason matters: each is bounded and priced for the whole amount.
 plan planner::no_plan(std::string why) {
-  for (route& r : routes_) {
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    route& r = routes_[i];
     bound(r);
-    if (r.failure.empty() && intent_.side == amount_side::spend) r.failure = whole_failure(r);
+    if (failure(r).empty() && intent_.side == amount_side::spend) {
+      failures_[r.index] = whole_failure(r);
+    }
   }
   plan out;
   out.failure = std::move(why);
@@ -1162,14 +1408,14 @@ plan planner::plan_receive() {
     for (int k = r.count - 1; k >= 0; --k) {
       auto q = price_receive(quote_of(r.hops[k]), wanted, r.hops[k].available);
       if (!q) {
-        r.failure = fmt::format("{} {}: {}", quote_of(r.hops[k]).provider,
-                                quote_of(r.hops[k]).direction_code, describe(q.error()));
+        failures_[r.index] = fmt::format("{} {}: {}", quote_of(r.hops[k]).provider,
+                                         quote_of(r.hops[k]).direction_code, describe(q.error()));
         break;
       }
       wanted = q->spend;
       spend = q->spend;
     }
-    if (!r.failure.empty() || !spend) continue;
+    if (!failures_[r.index].empty() || !spend) continue;
     allocation a;
     a.routes = {static_cast<std::uint16_t>(i)};
     a.amounts = {*spend};
@@ -1200,9 +1446,33 @@ plan planner::run() {
 
 }  // namespace
 
+prepared_market::prepared_market(std::span<const pricing> quotes)
+    : state_(std::make_unique<state>(quotes, true)) {}
+
+prepared_market::prepared_market(std::vector<pricing>&& quotes,
+                                 std::optional<std::chrono::milliseconds> fresh_for)
+    : state_(std::make_unique<state>(std::move(quotes), fresh_for, true)) {}
+
+prepared_market::prepared_market(prepared_market&&) noexcept = default;
+prepared_market& prepared_market::operator=(prepared_market&&) noexcept = default;
+prepared_market::~prepared_market() = default;
+
+std::span<const pricing> prepared_market::quotes() const noexcept { return state_->quotes; }
+
+bool prepared_market::fresh(std::size_t i, wall_time now) const noexcept {
+  return state_->fresh_is(i, now);
+}
+
 plan make_plan(const swap_intent& intent, std::span<const pricing> quotes,
                const planner_options& options, wall_time now) {
-  return planner(intent, quotes, options, now).run();
+  // One plan: a private market computes only the first segments and bounds this plan needs.
+  const prepared_market::state market(quotes, false);
+  return planner(intent, market, options, now).run();
+}
+
+plan make_plan(const swap_intent& intent, const prepared_market& market,
+               const planner_options& options, wall_time now) {
+  return planner(intent, *market.state_, options, now).run();
 }
 
 }  // namespace swaprouter

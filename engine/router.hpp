@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -111,6 +112,52 @@ struct plan {
 /// priced for the whole amount, and its reason names the rule it broke. Ties between routes of
 /// equal best rate, and between plans of equal net and spend, go to the one found first.
 plan make_plan(const swap_intent& intent, std::span<const pricing> quotes,
+               const planner_options& options, wall_time now);
+
+/// What planning over a set of quotes needs that no intent changes, computed once per quote
+/// update instead of once per plan: the interned provider and asset names, the quotes indexed by
+/// spend asset, each quote's first linear segment, and, filled in on the first plan of each
+/// (spend asset, receive asset, max_hops, held balances), that pair's candidate routes with their
+/// best rates, spend bounds, linear models and names. Nothing in it depends on an amount or on
+/// the clock: admission (age, TTL, deadline, allowed providers) stays per plan.
+///
+/// Immutable once built except for the per-pair routes: a route set is searched without a lock
+/// and published under the market's lock, and a route's bound, linear model and name are each
+/// computed once, under its route set's lock, then only read. Plans over one prepared market may
+/// run on several threads. Moving it keeps every reference into it valid (a moved-from market
+/// may only be assigned or destroyed); it cannot be copied.
+class prepared_market {
+ public:
+  /// Refers to `quotes`, which must outlive the market and stay unchanged.
+  explicit prepared_market(std::span<const pricing> quotes);
+  /// Owns `quotes` (an rvalue, so that a vector lvalue is referred to, never copied). With
+  /// `fresh_for`, a plan leaves out, as if they were not in the market (no rejected route names
+  /// them), the quotes obtained more than `fresh_for` before its `now` or whose valid_until is
+  /// not after it, and those of providers the intent does not allow: what
+  /// quote_book::fresh_prices and plan_from_book hand the planner.
+  explicit prepared_market(std::vector<pricing>&& quotes,
+                           std::optional<std::chrono::milliseconds> fresh_for = std::nullopt);
+  prepared_market(prepared_market&&) noexcept;
+  prepared_market& operator=(prepared_market&&) noexcept;
+  ~prepared_market();
+
+  std::span<const pricing> quotes() const noexcept;
+  /// Whether a plan at `now` keeps quote i (always, without fresh_for); the intent's allowed
+  /// providers aside.
+  bool fresh(std::size_t i, wall_time now) const noexcept;
+
+  struct state;
+
+ private:
+  friend plan make_plan(const swap_intent& intent, const prepared_market& market,
+                        const planner_options& options, wall_time now);
+  std::unique_ptr<state> state_;
+};
+
+/// make_plan over a prepared market: the same plan, field by field, as make_plan over its quotes
+/// (over the fresh ones of the allowed providers when it was built with fresh_for), without
+/// preparing them again. Thread-safe.
+plan make_plan(const swap_intent& intent, const prepared_market& market,
                const planner_options& options, wall_time now);
 
 }  // namespace swaprouter

@@ -33,6 +33,13 @@ void tracker::hint(const client_id& client) {
   if (auto it = waiting_.find(client); it != waiting_.end()) it->second->cancel();
 }
 
+void tracker::cancel_intent(const std::string& intent_id) {
+  cancelling_.insert(intent_id);
+  for (const auto& [client, intent] : followed_) {
+    if (intent == intent_id) hint(client);
+  }
+}
+
 task<void> tracker::wait(const client_id& client, std::chrono::milliseconds delay) {
   const client_id id = client;
   if (hinted_[id]) {
@@ -64,6 +71,7 @@ task<leg_record> tracker::track(leg_record leg, int receive_precision) {
   std::optional<steady::time_point> not_found_since;
   int errors = 0;
   bool cancel_requested = false;
+  followed_[rec.client] = rec.intent_id;
   while (!is_final(rec.phase)) {
     const leg_ref ref{rec.provider_ref, rec.client};
     auto answer = co_await provider->status(ref);
@@ -101,16 +109,18 @@ task<leg_record> tracker::track(leg_record leg, int receive_precision) {
       }
     }
     const auto now = steady::now();
-    if (!cancel_requested && now >= deadline && provider->traits().cancel) {
+    const bool stopping = cancelling_.contains(rec.intent_id);
+    if (!cancel_requested && (now >= deadline || stopping) && provider->traits().cancel) {
+      const std::string_view why = now >= deadline ? "open at its deadline" : "stopping";
       auto cancelled = co_await provider->cancel(ref);
       if (cancelled) {
         cancel_requested = true;
-        log_.note(rec.intent_id, rec.client, "cancel", "open at its deadline: cancel requested");
+        log_.note(rec.intent_id, rec.client, "cancel", fmt::format("{}: cancel requested", why));
         log_.apply(rec, *cancelled, precision);
         if (is_final(rec.phase)) break;
       } else if (answer && !waits_for_budget(cancelled.error())) {
         log_.report(rec.intent_id, rec.client, "cancel",
-                    "cancel at the deadline failed: " + describe(cancelled.error()));
+                    fmt::format("cancel ({}) failed: {}", why, describe(cancelled.error())));
       }
     }
     if (now >= give_up) {
@@ -122,6 +132,7 @@ task<leg_record> tracker::track(leg_record leg, int receive_precision) {
     co_await wait(rec.client, log_.jittered(delay));
     backoff = std::min(backoff * 2, options.poll_max);
   }
+  followed_.erase(rec.client);
   co_return rec;
 }
 

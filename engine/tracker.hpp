@@ -4,6 +4,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <map>
+#include <set>
 #include <string>
 
 #include "engine/execution.hpp"
@@ -13,8 +14,9 @@ namespace swaprouter {
 /// Polls legs with backoff and jitter until they are final. A provider's own refusal for budget
 /// (rate_limited, circuit_open) only makes it wait; a poll error is never "not found"; not_found
 /// is tolerated for options.lost_after, then the leg is lost (still polled) and alarmed. A leg
-/// still open at its deadline is cancelled where the provider can cancel, then followed to its
-/// final state. Single-threaded: one engine executor; the directory and log must outlive it.
+/// still open at its deadline (or of an intent given to cancel_intent) is cancelled where the
+/// provider can cancel, then followed to its final state. Single-threaded: one engine executor;
+/// the directory and log must outlive it.
 class tracker {
  public:
   tracker(const venue_directory& venues, execution_log& log);
@@ -26,6 +28,10 @@ class tracker {
   /// A provider callback or an operator says `client` may have changed: the next authenticated
   /// status fetch of that leg happens now. The state only changes when that fetch agrees.
   void hint(const client_id& client);
+  /// Every leg of `intent_id` that is followed now or later is asked to cancel at its next poll
+  /// where its provider can cancel (a stop, where the strategy says so), the way a leg open at
+  /// its deadline is, then followed to its final state.
+  void cancel_intent(const std::string& intent_id);
 
  private:
   task<void> wait(const client_id& client, std::chrono::milliseconds delay);
@@ -34,6 +40,8 @@ class tracker {
   execution_log& log_;
   std::map<client_id, boost::asio::steady_timer*> waiting_;
   std::map<client_id, bool> hinted_;
+  std::map<client_id, std::string> followed_;  // leg -> its intent, while track() runs
+  std::set<std::string, std::less<>> cancelling_;
 };
 
 }  // namespace swaprouter

@@ -63,6 +63,8 @@ struct bot::impl {
   std::map<std::string, submitted_intent, std::less<>> submitted;
   std::deque<std::string> submitted_order;
   std::optional<std::size_t> submitted_row;  // index in summary.strategies, once one arrived
+  // Intents the executor has now, with their strategy's index (nullopt: given to submit()).
+  std::map<std::string, std::optional<std::size_t>, std::less<>> executing;
 
   impl(std::vector<std::unique_ptr<strategy>> s, risk_guard& r, executor& e,
        std::span<venue* const> v, bot_options o, bot_hooks h)
@@ -257,6 +259,13 @@ struct bot::impl {
       if (s != nullptr) s->settled(false, now);
       co_return;
     }
+    if (stopping) {
+      // The stop came while the intent was being quoted: nothing of it was sent.
+      decide({now, name, record.id, "refused", "stopping: no new intents; " + what});
+      set_submitted(record.id, "refused", "stopping: no new intents");
+      if (s != nullptr) s->settled(false, now);
+      co_return;
+    }
     // A submitted intent without a minimum gets its plan's own worst case: never less than the
     // route it was admitted on could deliver.
     if (s == nullptr && record.min_receive.is_zero()) record.min_receive = quoted.result.worst_net;
@@ -277,6 +286,7 @@ struct bot::impl {
     decide({now, name, record.id, "intent", what});
     set_submitted(record.id, "executing", what);
     ++open;
+    executing.emplace(record.id, index);
     auto ex = co_await asio::this_coro::executor;
     asio::co_spawn(ex, execute(index, std::move(record), std::move(quoted)), asio::detached);
   }
@@ -291,6 +301,7 @@ struct bot::impl {
       spdlog::error("intent={} execution failed: {}", id, e.what());
     }
     --open;
+    executing.erase(id);
     risk.closed(id);
     balances_read.reset();
     last_settled = std::chrono::system_clock::now();
@@ -350,13 +361,29 @@ void bot::stop(std::string_view why) {
     impl_->set_submitted(record.id, "refused", "stopping: no new intents");
   }
   impl_->queued.clear();
+  // Where the strategy says so its open legs are cancelled; the executor's tracker asks each
+  // provider (one "cancel" event per request) and keeps following the legs within the drain.
+  for (const auto& [id, index] : impl_->executing) {
+    if (!index || !impl_->strategies[*index]->common().cancel_on_stop) continue;
+    spdlog::info(
+        "stopping: intent={} strategy={} cancel_on_stop: its open legs are cancelled "
+        "where the provider can cancel",
+        id, impl_->strategies[*index]->name());
+    impl_->exec.cancel(id);
+  }
 }
 
 bool bot::stopping() const noexcept { return impl_->stopping; }
 
 void bot::observe(const execution_event& e) {
-  spdlog::info("{} {} {}", e.kind, e.client.empty() ? "intent=" + e.intent_id : "leg=" + e.client,
-               e.detail);
+  if (e.client.empty()) {
+    spdlog::info("{} intent={} {}", e.kind, e.intent_id, e.detail);
+  } else if (e.kind == "cancel") {
+    // A cancel request names its intent too: a stop's cancels are read by intent.
+    spdlog::info("{} intent={} leg={} {}", e.kind, e.intent_id, e.client, e.detail);
+  } else {
+    spdlog::info("{} leg={} {}", e.kind, e.client, e.detail);
+  }
   if (e.kind == "phase" && !e.client.empty()) {
     if (starts_with_any(e.detail, {"unknown", "lost", "frozen"})) {
       impl_->risk.unknown_outcome(e.client, e.time);

@@ -111,6 +111,8 @@ class bot {
   /// Ticks until stop() or `duration`, then tracks open intents up to options.drain.
   task<bot_summary> run(std::chrono::milliseconds duration);
   /// No new intents from now on; open ones are tracked to their end (within the drain bound).
+  /// The open intents of strategies with cancel_on_stop are cancelled where their providers can
+  /// cancel (executor::cancel), then tracked the same way.
   void stop(std::string_view why);
   bool stopping() const noexcept;
   /// Feed for the executor's event sink: logs the event and feeds the risk guard the unknown

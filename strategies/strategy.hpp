@@ -35,6 +35,10 @@ struct strategy_common {
   std::optional<decimal> max_slippage_percent;
   /// Each intent's deadline, from its creation.
   std::chrono::milliseconds deadline{60000};
+  /// When the bot stops (SIGINT/SIGTERM or the end of --duration), the legs of this strategy's
+  /// open intents are asked to cancel where their provider can cancel, instead of only being
+  /// tracked to their end.
+  bool cancel_on_stop = false;
 };
 
 /// `convert`: spend `amount` of `from` once, or every `interval`.

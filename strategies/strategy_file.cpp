@@ -37,7 +37,8 @@ const std::set<std::string_view>& kind_keys(strategy_kind kind) {
 }
 
 const std::set<std::string_view> common_keys{
-    "kind", "enabled", "from", "to", "providers", "min_rate", "max_slippage_percent", "deadline"};
+    "kind",     "enabled",       "from", "to", "providers", "min_rate", "max_slippage_percent",
+    "deadline", "cancel_on_stop"};
 
 class sections_reader {
  public:
@@ -249,6 +250,7 @@ class sections_reader {
       c.max_slippage_percent = p;
     }
     if (k == "deadline") c.deadline = r_.duration(e, 1s, max_duration);
+    if (k == "cancel_on_stop") c.cancel_on_stop = r_.boolean(e);
     if (k == "amount") {
       out.convert.amount = r_.positive(e);
       out.threshold.amount = out.convert.amount;
@@ -317,8 +319,9 @@ strategy_load_result parse_strategy_file(std::string_view yaml, const std::strin
 std::string describe(const strategy_sections& sections) {
   std::string out;
   for (const auto& s : sections.strategies) {
-    out += fmt::format("strategy {}: {} {} -> {}{}\n", s.common.name, to_string(s.common.kind),
-                       s.common.from, s.common.to, s.common.enabled ? "" : " (disabled)");
+    out += fmt::format("strategy {}: {} {} -> {}{}{}\n", s.common.name, to_string(s.common.kind),
+                       s.common.from, s.common.to, s.common.enabled ? "" : " (disabled)",
+                       s.common.cancel_on_stop ? " (cancel on stop)" : "");
   }
   const auto& r = sections.risk;
   out += fmt::format("risk: {} per-swap caps, {} daily caps, max {} unknown legs, kill switch {}\n",

@@ -665,6 +665,76 @@ TEST(DecimalProperty, MulDivMatchesReference) {
   }
 }
 
+// The fast paths of division: powers of ten (rounding to a precision, a percent fee's 100 x
+// 10^18, a rate of 1) by their precomputed reciprocals, whole-number divisors (k x 10^18) in two
+// steps, and any other 64-bit divisor by the hardware's 128/64 division. Divisors are built to
+// hit each path; numerators span every length, with edge limbs.
+TEST(DecimalProperty, PowerOfTenAndWholeDivisorsMatchReference) {
+  generator gen(property_seed + 12);
+  for (int i = 0; i < cases; ++i) {
+    const decimal a = raw(gen.any());
+    const decimal n = raw(gen.any());
+    // 10^0 .. 10^38 raw: every power of ten in range, below and above 2^64.
+    const int exponent = gen.uniform(0, 38);
+    u128 power = 1;
+    for (int k = 0; k < exponent; ++k) power *= 10;
+    // A whole number of units: a power of ten times 10^18, or any 64-bit count of units.
+    const u64 count = gen.coin() ? gen.bits() >> gen.uniform(0, 63) : 1;
+    const u128 whole =
+        u128{count == 0 ? 1 : count} * static_cast<u128>(pow10(18).convert_to<u64>());
+    for (const u128 divisor : {power, whole}) {
+      const decimal d =
+          raw(gen.coin() ? static_cast<int128>(divisor) : -static_cast<int128>(divisor));
+      for (const rounding mode : all_modes) {
+        const std::string what = case_text(i, {a.raw(), n.raw(), d.raw()}, mode);
+        expect_matches(a.mul_div(n, d, mode), ref_result(exact_mul_div(a, n, d), mode), what);
+        expect_matches(a.div(d, mode), ref_result(exact_div(a, d), mode), what + " div");
+        if (HasFatalFailure()) return;
+      }
+    }
+  }
+}
+
+// A percent fee as pricing computes it: received x fee_percent / 100, for amounts and percents
+// of every size.
+TEST(DecimalProperty, PercentFeeMatchesReference) {
+  generator gen(property_seed + 10);
+  const decimal hundred = dec("100");
+  for (int i = 0; i < cases; ++i) {
+    const decimal received = raw(gen.any());
+    const decimal percent = raw(gen.coin() ? gen.amount() : gen.value());
+    for (const rounding mode : all_modes) {
+      expect_matches(received.mul_div(percent, hundred, mode),
+                     ref_result(exact_mul_div(received, percent, hundred), mode),
+                     case_text(i, {received.raw(), percent.raw()}, mode));
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+// 64-bit divisors and increments at the edges (1, 2^63, 2^64 - 1, ...) against numerators of
+// every length: the hardware division's operands must keep its high limb below the divisor.
+TEST(DecimalProperty, SixtyFourBitDivisorsMatchReference) {
+  generator gen(property_seed + 11);
+  const std::array<u64, 6> edges = {1, 3, u64{1} << 63, (u64{1} << 63) + 1, ~u64{0}, ~u64{0} - 1};
+  for (int i = 0; i < cases; ++i) {
+    const decimal a = raw(gen.any());
+    const decimal n = raw(gen.any());
+    const u64 limb = gen.coin() ? edges[static_cast<std::size_t>(gen.uniform(0, 5))] : gen.bits();
+    if (limb == 0) continue;
+    const decimal d = raw(static_cast<int128>(limb));
+    for (const rounding mode : all_modes) {
+      const std::string what = case_text(i, {a.raw(), n.raw(), d.raw()}, mode);
+      expect_matches(a.mul_div(n, d, mode), ref_result(exact_mul_div(a, n, d), mode), what);
+      expect_matches(a.div(d, mode), ref_result(exact_div(a, d), mode), what + " div");
+      const cpp_int inc = big(d.raw());
+      expect_matches(a.round_to_increment(d, mode),
+                     ref_fit(ref_round(big(a.raw()), inc, mode) * inc), what + " increment");
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
 // Down never increases the magnitude, up never decreases it, the two are at most one unit apart
 // and half_even is one of them; checked against the exact rational, not against a rounding.
 TEST(DecimalProperty, RoundingDirection) {

@@ -163,12 +163,12 @@ class KiiexIntegration : public ::testing::Test {
   }
 
   // One parsed JSON answer of `name`, requiring `status`.
-  json_value raw_json(std::string_view name, std::string body, int status = 200) {
+  json_document raw_json(std::string_view name, std::string body, int status = 200) {
     const http_response r = raw(name, std::move(body));
     EXPECT_EQ(r.status, status) << name << ": " << r.body;
     auto parsed = parse_json_text(r.body, name);
     EXPECT_TRUE(parsed.has_value()) << r.body;
-    return parsed.value_or(json_value{});
+    return parsed ? std::move(*parsed) : json_document();
   }
 
   std::int64_t product_id(std::string_view symbol) {
@@ -222,7 +222,7 @@ class KiiexIntegration : public ::testing::Test {
 
 std::string text_of(const json_value& object, std::string_view key) {
   const json_value* v = object.member(key);
-  return v == nullptr ? std::string() : v->text;
+  return v == nullptr ? std::string() : std::string(v->text);
 }
 
 decimal amount_of(const json_value& object, std::string_view key) {
@@ -487,7 +487,7 @@ TEST_F(KiiexIntegration, TicketRoundTripMovesTheLedgerExactly) {
   start();
   const std::int64_t usdt = product_id("USDT");
   // Deposit: New and pending, then FullyProcessed and credited after the fill delay.
-  const json_value created = raw_json(
+  const json_document created = raw_json(
       "CreateDepositTicket",
       R"({"OMSId":1,"OperatorId":1,"AccountId":9,"AssetId":)" + std::to_string(usdt) +
           R"(,"Amount":250.5,"DepositInfo":"{\"ProductSymbol\":\"USDT\",\"fullname\":\"Test\"}"})");
@@ -498,7 +498,7 @@ TEST_F(KiiexIntegration, TicketRoundTripMovesTheLedgerExactly) {
   EXPECT_EQ(text_of(created, "ticketnumber"), "1");
   const std::string by_code =
       R"({"OMSId":1,"AccountId":9,"RequestCode":")" + code + R"(","TicketId":1})";
-  json_value ticket = raw_json("GetDepositTicket", by_code);
+  json_document ticket = raw_json("GetDepositTicket", by_code);
   EXPECT_EQ(text_of(ticket, "Status"), "New");
   EXPECT_EQ(amount_of(ticket, "amount"), dec("250.5"));
   EXPECT_EQ(text_of(ticket, "assetName"), "USDT");
@@ -511,13 +511,13 @@ TEST_F(KiiexIntegration, TicketRoundTripMovesTheLedgerExactly) {
   EXPECT_EQ(text_of(ticket, "Status"), "FullyProcessed");
   EXPECT_EQ(ledger("USDT").available, dec("100250.5"));
   EXPECT_EQ(position_of("USDT").pending_deposits, dec("0"));
-  const json_value deposits =
+  const json_document deposits =
       raw_json("GetDepositTickets", R"({"OMSId":1,"OperatorId":1,"AccountId":9})");
   ASSERT_EQ(deposits.items.size(), 1u);
   EXPECT_EQ(text_of(deposits.items[0], "requestCode"), code);
 
   // Withdrawal: held at once, debited when FullyProcessed.
-  const json_value withdraw =
+  const json_document withdraw =
       raw_json("CreateWithdrawTicket",
                R"({"OMSId":1,"AccountId":9,"ProductId":)" + std::to_string(usdt) +
                    R"(,"Amount":1000.25,"TemplateType":"ToExternalEthereumAddress",)"
@@ -555,22 +555,22 @@ TEST_F(KiiexIntegration, TicketRoundTripMovesTheLedgerExactly) {
   EXPECT_EQ(ledger("USDT").available, dec("99250.25"));
   EXPECT_EQ(ledger("USDT").frozen, dec("0"));
   EXPECT_EQ(position_of("USDT").pending_withdraws, dec("0"));
-  const json_value withdrawals = raw_json("GetWithdrawTickets", R"({"OMSId":1,"AccountId":9})");
+  const json_document withdrawals = raw_json("GetWithdrawTickets", R"({"OMSId":1,"AccountId":9})");
   ASSERT_EQ(withdrawals.items.size(), 1u);
 
   // Errors in the generic shape, nothing moved.
-  const json_value broke = raw_json(
+  const json_document broke = raw_json(
       "CreateWithdrawTicket",
       R"({"OMSId":1,"AccountId":9,"ProductId":)" + std::to_string(usdt) + R"(,"Amount":1000000})",
       400);
   EXPECT_EQ(text_of(broke, "errorcode"), "100");
   EXPECT_EQ(text_of(broke, "detail"), "Insufficient Balance");
-  const json_value fine = raw_json(
+  const json_document fine = raw_json(
       "CreateDepositTicket",
       R"({"OMSId":1,"AccountId":9,"AssetId":)" + std::to_string(usdt) + R"(,"Amount":0.0000001})",
       400);
   EXPECT_EQ(text_of(fine, "errorcode"), "100");
-  const json_value missing = raw_json(
+  const json_document missing = raw_json(
       "GetDepositTicket", R"({"OMSId":1,"AccountId":9,"RequestCode":"nope","TicketId":1})", 404);
   EXPECT_EQ(text_of(missing, "errorcode"), "104");
   raw_json("GetWithdrawTicketByVerifyCode", R"({"OMSId":1,"VerifyCode":"nope"})", 400);

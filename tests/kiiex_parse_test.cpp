@@ -115,6 +115,33 @@ TEST(KiiexParse, L2SnapshotTenElementArrays) {
   EXPECT_FALSE(parse_l2_snapshot(R"([[1,2,3]])", 1).has_value());
 }
 
+TEST(KiiexParse, L2SnapshotMergesPricesAndReadsEverySpelling) {
+  // Repeated prices anywhere in the answer sum into one level; the instrument and the action in
+  // any numeric spelling ("7.0", "2e0", strings); a deleted level (action 2) and an empty one are
+  // left out.
+  auto book = parse_l2_snapshot(
+      R"([[1,1,1,0,0,1,100,7,1,0],[2,1,1,"1",0,1,"101",7.0,2,0],[3,1,1,0,0,1,100,"7",0.5,0],)"
+      R"([4,1,1,0,0,1,102,7,3,1],[5,1,1,2e0,0,1,99,7,4,0],[6,1,1,0,0,1,100,7,0.25,0],)"
+      R"([7,1,1,0,0,1,103,70e-1,0,1],[8,1,1,1,0,1,102,7,1,1],[9,1,1,"02",0,1,98,7,9,0]])",
+      7);
+  ASSERT_TRUE(book.has_value()) << book.error().message;
+  ASSERT_EQ(book->bids.size(), 2u);
+  EXPECT_EQ(book->bids[0].price, dec("101"));
+  EXPECT_EQ(book->bids[0].quantity, dec("2"));
+  EXPECT_EQ(book->bids[1].price, dec("100"));
+  EXPECT_EQ(book->bids[1].quantity, dec("1.75"));
+  ASSERT_EQ(book->asks.size(), 1u);
+  EXPECT_EQ(book->asks[0].price, dec("102"));
+  EXPECT_EQ(book->asks[0].quantity, dec("4"));
+  // Another instrument's level, however spelled, and an unreadable action.
+  EXPECT_EQ(parse_l2_snapshot(R"([[1,1,1,0,0,1,100,17,1,0]])", 7).error().message,
+            "l2[0]: another instrument's level");
+  EXPECT_EQ(parse_l2_snapshot(R"([[1,1,1,0,0,1,100,"7x",1,0]])", 7).error().message,
+            "l2[0]: unreadable price, quantity, pair, action or side");
+  EXPECT_EQ(parse_l2_snapshot(R"([[1,1,1,true,0,1,100,7,1,0]])", 7).error().message,
+            "l2[0]: unreadable price, quantity, pair, action or side");
+}
+
 TEST(KiiexParse, Level1SummaryMinPositional) {
   auto rows = parse_level1_summary_min(
       R"([[1,"BTCUSD",29900,-1100,-3.5483870967741935483870967700,0.0021],[2,"ETHUSD",20030,0,0,0.0000]])");

@@ -563,6 +563,49 @@ TEST(ProbeFromBook, PlansOverTheFreshModelsOfTheAllowedProviders) {
   EXPECT_TRUE(q.models.empty());
 }
 
+// The book prepares its prices for the planner once per change: plans between two updates share
+// one prepared market, and a put, or an execution latency (which localized reads), replaces it.
+// Its plans are those over fresh_prices of the allowed providers.
+TEST(ProbeFromBook, SharesOnePreparedMarketBetweenUpdates) {
+  quote_book book;
+  pricing b = model("b", t0);
+  b.rate_receive = dec("4100");
+  b.valid_until = t0 + 10s;
+  book.put(model("a", t0), t0);
+  book.put(b, t0);
+  const auto first = book.prepared();
+  EXPECT_EQ(first->quotes().size(), 2u);
+  EXPECT_EQ(book.prepared(), first);
+  for (const wall_time at : {t0 + 1s, t0 + 6s}) {
+    const swap_intent intent = usdt_copm("10");
+    const quoted_plan q = plan_from_book(book, intent, {}, at);
+    const std::vector<pricing> fresh = book.fresh_prices(at);
+    const plan expected = make_plan(intent, fresh, {}, at);
+    EXPECT_EQ(q.models.size(), fresh.size());
+    EXPECT_EQ(q.result.failure, expected.failure);
+    EXPECT_EQ(q.result.net, expected.net);
+    EXPECT_EQ(q.result.routes.size(), expected.routes.size());
+    EXPECT_EQ(q.result.rejected.size(), expected.rejected.size());
+  }
+  EXPECT_EQ(book.prepared(), first);
+
+  b.rate_receive = dec("4200");
+  book.put(b, t0 + 2s);
+  const auto second = book.prepared();
+  EXPECT_NE(second, first);
+  EXPECT_EQ(plan_from_book(book, usdt_copm("10"), {}, t0 + 3s).result.net, dec("42000"));
+  // The first market is unchanged and still plans over the old price.
+  EXPECT_EQ(make_plan(usdt_copm("10"), *first, {}, t0 + 1s).net, dec("41000"));
+
+  book.record_execution_latency("b", 9s);
+  const auto third = book.prepared();
+  EXPECT_NE(third, second);
+  // b's p95 execution is now above its remaining validity: ttl, and a's price wins.
+  const quoted_plan q = plan_from_book(book, usdt_copm("10"), {}, t0 + 3s);
+  ASSERT_TRUE(q.result.ok()) << q.result.failure;
+  EXPECT_EQ(q.result.net, dec("40000"));
+}
+
 TEST(ProbeFromBook, AFreshBookMakesNoVenueCallsAStaleOneFansOut) {
   asio::io_context io;
   poll_clock real;

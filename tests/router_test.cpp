@@ -3,13 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <optional>
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace swaprouter {
@@ -373,6 +376,288 @@ TEST(RouterProperty, NeverBelowBruteForceOverAGrid) {
     }
   }
   EXPECT_GT(planned, cases / 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Differential: a plan over a prepared market is the plan over its quotes, field by field.
+
+// Every field of a plan as text: two plans are the same when their texts are.
+std::string plan_text(const plan& p) {
+  const auto when = [](wall_time t) { return std::to_string(t.time_since_epoch().count()); };
+  std::string out = "failure=" + p.failure + " spend=" + p.spend.to_string() +
+                    " net=" + p.net.to_string() + " worst=" + p.worst_net.to_string() +
+                    " unspent=" + p.unspent.to_string() + " rate=" + p.effective_rate.to_string();
+  for (const asset_amount& f : p.fees) out += " fee " + f.asset + "=" + f.amount.to_string();
+  for (const planned_route& r : p.routes) {
+    out += "\nroute spend=" + r.spend.to_string() + " net=" + r.net.to_string() +
+           " worst=" + r.worst_net.to_string();
+    for (const std::string& l : r.limits_hit) out += " limit=" + l;
+    for (const planned_leg& l : r.legs) {
+      const leg& o = l.order;
+      out += "\n  leg " + o.provider + " " + o.direction_code + " " + o.spend_asset + "->" +
+             o.receive_asset + " side=" + std::to_string(static_cast<int>(o.side)) +
+             " amount=" + o.amount.to_string() + " min=" + o.min_receive.to_string() +
+             " quote=" + o.quote_id + " ttl=" + std::to_string(o.time_to_live.count()) +
+             " gross=" + l.gross.to_string() + " fee=" + l.fee.to_string() +
+             " net=" + l.net.to_string() + " worst=" + l.worst_net.to_string() +
+             " levels=" + std::to_string(l.levels) + " firm=" + std::to_string(l.firm) +
+             " at=" + when(l.obtained_at) +
+             " until=" + (l.valid_until ? when(*l.valid_until) : std::string("-"));
+    }
+  }
+  for (const rejected_route& r : p.rejected) out += "\nrejected " + r.route + ": " + r.reason;
+  return out;
+}
+
+// The plan as text, or what it threw (an overflow must throw the same way on both paths).
+template <class F>
+std::string outcome(F&& make) {
+  try {
+    return plan_text(make());
+  } catch (const std::exception& e) {
+    return std::string("threw: ") + e.what();
+  }
+}
+
+decimal random_amount(std::mt19937_64& rng, std::int64_t low, std::int64_t high, int places) {
+  return random_decimal(rng, low, high, places);
+}
+
+// Several assets and providers, every model (rate tables, firm quotes, buy and sell books),
+// fees, fixed fees, every limit, increments, balances, slippage, ages and validities around the
+// admission limits, and long provider names (the interner's byte comparison).
+std::vector<pricing> random_graph_market(std::mt19937_64& rng) {
+  const std::array<const char*, 5> assets = {"USDT", "COPM", "BTC", "ETH", "USDCOIN_LONG"};
+  const int asset_count = std::uniform_int_distribution<int>(2, 5)(rng);
+  const int providers = std::uniform_int_distribution<int>(2, 5)(rng);
+  std::bernoulli_distribution coin(0.3);
+  std::bernoulli_distribution listed(0.6);
+  std::vector<pricing> out;
+  for (int v = 0; v < providers; ++v) {
+    const std::string provider = v == 3 ? "provider_with_a_long_name" : "p" + std::to_string(v);
+    for (int a = 0; a < asset_count; ++a) {
+      for (int b = 0; b < asset_count; ++b) {
+        if (a == b || !listed(rng)) continue;
+        pricing p = rate(provider, assets[static_cast<std::size_t>(a)],
+                         assets[static_cast<std::size_t>(b)], "1");
+        p.spend_precision = std::uniform_int_distribution<int>(0, 8)(rng);
+        p.receive_precision = std::uniform_int_distribution<int>(0, 8)(rng);
+        if (coin(rng)) p.spend_increment = random_amount(rng, 1, 50, 2);
+        if (coin(rng)) p.receive_increment = random_amount(rng, 1, 5, 3);
+        p.fee_percent = random_amount(rng, 0, 2, 3);
+        if (coin(rng)) p.fee_fixed = random_amount(rng, 0, 5, 2);
+        if (coin(rng)) p.min_spend = random_amount(rng, 1, 100, 2);
+        if (coin(rng)) p.max_spend = random_amount(rng, 20, 600, 2);
+        if (coin(rng)) p.min_receive = random_amount(rng, 0, 20, 2);
+        if (coin(rng)) p.max_receive = random_amount(rng, 50, 50000, 1);
+        if (coin(rng)) p.available = random_amount(rng, 10, 800, 2);
+        if (coin(rng)) p.slippage_percent = random_amount(rng, 0, 2, 2);
+        p.execution_p95 =
+            std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 3)(rng) * 400);
+        p.obtained_at =
+            now - std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 6000)(rng));
+        if (coin(rng)) {
+          p.valid_until =
+              now + std::chrono::milliseconds(std::uniform_int_distribution<int>(-500, 3000)(rng));
+        }
+        const int model = std::uniform_int_distribution<int>(0, 4)(rng);
+        if (model >= 3) {
+          p.model = pricing_model::order_book;
+          p.book.side = model == 3 ? book_side::buy : book_side::sell;
+          p.book.quantity_increment = coin(rng) ? dec("0.01") : dec("1");
+          decimal price = random_amount(rng, 1, 400, 3);
+          const int levels = std::uniform_int_distribution<int>(1, 5)(rng);
+          for (int l = 0; l < levels; ++l) {
+            p.book.levels.push_back({price, random_amount(rng, 1, 300, 2)});
+            // Mostly best first; sometimes out of order (the rate bound must then not be used).
+            const decimal step = random_amount(rng, 0, 3, 3);
+            const bool ordered = !coin(rng);
+            const bool up = (p.book.side == book_side::buy) == ordered;
+            price = up || price <= step ? price + step : price - step;
+          }
+        } else {
+          p.model = model == 2 ? pricing_model::firm_quote : pricing_model::rate_table;
+          p.rate_spend = coin(rng) ? random_amount(rng, 1, 20, 0) : dec("1");
+          p.rate_receive = random_amount(rng, 0, 60, 4) + dec("0.001");
+          if (model == 2) {
+            p.firm = true;
+            p.quote_id = "q" + std::to_string(out.size());
+            p.quoted_spend = random_amount(rng, 10, 500, 2);
+          }
+          p.exact_receive = model == 0 && coin(rng);
+        }
+        out.push_back(std::move(p));
+      }
+    }
+  }
+  return out;
+}
+
+struct random_ask {
+  swap_intent intent;
+  planner_options options;
+  wall_time at;
+};
+
+random_ask random_intent(std::mt19937_64& rng, const std::vector<pricing>& quotes) {
+  const std::array<const char*, 6> assets = {"USDT", "COPM", "BTC", "ETH", "USDCOIN_LONG", "XRP"};
+  std::bernoulli_distribution coin(0.3);
+  random_ask a;
+  auto pick = [&] { return assets[std::uniform_int_distribution<std::size_t>(0, 4)(rng)]; };
+  a.intent.spend_asset = pick();
+  a.intent.receive_asset = pick();
+  if (std::bernoulli_distribution(0.7)(rng) && !quotes.empty()) {
+    // Mostly an asset the market can spend.
+    const pricing& q =
+        quotes[std::uniform_int_distribution<std::size_t>(0, quotes.size() - 1)(rng)];
+    a.intent.spend_asset = q.spend_asset;
+  }
+  if (std::bernoulli_distribution(0.02)(rng)) a.intent.receive_asset = assets[5];
+  const bool receive = std::bernoulli_distribution(0.12)(rng);
+  a.intent.side = receive ? amount_side::receive : amount_side::spend;
+  a.intent.amount = receive ? random_amount(rng, 1, 3000, 2) : random_amount(rng, 1, 900, 2);
+  if (std::bernoulli_distribution(0.1)(rng)) {
+    a.intent.min_receive = random_amount(rng, 0, 5000, 1);
+  }
+  if (receive && coin(rng)) a.intent.max_spend = random_amount(rng, 10, 2000, 1);
+  if (std::bernoulli_distribution(0.1)(rng)) {
+    a.intent.deadline =
+        now + std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 1500)(rng));
+  }
+  if (coin(rng)) a.intent.providers = {"p0", "provider_with_a_long_name"};
+  a.options.max_hops = std::uniform_int_distribution<int>(1, 3)(rng);
+  a.options.split = !std::bernoulli_distribution(0.2)(rng);
+  a.options.split_routes = std::uniform_int_distribution<std::size_t>(1, 5)(rng);
+  a.options.allow_partial = coin(rng);
+  a.options.quote_max_age = std::chrono::milliseconds(coin(rng) ? 3000 : 5000);
+  if (coin(rng)) {
+    const int held = std::uniform_int_distribution<int>(1, 3)(rng);
+    for (int h = 0; h < held; ++h) {
+      const int v = std::uniform_int_distribution<int>(0, 5)(rng);
+      a.options.held.push_back({v == 3 ? "provider_with_a_long_name" : "p" + std::to_string(v),
+                                pick(), random_amount(rng, 0, 700, 2)});
+    }
+  }
+  a.at = now + std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 1000)(rng));
+  return a;
+}
+
+// Plans of several intents over one prepared market (so later plans find routes that earlier
+// ones searched and bounded) against make_plan over the quotes, for the single-pair markets of
+// the brute-force property and for multi-asset ones with every feature.
+TEST(RouterPrepared, SameAsPlanningOverTheQuotes) {
+  const std::uint64_t seed = 20261122;
+  std::mt19937_64 rng(seed);
+  constexpr int single_pair = 1000;
+  constexpr int graphs = 2000;
+  int planned = 0;
+  int multi_hop = 0;
+  for (int c = 0; c < single_pair + graphs; ++c) {
+    const std::vector<pricing> quotes =
+        c < single_pair ? random_market(rng).quotes : random_graph_market(rng);
+    const prepared_market market(quotes);
+    for (int k = 0; k < 4; ++k) {
+      random_ask a = random_intent(rng, quotes);
+      if (c < single_pair) {
+        a.intent.spend_asset = "USDT";
+        a.intent.receive_asset = "COPM";
+      }
+      const std::string where = "seed " + std::to_string(seed) + " case " + std::to_string(c) +
+                                " intent " + std::to_string(k);
+      const std::string expected =
+          outcome([&] { return make_plan(a.intent, quotes, a.options, a.at); });
+      const std::string prepared =
+          outcome([&] { return make_plan(a.intent, market, a.options, a.at); });
+      ASSERT_EQ(prepared, expected) << where;
+      // The same intent again: every route it needs is now searched and bounded.
+      ASSERT_EQ(outcome([&] { return make_plan(a.intent, market, a.options, a.at); }), expected)
+          << where << " (again)";
+      // The same pair for another amount: routes the first plan bounded are ruled out, or
+      // routes it ruled out are bounded now.
+      swap_intent other = a.intent;
+      other.amount = random_amount(rng, 1, 2000, 2);
+      ASSERT_EQ(outcome([&] { return make_plan(other, market, a.options, a.at); }),
+                outcome([&] { return make_plan(other, quotes, a.options, a.at); }))
+          << where << " (amount " << other.amount.to_string() << ")";
+      if (expected.rfind("failure= ", 0) == 0) ++planned;
+      if (expected.find("\n  leg", expected.find("\n  leg") + 1) != std::string::npos) {
+        ++multi_hop;
+      }
+    }
+  }
+  // The markets exercise plans, not only failures, and multi-leg ones.
+  EXPECT_GT(planned, 4000);
+  EXPECT_GT(multi_hop, 1000);
+}
+
+// Plans on several threads over one fresh prepared market, so that they race to search and
+// bound the same routes: each equals the plan over the quotes.
+TEST(RouterPrepared, PlansOnSeveralThreadsAgree) {
+  const std::uint64_t seed = 20261124;
+  std::mt19937_64 rng(seed);
+  for (int c = 0; c < 40; ++c) {
+    const std::vector<pricing> quotes = random_graph_market(rng);
+    std::vector<random_ask> asks;
+    std::vector<std::string> expected;
+    for (int k = 0; k < 8; ++k) {
+      asks.push_back(random_intent(rng, quotes));
+      // Half the asks share one intent pair and options: the same route set.
+      if (k % 2 == 1) {
+        asks.back().intent.spend_asset = asks.front().intent.spend_asset;
+        asks.back().intent.receive_asset = asks.front().intent.receive_asset;
+        asks.back().options = asks.front().options;
+      }
+      const random_ask& a = asks.back();
+      expected.push_back(outcome([&] { return make_plan(a.intent, quotes, a.options, a.at); }));
+    }
+    const prepared_market market(quotes);
+    std::vector<std::vector<std::string>> got(4);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < got.size(); ++t) {
+      threads.emplace_back([&, t] {
+        for (std::size_t k = 0; k < asks.size(); ++k) {
+          const random_ask& a = asks[(k + t) % asks.size()];
+          got[t].push_back(outcome([&] { return make_plan(a.intent, market, a.options, a.at); }));
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    for (std::size_t t = 0; t < got.size(); ++t) {
+      for (std::size_t k = 0; k < asks.size(); ++k) {
+        ASSERT_EQ(got[t][k], expected[(k + t) % asks.size()])
+            << "seed " << seed << " case " << c << " thread " << t << " ask " << k;
+      }
+    }
+  }
+}
+
+// With fresh_for (the quote book's market), a plan leaves out stale quotes and the providers the
+// intent does not allow, as plan_from_book's filtering did.
+TEST(RouterPrepared, FreshForLeavesOutWhatTheBookWouldNotHandOut) {
+  const std::uint64_t seed = 20261123;
+  std::mt19937_64 rng(seed);
+  const auto fresh_for = 4000ms;
+  for (int c = 0; c < 500; ++c) {
+    const std::vector<pricing> quotes = random_graph_market(rng);
+    const prepared_market market(std::vector<pricing>(quotes), fresh_for);
+    for (int k = 0; k < 3; ++k) {
+      const random_ask a = random_intent(rng, quotes);
+      std::vector<pricing> kept;
+      for (const pricing& q : quotes) {
+        const bool allowed = a.intent.providers.empty() ||
+                             std::find(a.intent.providers.begin(), a.intent.providers.end(),
+                                       q.provider) != a.intent.providers.end();
+        const bool fresh =
+            a.at - q.obtained_at <= fresh_for && (!q.valid_until || *q.valid_until > a.at);
+        if (allowed && fresh) kept.push_back(q);
+      }
+      const std::string where = "seed " + std::to_string(seed) + " case " + std::to_string(c) +
+                                " intent " + std::to_string(k);
+      ASSERT_EQ(outcome([&] { return make_plan(a.intent, market, a.options, a.at); }),
+                outcome([&] { return make_plan(a.intent, kept, a.options, a.at); }))
+          << where;
+    }
+  }
 }
 
 }  // namespace

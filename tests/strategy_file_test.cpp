@@ -184,12 +184,54 @@ TEST(StrategyFile, UnknownProviderAndMissingFields) {
   EXPECT_NE(all.find("strategies.a: from and to are the same asset"), std::string::npos) << all;
 }
 
+TEST(StrategyFile, CancelOnStopIsAPerStrategyBooleanDefaultingToFalse) {
+  const auto r = parse_strategy_file(R"(strategies:
+  a: {kind: convert, from: USDT, to: COPM, amount: "1", cancel_on_stop: true}
+  b: {kind: twap, from: USDT, to: BTC, total: "3", slices: 3, period: 30s, cancel_on_stop: false}
+  c: {kind: convert, from: USDT, to: COPM, amount: "1"}
+)",
+                                     "stop.yaml");
+  ASSERT_TRUE(r.ok()) << messages(r).front();
+  const auto& s = r.file.sections.strategies;
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_TRUE(s[0].common.cancel_on_stop);
+  EXPECT_FALSE(s[1].common.cancel_on_stop);
+  EXPECT_FALSE(s[2].common.cancel_on_stop);
+  const std::string listed = describe(r.file.sections);
+  EXPECT_NE(listed.find("strategy a: convert USDT -> COPM (cancel on stop)\n"), std::string::npos)
+      << listed;
+  EXPECT_NE(listed.find("strategy c: convert USDT -> COPM\n"), std::string::npos) << listed;
+
+  const auto bad = parse_strategy_file(R"(strategies:
+  a:
+    kind: threshold
+    from: USDT
+    to: COPM
+    amount: "1"
+    rate_at_least: "4000"
+    cancel_on_stop: sometimes
+  b:
+    kind: convert
+    from: USDT
+    to: COPM
+    amount: "1"
+    cancel_on_stop: [true]
+)",
+                                       "stop.yaml");
+  const auto m = messages(bad);
+  ASSERT_EQ(m.size(), 2u) << ::testing::PrintToString(m);
+  EXPECT_EQ(m[0],
+            "stop.yaml:8:21: strategies.a.cancel_on_stop: expected true or false, got 'sometimes'");
+  EXPECT_EQ(m[1].rfind("stop.yaml:14:21: strategies.b.cancel_on_stop: ", 0), 0u) << m[1];
+}
+
 TEST(StrategyFile, CheckCoversTheSections) {
   const auto dir = std::filesystem::temp_directory_path();
   const auto path = dir / "swaprouter-strategy-check.yaml";
   {
     std::ofstream out(path);
-    out << "strategies:\n  a:\n    kind: convert\n    from: USDT\n    to: COPM\n    amount: x\n";
+    out << "strategies:\n  a:\n    kind: convert\n    from: USDT\n    to: COPM\n    amount: x\n"
+        << "    cancel_on_stop: yes please\n";
   }
   std::ostringstream out;
   std::ostringstream err;
@@ -197,6 +239,10 @@ TEST(StrategyFile, CheckCoversTheSections) {
       path.string(), out, err, with_strategy_sections(std::make_shared<strategy_sections>()));
   EXPECT_EQ(code, 2);
   EXPECT_NE(err.str().find(":6:13: strategies.a.amount: "), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find(":7:21: strategies.a.cancel_on_stop: expected true or false, got "
+                           "'yes please'"),
+            std::string::npos)
+      << err.str();
   std::filesystem::remove(path);
 }
 

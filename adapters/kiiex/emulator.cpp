@@ -23,6 +23,7 @@
 
 #include "adapters/kiiex/book.hpp"
 #include "adapters/kiiex/wire.hpp"
+#include "adapters/sim/binding.hpp"
 #include "engine/hmac.hpp"
 #include "engine/json_read.hpp"
 
@@ -70,6 +71,11 @@ class json_out {
   json_out& integer(std::int64_t v) { return w_.Int64(v), *this; }
   json_out& raw_number(std::string_view text) {
     w_.RawValue(text.data(), text.size(), rapidjson::kNumberType);
+    return *this;
+  }
+  // An object this writer's kind wrote before (a ticket's depositInfo).
+  json_out& raw_object(std::string_view text) {
+    w_.RawValue(text.data(), text.size(), rapidjson::kObjectType);
     return *this;
   }
   json_out& boolean(bool v) { return w_.Bool(v), *this; }
@@ -143,7 +149,7 @@ struct params {
     for (std::size_t i = 0; i < root->keys.size(); ++i) {
       const json_value& v = root->items[i];
       if (v.type == json_value::kind::string || v.type == json_value::kind::number) {
-        out.values[lower(root->keys[i])] = v.text;
+        out.values[lower(root->keys[i])] = std::string(v.text);
       } else if (v.type == json_value::kind::boolean) {
         out.values[lower(root->keys[i])] = v.flag ? "true" : "false";
       }
@@ -287,7 +293,8 @@ struct ticket_record {
   std::int64_t asset_id = 0;
   decimal amount;
   std::size_t status = ticket_new;
-  json_value info;  // deposit: depositInfo (an object); withdraw: TemplateForm (a string)
+  // deposit: depositInfo written back out (a JSON object); withdraw: TemplateForm's text.
+  std::string info;
   std::string template_type;
   std::string request_ip;
   wall_time created{};
@@ -355,14 +362,14 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   }
 
   void install() {
-    std::weak_ptr<impl> weak = weak_from_this();
+    const sim::emulator_binding<impl> binding(
+        weak_from_this(),
+        generic(503, false, wire::errorcode::server_error, wire::errormsg::server_error));
     using handler_fn = sim_response (impl::*)(const sim_request&, const params&);
     auto add = [&](std::string_view name, handler_fn handler) {
-      auto bound = [weak, handler](const sim_request& request) {
-        auto self = weak.lock();
-        if (!self || self->stopped_) {
-          return generic(503, false, wire::errorcode::server_error, wire::errormsg::server_error);
-        }
+      auto bound = [binding, handler](const sim_request& request) {
+        auto self = binding.live();
+        if (!self) return binding.stopped();
         auto p = params::from(request);
         if (!p) return invalid_request("the body must be a JSON object");
         return ((*self).*handler)(request, *p);
@@ -394,19 +401,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     add(fn::get_withdraw_ticket, &impl::get_withdraw_ticket);
     add(fn::get_withdraw_tickets, &impl::get_withdraw_tickets);
     add(fn::get_withdraw_ticket_by_verify_code, &impl::get_withdraw_ticket_by_verify_code);
-    server_.set_before_route([weak](const sim_request& request,
-                                    std::string_view pattern) -> std::optional<sim_response> {
-      auto self = weak.lock();
-      if (!self || self->stopped_) {
-        return generic(503, false, wire::errorcode::server_error, wire::errormsg::server_error);
-      }
-      return self->before_route(request, pattern);
-    });
-    server_.set_ledger([weak] {
-      auto self = weak.lock();
-      return self ? self->ledger_json() : std::string("{}");
-    });
-    for (const auto& rule : config_.faults) server_.faults().set(rule.route, rule.value);
+    binding.install(server_, config_.faults);
   }
 
   // --- sessions --------------------------------------------------------------------------------
@@ -1246,15 +1241,22 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     return amount;
   }
 
-  // A member of the request body by name ignoring ASCII case (objects are not in `params`).
-  static std::optional<json_value> body_member(const sim_request& request, std::string_view key) {
+  // The request body when it is a JSON object (objects are not in `params`).
+  static std::optional<json_document> body_object(const sim_request& request) {
     if (request.body.empty()) return std::nullopt;
     auto root = parse_json_text(request.body, "request", json_limits{.max_body_bytes = 1u << 20});
     if (!root || root->type != json_value::kind::object) return std::nullopt;
-    for (std::size_t i = 0; i < root->keys.size(); ++i) {
-      if (lower(root->keys[i]) == lower(key)) return root->items[i];
+    return std::move(*root);
+  }
+
+  // A member of the request body by name ignoring ASCII case.
+  static const json_value* body_member(const std::optional<json_document>& body,
+                                       std::string_view key) {
+    if (!body) return nullptr;
+    for (std::size_t i = 0; i < body->keys.size(); ++i) {
+      if (lower(body->keys[i]) == lower(key)) return &body->items[i];
     }
-    return std::nullopt;
+    return nullptr;
   }
 
   ticket_record& add_ticket(ticket_record t, const sim_request& request) {
@@ -1295,17 +1297,22 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     t.asset = *asset;
     t.asset_id = product_ids_.at(*asset);
     t.amount = *amount;
-    t.info.type = json_value::kind::object;
+    t.info = "{}";
     // depositInfo is an object (seed 001) or an object serialised into a string (APX4).
-    if (auto info = body_member(request, "DepositInfo")) {
+    const auto body = body_object(request);
+    if (const json_value* info = body_member(body, "DepositInfo")) {
       if (info->type == json_value::kind::object) {
-        t.info = std::move(*info);
+        json_out text;
+        write_value(text, *info);
+        t.info = text.take();
       } else if (info->type == json_value::kind::string) {
         auto parsed = parse_json_text(info->text, "DepositInfo");
         if (!parsed || parsed->type != json_value::kind::object) {
           return ticket_invalid("DepositInfo must be an object or a JSON object in a string");
         }
-        t.info = std::move(*parsed);
+        json_out text;
+        write_value(text, *parsed);
+        t.info = text.take();
       } else if (info->type != json_value::kind::null) {
         return ticket_invalid("DepositInfo must be an object or a JSON object in a string");
       }
@@ -1334,15 +1341,15 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     t.asset = *asset;
     t.asset_id = product_ids_.at(*asset);
     t.amount = *amount;
-    t.info.type = json_value::kind::string;
-    if (auto form = body_member(request, "TemplateForm")) {
+    const auto body = body_object(request);
+    if (const json_value* form = body_member(body, "TemplateForm")) {
       // APX4: an object serialised into a string; an object is taken and kept as its text.
       if (form->type == json_value::kind::string) {
-        t.info = std::move(*form);
+        t.info = std::string(form->text);
       } else if (form->type == json_value::kind::object) {
         json_out text;
         write_value(text, *form);
-        t.info.text = text.take();
+        t.info = text.take();
       }
     }
     t.template_type = std::string(p.text("TemplateType").value_or(""));
@@ -1365,7 +1372,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
         .field("assetName", t.asset)
         .field("amount", t.amount);
     if (t.withdraw) {
-      j.field("templateForm", t.info.text).field("templateFormType", t.template_type);
+      j.field("templateForm", t.info).field("templateFormType", t.template_type);
     }
     j.field_int("omsId", settings_.oms_id)
         .field("requestCode", t.request_code)
@@ -1381,7 +1388,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
         .field_int("ticketNumber", t.ticket_number);
     if (!t.withdraw) {
       j.key("depositInfo");
-      write_value(j, t.info);
+      j.raw_object(t.info);
     }
     j.field("createdTimestamp", format_iso_timestamp(t.created))
         .field(t.withdraw ? "lastUpdateTimestamp" : "lastUpdateTimeStamp",

@@ -31,7 +31,7 @@ const json* member_ci(const json& object, std::string_view key) {
   return nullptr;
 }
 
-result<json> parse_body(std::string_view body, std::string_view what) {
+result<json_document> parse_body(std::string_view body, std::string_view what) {
   return parse_json_text(body, what, json_limits{.max_body_bytes = max_body_bytes});
 }
 
@@ -72,7 +72,7 @@ class fields {
       expected(key, "a string", *v);
       return {};
     }
-    return v->text;
+    return std::string(v->text);
   }
 
   // A number or a numeric string, as an exact decimal; negative refused unless allowed.
@@ -400,6 +400,16 @@ result<order_book> parse_l2_snapshot(std::string_view body, std::int64_t instrum
   if (rows == nullptr) return fail(error_kind::bad_response, problem);
   order_book out;
   out.instrument_id = instrument_id;
+  // Every row repeats the instrument and most actions are 0 or 1: their plain forms are read
+  // without decimal::parse, any other spelling ("7.0", "2e0") through it as before.
+  char id_digits[24];
+  const auto id_end = std::to_chars(std::begin(id_digits), std::end(id_digits), instrument_id).ptr;
+  const std::string_view id_text(id_digits, static_cast<std::size_t>(id_end - id_digits));
+  const decimal instrument = decimal::from_int(instrument_id);
+  const decimal delete_action = decimal::from_int(2);
+  const auto numeric = [](const json& v) {
+    return v.type == jkind::number || v.type == jkind::string;
+  };
   for (std::size_t i = 0; i < rows->size(); ++i) {
     const json& row = (*rows)[i];
     const auto bad = [&](std::string_view why) {
@@ -408,31 +418,45 @@ result<order_book> parse_l2_snapshot(std::string_view body, std::int64_t instrum
     if (row.type != jkind::array || row.items.size() < wire::l2_index::size) {
       return bad("expected an array of 10 values");
     }
+    const json& pair_value = row.items[wire::l2_index::product_pair_code];
+    const json& action_value = row.items[wire::l2_index::action_type];
     auto price = to_decimal(row.items[wire::l2_index::price]);
     auto quantity = to_decimal(row.items[wire::l2_index::quantity]);
-    auto pair = to_decimal(row.items[wire::l2_index::product_pair_code]);
-    auto action = to_decimal(row.items[wire::l2_index::action_type]);
+    auto pair = numeric(pair_value) && pair_value.text == id_text ? result<decimal>(instrument)
+                                                                  : to_decimal(pair_value);
+    auto action = numeric(action_value) && action_value.text.size() == 1 &&
+                          action_value.text[0] >= '0' && action_value.text[0] <= '9'
+                      ? result<decimal>(decimal::from_int(action_value.text[0] - '0'))
+                      : to_decimal(action_value);
     auto side = wire::parse_side(row.items[wire::l2_index::side].text,
                                  row.items[wire::l2_index::side].type == jkind::number);
     if (!price || !quantity || !pair || !action || !side || price->is_negative() ||
         quantity->is_negative()) {
       return bad("unreadable price, quantity, pair, action or side");
     }
-    if (*pair != decimal::from_int(instrument_id)) return bad("another instrument's level");
-    if (*action == decimal::from_int(2) || quantity->is_zero()) continue;
+    if (*pair != instrument) return bad("another instrument's level");
+    if (*action == delete_action || quantity->is_zero()) continue;
     auto& levels = *side == wire::side::buy ? out.bids : out.asks;
-    auto same = std::find_if(levels.begin(), levels.end(),
-                             [&](const book_level& l) { return l.price == *price; });
-    if (same != levels.end()) {
-      same->quantity += *quantity;
-    } else {
-      levels.push_back({*price, *quantity});
-    }
+    levels.push_back({*price, *quantity});
   }
-  std::sort(out.bids.begin(), out.bids.end(),
-            [](const book_level& a, const book_level& b) { return a.price > b.price; });
-  std::sort(out.asks.begin(), out.asks.end(),
-            [](const book_level& a, const book_level& b) { return a.price < b.price; });
+  // Levels of one price are summed in the order they came (stable sort, then adjacent ones).
+  const auto merge = [](std::vector<book_level>& levels, auto before) {
+    if (!std::is_sorted(levels.begin(), levels.end(), before)) {
+      std::stable_sort(levels.begin(), levels.end(), before);
+    }
+    auto kept = levels.begin();
+    for (auto it = levels.begin(); it != levels.end(); ++it) {
+      if (it == levels.begin()) continue;
+      if (it->price == kept->price) {
+        kept->quantity += it->quantity;
+      } else {
+        *++kept = *it;
+      }
+    }
+    if (!levels.empty()) levels.erase(kept + 1, levels.end());
+  };
+  merge(out.bids, [](const book_level& a, const book_level& b) { return a.price > b.price; });
+  merge(out.asks, [](const book_level& a, const book_level& b) { return a.price < b.price; });
   return out;
 }
 

@@ -21,6 +21,7 @@
 
 #include "adapters/onek/parse.hpp"
 #include "adapters/onek/wire.hpp"
+#include "adapters/sim/binding.hpp"
 #include "adapters/sim/rate_window.hpp"
 #include "engine/hmac.hpp"
 #include "engine/http.hpp"
@@ -446,16 +447,10 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   // --- registration ------------------------------------------------------------------------
 
   void install() {
-    std::weak_ptr<impl> weak = weak_from_this();
-    auto bind = [weak](sim_response (impl::*handler)(const sim_request&)) {
-      return [weak, handler](const sim_request& request) {
-        auto self = weak.lock();
-        if (!self || self->stopped_) {
-          return error_response(503, wire::error_code::internal, "the emulator is stopped");
-        }
-        return ((*self).*handler)(request);
-      };
-    };
+    const sim::emulator_binding<impl> binding(
+        weak_from_this(),
+        error_response(503, wire::error_code::internal, "the emulator is stopped"));
+    const auto bind = [&binding](auto handler) { return binding.bind(handler); };
     namespace p = wire::path;
     server_.route("GET", std::string(p::status), bind(&impl::get_status));
     server_.route("GET", std::string(p::currency), bind(&impl::get_currency));
@@ -465,22 +460,10 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     server_.route("POST", std::string(p::swap_cancel), bind(&impl::post_cancel));
     server_.route("GET", std::string(p::swap_list), bind(&impl::get_swaps));
     server_.route("GET", std::string(p::swap_item_prefix) + "{code}", bind(&impl::get_swap));
-    server_.set_before_route([weak](const sim_request& request,
-                                    std::string_view pattern) -> std::optional<sim_response> {
-      auto self = weak.lock();
-      if (!self || self->stopped_) {
-        return error_response(503, wire::error_code::internal, "the emulator is stopped");
-      }
-      return self->before_route(request, pattern);
-    });
-    server_.set_ledger([weak] {
-      auto self = weak.lock();
-      return self ? self->ledger_json() : std::string("{}");
-    });
     server_.add_admin_route("GET", "/_sim/clock", bind(&impl::get_clock));
     server_.add_admin_route("PUT", "/_sim/clock", bind(&impl::put_clock));
     server_.add_admin_route("POST", "/_sim/clock", bind(&impl::put_clock));
-    for (const auto& rule : config_.faults) server_.faults().set(rule.route, rule.value);
+    binding.install(server_, config_.faults);
   }
 
   // --- authentication and rate limits ------------------------------------------------------

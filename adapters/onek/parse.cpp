@@ -17,7 +17,7 @@ namespace {
 using json = json_value;
 using fields = json_fields;
 
-result<json> parse_json(std::string_view body, std::string_view what) {
+result<json_document> parse_json(std::string_view body, std::string_view what) {
   return parse_json_text(
       body, what, json_limits{.max_body_bytes = max_body_bytes, .max_depth = max_json_depth});
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "adapters/oxapay/wire.hpp"
+#include "adapters/sim/binding.hpp"
 #include "adapters/sim/rate_window.hpp"
 #include "engine/json_read.hpp"
 #include "engine/json_write.hpp"
@@ -120,35 +121,16 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   }
 
   void install() {
-    std::weak_ptr<impl> weak = weak_from_this();
-    auto bind = [weak](sim_response (impl::*handler)(const sim_request&)) {
-      return [weak, handler](const sim_request& request) {
-        auto self = weak.lock();
-        if (!self || self->stopped_) {
-          return failure(503, wire::error_type::internal, "", "the emulator is stopped");
-        }
-        return ((*self).*handler)(request);
-      };
-    };
+    const sim::emulator_binding<impl> binding(
+        weak_from_this(), failure(503, wire::error_type::internal, "", "the emulator is stopped"));
+    const auto bind = [&binding](auto handler) { return binding.bind(handler); };
     server_.route("POST", std::string(wire::path::swap), bind(&impl::post_swap));
     server_.route("GET", std::string(wire::path::swap), bind(&impl::get_history));
     server_.route("POST", std::string(wire::path::rate), bind(&impl::post_rate));
     server_.route("POST", std::string(wire::path::calculate), bind(&impl::post_calculate));
     server_.route("GET", std::string(wire::path::pairs), bind(&impl::get_pairs));
     server_.route("GET", std::string(wire::path::balance), bind(&impl::get_balance));
-    server_.set_before_route([weak](const sim_request& request,
-                                    std::string_view pattern) -> std::optional<sim_response> {
-      auto self = weak.lock();
-      if (!self || self->stopped_) {
-        return failure(503, wire::error_type::internal, "", "the emulator is stopped");
-      }
-      return self->before_route(request, pattern);
-    });
-    server_.set_ledger([weak] {
-      auto self = weak.lock();
-      return self ? self->ledger_json() : std::string("{}");
-    });
-    for (const auto& rule : config_.faults) server_.faults().set(rule.route, rule.value);
+    binding.install(server_, config_.faults);
   }
 
   std::optional<sim_response> before_route(const sim_request& request, std::string_view pattern) {

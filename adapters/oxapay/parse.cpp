@@ -14,9 +14,14 @@ constexpr json_limits limits{.max_body_bytes = max_body_bytes, .max_depth = max_
 // VENUES.md 3.1: monetary fields are JSON numbers; a decimal string is read the same way.
 constexpr json_amount amounts = json_amount::either;
 
-// The envelope's data after checking status == 200.
-result<json_value> success_data(std::string_view body, std::string_view what) {
-  auto root = parse_json_text(body, what, limits);
+// The parsed body and its envelope's data (a value of `body`), after checking status == 200.
+struct enveloped {
+  json_document body;
+  const json_value* data = nullptr;
+};
+
+result<enveloped> success_data(std::string_view text, std::string_view what) {
+  auto root = parse_json_text(text, what, limits);
   if (!root) return std::unexpected(std::move(root.error()));
   json_fields in(*root, std::string(what));
   const std::int64_t status = in.integer(wire::envelope::status, 100, 599);
@@ -25,7 +30,7 @@ result<json_value> success_data(std::string_view body, std::string_view what) {
   if (status != 200) {
     return fail(error_kind::bad_response, fmt::format("{}.status: {}, not 200", what, status));
   }
-  return *data;
+  return enveloped{std::move(*root), data};
 }
 
 result<swap> read_swap(const json_value& v, std::string context) {
@@ -92,14 +97,14 @@ result<swap_pair> read_pair(const json_value& v, std::string context) {
 result<swap> parse_swap(std::string_view body) {
   auto data = success_data(body, "swap");
   if (!data) return std::unexpected(std::move(data.error()));
-  return read_swap(*data, "swap.data");
+  return read_swap(*data->data, "swap.data");
 }
 
 result<calculation> parse_calculation(std::string_view body) {
   namespace f = wire::calculate_field;
   auto data = success_data(body, "calculate");
   if (!data) return std::unexpected(std::move(data.error()));
-  json_fields in(*data, "calculate.data", amounts);
+  json_fields in(*data->data, "calculate.data", amounts);
   calculation c;
   c.to_amount = in.amount(f::to_amount);
   c.rate = in.amount(f::rate);
@@ -111,7 +116,7 @@ result<calculation> parse_calculation(std::string_view body) {
 result<decimal> parse_rate(std::string_view body) {
   auto data = success_data(body, "rate");
   if (!data) return std::unexpected(std::move(data.error()));
-  json_fields in(*data, "rate.data", amounts);
+  json_fields in(*data->data, "rate.data", amounts);
   const decimal rate = in.amount(wire::calculate_field::rate);
   if (!in.failed() && !rate.is_positive()) in.set(wire::calculate_field::rate, "not > 0");
   if (in.failed()) return in.failure();
@@ -121,24 +126,25 @@ result<decimal> parse_rate(std::string_view body) {
 result<page<swap_pair>> parse_pairs(std::string_view body) {
   auto data = success_data(body, "pairs");
   if (!data) return std::unexpected(std::move(data.error()));
-  return read_page<swap_pair>(*data, "pairs.data", read_pair);
+  return read_page<swap_pair>(*data->data, "pairs.data", read_pair);
 }
 
 result<page<swap>> parse_history(std::string_view body) {
   auto data = success_data(body, "history");
   if (!data) return std::unexpected(std::move(data.error()));
-  return read_page<swap>(*data, "history.data", read_swap);
+  return read_page<swap>(*data->data, "history.data", read_swap);
 }
 
 result<std::vector<balance>> parse_balances(std::string_view body) {
   auto data = success_data(body, "balance");
   if (!data) return std::unexpected(std::move(data.error()));
-  if (data->type != json_value::kind::object) {
+  const json_value& balances = *data->data;
+  if (balances.type != json_value::kind::object) {
     return fail(error_kind::bad_response, "balance.data: expected an object");
   }
-  json_fields in(*data, "balance.data", amounts);
+  json_fields in(balances, "balance.data", amounts);
   std::vector<balance> out;
-  for (const auto& currency : data->keys) {
+  for (const auto& currency : balances.keys) {
     balance b;
     b.asset = currency;
     b.available = in.amount(currency);
@@ -166,7 +172,7 @@ provider_error parse_error_body(std::string_view body) {
     if (out.message.empty()) out.message = text_of(root->member(e::message), 200);
     if (const json_value* status = root->member(e::status);
         status != nullptr && status->type == json_value::kind::number && status->text.size() == 3) {
-      out.status = std::stoi(status->text);
+      out.status = std::stoi(std::string(status->text));
     }
     if (!out.type.empty() || !out.key.empty() || !out.message.empty()) return out;
   }

@@ -19,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include "adapters/sim/binding.hpp"
 #include "adapters/sim/rate_window.hpp"
 #include "adapters/stablestack/wire.hpp"
 #include "engine/json_read.hpp"
@@ -227,16 +228,10 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   // --- registration, auth, limits -----------------------------------------------------------
 
   void install() {
-    std::weak_ptr<impl> weak = weak_from_this();
-    auto bind = [weak](sim_response (impl::*handler)(const sim_request&)) {
-      return [weak, handler](const sim_request& request) {
-        auto self = weak.lock();
-        if (!self || self->stopped_) {
-          return error_response(503, wire::error_code::internal, "the emulator is stopped");
-        }
-        return ((*self).*handler)(request);
-      };
-    };
+    const sim::emulator_binding<impl> binding(
+        weak_from_this(),
+        error_response(503, wire::error_code::internal, "the emulator is stopped"));
+    const auto bind = [&binding](auto handler) { return binding.bind(handler); };
     server_.route("POST", std::string(wire::path::instant_swaps), bind(&impl::post_quote));
     server_.route("POST", std::string(wire::route::refresh), bind(&impl::post_refresh));
     server_.route("POST", std::string(wire::path::swaps), bind(&impl::post_swap));
@@ -246,22 +241,10 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     server_.route("GET", std::string(wire::path::transactions), bind(&impl::get_transactions));
     server_.route("POST", std::string(wire::path::wallets), bind(&impl::post_wallet));
     server_.route("GET", std::string(wire::path::wallets), bind(&impl::get_wallets));
-    server_.set_before_route([weak](const sim_request& request,
-                                    std::string_view pattern) -> std::optional<sim_response> {
-      auto self = weak.lock();
-      if (!self || self->stopped_) {
-        return error_response(503, wire::error_code::internal, "the emulator is stopped");
-      }
-      return self->before_route(request, pattern);
-    });
-    server_.set_ledger([weak] {
-      auto self = weak.lock();
-      return self ? self->ledger_json() : std::string("{}");
-    });
     server_.add_admin_route("GET", "/_sim/clock", bind(&impl::get_clock));
     server_.add_admin_route("PUT", "/_sim/clock", bind(&impl::put_clock));
     server_.add_admin_route("POST", "/_sim/clock", bind(&impl::put_clock));
-    for (const auto& rule : config_.faults) server_.faults().set(rule.route, rule.value);
+    binding.install(server_, config_.faults);
   }
 
   std::optional<sim_response> before_route(const sim_request& request, std::string_view pattern) {

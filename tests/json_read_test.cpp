@@ -1,0 +1,154 @@
+// The bounded JSON reader's document: values are views into storage the document owns (not into
+// the body), strings unescaped, numbers as their source text, every limit refused with its text.
+#include "engine/json_read.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace swaprouter {
+namespace {
+
+using kind = json_value::kind;
+
+std::string error_of(std::string_view body, const json_limits& limits = {}) {
+  auto doc = parse_json_text(body, "t", limits);
+  return doc ? std::string("parsed") : doc.error().message;
+}
+
+TEST(JsonRead, ValuesOutliveTheBody) {
+  std::string body = R"({"id":"abc","n":-12.50e3,"ok":true,"none":null,"list":[1,"two",[3]]})";
+  auto parsed = parse_json_text(body, "t");
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  // The body is overwritten and freed: the document keeps its own copy.
+  std::fill(body.begin(), body.end(), 'x');
+  body = std::string();
+  json_document doc = std::move(*parsed);
+  ASSERT_EQ(doc.type, kind::object);
+  ASSERT_EQ(doc.keys.size(), 5u);
+  EXPECT_EQ(doc.keys[0], "id");
+  EXPECT_EQ(doc.keys[4], "list");
+  EXPECT_EQ(doc.member("id")->text, "abc");
+  EXPECT_EQ(doc.member("n")->type, kind::number);
+  EXPECT_EQ(doc.member("n")->text, "-12.50e3");  // the source text, never a double
+  EXPECT_TRUE(doc.member("ok")->flag);
+  EXPECT_EQ(doc.member("none")->type, kind::null);
+  EXPECT_EQ(doc.member("missing"), nullptr);
+  const json_value& list = *doc.member("list");
+  ASSERT_EQ(list.items.size(), 3u);
+  EXPECT_TRUE(list.keys.empty());
+  EXPECT_EQ(list.items[0].text, "1");
+  EXPECT_EQ(list.items[1].type, kind::string);
+  EXPECT_EQ(list.items[1].text, "two");
+  ASSERT_EQ(list.items[2].items.size(), 1u);
+  EXPECT_EQ(list.items[2].items[0].text, "3");
+}
+
+TEST(JsonRead, MovingTheDocumentKeepsItsViews) {
+  auto parsed = parse_json_text(R"(["a","b"])", "t");
+  ASSERT_TRUE(parsed.has_value());
+  const json_value* first = &parsed->items[0];
+  std::vector<json_document> docs;
+  docs.push_back(std::move(*parsed));
+  docs.reserve(16);  // moves the document again
+  EXPECT_EQ(&docs[0].items[0], first);
+  EXPECT_EQ(docs[0].items[1].text, "b");
+  // A scalar root and an empty body's null default.
+  auto scalar = parse_json_text(R"("only")", "t");
+  ASSERT_TRUE(scalar.has_value());
+  json_document moved = std::move(*scalar);
+  EXPECT_EQ(moved.type, kind::string);
+  EXPECT_EQ(moved.text, "only");
+  EXPECT_EQ(json_document().type, kind::null);
+}
+
+TEST(JsonRead, EscapesAreUnescaped) {
+  auto doc = parse_json_text(R"({"k\"ey":"a\\b\n\u00e9\ud83d\ude00\u0000z","plain":"x"})", "t");
+  ASSERT_TRUE(doc.has_value()) << doc.error().message;
+  ASSERT_EQ(doc->keys.size(), 2u);
+  EXPECT_EQ(doc->keys[0], "k\"ey");
+  EXPECT_EQ(doc->items[0].text, std::string_view("a\\b\n\xc3\xa9\xf0\x9f\x98\x80\0z", 12));
+  EXPECT_EQ(doc->member("plain")->text, "x");
+  // Raw UTF-8 is kept as sent; a body with non-ASCII bytes is validated.
+  auto raw = parse_json_text("{\"caf\xc3\xa9\":\"\xe2\x82\xac 5\"}", "t");
+  ASSERT_TRUE(raw.has_value()) << raw.error().message;
+  EXPECT_EQ(raw->keys[0], "caf\xc3\xa9");
+  EXPECT_EQ(raw->items[0].text, "\xe2\x82\xac 5");
+  EXPECT_EQ(error_of("{\"caf\xc3\xa9\":\"\xe2\x82\"}"),
+            "t: invalid JSON at offset 10: Invalid encoding in string.");
+}
+
+TEST(JsonRead, ContainersKeepTheirOwnChildren) {
+  auto doc = parse_json_text(R"({"a":{"x":1,"y":[]},"b":[{"x":2},{}],"c":{}})", "t");
+  ASSERT_TRUE(doc.has_value()) << doc.error().message;
+  const json_value& a = *doc->member("a");
+  ASSERT_EQ(a.keys.size(), 2u);
+  EXPECT_EQ(a.member("x")->text, "1");
+  EXPECT_EQ(a.member("y")->type, kind::array);
+  EXPECT_TRUE(a.member("y")->items.empty());
+  const json_value& b = *doc->member("b");
+  ASSERT_EQ(b.items.size(), 2u);
+  EXPECT_EQ(b.items[0].member("x")->text, "2");
+  EXPECT_TRUE(b.items[1].keys.empty());
+  EXPECT_EQ(b.items[1].type, kind::object);
+  EXPECT_TRUE(doc->member("c")->items.empty());
+}
+
+TEST(JsonRead, DuplicateKeysAreRefusedWithinOneObjectOnly) {
+  // The same key in two objects is fine.
+  EXPECT_EQ(error_of(R"([{"a":1},{"a":2}])"), "parsed");
+  EXPECT_EQ(error_of(R"({"a":{"a":1}})"), "parsed");
+  EXPECT_EQ(error_of(R"({"a":1,"b":2,"a":3})"),
+            "t: invalid JSON at offset 18: duplicate key \"a\"");
+  // Two duplicated names: the smallest is named, whatever the order.
+  EXPECT_EQ(error_of(R"({"z":1,"m":1,"z":2,"m":2})"),
+            "t: invalid JSON at offset 24: duplicate key \"m\"");
+  // Escaped and plain spellings of one name are the same key.
+  EXPECT_EQ(error_of(R"({"ab":1,"a\u0062":2})"),
+            "t: invalid JSON at offset 19: duplicate key \"ab\"");
+  // A large object (sorted rather than compared pair by pair).
+  std::string large = "{";
+  for (int i = 0; i < 40; ++i) large += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  EXPECT_NE(error_of(large + R"("k7":0})").find(": duplicate key \"k7\""), std::string::npos);
+  EXPECT_NE(error_of(large + R"("k7":0,"k12":0})").find(": duplicate key \"k12\""),
+            std::string::npos);
+  large.back() = '}';
+  EXPECT_EQ(error_of(large), "parsed");
+}
+
+TEST(JsonRead, LimitsAndMalformedInput) {
+  EXPECT_EQ(error_of("[1,2]", json_limits{.max_body_bytes = 4}), "t: body of 5 bytes exceeds 4");
+  EXPECT_EQ(error_of(std::string_view("[1,\0 2]", 7)), "t: NUL byte in body");
+  EXPECT_EQ(error_of("[[[1]]]", json_limits{.max_depth = 2}),
+            "t: invalid JSON at offset 2: nested deeper than 2");
+  EXPECT_EQ(error_of("[[[1]]]", json_limits{.max_depth = 3}), "parsed");
+  EXPECT_EQ(error_of("[1,2,3]", json_limits{.max_values = 3}),
+            "t: invalid JSON at offset 5: too many values");
+  EXPECT_EQ(error_of("[1,2,3]", json_limits{.max_values = 4}), "parsed");
+  EXPECT_EQ(error_of("\"\xff\""), "t: invalid JSON at offset 1: Invalid encoding in string.");
+  EXPECT_EQ(error_of(""), "t: invalid JSON at offset 0: The document is empty.");
+  EXPECT_EQ(error_of("[1] 2"),
+            "t: invalid JSON at offset 4: The document root must not be followed by other values.");
+  EXPECT_EQ(error_of(R"({"a":01})"),
+            "t: invalid JSON at offset 6: Missing a comma or '}' after an object member.");
+}
+
+TEST(JsonRead, FieldsReadFromTheDocument) {
+  auto doc = parse_json_text(
+      R"({"s":"x","d":"1.50","n":7,"b":false,"t":"2023-01-15T14:30:15Z","e":""})", "t");
+  ASSERT_TRUE(doc.has_value());
+  json_fields in(*doc, "obj");
+  EXPECT_EQ(in.text("s"), "x");
+  EXPECT_EQ(in.amount("d"), decimal::parse("1.5").value());
+  EXPECT_EQ(in.integer("n", 0, 10), 7);
+  EXPECT_FALSE(in.boolean("b"));
+  EXPECT_EQ(format_iso_timestamp(in.time("t")), "2023-01-15T14:30:15Z");
+  EXPECT_FALSE(in.failed());
+  EXPECT_EQ(in.text("e"), "");
+  EXPECT_EQ(in.failure().error().message, "obj.e: empty");
+}
+
+}  // namespace
+}  // namespace swaprouter
