@@ -21,14 +21,18 @@ namespace swaprouter {
 // per thread, so a parse allocates only what its document keeps.
 class json_document_builder {
  public:
+  static constexpr std::size_t terminator_bytes = 4;
+
   // Gives `doc` its copy of `body`, NUL-terminated: the in-situ stream has no length and stops
-  // at the NUL where the body ends.
+  // at the NUL where the body ends. RapidJSON's UTF-8 validation takes a multi-byte sequence's
+  // continuation bytes without looking for the end (up to 3 after its lead byte): a body that
+  // ends inside one reads on into padding NULs, which fail the sequence, never past the copy.
   json_document_builder(std::string_view body, const json_limits& limits, json_document& doc)
       : limits_(limits), doc_(doc), scratch_(thread_scratch()) {
     scratch_.clear();
-    doc_.text_ = std::make_unique_for_overwrite<char[]>(body.size() + 1);
+    doc_.text_ = std::make_unique_for_overwrite<char[]>(body.size() + terminator_bytes);
     std::copy(body.begin(), body.end(), doc_.text_.get());
-    doc_.text_[body.size()] = '\0';
+    std::fill_n(doc_.text_.get() + body.size(), terminator_bytes, '\0');
     // Up to one value per 4 bytes in providers' answers (KIIEX's books of numbers: 5); the array
     // grows if there are more.
     doc_.values_.reserve(std::min<std::size_t>(body.size() / 4, limits.max_values) + 1);

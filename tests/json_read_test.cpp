@@ -128,6 +128,13 @@ TEST(JsonRead, LimitsAndMalformedInput) {
             "t: invalid JSON at offset 5: too many values");
   EXPECT_EQ(error_of("[1,2,3]", json_limits{.max_values = 4}), "parsed");
   EXPECT_EQ(error_of("\"\xff\""), "t: invalid JSON at offset 1: Invalid encoding in string.");
+  // A body cut inside a multi-byte sequence: the validation reads its continuation bytes without
+  // looking for the end (under ASan this was a read past the copy, found by the fuzz targets).
+  for (const std::string_view cut : {"\"\xe0", "\"\xf4", "\"\xf0\x90", "\"\xf0\x90\x80", "\"\xed"}) {
+    EXPECT_EQ(error_of(cut), "t: invalid JSON at offset 1: Invalid encoding in string.")
+        << excerpt(cut);
+  }
+  EXPECT_EQ(error_of("{\"\xf4"), "t: invalid JSON at offset 2: Invalid encoding in string.");
   EXPECT_EQ(error_of(""), "t: invalid JSON at offset 0: The document is empty.");
   EXPECT_EQ(error_of("[1] 2"),
             "t: invalid JSON at offset 4: The document root must not be followed by other values.");
