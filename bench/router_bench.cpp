@@ -17,8 +17,10 @@ const wall_time bench_now{std::chrono::milliseconds(1'700'000'000'000)};
 
 decimal bench_dec(const char* text) { return decimal::parse(text).value(); }
 
-// Eight assets, 50 of the 56 ordered pairs per provider; one provider prices by order book.
-std::vector<pricing> bench_market() {
+// Both markets: four providers quoting 50 of the 56 ordered pairs of eight assets each.
+// `price(p, v, a, b)` fills in provider v's model of assets[a] -> assets[b].
+template <class Price>
+std::vector<pricing> four_by_fifty(Price price) {
   const std::array<const char*, 8> assets = {"USDT", "COPM", "USDC", "BTC",
                                              "ETH",  "TRX",  "LTC",  "BRL"};
   std::vector<pricing> out;
@@ -32,116 +34,97 @@ std::vector<pricing> bench_market() {
         p.spend_asset = assets[a];
         p.receive_asset = assets[b];
         p.direction_code = p.spend_asset + "-" + p.receive_asset;
-        p.spend_precision = 2;
-        p.receive_precision = 6;
-        p.fee_percent = bench_dec("0.25");
-        p.rate_spend = decimal::from_int(static_cast<std::int64_t>(10 + a));
-        p.rate_receive = decimal::from_int(static_cast<std::int64_t>(10 + b + v));
-        p.max_spend = decimal::from_int(5000);
         p.obtained_at = bench_now;
-        if (v == 3) {
-          p.model = pricing_model::order_book;
-          p.book.side = book_side::sell;
-          p.book.quantity_increment = bench_dec("0.01");
-          for (int l = 0; l < 10; ++l) {
-            p.book.levels.push_back(
-                {decimal::from_int(static_cast<std::int64_t>(4000 - l)), decimal::from_int(200)});
-          }
-        }
+        price(p, v, a, b);
         out.push_back(std::move(p));
         ++made;
       }
     }
   }
   return out;
+}
+
+// One provider prices by order book.
+std::vector<pricing> bench_market() {
+  return four_by_fifty([](pricing& p, int v, std::size_t a, std::size_t b) {
+    p.spend_precision = 2;
+    p.receive_precision = 6;
+    p.fee_percent = bench_dec("0.25");
+    p.rate_spend = decimal::from_int(static_cast<std::int64_t>(10 + a));
+    p.rate_receive = decimal::from_int(static_cast<std::int64_t>(10 + b + v));
+    p.max_spend = decimal::from_int(5000);
+    if (v == 3) {
+      p.model = pricing_model::order_book;
+      p.book.side = book_side::sell;
+      p.book.quantity_increment = bench_dec("0.01");
+      for (int l = 0; l < 10; ++l) {
+        p.book.levels.push_back(
+            {decimal::from_int(static_cast<std::int64_t>(4000 - l)), decimal::from_int(200)});
+      }
+    }
+  });
 }
 
 // The same shape with consistent prices: every asset has a value, each provider quotes every
 // pair at that cross rate less its own spread, and provider 3's books are laddered around it.
 // Two hops then pay two fees and lose to the direct routes, as in a real market.
 std::vector<pricing> consistent_market() {
-  const std::array<const char*, 8> assets = {"USDT", "COPM", "USDC", "BTC",
-                                             "ETH",  "TRX",  "LTC",  "BRL"};
-  // Value of one unit in millionths of a dollar.
-  const std::array<std::int64_t, 8> value = {1'000'000,      250,           999'800,
-                                             60'000'000'000, 3'000'000'000, 120'000,
-                                             80'000'000,     180'000};
-  std::vector<pricing> out;
-  for (int v = 0; v < 4; ++v) {
-    int made = 0;
-    for (std::size_t a = 0; a < assets.size() && made < 50; ++a) {
-      for (std::size_t b = 0; b < assets.size() && made < 50; ++b) {
-        if (a == b) continue;
-        pricing p;
-        p.provider = "provider" + std::to_string(v);
-        p.spend_asset = assets[a];
-        p.receive_asset = assets[b];
-        p.direction_code = p.spend_asset + "-" + p.receive_asset;
-        p.spend_precision = 8;
-        p.receive_precision = 8;
-        p.fee_percent = bench_dec("0.25");
-        // value[a] / value[b], less 0.1 % per provider index.
-        const decimal cross = decimal::from_int(value[a])
-                                  .div(decimal::from_int(value[b]), rounding::down)
-                                  .value();
-        p.rate_receive = cross.mul_div(decimal::from_int(1000 - v), decimal::from_int(1000),
-                                       rounding::down)
-                             .value();
-        p.max_spend = decimal::from_int(5000)
-                          .mul_div(decimal::from_int(1'000'000), decimal::from_int(value[a]),
-                                   rounding::down)
-                          .value()
-                          .round(8, rounding::down);
-        p.obtained_at = bench_now;
-        if (v == 3) {
-          p.model = pricing_model::order_book;
-          p.book.side = book_side::sell;
-          p.book.quantity_increment = bench_dec("0.00000001");
-          // Ten levels of a twentieth of the max each, 0.05 % apart.
-          const decimal quantity = p.max_spend->div(decimal::from_int(20), rounding::down)
-                                       .value()
-                                       .round(8, rounding::down);
-          decimal price = p.rate_receive;
-          for (int l = 0; l < 10; ++l) {
-            p.book.levels.push_back({price.round(8, rounding::down), quantity});
-            price = price.mul_div(decimal::from_int(9995), decimal::from_int(10000), rounding::down)
-                        .value();
-          }
-        }
-        out.push_back(std::move(p));
-        ++made;
+  // Value of one unit in millionths of a dollar, in four_by_fifty's asset order.
+  static constexpr std::array<std::int64_t, 8> value = {
+      1'000'000, 250, 999'800, 60'000'000'000, 3'000'000'000, 120'000, 80'000'000, 180'000};
+  return four_by_fifty([](pricing& p, int v, std::size_t a, std::size_t b) {
+    p.spend_precision = 8;
+    p.receive_precision = 8;
+    p.fee_percent = bench_dec("0.25");
+    // value[a] / value[b], less 0.1 % per provider index.
+    const decimal cross =
+        decimal::from_int(value[a]).div(decimal::from_int(value[b]), rounding::down).value();
+    p.rate_receive =
+        cross.mul_div(decimal::from_int(1000 - v), decimal::from_int(1000), rounding::down).value();
+    p.max_spend =
+        decimal::from_int(5000)
+            .mul_div(decimal::from_int(1'000'000), decimal::from_int(value[a]), rounding::down)
+            .value()
+            .round(8, rounding::down);
+    if (v == 3) {
+      p.model = pricing_model::order_book;
+      p.book.side = book_side::sell;
+      p.book.quantity_increment = bench_dec("0.00000001");
+      // Ten levels of a twentieth of the max each, 0.05 % apart.
+      const decimal quantity =
+          p.max_spend->div(decimal::from_int(20), rounding::down).value().round(8, rounding::down);
+      decimal price = p.rate_receive;
+      for (int l = 0; l < 10; ++l) {
+        p.book.levels.push_back({price.round(8, rounding::down), quantity});
+        price = price.mul_div(decimal::from_int(9995), decimal::from_int(10000), rounding::down)
+                    .value();
       }
     }
-  }
-  return out;
+  });
 }
 
-void BM_router_plan(benchmark::State& state) {
-  const std::vector<pricing> quotes = bench_market();
+// One intent: spend 1000 USDT for COPM.
+swap_intent bench_intent() {
   swap_intent intent;
   intent.spend_asset = "USDT";
   intent.receive_asset = "COPM";
   intent.amount = decimal::from_int(1000);
+  return intent;
+}
+
+void plan_span(benchmark::State& state, const std::vector<pricing>& quotes) {
+  const swap_intent intent = bench_intent();
   const planner_options options;
   for (auto _ : state) {
     plan p = make_plan(intent, quotes, options, bench_now);
     benchmark::DoNotOptimize(p);
   }
 }
+
+void BM_router_plan(benchmark::State& state) { plan_span(state, bench_market()); }
 BENCHMARK(BM_router_plan);
 
-void BM_router_plan_consistent(benchmark::State& state) {
-  const std::vector<pricing> quotes = consistent_market();
-  swap_intent intent;
-  intent.spend_asset = "USDT";
-  intent.receive_asset = "COPM";
-  intent.amount = decimal::from_int(1000);
-  const planner_options options;
-  for (auto _ : state) {
-    plan p = make_plan(intent, quotes, options, bench_now);
-    benchmark::DoNotOptimize(p);
-  }
-}
+void BM_router_plan_consistent(benchmark::State& state) { plan_span(state, consistent_market()); }
 BENCHMARK(BM_router_plan_consistent);
 
 // The target is a p99: every plan is timed on its own (steady clock around one call)
@@ -168,10 +151,7 @@ void time_percentiles(benchmark::State& state, Plan plan_once) {
 }
 
 void plan_percentiles(benchmark::State& state, const std::vector<pricing>& quotes) {
-  swap_intent intent;
-  intent.spend_asset = "USDT";
-  intent.receive_asset = "COPM";
-  intent.amount = decimal::from_int(1000);
+  const swap_intent intent = bench_intent();
   const planner_options options;
   time_percentiles(state, [&] { return make_plan(intent, quotes, options, bench_now); });
 }
@@ -189,13 +169,6 @@ BENCHMARK(BM_router_plan_consistent_percentiles)->Iterations(1)->Unit(benchmark:
 // The same plans over a prepared market (engine/router.hpp prepared_market): what the quote
 // book does once per quote update is out of the loop, so this is the per-intent cost. The first
 // plan of the market (its route search and the bounds it needs) runs before the loop.
-swap_intent bench_intent() {
-  swap_intent intent;
-  intent.spend_asset = "USDT";
-  intent.receive_asset = "COPM";
-  intent.amount = decimal::from_int(1000);
-  return intent;
-}
 
 void plan_prepared(benchmark::State& state, const std::vector<pricing>& quotes) {
   const swap_intent intent = bench_intent();

@@ -37,6 +37,17 @@ leg_phase phase_of(leg_state state) noexcept {
   return leg_phase::open;
 }
 
+swap_intent planner_intent(const intent_record& intent) {
+  swap_intent out;
+  out.spend_asset = intent.spend_asset;
+  out.receive_asset = intent.receive_asset;
+  out.side = intent.side;
+  out.amount = intent.amount;
+  out.min_receive = intent.min_receive;
+  out.deadline = intent.deadline;
+  return out;
+}
+
 decimal net_received(const leg_status& status, int receive_precision) {
   const decimal net = status.receive_filled - status.fee_filled;
   if (net.is_negative()) return decimal{};

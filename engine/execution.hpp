@@ -148,4 +148,8 @@ leg_phase phase_of(leg_state state) noexcept;
 /// net with a zero fee or the fee in the received asset).
 decimal net_received(const leg_status& status, int receive_precision);
 
+/// What the planner is asked for a journaled intent: its pair, side, amount, minimum and
+/// deadline, over every provider.
+swap_intent planner_intent(const intent_record& intent);
+
 }  // namespace swaprouter

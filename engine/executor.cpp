@@ -738,13 +738,7 @@ void executor::cancel(const std::string& intent_id) {
 
 task<execution_result> executor::run(intent_record intent) {
   const intent_record wanted = intent;
-  swap_intent asked;
-  asked.spend_asset = wanted.spend_asset;
-  asked.receive_asset = wanted.receive_asset;
-  asked.side = wanted.side;
-  asked.amount = wanted.amount;
-  asked.min_receive = wanted.min_receive;
-  asked.deadline = wanted.deadline;
+  const swap_intent asked = planner_intent(wanted);
   const std::vector<venue*> venues(impl_->directory.all().begin(), impl_->directory.all().end());
   const planner_options planning = impl_->options().planning;
   auto quoted = co_await quote_and_plan(venues, asked, planning, impl_->options().fanout,

@@ -407,11 +407,7 @@ TEST_F(ExecutorTest, SlippageGuardNeverSendsAWorstCaseBelowTheMinimum) {
   const std::vector<venue*> venues{&v};
   executor exec(venues, journal_, options_);
   auto i = intent();
-  swap_intent asked;
-  asked.spend_asset = i.spend_asset;
-  asked.receive_asset = i.receive_asset;
-  asked.amount = i.amount;
-  asked.min_receive = i.min_receive;
+  const swap_intent asked = planner_intent(i);
   auto quoted = run(quote_and_plan(venues, asked, options_.planning, 1s));
   ASSERT_TRUE(quoted.result.ok()) << quoted.result.failure;
   i.min_receive = dec("250");  // the intent now demands more than the provider's worst case

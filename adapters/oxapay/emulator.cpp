@@ -214,10 +214,11 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     return sim::round_significant(*rate, sim::market::significant_digits, rounding::down);
   }
 
-  int shown_places(const decimal& amount, std::string_view asset) const {
-    int used = 0;
-    while (used < decimal::scale && amount.round(used, rounding::down) != amount) ++used;
-    return std::max({places(asset), used, 1});
+  // Every place the amount has, and at least the currency's (100.000000, as the API shows it).
+  std::string shown(const decimal& amount, std::string_view asset) const {
+    const int least = std::max(places(asset), 1);
+    return amount.round(least, rounding::down) == amount ? amount.to_string(least)
+                                                         : amount.to_string();
   }
 
   int places(std::string_view asset) const {
@@ -274,11 +275,9 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     j.field(f::from_currency, s.from);
     j.field(f::to_currency, s.to);
     j.key(f::from_amount);
-    // The amount swapped, every place of it (up to amount_places), with at least the
-    // currency's own (numbers such as 100.000000, as the API shows them).
-    j.raw_number(s.from_amount.to_string(shown_places(s.from_amount, s.from)));
+    j.raw_number(shown(s.from_amount, s.from));
     j.key(f::to_amount);
-    j.raw_number(s.to_amount.to_string(shown_places(s.to_amount, s.to)));
+    j.raw_number(shown(s.to_amount, s.to));
     j.key(f::rate);
     j.raw_number(s.rate.to_string());
     j.key(f::date);

@@ -285,12 +285,7 @@ intent_record fault_world::intent(std::string id, std::string spend, std::string
 
 quoted_plan fault_world::plan(const intent_record& i, std::string_view provider, bool may_fail) {
   const std::vector<venue*> everyone = venues();
-  swap_intent asked;
-  asked.spend_asset = i.spend_asset;
-  asked.receive_asset = i.receive_asset;
-  asked.amount = i.amount;
-  asked.min_receive = i.min_receive;
-  asked.deadline = i.deadline;
+  swap_intent asked = planner_intent(i);
   if (!provider.empty()) asked.providers.emplace_back(provider);
   auto quoted = run(quote_and_plan(everyone, asked, options.planning, options.fanout, &book_));
   std::string why = quoted.result.failure;
