@@ -95,6 +95,25 @@ error classify(const boost::system::error_code& ec, std::string_view phase, bool
   return make_error(error_kind::reset, message, may_have_reached);
 }
 
+// A header name or value with a line break would let it write headers of its own (a key read
+// from a configuration file, say): refused before anything is sent.
+std::optional<std::string> header_defect(const http_request& request) {
+  const auto breaks = [](std::string_view text) {
+    return text.find_first_of("\r\n") != std::string_view::npos;
+  };
+  if (breaks(request.target) || request.target.find(' ') != std::string::npos) {
+    return "the request target contains a space or a line break";
+  }
+  for (const auto& [name, value] : request.headers) {
+    if (name.empty() || name.find_first_of(" :\r\n") != std::string::npos) {
+      return "a header name is empty or contains a space, a colon or a line break";
+    }
+    // The value may be a credential: the error names the header, never the value.
+    if (breaks(value)) return fmt::format("the value of header {} contains a line break", name);
+  }
+  return std::nullopt;
+}
+
 // One kept-alive connection, plain or TLS.
 struct connection {
   std::variant<beast::tcp_stream, beast::ssl_stream<beast::tcp_stream>> stream;
@@ -138,6 +157,9 @@ class beast_http_client final : public http_client {
     const auto verb = http::string_to_verb(request.method);
     if (verb == http::verb::unknown) {
       co_return fail(error_kind::invalid_argument, "unknown HTTP method " + request.method);
+    }
+    if (auto defect = header_defect(request)) {
+      co_return fail(error_kind::invalid_argument, std::move(*defect));
     }
     const auto deadline = clock::now() + timeout;
     auto conn = take_idle();

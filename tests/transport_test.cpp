@@ -132,6 +132,30 @@ TEST_P(Transport, ErrorStatusIsAValueAndStatusErrorClassifiesIt) {
   EXPECT_NE(e.message.find("unavailable"), std::string::npos);
 }
 
+TEST_P(Transport, LineBreakInAHeaderIsRefusedBeforeAnythingIsSentAndTheValueIsNotQuoted) {
+  auto client = make_http_client(io_.get_executor(), endpoint());
+  http_request request = post("/create", "{}");
+  request.headers.emplace_back("X-Api-Key", "secret-key\r\nX-Injected: 1");
+  auto answer = send(*client, request);
+  ASSERT_FALSE(answer.has_value());
+  EXPECT_EQ(answer.error().kind, error_kind::invalid_argument);
+  EXPECT_EQ(answer.error().message, "the value of header X-Api-Key contains a line break");
+
+  request = post("/create", "{}");
+  request.headers.emplace_back("X-Injected: 1\r\nX-Api-Key", "k");
+  answer = send(*client, request);
+  ASSERT_FALSE(answer.has_value());
+  EXPECT_EQ(answer.error().kind, error_kind::invalid_argument);
+  EXPECT_EQ(answer.error().message.find("X-Injected"), std::string::npos);
+
+  answer = send(*client, get("/echo/x HTTP/1.1\r\nX-Injected: 1"));
+  ASSERT_FALSE(answer.has_value());
+  EXPECT_EQ(answer.error().kind, error_kind::invalid_argument);
+  EXPECT_EQ(created_, 0);
+  EXPECT_EQ(client->stats().requests_sent, 0u);
+  EXPECT_EQ(client->stats().connections_opened, 0u);
+}
+
 TEST_P(Transport, RetryAfterHeaderReachesTheCaller) {
   sim::fault f;
   f.kind = sim::fault_kind::status;
