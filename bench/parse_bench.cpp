@@ -1,16 +1,20 @@
 // Provider-payload parsing, the largest share of the engine's CPU per decision (BENCHMARKS.md
 // "Engine decision without I/O"): KIIEX's GetL2Snapshot in the emulator's form with 10 levels a
 // side (the emulator's default book) and 50 (the client's depth), the JSON document alone and
-// through the adapter's book parse, and the 001k seed's direction list.
+// through the adapter's book parse, the 001k seed's direction list, and StableStack's quote and
+// OxaPay's calculation as their emulators write them.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "adapters/kiiex/parse.hpp"
 #include "adapters/onek/parse.hpp"
+#include "adapters/oxapay/parse.hpp"
+#include "adapters/stablestack/parse.hpp"
 #include "engine/json_read.hpp"
 #include "tests/onek_samples.hpp"
 
@@ -35,6 +39,19 @@ std::string kiiex_book(int levels_a_side) {
   }
   out += ']';
   return out;
+}
+
+// One parse of a body per iteration; stops with `what` when the body is not read.
+template <class Parse>
+void parse_each_iteration(benchmark::State& state, Parse parse, const char* what) {
+  for (auto _ : state) {
+    auto parsed = parse();
+    if (!parsed) {
+      state.SkipWithError(what);
+      break;
+    }
+    benchmark::DoNotOptimize(parsed);
+  }
 }
 
 void BM_parse_json_kiiex_book(benchmark::State& state) {
@@ -62,15 +79,39 @@ void BM_parse_kiiex_book(benchmark::State& state) {
 BENCHMARK(BM_parse_kiiex_book)->Arg(10)->Arg(50);
 
 void BM_parse_onek_directions(benchmark::State& state) {
-  for (auto _ : state) {
-    auto dirs = onek::parse_directions(onek::samples::seed_directions);
-    if (!dirs) {
-      state.SkipWithError("directions not read");
-      break;
-    }
-    benchmark::DoNotOptimize(dirs);
-  }
+  parse_each_iteration(
+      state, [] { return onek::parse_directions(onek::samples::seed_directions); },
+      "directions not read");
 }
 BENCHMARK(BM_parse_onek_directions);
+
+// POST /api/instant-swaps as adapters/stablestack/emulator.cpp answers it (quote_answer).
+constexpr std::string_view stablestack_quote =
+    R"({"status":"success","data":{"status":"success","message":"Successful","data":{)"
+    R"("id":"6f1c2a9e-3b7d-4c55-9a1e-0d2f4b6c8e10","from_currency":"USDT","to_currency":"USDC",)"
+    R"("quoted_price":"0.9995","quoted_currency":"USDC","from_amount":"1000.0","to_amount":"999.5",)"
+    R"("confirmed":false,"expires_at":"2026-11-21T14:30:45.123Z",)"
+    R"("created_at":"2026-11-21T14:30:15.123Z","updated_at":"2026-11-21T14:30:15.123Z",)"
+    R"("user":{"id":"merchant-1","sn":"SS-1","email":"merchant@example.invalid","reference":null,)"
+    R"("first_name":"Sim","last_name":"Merchant","display_name":"Sim Merchant",)"
+    R"("created_at":"2026-11-21T14:00:00Z","updated_at":"2026-11-21T14:00:00Z"}}}})";
+
+void BM_parse_stablestack_quote(benchmark::State& state) {
+  parse_each_iteration(
+      state, [] { return stablestack::parse_quote(stablestack_quote); }, "quote not read");
+}
+BENCHMARK(BM_parse_stablestack_quote);
+
+// POST /v1/general/swap/calculate as adapters/oxapay/emulator.cpp answers it (post_calculate).
+constexpr std::string_view oxapay_calculation =
+    R"({"data":{"to_amount":999.5,"rate":0.9995,"amount":1000},)"
+    R"("message":"Operation completed successfully!","error":{},"status":200,"version":"1.0.0"})";
+
+void BM_parse_oxapay_calculation(benchmark::State& state) {
+  parse_each_iteration(
+      state, [] { return oxapay::parse_calculation(oxapay_calculation); },
+      "calculation not read");
+}
+BENCHMARK(BM_parse_oxapay_calculation);
 
 }  // namespace

@@ -177,6 +177,63 @@ constexpr auto pow10_divisors = make_pow10_divisors(std::make_index_sequence<20>
 constexpr const invariant_divisor& by_one = pow10_divisors[decimal::scale];
 static_assert(by_one.value() == one);
 
+// invariant_divisor's method for a divisor fixed at compile time: its normalisation and
+// reciprocal fold into the code and the digits stay in registers (the planner multiplies and
+// rounds by these in every step; the array walk of invariant_divisor::divide spilled them).
+template <u64 D>
+struct fixed_divisor {
+  static constexpr int shift = std::countl_zero(D);
+  static constexpr u64 d = D << shift;
+  static constexpr u64 reciprocal = static_cast<u64>(~u128{0} / d - (u128{1} << 64));
+  // (hi:lo) / D for hi < D. Shifting both by `shift` keeps hi below d, and the remainder of the
+  // shifted pair is the remainder times 2^shift.
+  [[gnu::always_inline]] static u64 digit(u64 hi, u64 lo, u64& remainder) {
+    const u64 h = shift == 0 ? hi : (hi << shift) | (lo >> ((64 - shift) & 63));
+    const u64 l = lo << shift;
+    const u128 estimate = u128{reciprocal} * h + join(h, l);
+    u64 q = hi64(estimate) + 1;
+    u64 r = l - q * d;
+    if (r > lo64(estimate)) {
+      --q;
+      r += d;
+    }
+    if (r >= d) {
+      ++q;
+      r -= d;
+    }
+    remainder = r >> shift;
+    return q;
+  }
+  static quotient divide(const u256& n) {
+    u64 r = 0;
+    if (n[3] == 0) {
+      // Products of amounts and prices mostly fit three limbs, sums and amounts two: each
+      // leading zero limb skipped is a digit less in the chain of dependent steps.
+      if (n[2] == 0) {
+        if (n[1] < D) {
+          r = n[1];
+          const u64 q0 = digit(r, n[0], r);
+          return {q0, r, true};
+        }
+        const u64 q1 = digit(0, n[1], r);
+        const u64 q0 = digit(r, n[0], r);
+        return {join(q1, q0), r, true};
+      }
+      const u64 q2 = digit(0, n[2], r);
+      const u64 q1 = digit(r, n[1], r);
+      const u64 q0 = digit(r, n[0], r);
+      return {join(q1, q0), r, q2 == 0};
+    }
+    const u64 q3 = digit(0, n[3], r);
+    const u64 q2 = digit(r, n[2], r);
+    const u64 q1 = digit(r, n[1], r);
+    const u64 q0 = digit(r, n[0], r);
+    return {join(q1, q0), r, q3 == 0 && q2 == 0};
+  }
+  static quotient divide(u128 n) { return divide(u256{lo64(n), hi64(n), 0, 0}); }
+};
+using fixed_one = fixed_divisor<one>;
+
 // The power of ten d is, if it is one: its decimal digits less one, from its bit length.
 const invariant_divisor* power_of_ten(u64 d) {
   if (d == 0) return nullptr;
@@ -217,8 +274,17 @@ quotient divide_by_two_limbs(const u256& n, u128 d) {
   std::array<u64, 3> q{};
   for (int j = m - 2; j >= 0; --j) {
     const u128 top = join(u[j + 2], u[j + 1]);
-    u128 qhat = top / v1;
-    u128 rhat = top - qhat * v1;
+    u128 qhat = 0;
+    u128 rhat = 0;
+    if (u[j + 2] < v1) {
+      // The estimate fits 64 bits: one hardware division rather than the library's 128-bit one.
+      u64 r = 0;
+      qhat = divide_128_by_64(u[j + 2], u[j + 1], v1, r);
+      rhat = r;
+    } else {
+      qhat = top / v1;
+      rhat = top - qhat * v1;
+    }
     while (hi64(qhat) != 0 || qhat * v0 > join(lo64(rhat), u[j])) {
       --qhat;
       rhat += v1;
@@ -239,17 +305,24 @@ quotient divide_by_two_limbs(const u256& n, u128 d) {
 // nests, and the remainder is that of k's step times 10^18 plus that of the first; nullopt when
 // the first quotient needs more than 128 bits.
 std::optional<quotient> divide_by_whole(const u256& n, u64 k) {
-  const quotient first = by_one.divide(n);
+  const quotient first = fixed_one::divide(n);
   if (!first.fits) return std::nullopt;
-  const quotient second = divide_by_limb({lo64(first.value), hi64(first.value), 0, 0}, k);
+  // 100: every percent fee.
+  const quotient second = k == 100 ? fixed_divisor<100>::divide(first.value)
+                                   : divide_by_limb({lo64(first.value), hi64(first.value), 0, 0}, k);
   return quotient{second.value, second.remainder * one + first.remainder, second.fits};
 }
 
 quotient divide(const u256& n, u128 d) {
   if (hi64(d) == 0) return divide_by_limb(n, lo64(d));
-  const quotient whole = by_one.divide({lo64(d), hi64(d), 0, 0});
-  if (whole.remainder == 0 && hi64(whole.value) == 0) {
-    if (auto q = divide_by_whole(n, lo64(whole.value))) return *q;
+  // A whole number of units is a multiple of 2^18 (a factor of 10^18): a mask rules out most
+  // other divisors before the division that tells.
+  constexpr u64 below_two_to_scale = (u64{1} << decimal::scale) - 1;
+  if ((lo64(d) & below_two_to_scale) == 0) {
+    const quotient whole = fixed_one::divide(d);
+    if (whole.remainder == 0 && hi64(whole.value) == 0) {
+      if (auto q = divide_by_whole(n, lo64(whole.value))) return *q;
+    }
   }
   return divide_by_two_limbs(n, d);
 }
@@ -313,7 +386,7 @@ char* write_fraction(char* out, u64 fraction) {
 }
 
 // Splits a magnitude into its integer part and its 18 fractional digits.
-quotient split(u128 mag) { return by_one.divide({lo64(mag), hi64(mag), 0, 0}); }
+quotient split(u128 mag) { return fixed_one::divide(mag); }
 
 // Writes the integer part of a magnitude; it can exceed 64 bits (up to 2^128 / 10^18).
 char* write_integer(char* out, u128 whole) {
@@ -324,10 +397,26 @@ char* write_integer(char* out, u128 whole) {
 }
 
 // The magnitude rounded to `places` digits, in raw units; at most 2^127 + 10^18, so no overflow.
+template <std::size_t k>
+u128 round_to_power(u128 mag, rounding mode) {
+  if constexpr (k == 0) {
+    return mag;  // 18 places: nothing to round
+  } else {
+    constexpr u64 unit = pow10_64(k);
+    const quotient q = fixed_divisor<unit>::divide(mag);
+    return round_magnitude(q.value, q.remainder, unit, mode) * unit;
+  }
+}
+template <std::size_t... k>
+constexpr std::array<u128 (*)(u128, rounding), sizeof...(k)> make_round_to_power(
+    std::index_sequence<k...>) {
+  return {&round_to_power<k>...};
+}
+// Indexed by 18 - places: a divisor fixed at compile time per precision.
+constexpr auto round_to_powers = make_round_to_power(std::make_index_sequence<decimal::scale + 1>());
+
 u128 round_places(u128 mag, int places, rounding mode) {
-  const invariant_divisor& unit = pow10_divisors[static_cast<std::size_t>(decimal::scale - places)];
-  const quotient q = unit.divide({lo64(mag), hi64(mag), 0, 0});
-  return round_magnitude(q.value, q.remainder, unit.value(), mode) * unit.value();
+  return round_to_powers[static_cast<std::size_t>(decimal::scale - places)](mag, mode);
 }
 
 // Sign, integer part, and all 18 fractional digits; the caller keeps as many as it needs. The
@@ -357,26 +446,25 @@ result<decimal> decimal::parse(std::string_view text, std::optional<rounding> ex
   // 18 places: read in one pass into 64 bits. Anything else, valid or not, takes the general
   // path, which gives the same value for these forms.
   {
-    std::size_t j = text.starts_with('+') || text.starts_with('-') ? 1 : 0;
+    // One loop per part: a branch per digit rather than three. Digits beyond 19 may wrap
+    // `digits`, but such text takes the general path.
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    if (p != end && (*p == '+' || *p == '-')) ++p;
     u64 digits = 0;
-    int count = 0;
-    int places = -1;  // no point yet
-    for (; j < text.size(); ++j) {
-      const char c = text[j];
-      if (is_digit(c)) {
-        if (++count > 19) break;
-        digits = digits * 10 + static_cast<u64>(c - '0');
-        if (places >= 0) ++places;
-      } else if (c == '.' && places < 0) {
-        places = 0;
-      } else {
-        break;
-      }
+    const char* const int_begin = p;
+    for (; p != end && is_digit(*p); ++p) digits = digits * 10 + static_cast<u64>(*p - '0');
+    std::ptrdiff_t count = p - int_begin;
+    std::ptrdiff_t places = 0;
+    if (p != end && *p == '.') {
+      const char* const frac_begin = ++p;
+      for (; p != end && is_digit(*p); ++p) digits = digits * 10 + static_cast<u64>(*p - '0');
+      places = p - frac_begin;
+      count += places;
     }
-    if (j == text.size() && count > 0 && places <= scale) {
+    if (p == end && count > 0 && count <= 19 && places <= scale) {
       // < 10^19 * 10^18: within max_magnitude.
-      const auto shift = static_cast<std::size_t>(scale - std::max(places, 0));
-      const u128 mag = u128{digits} * pow10_128[shift];
+      const u128 mag = u128{digits} * pow10_128[static_cast<std::size_t>(scale - places)];
       return decimal(with_sign(mag, text.starts_with('-')));
     }
   }
@@ -525,6 +613,16 @@ result<decimal> decimal::round_to_increment(decimal increment, rounding mode) co
   }
   const u128 mag = magnitude(raw_);
   const auto inc = static_cast<u128>(increment.raw_);
+  // An increment of 10^-k (a book's quantity step, 0.01) is rounding to k places: the divisor
+  // fixed at compile time instead of two hardware divisions. The product cannot wrap there.
+  if (hi64(inc) == 0) {
+    if (const invariant_divisor* ten = power_of_ten(lo64(inc)); ten && ten->value() <= one) {
+      const auto k = static_cast<std::size_t>(ten - pow10_divisors.data());
+      const u128 rounded = round_to_powers[k](mag, mode);
+      if (rounded > max_magnitude) return overflow("round_to_increment", *this, increment);
+      return decimal(with_sign(rounded, raw_ < 0));
+    }
+  }
   // One division: the remainder follows from it. An increment below 2^64 (up to about 18.4)
   // takes two 64-bit divisions instead of the library's 128-bit one.
   u64 ignored = 0;
@@ -538,7 +636,7 @@ result<decimal> decimal::round_to_increment(decimal increment, rounding mode) co
 }
 
 result<decimal> decimal::mul(decimal other, rounding mode) const {
-  const quotient q = by_one.divide(multiply(magnitude(raw_), magnitude(other.raw_)));
+  const quotient q = fixed_one::divide(multiply(magnitude(raw_), magnitude(other.raw_)));
   int128 out = 0;
   if (!rounded_quotient(q, mode, one, (raw_ < 0) != (other.raw_ < 0), out)) {
     return overflow("mul", *this, other);

@@ -4,6 +4,8 @@
 #include <rapidjson/reader.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <charconv>
 #include <chrono>
 #include <cstring>
@@ -69,7 +71,7 @@ class json_document_builder {
     const frame f = scratch_.frames.back();
     const std::span<const std::string_view> names(scratch_.names.data() + f.first_name,
                                                   scratch_.names.size() - f.first_name);
-    if (const std::string_view* dup = duplicate(names)) {
+    if (const std::string_view* dup = duplicate(names, scratch_.sorted)) {
       problem_ = fmt::format("duplicate key \"{}\"", excerpt(*dup));
       return false;
     }
@@ -91,6 +93,14 @@ class json_document_builder {
 
   char* text() { return doc_.text_.get(); }
   const std::string& problem() const { return problem_; }
+
+  // The common case without RapidJSON: one pass over the document's copy of an ASCII body that
+  // has only forms RapidJSON reads the same way, building the same values. Anything else (an
+  // error, a \u escape, a byte outside ASCII, a number RapidJSON could call too big, a limit
+  // reached, a duplicate key) returns false and the caller parses with RapidJSON, whose answer
+  // (and error text) is then the one given. Children are written straight to the document's
+  // final arrays, reserved up front so that spans set when a container closes stay valid.
+  static bool parse_fast(std::string_view body, const json_limits& limits, json_document& doc);
 
  private:
   // Where a container's children went in the document: `count` values from `first_item`, and
@@ -160,7 +170,8 @@ class json_document_builder {
 
   // The smallest name that occurs twice (what sorting the names would find first), or nullptr.
   // Objects are small: pairs are compared in place, a large object is sorted in scratch.
-  const std::string_view* duplicate(std::span<const std::string_view> names) {
+  static const std::string_view* duplicate(std::span<const std::string_view> names,
+                                           std::vector<std::string_view>& sorted) {
     constexpr std::size_t pairwise = 16;
     if (names.size() <= pairwise) {
       const std::string_view* found = nullptr;
@@ -171,11 +182,33 @@ class json_document_builder {
       }
       return found;
     }
-    auto& sorted = scratch_.sorted;
     sorted.assign(names.begin(), names.end());
     std::sort(sorted.begin(), sorted.end());
     const auto dup = std::adjacent_find(sorted.begin(), sorted.end());
     return dup == sorted.end() ? nullptr : &*dup;
+  }
+
+  // Whether a name occurs twice. Names whose length and first and last bytes differ differ:
+  // a small object compares those first, as one integer a pair.
+  static bool has_duplicate(std::span<const std::string_view> names,
+                            std::vector<std::string_view>& sorted) {
+    constexpr std::size_t pairwise = 16;
+    if (names.size() > pairwise) return duplicate(names, sorted) != nullptr;
+    std::array<std::uint32_t, pairwise> tags{};
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const std::string_view n = names[i];
+      tags[i] = n.empty()
+                    ? 0
+                    : static_cast<std::uint32_t>(n.size() & 0xffff) |
+                          static_cast<std::uint32_t>(static_cast<unsigned char>(n.front())) << 16 |
+                          static_cast<std::uint32_t>(static_cast<unsigned char>(n.back())) << 24;
+    }
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      for (std::size_t j = i + 1; j < names.size(); ++j) {
+        if (tags[i] == tags[j] && names[i] == names[j]) return true;
+      }
+    }
+    return false;
   }
 
   bool count() {
@@ -271,7 +304,403 @@ bool expect(std::string_view text, std::size_t& pos, char c) {
   return true;
 }
 
+// Bytes a string holds as they are in the fast path: printable ASCII but the quote and the
+// backslash. Control characters and other bytes are RapidJSON's to judge.
+constexpr std::array<bool, 256> plain_bytes = [] {
+  std::array<bool, 256> out{};
+  for (int c = 0x20; c < 0x7f; ++c) out[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+  out[0x7f] = true;
+  return out;
+}();
+
+bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Bytes of NUL padding after a fast path's copy of the body: skip_digits reads 8 at a time.
+constexpr std::size_t fast_padding = 8;
+// Larger bodies go to RapidJSON at once: a body the fast path reads to its end and then leaves
+// to RapidJSON (a duplicate key in a huge object) costs two parses, bounded so to well under a
+// millisecond. Quotes are a few KB, a 200-swap list about 200 KB.
+constexpr std::size_t fast_body_bytes = 256u << 10;
+
+// Past the digits from `p`, eight bytes at a time: a number's end is found without a branch per
+// digit (whose misprediction at every number's end was most of a book's parse). A byte is not a
+// digit when adding 0x46 or subtracting 0x30 sets its top bit; carries and borrows only move
+// upward from a non-digit, so the lowest flagged byte is the first non-digit. Reads up to 7
+// bytes past a non-digit, within the padding.
+[[gnu::always_inline]] inline char* skip_digits(char* p) {
+  if constexpr (std::endian::native == std::endian::little) {
+    for (;;) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, p, sizeof word);
+      const std::uint64_t other =
+          ((word + 0x4646464646464646u) | (word - 0x3030303030303030u)) & 0x8080808080808080u;
+      if (other != 0) return p + (std::countr_zero(other) >> 3);
+      p += sizeof word;
+    }
+  } else {
+    while (is_digit(*p)) ++p;
+    return p;
+  }
+}
+
+// Past the plain bytes from `p` (see plain_bytes), eight at a time as skip_digits: a byte is
+// flagged when it is a quote or a backslash (equal: zero after xor), below 0x20 or from 0x80;
+// the lowest flag is exact.
+[[gnu::always_inline]] inline char* skip_plain(char* p) {
+  if constexpr (std::endian::native == std::endian::little) {
+    constexpr std::uint64_t ones = 0x0101010101010101u;
+    constexpr std::uint64_t high = 0x8080808080808080u;
+    for (;;) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, p, sizeof word);
+      const std::uint64_t quote = word ^ (ones * '"');
+      const std::uint64_t backslash = word ^ (ones * '\\');
+      const std::uint64_t flags = (((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) |
+                                   ((word - ones * 0x20) & ~word) | word) &
+                                  high;
+      if (flags != 0) return p + (std::countr_zero(flags) >> 3);
+      p += sizeof word;
+    }
+  } else {
+    while (plain_bytes[static_cast<unsigned char>(*p)]) ++p;
+    return p;
+  }
+}
+
+// A string's text from `p` (after its opening quote) to `last`, unescaped in place; `p` ends
+// after the closing quote. False for what the fast path leaves to RapidJSON (\u escapes, control
+// characters, bytes outside ASCII) and for errors.
+[[gnu::always_inline]] inline bool read_string(char*& p, char*& last) {
+  p = skip_plain(p);
+  if (*p == '"') {
+    last = p++;
+    return true;
+  }
+  char* out = p;
+  for (;;) {
+    const char c = *p;
+    if (plain_bytes[static_cast<unsigned char>(c)]) {
+      *out++ = c;
+      ++p;
+      continue;
+    }
+    if (c == '"') {
+      last = out;
+      ++p;
+      return true;
+    }
+    if (c != '\\') return false;
+    switch (p[1]) {
+      case '"':
+      case '\\':
+      case '/':
+        *out++ = p[1];
+        break;
+      case 'b':
+        *out++ = '\b';
+        break;
+      case 'f':
+        *out++ = '\f';
+        break;
+      case 'n':
+        *out++ = '\n';
+        break;
+      case 'r':
+        *out++ = '\r';
+        break;
+      case 't':
+        *out++ = '\t';
+        break;
+      default:
+        return false;
+    }
+    p += 2;
+  }
+}
+
+// A JSON number from `p` in RapidJSON's grammar, `p` ending after it. False for errors and for
+// what RapidJSON could refuse as too big even keeping the text: more than 300 integer digits or a
+// positive exponent above 308 (RapidJSON refuses neither below those).
+[[gnu::always_inline]] inline bool read_number(char*& p) {
+  char* q = p;
+  if (*q == '-') ++q;
+  if (*q == '0') {
+    ++q;
+  } else if (*q >= '1' && *q <= '9') {
+    const char* first = q;
+    q = skip_digits(q);
+    if (q - first > 300) return false;
+  } else {
+    return false;
+  }
+  if (*q == '.') {
+    ++q;
+    if (!is_digit(*q)) return false;
+    q = skip_digits(q);
+  }
+  if (*q == 'e' || *q == 'E') {
+    ++q;
+    const bool negative = *q == '-';
+    if (*q == '+' || *q == '-') ++q;
+    if (!is_digit(*q)) return false;
+    int exponent = 0;
+    for (; is_digit(*q); ++q) {
+      if (negative) continue;
+      exponent = exponent * 10 + (*q - '0');
+      if (exponent > 308) return false;
+    }
+  }
+  p = q;
+  return true;
+}
+
+// How a fast pass ended: a document, a body left to RapidJSON, or arrays reserved too small.
+enum class fast_pass : std::uint8_t { done, refused, full };
+
 }  // namespace
+
+bool json_document_builder::parse_fast(std::string_view body, const json_limits& limits,
+                                       json_document& doc) {
+  using kind = json_value::kind;
+  // Every value but the root is followed by a comma or a closing bracket: at most one per two
+  // bytes. A first pass reserves for one per four (as the RapidJSON path) and starts over with
+  // the bound if that is not enough.
+  const std::size_t bound = std::min(body.size() / 2, limits.max_values) + 1;
+  std::size_t reserve = std::min(body.size() / 4, limits.max_values) + 1;
+  scratch& s = thread_scratch();
+  const auto pass = [&]() -> fast_pass {
+    s.clear();
+    doc.values_.clear();
+    doc.keys_.clear();
+    doc.values_.reserve(reserve);
+    doc.keys_.reserve(reserve);
+    std::copy(body.begin(), body.end(), doc.text_.get());
+    std::fill_n(doc.text_.get() + body.size(), fast_padding, '\0');
+    char* p = doc.text_.get();
+    char* const end = p + body.size();
+    std::size_t count = 0;
+    std::span<const json_value> items;
+    std::span<const std::string_view> keys;
+    char* first = nullptr;
+    char* last = nullptr;
+    bool object = false;
+    std::size_t n = 0;
+    frame f{};
+    const auto spaces = [&p] {
+      while (is_space(*p)) ++p;
+    };
+    spaces();
+  value:
+    if (++count > limits.max_values) return fast_pass::refused;
+    if (*p == '{' || *p == '[') {
+      if (s.frames.size() >= static_cast<std::size_t>(limits.max_depth)) {
+        return fast_pass::refused;
+      }
+      object = *p == '{';
+      s.frames.push_back({s.values.size(), s.names.size(), object ? kind::object : kind::array});
+      ++p;
+      spaces();
+      if (*p == (object ? '}' : ']')) {
+        ++p;
+        goto close;
+      }
+      if (object) goto key;
+      goto value;
+    }
+    {
+      // Written in place: a copy of a value built on the stack costs more than reading it.
+      json_value& v = s.frames.empty() ? static_cast<json_value&>(doc) : s.values.emplace_back();
+      switch (*p) {
+        case '"':
+          first = ++p;
+          if (!read_string(p, last)) return fast_pass::refused;
+          v.type = kind::string;
+          v.text = std::string_view(first, static_cast<std::size_t>(last - first));
+          break;
+        case 't':
+          if (p[1] != 'r' || p[2] != 'u' || p[3] != 'e') return fast_pass::refused;
+          p += 4;
+          v.type = kind::boolean;
+          v.flag = true;
+          break;
+        case 'f':
+          if (p[1] != 'a' || p[2] != 'l' || p[3] != 's' || p[4] != 'e') return fast_pass::refused;
+          p += 5;
+          v.type = kind::boolean;
+          break;
+        case 'n':
+          if (p[1] != 'u' || p[2] != 'l' || p[3] != 'l') return fast_pass::refused;
+          p += 4;
+          break;
+        default:
+          first = p;
+          if (!read_number(p)) return fast_pass::refused;
+          v.type = kind::number;
+          v.text = std::string_view(first, static_cast<std::size_t>(p - first));
+          break;
+      }
+    }
+  placed:
+    if (s.frames.empty()) {
+      spaces();
+      return p == end ? fast_pass::done : fast_pass::refused;
+    }
+    spaces();
+    object = s.frames.back().type == kind::object;
+    if (*p == ',') {
+      ++p;
+      spaces();
+      if (object) goto key;
+      goto value;
+    }
+    if (*p != (object ? '}' : ']')) return fast_pass::refused;
+    ++p;
+  close:
+    f = s.frames.back();
+    s.frames.pop_back();
+    n = s.values.size() - f.first_child;
+    if (doc.values_.size() + n > doc.values_.capacity()) return fast_pass::full;
+    items = std::span<const json_value>(doc.values_.data() + doc.values_.size(), n);
+    doc.values_.insert(doc.values_.end(),
+                       s.values.begin() + static_cast<std::ptrdiff_t>(f.first_child),
+                       s.values.end());
+    s.values.resize(f.first_child);
+    keys = {};
+    if (f.type == kind::object) {
+      const std::span<const std::string_view> names(s.names.data() + f.first_name, n);
+      if (has_duplicate(names, s.sorted)) return fast_pass::refused;
+      if (doc.keys_.size() + n > doc.keys_.capacity()) return fast_pass::full;
+      keys = std::span<const std::string_view>(doc.keys_.data() + doc.keys_.size(), n);
+      doc.keys_.insert(doc.keys_.end(), names.begin(), names.end());
+      s.names.resize(f.first_name);
+    }
+    {
+      json_value& v = s.frames.empty() ? static_cast<json_value&>(doc) : s.values.emplace_back();
+      v.type = f.type;
+      v.items = items;
+      v.keys = keys;
+    }
+    goto placed;
+  key:
+    if (*p != '"') return fast_pass::refused;
+    first = ++p;
+    if (!read_string(p, last)) return fast_pass::refused;
+    s.names.emplace_back(first, static_cast<std::size_t>(last - first));
+    spaces();
+    if (*p != ':') return fast_pass::refused;
+    ++p;
+    spaces();
+    goto value;
+  };
+  doc.text_ = std::make_unique_for_overwrite<char[]>(body.size() + fast_padding);
+  fast_pass outcome = pass();
+  if (outcome == fast_pass::full && reserve < bound) {
+    reserve = bound;
+    outcome = pass();
+  }
+  s.trim();
+  return outcome == fast_pass::done;
+}
+
+bool read_scalar_rows(std::string_view body, const json_limits& limits, std::size_t width,
+                      std::string& buffer, std::vector<json_scalar>& out) {
+  using kind = json_value::kind;
+  out.clear();
+  if (body.size() > std::min(limits.max_body_bytes, fast_body_bytes) || limits.max_depth < 2 ||
+      width == 0) {
+    return false;
+  }
+  // NUL-padded as parse_json_text's copy: reads stop at a NUL.
+  buffer.assign(body);
+  buffer.append(fast_padding, '\0');
+  char* p = buffer.data();
+  char* const end = p + body.size();
+  std::size_t count = 1;
+  char* first = nullptr;
+  char* last = nullptr;
+  const auto spaces = [&p] {
+    while (is_space(*p)) ++p;
+  };
+  // After an item: true when a ',' announces another; false at the closing ']' or, setting
+  // `broken`, at anything else.
+  bool broken = false;
+  const auto another = [&p, &spaces, &broken] {
+    spaces();
+    if (*p == ',') {
+      ++p;
+      spaces();
+      return true;
+    }
+    broken = *p != ']';
+    return false;
+  };
+  spaces();
+  if (*p != '[') return false;
+  ++p;
+  spaces();
+  if (*p != ']') {
+    for (;;) {
+      if (*p != '[') return false;
+      ++p;
+      spaces();
+      if (++count > limits.max_values) return false;
+      std::size_t items = 0;
+      const std::size_t row_start = out.size();
+      out.resize(row_start + width);
+      json_scalar* row = out.data() + row_start;
+      if (*p != ']') {
+        for (;;) {
+          if (++count > limits.max_values) return false;
+          json_scalar scratch;
+          json_scalar& v = items < width ? row[items] : scratch;
+          switch (*p) {
+            case '"':
+              first = ++p;
+              // Escapes would be unescaped in place: parse_json_text's to read.
+              if (!read_string(p, last) || p - first - 1 != last - first) return false;
+              v.type = kind::string;
+              v.text = std::string_view(first, static_cast<std::size_t>(last - first));
+              break;
+            case 't':
+              if (p[1] != 'r' || p[2] != 'u' || p[3] != 'e') return false;
+              p += 4;
+              v.type = kind::boolean;
+              v.flag = true;
+              break;
+            case 'f':
+              if (p[1] != 'a' || p[2] != 'l' || p[3] != 's' || p[4] != 'e') return false;
+              p += 5;
+              v.type = kind::boolean;
+              break;
+            case 'n':
+              if (p[1] != 'u' || p[2] != 'l' || p[3] != 'l') return false;
+              p += 4;
+              break;
+            default:
+              first = p;
+              if (!read_number(p)) return false;
+              v.type = kind::number;
+              v.text = std::string_view(first, static_cast<std::size_t>(p - first));
+              break;
+          }
+          ++items;
+          if (another()) continue;
+          if (broken) return false;
+          break;
+        }
+      }
+      ++p;
+      if (items < width) return false;
+      if (another()) continue;
+      if (broken) return false;
+      break;
+    }
+  }
+  ++p;
+  spaces();
+  return p == end;
+}
 
 std::string excerpt(std::string_view raw, std::size_t limit) {
   // A provider may echo a credential back: blanked before anything is cut or copied.
@@ -326,6 +755,12 @@ result<json_document> parse_json_text(std::string_view body, std::string_view wh
   // The in-situ stream reads a NUL as the end of input, which would silently drop what follows.
   if (body.find('\0') != std::string_view::npos) {
     return fail(error_kind::bad_response, fmt::format("{}: NUL byte in body", what));
+  }
+  {
+    json_document doc;
+    if (body.size() <= fast_body_bytes && json_document_builder::parse_fast(body, limits, doc)) {
+      return doc;
+    }
   }
   constexpr unsigned flags = rapidjson::kParseIterativeFlag | rapidjson::kParseInsituFlag |
                              rapidjson::kParseNumbersAsStringsFlag;

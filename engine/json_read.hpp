@@ -89,6 +89,22 @@ struct json_limits {
 result<json_document> parse_json_text(std::string_view body, std::string_view what,
                                       const json_limits& limits = {});
 
+/// A number, string, boolean or null as read_scalar_rows gives it: json_value's fields of one.
+struct json_scalar {
+  json_value::kind type = json_value::kind::null;
+  bool flag = false;
+  std::string_view text;
+};
+
+/// For a body that is an array of arrays holding only numbers, strings without escapes, booleans
+/// and nulls (KIIEX's order books): the first `width` values of every row, `width` a row in
+/// `out`, read without building a document. The values view `buffer`, which keeps a copy of the
+/// body. False when the body is anything else, a row is shorter than `width`, the body is over
+/// 256 KiB or parse_json_text would refuse it (the caller then reads it with parse_json_text);
+/// when true, parse_json_text would give these very values. Pure and thread-safe.
+bool read_scalar_rows(std::string_view body, const json_limits& limits, std::size_t width,
+                      std::string& buffer, std::vector<json_scalar>& out);
+
 /// "null", "a string", ... for messages.
 std::string_view kind_name(json_value::kind k);
 
@@ -107,9 +123,14 @@ class json_fields {
   json_fields(const json_value& object, std::string context,
               json_amount amounts = json_amount::string)
       : object_(object), context_(std::move(context)), amounts_(amounts) {
-    if (object_.type != json_value::kind::object) {
-      problem_ = fmt::format("{}: expected an object, got {}", context_, kind_name(object_.type));
-    }
+    check_object();
+  }
+  /// The object at `what[index]` (an array's element): the context is written only for a
+  /// problem. `what` must outlive the reader.
+  json_fields(const json_value& object, std::string_view what, std::size_t index,
+              json_amount amounts = json_amount::string)
+      : object_(object), what_(what), index_(index), amounts_(amounts) {
+    check_object();
   }
 
   bool failed() const { return !problem_.empty(); }
@@ -117,7 +138,7 @@ class json_fields {
 
   const json_value* get(std::string_view key, bool required) {
     if (failed()) return nullptr;
-    const json_value* v = object_.member(key);
+    const json_value* v = find(key);
     if (v == nullptr && required) set(key, "missing");
     return v;
   }
@@ -206,10 +227,37 @@ class json_fields {
 
   // The key may be the provider's (OxaPay's balance currencies): escaped like any provider text.
   void set(std::string_view key, std::string_view why) {
-    if (!failed()) problem_ = fmt::format("{}.{}: {}", context_, excerpt(key, 64), why);
+    if (!failed()) problem_ = fmt::format("{}.{}: {}", context(), excerpt(key, 64), why);
   }
 
  private:
+  void check_object() {
+    if (object_.type != json_value::kind::object) {
+      problem_ = fmt::format("{}: expected an object, got {}", context(), kind_name(object_.type));
+    }
+  }
+
+  std::string context() const { return index_ ? fmt::format("{}[{}]", what_, *index_) : context_; }
+
+  // Parsers read fields mostly in the body's order: the search starts after the last one found.
+  // Names in a parsed object are unique, so where it starts cannot change what it finds.
+  const json_value* find(std::string_view key) {
+    const std::span<const std::string_view> keys = object_.keys;
+    for (std::size_t i = next_; i < keys.size(); ++i) {
+      if (keys[i] == key) {
+        next_ = i + 1;
+        return &object_.items[i];
+      }
+    }
+    for (std::size_t i = 0; i < next_ && i < keys.size(); ++i) {
+      if (keys[i] == key) {
+        next_ = i + 1;
+        return &object_.items[i];
+      }
+    }
+    return nullptr;
+  }
+
   void expected(std::string_view key, std::string_view what, const json_value& got) {
     set(key, fmt::format("expected {}, got {}", what, kind_name(got.type)));
   }
@@ -244,7 +292,10 @@ class json_fields {
 
   const json_value& object_;
   std::string context_;
+  std::string_view what_;
+  std::optional<std::size_t> index_;
   std::string problem_;
+  std::size_t next_ = 0;
   json_amount amounts_;
 };
 

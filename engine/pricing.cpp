@@ -305,6 +305,26 @@ bool blocks_from_above(price_failure f) {
          f == price_failure::invalid;
 }
 
+// Whether every spend below min_spend prices to a min_spend failure or another failure that does
+// not block from above (precision, zero receive): a rate model whose min_spend prices without
+// overflow, and a sell book deep enough for min_spend (its walk then completes) whose values
+// there cannot overflow. A buy book is not monotone and keeps its plain search.
+bool min_spend_is_quiet(const pricing& p) {
+  if (p.model != pricing_model::order_book) {
+    return p.min_spend.mul_div(p.rate_receive, p.rate_spend, rounding::down).has_value();
+  }
+  if (p.book.side != book_side::sell || p.book.levels.empty()) return false;
+  decimal depth;
+  decimal top;
+  for (const book_level& level : p.book.levels) {
+    auto deeper = depth.checked_add(level.quantity);
+    if (!deeper) return false;
+    depth = *deeper;
+    top = std::max(top, level.price);
+  }
+  return p.min_spend <= depth && p.min_spend.mul(top, rounding::up).has_value();
+}
+
 // The smallest spend (a multiple of the spend unit) whose net covers `target`, by doubling from
 // the estimate and bisecting: the net never falls when the spend grows.
 priced<price> search_exact_receive(const pricing& p, decimal target, const balance& available) {
@@ -321,8 +341,7 @@ priced<price> search_exact_receive(const pricing& p, decimal target, const balan
   // min_spend cannot overflow: the spends there are known without pricing them. A per-amount
   // model (min = max = the amount quoted, 18 places) would otherwise be priced some 70 times.
   int128 below = 0;  // spends of fewer units are below min_spend
-  if (p.model != pricing_model::order_book && p.min_spend.is_positive() &&
-      p.min_spend.mul_div(p.rate_receive, p.rate_spend, rounding::down)) {
+  if (p.min_spend.is_positive() && min_spend_is_quiet(p)) {
     below = p.min_spend.raw() / unit + (p.min_spend.raw() % unit == 0 ? 0 : 1);
   }
   int i = 0;
@@ -343,6 +362,18 @@ priced<price> search_exact_receive(const pricing& p, decimal target, const balan
     if (monotone) low = std::max(low, high);
     high *= 2;
     q = at(high);
+  }
+  // Nothing below min_spend covers: when no spend from it up was found short, min_spend itself is
+  // the answer whenever it covers (a per-amount quote or a book whose estimate lies far below
+  // min_spend would otherwise step down some 20 strides to it).
+  if (monotone && below > 0 && low == below - 1 && high - low > 1) {
+    auto m = at(below);
+    if (covers(m)) {
+      high = below;
+      q = std::move(m);
+    } else {
+      low = below;
+    }
   }
   // A monotone model's estimate is usually a few units above the answer: step down from it by
   // doubling strides until a spend does not cover, then bisect that gap. A handful of prices
@@ -470,6 +501,19 @@ priced<price> price_receive(const pricing& p, decimal net,
     return provider_exact_receive(p, *target, available);
   }
   return search_exact_receive(p, *target, available);
+}
+
+bool receive_within(const pricing& p, decimal net, decimal spend,
+                    const std::optional<decimal>& available) {
+  const bool searched = p.model == pricing_model::order_book
+                            ? p.book.side == book_side::sell
+                            : !(p.exact_receive && p.model == pricing_model::rate_table);
+  if (!searched || !net.is_positive()) return false;
+  auto target = round_up_receive(p, net);
+  if (!target) return false;
+  // price_spend's rounding yields a multiple of the search's spend unit: a spend it tries.
+  auto q = price_spend(p, spend, available);
+  return q && q->net >= *target;
 }
 
 spend_bounds bounds_of(const pricing& p) { return bounds_of(p, p.available); }

@@ -141,6 +141,14 @@ priced<price> price_spend(const pricing& p, decimal spend, const std::optional<d
 priced<price> price_receive(const pricing& p, decimal net);
 priced<price> price_receive(const pricing& p, decimal net, const std::optional<decimal>& available);
 
+/// Whether price_receive(p, net, available) cannot answer more than `spend`: spending `spend`
+/// nets at least `net` (rounded up as price_receive rounds it) and p's exact-receive price is
+/// the least covering spend (a rate model without the provider's own rule, or a sell book), so
+/// that price answers at most `spend` or fails. One price instead of a search, for a caller that
+/// only needs the larger of the two.
+bool receive_within(const pricing& p, decimal net, decimal spend,
+                    const std::optional<decimal>& available);
+
 /// The spend interval in which p can price at all as far as its limits, balance, depth and
 /// precision tell without pricing (the exact price may still fail at the edges by rounding), and
 /// which rule bounds it from above (max_spend, max_receive, balance or depth; invalid when none).

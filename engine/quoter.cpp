@@ -152,7 +152,10 @@ task<quoted_plan> quote_and_plan(std::span<venue* const> venues, swap_intent int
       out.models.push_back(std::move(*answer.value));
     }
   }
-  out.result = make_plan(intent, out.models, options, std::chrono::system_clock::now());
+  // With a book, the routes of the last decision over the same providers' pairs are reused.
+  out.result = book ? make_plan(intent, out.models, options, std::chrono::system_clock::now(),
+                                book->decision_routes())
+                    : make_plan(intent, out.models, options, std::chrono::system_clock::now());
   co_return out;
 }
 

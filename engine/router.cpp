@@ -55,6 +55,7 @@ struct route {
   std::array<hop, hop_cap> hops{};
   int count = 0;
   std::uint16_t index = 0;  // its place in its route_set: the key of its flags
+  bool quote_balance = false;  // the first hop's balance is its quote's `available`
   // Known for every route from the first price level of each hop alone.
   decimal best_rate;        // the rate of the first linear segment: the best the route offers
   decimal unit;             // the first hop's spend unit: less of the intent's asset is dust
@@ -65,12 +66,12 @@ struct route {
   decimal low;
   decimal high = unlimited;
   limit_ref high_limit;
-  std::string failure;              // why the route cannot price at all (its bound failed)
+  shared_text failure;              // why the route cannot price at all (its bound failed)
   bool viable = false;              // can take part of the amount
   std::optional<decimal> low_gain;  // low x best_rate rounded up: what its low gains at most
   // Known once segments_for() ran: only for routes a split or single candidate fills.
   std::vector<segment> segments;
-  std::string name;  // "onek: USDT->BTC, kiiex: BTC->COPM", once named
+  shared_text name;  // "onek: USDT->BTC, kiiex: BTC->COPM", once named
 };
 
 struct chain_price {
@@ -84,17 +85,41 @@ struct chain_failure {
   price_error error;
 };
 
+// Up to split_cap values in place: the subset search makes and copies many allocations, and a
+// heap allocation each was a fifth of a plan.
+template <class T>
+class small_list {
+ public:
+  void assign(const T* first, const T* last) {
+    size_ = static_cast<std::size_t>(last - first);
+    std::copy(first, last, items_.begin());
+  }
+  void resize(std::size_t n) {
+    for (std::size_t i = size_; i < n; ++i) items_[i] = T{};
+    size_ = n;
+  }
+  void push_back(const T& item) { items_[size_++] = item; }
+  void reserve(std::size_t) {}
+  std::size_t size() const { return size_; }
+  T& operator[](std::size_t i) { return items_[i]; }
+  const T& operator[](std::size_t i) const { return items_[i]; }
+
+ private:
+  std::array<T, split_cap> items_{};
+  std::size_t size_ = 0;
+};
+
 // An allocation of the spend over routes, with its upper bound or its exact value.
 struct allocation {
-  std::vector<std::uint16_t> routes;
-  std::vector<decimal> amounts;
+  small_list<std::uint16_t> routes;
+  small_list<decimal> amounts;
   decimal bound;
   bool full = false;
 };
 
 struct evaluated {
   allocation alloc;
-  std::vector<chain_price> prices;
+  small_list<chain_price> prices;
   decimal net;
   decimal spend;
 };
@@ -130,9 +155,15 @@ class interner {
     return std::nullopt;
   }
   std::size_t size() const { return names_.size(); }
+  std::string_view name(id i) const { return names_[i]; }
   void reserve(std::size_t n) {
     names_.reserve(n);
     keys_.reserve(n);
+  }
+  // Copies the names it refers to, so that they may outlive the quotes they came from.
+  void own() {
+    owned_.assign(names_.begin(), names_.end());
+    for (std::size_t i = 0; i < names_.size(); ++i) names_[i] = owned_[i];
   }
 
  private:
@@ -159,6 +190,7 @@ class interner {
 
   std::vector<std::string_view> names_;
   std::vector<std::uint64_t> keys_;
+  std::vector<std::string> owned_;  // what names_ refers to once own() ran
 };
 
 struct quote_ids {
@@ -205,6 +237,8 @@ struct route_set {
 
   route_key key;
   bool shared = false;
+  bool keep = false;             // kept by its market for later plans: names are kept too
+  std::uint64_t generation = 0;  // the market's prices it was rated with (route_cache)
   std::vector<route> routes;
   std::vector<std::uint16_t> by_rate;  // best rate first, ties in the order found
   flags bounded;
@@ -216,7 +250,10 @@ struct route_set {
 }  // namespace
 
 struct prepared_market::state {
-  state(std::span<const pricing> q, bool shared_) : quotes(q), shared(shared_) { index(); }
+  state(std::span<const pricing> q, bool shared_, bool keep_ = false)
+      : quotes(q), shared(shared_), keep(shared_ || keep_) {
+    index();
+  }
   state(std::vector<pricing> q, std::optional<std::chrono::milliseconds> fresh, bool shared_)
       : owned(std::move(q)), quotes(owned), fresh_for(fresh), shared(shared_) {
     index();
@@ -225,6 +262,10 @@ struct prepared_market::state {
   void index();
   const first_segment& first_of(std::uint16_t quote) const;
   std::shared_ptr<route_set> routes_for(route_key key) const;
+  // route_cache: whether `q` has this market's topology, and taking its prices instead.
+  bool same_topology(std::span<const pricing> q) const;
+  void reprice(std::span<const pricing> q);
+  void refresh(route_set& set) const;
   // quote_book::is_fresh with max age fresh_for; every quote without fresh_for.
   bool fresh_is(std::size_t i, wall_time now) const noexcept {
     if (!fresh_for) return true;
@@ -239,6 +280,10 @@ struct prepared_market::state {
   // Shared by plans (possibly on several threads): every first segment is computed up front and
   // route sets are cached. Otherwise private to one plan, which computes only what it needs.
   bool shared = true;
+  // Route sets (and their names) are cached: shared, or a route_cache's state repriced by each
+  // plan (`generation` counts its prices; a set rated with older ones is refreshed on use).
+  bool keep = true;
+  std::uint64_t generation = 0;
   interner assets;
   interner providers;
   std::vector<quote_ids> ids;
@@ -345,6 +390,7 @@ class route_search {
       if (r.count == 0) {
         const held_key* b = held(q.provider, asset);
         h.available = b ? balance(b->amount) : m_.quotes[i].available;
+        r.quote_balance = b == nullptr;
       } else if (m_.ids[r.hops[r.count - 1].quote].provider != q.provider) {
         const held_key* b = held(q.provider, asset);
         if (!b || !b->amount.is_positive()) continue;
@@ -405,13 +451,23 @@ std::shared_ptr<route_set> prepared_market::state::routes_for(route_key key) con
     for (const auto& set : cache) {
       if (set->key == key) return set;
     }
+  } else if (keep) {
+    // A route_cache's state: one plan at a time, no lock.
+    for (const auto& set : cache) {
+      if (set->key != key) continue;
+      if (set->generation != generation) refresh(*set);
+      return set;
+    }
   }
   auto set = std::make_shared<route_set>();
   set->key = std::move(key);
   set->shared = shared;
+  set->keep = keep;
+  set->generation = generation;
   route_search(*this, *set).run();
-  if (!shared) return set;
-  const std::lock_guard lock(mutex);
+  if (!keep) return set;
+  std::unique_lock lock(mutex, std::defer_lock);
+  if (shared) lock.lock();
   // Another plan may have searched the same key meanwhile: keep the first one.
   for (const auto& kept : cache) {
     if (kept->key == set->key) return kept;
@@ -423,6 +479,53 @@ std::shared_ptr<route_set> prepared_market::state::routes_for(route_key key) con
     next_evicted = (next_evicted + 1) % route_sets_kept;
   }
   return set;
+}
+
+bool prepared_market::state::same_topology(std::span<const pricing> q) const {
+  if (q.size() != ids.size()) return false;
+  for (std::size_t i = 0; i < q.size(); ++i) {
+    const quote_ids& k = ids[i];
+    if (q[i].provider != providers.name(k.provider) || q[i].spend_asset != assets.name(k.spend) ||
+        q[i].receive_asset != assets.name(k.receive)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// New prices for the same topology: the index and the searched routes stay; the first segments
+// and, on each set's next use, the routes' rates, balances, bounds and models are redone.
+void prepared_market::state::reprice(std::span<const pricing> q) {
+  quotes = q;
+  ++generation;
+  for (first_segment& f : firsts) f = first_segment{};
+}
+
+// A kept set rated with older prices, brought to what a search over the current quotes yields:
+// the same routes in the same order (a search depends on the topology and the key alone), the
+// first hop's balance from its quote, the rates and their order, and nothing bounded or modelled.
+void prepared_market::state::refresh(route_set& set) const {
+  set.generation = generation;
+  const std::size_t n = set.routes.size();
+  for (route& r : set.routes) {
+    if (r.quote_balance) r.hops[0].available = quotes[r.hops[0].quote].available;
+    r.low = decimal{};
+    r.high = unlimited;
+    r.high_limit = limit_ref{};
+    r.failure = shared_text{};
+    r.viable = false;
+    r.low_gain.reset();
+    r.segments.clear();
+    rate(*this, r);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    set.by_rate[i] = static_cast<std::uint16_t>(i);
+    set.bounded[i].store(false, std::memory_order_relaxed);
+    set.segmented[i].store(false, std::memory_order_relaxed);
+  }
+  std::stable_sort(set.by_rate.begin(), set.by_rate.end(), [&](std::uint16_t a, std::uint16_t b) {
+    return set.routes[a].best_rate > set.routes[b].best_rate;
+  });
 }
 
 namespace {
@@ -461,13 +564,12 @@ class planner {
   bool present(const route& r);
 
   void enumerate();
-  std::string name(route& r) const;
+  shared_text name(route& r) const;
   std::string describe_route(const route& r) const;
   // A route set's bound failure counts only once this plan bounded the route (another plan may
   // have bounded it before).
-  const std::string& failure(const route& r) const {
-    return bounded_[r.index] && !r.failure.empty() ? r.failure : failures_[r.index];
-  }
+  bool bound_failed(const route& r) const { return bounded_[r.index] && !r.failure.empty(); }
+  bool failed(const route& r) const { return bound_failed(r) || !failures_[r.index].empty(); }
 
   std::expected<chain_price, chain_failure> price_chain(const route& r, decimal spend) const;
   void bound(route& r);
@@ -493,7 +595,7 @@ class planner {
   plan plan_spend();
   plan plan_receive();
   planned_route build_route(const route& r, const chain_price& c, decimal asked) const;
-  void reject_rest(plan& out, const std::vector<bool>& used) const;
+  void reject_rest(plan& out, const std::vector<bool>& used);
   plan no_plan(std::string why);
 
   const swap_intent& intent_;
@@ -572,9 +674,10 @@ bool planner::present(const route& r) {
   return true;
 }
 
-// A plan names most routes once: only a shared set keeps the names.
-std::string planner::name(route& r) const {
-  if (!set_->shared) return describe_route(r);
+// A plan names most routes once: only a kept set keeps the names (they depend on the topology
+// alone, so a route_cache's set keeps them across prices).
+shared_text planner::name(route& r) const {
+  if (!set_->keep) return describe_route(r);
   set_->once(set_->named[r.index], [&] { r.name = describe_route(r); });
   return r.name;
 }
@@ -796,8 +899,12 @@ void planner::bound_route(route& r) const {
   const spend_bounds b = bounds_of(tail, r.hops[last].available);
   decimal low = b.low;
   // The least spend that nets anything: a fixed fee or min_receive can set it above the limits.
-  if (auto some = price_receive(tail, receive_unit(tail), r.hops[last].available)) {
-    low = std::max(low, some->spend);
+  // When the low itself nets something, that search cannot raise it (it answers no more).
+  const decimal some_net = receive_unit(tail);
+  if (!receive_within(tail, some_net, low, r.hops[last].available)) {
+    if (auto some = price_receive(tail, some_net, r.hops[last].available)) {
+      low = std::max(low, some->spend);
+    }
   }
   // `capped` says whether `high` holds: a limit bounds the route's spend from above.
   bool capped = b.high.has_value();
@@ -869,7 +976,7 @@ std::optional<decimal> planner::rate_bound(const route& r, decimal amount) const
 std::optional<allocation> planner::fill(std::span<const std::uint16_t> members,
                                         decimal amount) const {
   allocation a;
-  a.routes.assign(members.begin(), members.end());
+  a.routes.assign(members.data(), members.data() + members.size());
   a.amounts.resize(members.size());
   std::array<std::size_t, split_cap> seg{};
   std::array<decimal, split_cap> seg_used{};
@@ -1097,7 +1204,9 @@ std::optional<evaluated> planner::best_for(decimal amount) {
   thread_local std::vector<entry> heap;
   heap.clear();
   heap.reserve(std::size_t{1} << count);
-  std::vector<allocation> filled;
+  // Reused by every call on this thread, like `heap`.
+  thread_local std::vector<allocation> filled;
+  filled.clear();
   std::array<std::uint16_t, split_cap> members{};
   const auto members_of = [&](std::uint32_t mask) {
     std::size_t n = 0;
@@ -1289,18 +1398,25 @@ planned_route planner::build_route(const route& r, const chain_price& c, decimal
 
 // Every candidate not in the plan, with its reason. A route the search ruled out by its best
 // rate alone was never bounded or priced: its reason says so instead of naming a limit.
-void planner::reject_rest(plan& out, const std::vector<bool>& used) const {
-  out.rejected.reserve(rejected_.size() + routes_.size());
-  out.rejected = rejected_;
+void planner::reject_rest(plan& out, const std::vector<bool>& used) {
+  // Shared by every plan: most rejected routes read one of these.
+  static const shared_text cannot_beat("outranked: its best rate cannot beat the plan");
+  static const shared_text nets_more("outranked: the plan nets more");
+  static const shared_text no_fit("limit: no amount fits its limits");
+  out.rejected = std::move(rejected_);
+  out.rejected.reserve(out.rejected.size() + routes_.size());
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     if (used[i]) continue;
     route& r = routes_[i];
-    const std::string& failed = failure(r);
-    const char* why = "outranked: its best rate cannot beat the plan";
-    if (bounded_[r.index]) {
-      why = r.viable ? "outranked: the plan nets more" : "limit: no amount fits its limits";
+    if (bound_failed(r)) {
+      out.rejected.push_back({name(r), r.failure});
+    } else if (!failures_[r.index].empty()) {
+      out.rejected.push_back({name(r), failures_[r.index]});
+    } else if (!bounded_[r.index]) {
+      out.rejected.push_back({name(r), cannot_beat});
+    } else {
+      out.rejected.push_back({name(r), r.viable ? nets_more : no_fit});
     }
-    out.rejected.push_back({name(r), failed.empty() ? std::string(why) : failed});
   }
 }
 
@@ -1309,7 +1425,7 @@ plan planner::no_plan(std::string why) {
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     route& r = routes_[i];
     bound(r);
-    if (failure(r).empty() && intent_.side == amount_side::spend) {
+    if (!failed(r) && intent_.side == amount_side::spend) {
       failures_[r.index] = whole_failure(r);
     }
   }
@@ -1417,8 +1533,8 @@ plan planner::plan_receive() {
     }
     if (!failures_[r.index].empty() || !spend) continue;
     allocation a;
-    a.routes = {static_cast<std::uint16_t>(i)};
-    a.amounts = {*spend};
+    a.routes.push_back(static_cast<std::uint16_t>(i));
+    a.amounts.push_back(*spend);
     auto e = evaluate(a);
     if (!e || e->net < intent_.amount) continue;
     if (!best || e->spend < best->spend) best = std::move(e);
@@ -1445,6 +1561,18 @@ plan planner::run() {
 }
 
 }  // namespace
+
+namespace {
+const std::shared_ptr<const std::string>& no_text() {
+  static const auto empty = std::make_shared<const std::string>();
+  return empty;
+}
+}  // namespace
+
+shared_text::shared_text() : text_(no_text()) {}
+shared_text::shared_text(std::string text)
+    : text_(text.empty() ? no_text() : std::make_shared<const std::string>(std::move(text))) {}
+shared_text::shared_text(const char* text) : shared_text(std::string(text)) {}
 
 prepared_market::prepared_market(std::span<const pricing> quotes)
     : state_(std::make_unique<state>(quotes, true)) {}
@@ -1473,6 +1601,29 @@ plan make_plan(const swap_intent& intent, std::span<const pricing> quotes,
 plan make_plan(const swap_intent& intent, const prepared_market& market,
                const planner_options& options, wall_time now) {
   return planner(intent, *market.state_, options, now).run();
+}
+
+route_cache::route_cache() = default;
+route_cache::route_cache(route_cache&&) noexcept = default;
+route_cache& route_cache::operator=(route_cache&&) noexcept = default;
+route_cache::~route_cache() = default;
+
+bool route_cache::holds(std::span<const pricing> quotes) const {
+  return state_ && state_->same_topology(quotes);
+}
+
+plan make_plan(const swap_intent& intent, std::span<const pricing> quotes,
+               const planner_options& options, wall_time now, route_cache& cache) {
+  if (cache.holds(quotes)) {
+    cache.state_->reprice(quotes);
+  } else {
+    // Private to one plan at a time like make_plan's own, but keeping its route sets; its names
+    // must outlive `quotes`.
+    cache.state_ = std::make_unique<prepared_market::state>(quotes, false, true);
+    cache.state_->assets.own();
+    cache.state_->providers.own();
+  }
+  return planner(intent, *cache.state_, options, now).run();
 }
 
 }  // namespace swaprouter

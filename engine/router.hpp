@@ -1,12 +1,16 @@
 // The planner: the best admissible way to turn an intent into legs (DESIGN.md s.5).
 #pragma once
 
+#include <fmt/core.h>
+
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/decimal.hpp"
@@ -69,10 +73,59 @@ struct planned_route {
   std::vector<std::string> limits_hit;  ///< e.g. "onek BTC-USDT max_spend"
 };
 
+/// Immutable text that plans share (a route's name, a common rejection reason): copying it
+/// does not allocate, so a plan listing every rejected candidate costs no string copies. Reads
+/// as a std::string.
+class shared_text {
+ public:
+  shared_text();
+  shared_text(std::string text);  // NOLINT(google-explicit-constructor): a string is a text
+  shared_text(const char* text);  // NOLINT(google-explicit-constructor)
+  // Copied, never moved from: a moved-from text still reads as the text.
+  shared_text(const shared_text&) = default;
+  shared_text& operator=(const shared_text&) = default;
+
+  const std::string& str() const noexcept { return *text_; }
+  operator const std::string&() const noexcept { return *text_; }  // NOLINT
+  operator std::string_view() const noexcept { return *text_; }    // NOLINT
+  bool empty() const noexcept { return text_->empty(); }
+  std::size_t size() const noexcept { return text_->size(); }
+  const char* c_str() const noexcept { return text_->c_str(); }
+  std::size_t rfind(std::string_view part, std::size_t from = std::string::npos) const noexcept {
+    return text_->rfind(part, from);
+  }
+  std::size_t find(std::string_view part, std::size_t from = 0) const noexcept {
+    return text_->find(part, from);
+  }
+
+  friend bool operator==(const shared_text& a, const shared_text& b) noexcept {
+    return *a.text_ == *b.text_;
+  }
+  friend bool operator==(const shared_text& a, std::string_view b) noexcept {
+    return *a.text_ == b;
+  }
+  friend bool operator==(const shared_text& a, const std::string& b) noexcept {
+    return *a.text_ == b;
+  }
+  friend bool operator==(const shared_text& a, const char* b) noexcept { return *a.text_ == b; }
+  friend std::string operator+(std::string a, const shared_text& b) { return a += *b.text_; }
+  friend std::string operator+(const char* a, const shared_text& b) { return a + *b.text_; }
+  friend std::string operator+(const shared_text& a, std::string_view b) {
+    std::string out = *a.text_;
+    return out += b;
+  }
+  friend std::ostream& operator<<(std::ostream& out, const shared_text& t) {
+    return out << *t.text_;
+  }
+
+ private:
+  std::shared_ptr<const std::string> text_;
+};
+
 /// A candidate that is not in the plan, and why.
 struct rejected_route {
-  std::string route;   ///< "onek: USDT->BTC, kiiex: BTC->COPM"
-  std::string reason;  ///< "stale: ...", "ttl: ...", "max_spend: ...", "outranked: ..."
+  shared_text route;   ///< "onek: USDT->BTC, kiiex: BTC->COPM"
+  shared_text reason;  ///< "stale: ...", "ttl: ...", "max_spend: ...", "outranked: ..."
 };
 
 struct asset_amount {
@@ -160,4 +213,43 @@ class prepared_market {
 plan make_plan(const swap_intent& intent, const prepared_market& market,
                const planner_options& options, wall_time now);
 
+/// What successive plans over fresh quotes of one market topology share: the topology (which
+/// provider quotes which spend and receive asset, quote by quote, in order), its interned names,
+/// its index by spend asset and, per (intent pair, max_hops, held balances), the candidate
+/// routes and their names. Directions change slowly and prices every decision, so a decision
+/// that plans over newly received quotes (quote_and_plan, the bench's decision loop) keeps one
+/// of these and redoes only what depends on prices: rates, bounds, linear models, admission.
+/// A plan over quotes of another topology replaces what the cache holds. Not thread-safe: one
+/// cache per caller (the quote book keeps one for its fan-outs).
+class route_cache {
+ public:
+  route_cache();
+  route_cache(route_cache&&) noexcept;
+  route_cache& operator=(route_cache&&) noexcept;
+  ~route_cache();
+
+  /// Whether the cache holds the topology of `quotes` (the next plan over them reuses it).
+  bool holds(std::span<const pricing> quotes) const;
+
+ private:
+  friend plan make_plan(const swap_intent& intent, std::span<const pricing> quotes,
+                        const planner_options& options, wall_time now, route_cache& cache);
+  std::unique_ptr<prepared_market::state> state_;
+};
+
+/// make_plan over `quotes`, reusing the topology and route searches `cache` kept from earlier
+/// plans when `quotes` have the same topology (else the cache is rebuilt from them): the same
+/// plan, field by field, as make_plan(intent, quotes, options, now). `quotes` need only live for
+/// the call.
+plan make_plan(const swap_intent& intent, std::span<const pricing> quotes,
+               const planner_options& options, wall_time now, route_cache& cache);
+
 }  // namespace swaprouter
+
+template <>
+struct fmt::formatter<swaprouter::shared_text> : fmt::formatter<fmt::string_view> {
+  template <class Context>
+  auto format(const swaprouter::shared_text& t, Context& ctx) const {
+    return fmt::formatter<fmt::string_view>::format(fmt::string_view(t.str()), ctx);
+  }
+};

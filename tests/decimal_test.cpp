@@ -735,6 +735,68 @@ TEST(DecimalProperty, SixtyFourBitDivisorsMatchReference) {
   }
 }
 
+// The paths by limb count: 10^18 and the powers of ten divide two-, three- and four-limb
+// numerators with shortcuts per leading zero limb (and a one-digit one when the top limb is
+// below the divisor), and a two-limb divisor takes a 64-bit hardware division per digit unless
+// the partial remainder's top limb equals the divisor's. Operands sit on the 64/128-bit edges
+// (2^k +- small, 10^18 x 2^k), both signs, every mode; `d - r` times 2^64 + s reaches the equal
+// top limbs. A power-of-ten increment rounds by the same fixed divisors.
+TEST(DecimalProperty, LimbBoundariesMatchReference) {
+  generator gen(property_seed + 13);
+  const auto edge = [&]() -> int128 {
+    const int k = gen.uniform(0, 4);
+    u128 v = 0;
+    if (k == 0) {
+      v = u128{1} << gen.uniform(0, 126);
+    } else if (k == 1) {
+      v = (u128{1} << gen.uniform(56, 72)) * static_cast<u128>(pow10(18).convert_to<u64>());
+    } else if (k == 2) {
+      v = (u128{1} << gen.uniform(120, 126)) + gen.bits();
+    } else if (k == 3) {
+      v = (u128{gen.bits()} << 64) | gen.bits();
+    } else {
+      v = static_cast<u128>(pow10(gen.uniform(0, 38)));
+    }
+    v += static_cast<u128>(gen.uniform(-3, 3));  // wraps to a near-edge value either way
+    v &= (u128{1} << 127) - 1;
+    const auto out = static_cast<int128>(v);
+    return gen.coin() ? out : -out;
+  };
+  for (int i = 0; i < cases; ++i) {
+    const decimal a = raw(edge());
+    const decimal b = raw(gen.coin() ? edge() : gen.any());
+    const int places = gen.uniform(0, 18);
+    // A two-limb divisor and a numerator whose partial remainder reaches its top limb.
+    const u128 wide = (u128{gen.bits() | (u64{1} << 63) >> gen.uniform(0, 62)} << 64) | gen.bits();
+    const decimal d = raw(static_cast<int128>(wide >> 1));
+    const decimal near_d = raw(static_cast<int128>((wide >> 1) - gen.uniform(1, 1000)));
+    const decimal shift = raw((int128{1} << 64) + gen.uniform(-2, 2));
+    for (const rounding mode : all_modes) {
+      const std::string what =
+          case_text(i, {a.raw(), b.raw(), d.raw()}, mode) + " places " + std::to_string(places);
+      expect_matches(a.mul(b, mode), ref_result(exact_mul(a, b), mode), what + " mul");
+      if (!b.is_zero()) {
+        expect_matches(a.div(b, mode), ref_result(exact_div(a, b), mode), what + " div");
+      }
+      expect_matches(a.checked_round(places, mode),
+                     ref_fit(ref_round(big(a.raw()), pow10(18 - places), mode) *
+                             pow10(18 - places)),
+                     what + " round");
+      expect_matches(near_d.mul_div(shift, d, mode),
+                     ref_result(exact_mul_div(near_d, shift, d), mode), what + " near");
+      expect_matches(a.mul_div(b, d, mode), ref_result(exact_mul_div(a, b, d), mode),
+                     what + " mul_div");
+      // A power-of-ten increment (10^0 .. 10^20 raw, past 10^18 too) is a rounding to places.
+      int128 ten_raw = 1;
+      for (int k = gen.uniform(0, 20); k > 0; --k) ten_raw *= 10;
+      const cpp_int ten = big(ten_raw);
+      expect_matches(a.round_to_increment(raw(ten_raw), mode),
+                     ref_fit(ref_round(big(a.raw()), ten, mode) * ten), what + " increment");
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
 // Down never increases the magnitude, up never decreases it, the two are at most one unit apart
 // and half_even is one of them; checked against the exact rational, not against a rounding.
 TEST(DecimalProperty, RoundingDirection) {

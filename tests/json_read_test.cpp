@@ -157,5 +157,54 @@ TEST(JsonRead, FieldsReadFromTheDocument) {
   EXPECT_EQ(in.failure().error().message, "obj.e: empty");
 }
 
+TEST(JsonRead, DenseBodyAndLargeBodyReadAsSmallOnes) {
+  // One value per two bytes is more than a first reservation takes; past 256 KiB RapidJSON reads.
+  for (const std::size_t n : {std::size_t{100}, std::size_t{100000}}) {
+    std::string body = "[";
+    for (std::size_t i = 0; i < n; ++i) body += i == 0 ? "7" : ",7";
+    body += ']';
+    auto doc = parse_json_text(body, "t");
+    ASSERT_TRUE(doc.has_value()) << doc.error().message;
+    ASSERT_EQ(doc->items.size(), n);
+    EXPECT_EQ(doc->items.back().text, "7");
+  }
+}
+
+TEST(JsonRead, ScalarRowsAreTheDocumentsValues) {
+  std::string buffer;
+  std::vector<json_scalar> out;
+  const std::string body = R"( [[1,"a",true,null,4], [-0.5e-3,"b",false,2,3,[9]]] )";
+  // The second row holds an array: left to the document.
+  EXPECT_FALSE(read_scalar_rows(body, {}, 4, buffer, out));
+  const std::string plain = R"( [[1,"a",true,null,4], [-0.5e-3,"b",false,2,3]] )";
+  ASSERT_TRUE(read_scalar_rows(plain, {}, 4, buffer, out));
+  ASSERT_EQ(out.size(), 8u);
+  EXPECT_EQ(out[0].type, kind::number);
+  EXPECT_EQ(out[0].text, "1");
+  EXPECT_EQ(out[1].text, "a");
+  EXPECT_TRUE(out[2].flag);
+  EXPECT_EQ(out[3].type, kind::null);
+  EXPECT_EQ(out[4].text, "-0.5e-3");
+  EXPECT_EQ(out[5].type, kind::string);
+  EXPECT_FALSE(out[6].flag);
+  EXPECT_EQ(out[7].text, "2");
+  ASSERT_TRUE(read_scalar_rows("[]", {}, 4, buffer, out));
+  EXPECT_TRUE(out.empty());
+  // Left to parse_json_text: a short row, an escape, malformed text, a limit, a body over 256 KiB.
+  EXPECT_FALSE(read_scalar_rows("[[1,2,3]]", {}, 4, buffer, out));
+  EXPECT_FALSE(read_scalar_rows(R"([["a\n",2,3,4]])", {}, 4, buffer, out));
+  EXPECT_FALSE(read_scalar_rows("[[1,2,3,4],]", {}, 4, buffer, out));
+  EXPECT_FALSE(read_scalar_rows("[[01,2,3,4]]", {}, 4, buffer, out));
+  EXPECT_FALSE(read_scalar_rows("[[1,2,3,4]] x", {}, 4, buffer, out));
+  json_limits six;
+  six.max_values = 6;  // the root, the row and its four values
+  EXPECT_TRUE(read_scalar_rows("[[1,2,3,4]]", six, 4, buffer, out));
+  json_limits five;
+  five.max_values = 5;
+  EXPECT_FALSE(read_scalar_rows("[[1,2,3,4]]", five, 4, buffer, out));
+  std::string large = "[[1,2,3," + std::string(300000, ' ') + "4]]";
+  EXPECT_FALSE(read_scalar_rows(large, {}, 4, buffer, out));
+}
+
 }  // namespace
 }  // namespace swaprouter

@@ -660,5 +660,90 @@ TEST(RouterPrepared, FreshForLeavesOutWhatTheBookWouldNotHandOut) {
   }
 }
 
+// The same topology with other prices, limits, balances, ages and models, quote by quote.
+std::vector<pricing> repriced(std::mt19937_64& rng, const std::vector<pricing>& quotes) {
+  std::vector<pricing> pool;
+  while (pool.size() < quotes.size()) {
+    for (pricing& p : random_graph_market(rng)) pool.push_back(std::move(p));
+  }
+  std::vector<pricing> out;
+  for (std::size_t i = 0; i < quotes.size(); ++i) {
+    pricing p = pool[std::uniform_int_distribution<std::size_t>(0, pool.size() - 1)(rng)];
+    p.provider = quotes[i].provider;
+    p.spend_asset = quotes[i].spend_asset;
+    p.receive_asset = quotes[i].receive_asset;
+    p.direction_code = quotes[i].direction_code;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// Plans over successive quote sets of one topology through a route_cache (as a decision loop
+// makes them) against make_plan over each set; a quote set of another topology replaces the
+// cache and plans the same as without it.
+TEST(RouterCache, SameTopologyOtherPricesPlansTheSame) {
+  const std::uint64_t seed = 20261125;
+  std::mt19937_64 rng(seed);
+  route_cache cache;
+  int reused = 0;
+  int replaced = 0;
+  for (int c = 0; c < 600; ++c) {
+    const std::vector<pricing> first = random_graph_market(rng);
+    for (int step = 0; step < 4; ++step) {
+      const std::vector<pricing> quotes = step == 0 ? first : repriced(rng, first);
+      // The previous set's quotes are gone: the cache must not refer to them.
+      const bool held = cache.holds(quotes);
+      if (step > 0) {
+        ASSERT_TRUE(held) << "case " << c << " step " << step;
+      }
+      (held ? reused : replaced) += 1;
+      for (int k = 0; k < 3; ++k) {
+        const random_ask a = random_intent(rng, quotes);
+        const std::string where = "seed " + std::to_string(seed) + " case " + std::to_string(c) +
+                                  " step " + std::to_string(step) + " intent " + std::to_string(k);
+        ASSERT_EQ(outcome([&] { return make_plan(a.intent, quotes, a.options, a.at, cache); }),
+                  outcome([&] { return make_plan(a.intent, quotes, a.options, a.at); }))
+            << where;
+        ASSERT_TRUE(cache.holds(quotes)) << where;
+      }
+    }
+  }
+  EXPECT_GT(reused, 1500);
+  EXPECT_GT(replaced, 500);
+}
+
+TEST(RouterCache, TopologyChangeReplacesTheRoutes) {
+  const std::vector<pricing> two = {rate("a", "USDT", "COPM", "4000"),
+                                    rate("b", "USDT", "COPM", "4100")};
+  route_cache cache;
+  EXPECT_FALSE(cache.holds(two));
+  plan p = make_plan(spend("100"), two, {}, now, cache);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p.routes[0].legs[0].order.provider, "b");
+  EXPECT_TRUE(cache.holds(two));
+  // New prices, same topology: the cache is reused and the plan follows the prices.
+  const std::vector<pricing> cheaper_b = {rate("a", "USDT", "COPM", "4000"),
+                                          rate("b", "USDT", "COPM", "3900")};
+  EXPECT_TRUE(cache.holds(cheaper_b));
+  p = make_plan(spend("100"), cheaper_b, {}, now, cache);
+  EXPECT_EQ(p.routes[0].legs[0].order.provider, "a");
+  EXPECT_EQ(plan_text(p), plan_text(make_plan(spend("100"), cheaper_b, {}, now)));
+  // Another provider in b's place, the same quotes in another order, or one quote fewer: another
+  // topology, planned as without the cache.
+  const std::vector<std::vector<pricing>> others = {
+      {rate("a", "USDT", "COPM", "4000"), rate("c", "USDT", "COPM", "4200")},
+      {rate("b", "USDT", "COPM", "4100"), rate("a", "USDT", "COPM", "4000")},
+      {rate("a", "USDT", "COPM", "4000")},
+      {rate("a", "USDT", "COPM", "4000"), rate("b", "USDT", "BTC", "0.001")}};
+  for (const std::vector<pricing>& q : others) {
+    EXPECT_FALSE(cache.holds(q));
+    EXPECT_EQ(plan_text(make_plan(spend("100"), q, {}, now, cache)),
+              plan_text(make_plan(spend("100"), q, {}, now)));
+    EXPECT_TRUE(cache.holds(q));
+  }
+  p = make_plan(spend("100"), others[0], {}, now, cache);
+  EXPECT_EQ(p.routes[0].legs[0].order.provider, "c");
+}
+
 }  // namespace
 }  // namespace swaprouter

@@ -617,7 +617,9 @@ pricing pricing_of(const market_info& market, wire::side side, const order_book&
   p.fee_percent = market.fee_percent;
   p.book.side = buy ? book_side::buy : book_side::sell;
   p.book.quantity_increment = market.inst.quantity_increment;
-  for (const auto& level : buy ? book.asks : book.bids) {
+  const auto& levels = buy ? book.asks : book.bids;
+  p.book.levels.reserve(levels.size());
+  for (const auto& level : levels) {
     p.book.levels.push_back(swaprouter::book_level{level.price, level.quantity});
   }
   // MinimumQuantity bounds the base side: what a sell spends, what a buy receives (gross).

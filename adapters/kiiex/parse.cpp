@@ -38,7 +38,8 @@ result<json_document> parse_body(std::string_view body, std::string_view what) {
 // An exact decimal from a JSON number's text (or a numeric string). APEX sends C# decimals with up
 // to 28 significant digits (VENUES.md 1.1); places beyond our 18 are rounded half-even, which
 // moves a value by at most 5 * 10^-19.
-result<decimal> to_decimal(const json& v) {
+template <class Value>  // json or json_scalar
+result<decimal> to_decimal(const Value& v) {
   if (v.type != jkind::number && v.type != jkind::string) {
     return fail(error_kind::bad_response, "not a number");
   }
@@ -392,14 +393,17 @@ result<level1> parse_level1(std::string_view body) {
   return out;
 }
 
-result<order_book> parse_l2_snapshot(std::string_view body, std::int64_t instrument_id) {
-  auto root = parse_body(body, "l2");
-  if (!root) return std::unexpected(std::move(root.error()));
-  std::string problem;
-  const auto* rows = as_array(*root, "l2", problem);
-  if (rows == nullptr) return fail(error_kind::bad_response, problem);
+namespace {
+
+// The book from its rows: `row_at(i)` gives row i's first l2_index::size values, or nullptr when
+// row i is not an array of at least that many.
+template <class Value, class RowAt>
+result<order_book> read_book(std::size_t rows, RowAt row_at, std::int64_t instrument_id) {
   order_book out;
   out.instrument_id = instrument_id;
+  // Room for a usual book at once (a side has at most the rows; a huge body grows as needed).
+  out.bids.reserve(std::min<std::size_t>(rows, 256));
+  out.asks.reserve(std::min<std::size_t>(rows, 256));
   // Every row repeats the instrument and most actions are 0 or 1: their plain forms are read
   // without decimal::parse, any other spelling ("7.0", "2e0") through it as before.
   char id_digits[24];
@@ -407,29 +411,27 @@ result<order_book> parse_l2_snapshot(std::string_view body, std::int64_t instrum
   const std::string_view id_text(id_digits, static_cast<std::size_t>(id_end - id_digits));
   const decimal instrument = decimal::from_int(instrument_id);
   const decimal delete_action = decimal::from_int(2);
-  const auto numeric = [](const json& v) {
+  const auto numeric = [](const Value& v) {
     return v.type == jkind::number || v.type == jkind::string;
   };
-  for (std::size_t i = 0; i < rows->size(); ++i) {
-    const json& row = (*rows)[i];
+  for (std::size_t i = 0; i < rows; ++i) {
+    const Value* items = row_at(i);
     const auto bad = [&](std::string_view why) {
       return fail(error_kind::bad_response, fmt::format("l2[{}]: {}", i, why));
     };
-    if (row.type != jkind::array || row.items.size() < wire::l2_index::size) {
-      return bad("expected an array of 10 values");
-    }
-    const json& pair_value = row.items[wire::l2_index::product_pair_code];
-    const json& action_value = row.items[wire::l2_index::action_type];
-    auto price = to_decimal(row.items[wire::l2_index::price]);
-    auto quantity = to_decimal(row.items[wire::l2_index::quantity]);
+    if (items == nullptr) return bad("expected an array of 10 values");
+    const Value& pair_value = items[wire::l2_index::product_pair_code];
+    const Value& action_value = items[wire::l2_index::action_type];
+    auto price = to_decimal(items[wire::l2_index::price]);
+    auto quantity = to_decimal(items[wire::l2_index::quantity]);
     auto pair = numeric(pair_value) && pair_value.text == id_text ? result<decimal>(instrument)
                                                                   : to_decimal(pair_value);
     auto action = numeric(action_value) && action_value.text.size() == 1 &&
                           action_value.text[0] >= '0' && action_value.text[0] <= '9'
                       ? result<decimal>(decimal::from_int(action_value.text[0] - '0'))
                       : to_decimal(action_value);
-    auto side = wire::parse_side(row.items[wire::l2_index::side].text,
-                                 row.items[wire::l2_index::side].type == jkind::number);
+    auto side = wire::parse_side(items[wire::l2_index::side].text,
+                                 items[wire::l2_index::side].type == jkind::number);
     if (!price || !quantity || !pair || !action || !side || price->is_negative() ||
         quantity->is_negative()) {
       return bad("unreadable price, quantity, pair, action or side");
@@ -458,6 +460,45 @@ result<order_book> parse_l2_snapshot(std::string_view body, std::int64_t instrum
   merge(out.bids, [](const book_level& a, const book_level& b) { return a.price > b.price; });
   merge(out.asks, [](const book_level& a, const book_level& b) { return a.price < b.price; });
   return out;
+}
+
+}  // namespace
+
+result<order_book> parse_l2_snapshot(std::string_view body, std::int64_t instrument_id) {
+  // A book of plain rows is read without building a document. Anything else, and any book the
+  // rows do not make, is read as a document, which gives the same book or the error.
+  {
+    thread_local std::string buffer;
+    thread_local std::vector<json_scalar> cells;
+    constexpr std::size_t width = wire::l2_index::size;
+    const bool read =
+        read_scalar_rows(body, json_limits{.max_body_bytes = max_body_bytes}, width, buffer, cells);
+    std::optional<result<order_book>> book;
+    if (read) {
+      book = read_book<json_scalar>(
+          cells.size() / width, [&](std::size_t i) { return cells.data() + i * width; },
+          instrument_id);
+    }
+    // Kept for the thread's next book, unless a huge one made them so.
+    constexpr std::size_t keep = 1u << 16;
+    if (buffer.capacity() > keep) std::string().swap(buffer);
+    if (cells.capacity() > keep / sizeof(json_scalar)) std::vector<json_scalar>().swap(cells);
+    if (book && *book) return std::move(*book);
+  }
+  auto root = parse_body(body, "l2");
+  if (!root) return std::unexpected(std::move(root.error()));
+  std::string problem;
+  const auto* rows = as_array(*root, "l2", problem);
+  if (rows == nullptr) return fail(error_kind::bad_response, problem);
+  return read_book<json>(
+      rows->size(),
+      [&](std::size_t i) -> const json* {
+        const json& row = (*rows)[i];
+        return row.type == jkind::array && row.items.size() >= wire::l2_index::size
+                   ? row.items.data()
+                   : nullptr;
+      },
+      instrument_id);
 }
 
 result<std::vector<level1_summary>> parse_level1_summary_min(std::string_view body) {

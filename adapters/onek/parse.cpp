@@ -22,9 +22,9 @@ result<json_document> parse_json(std::string_view body, std::string_view what) {
       body, what, json_limits{.max_body_bytes = max_body_bytes, .max_depth = max_json_depth});
 }
 
-result<direction> read_direction(const json& v, std::string context) {
+result<direction> read_direction(const json& v, std::string_view what, std::size_t index) {
   namespace f = wire::direction_field;
-  fields in(v, std::move(context));
+  fields in(v, what, index);
   direction d;
   d.provider = std::string(provider_id);
   d.code = in.text(f::code);
@@ -96,8 +96,10 @@ result<balance> read_balance(const json& v, std::string context) {
   return b;
 }
 
+// As read_array, `read` taking the element's place in parts (its context is written only for a
+// problem).
 template <class T, class Read>
-result<std::vector<T>> read_array(std::string_view body, std::string_view what, Read read) {
+result<std::vector<T>> read_array_at(std::string_view body, std::string_view what, Read read) {
   auto root = parse_json(body, what);
   if (!root) return std::unexpected(std::move(root.error()));
   std::string problem;
@@ -106,11 +108,18 @@ result<std::vector<T>> read_array(std::string_view body, std::string_view what, 
   std::vector<T> out;
   out.reserve(items->size());
   for (std::size_t i = 0; i < items->size(); ++i) {
-    auto item = read((*items)[i], fmt::format("{}[{}]", what, i));
+    auto item = read((*items)[i], what, i);
     if (!item) return std::unexpected(std::move(item.error()));
     out.push_back(std::move(*item));
   }
   return out;
+}
+
+template <class T, class Read>
+result<std::vector<T>> read_array(std::string_view body, std::string_view what, Read read) {
+  return read_array_at<T>(body, what, [&](const json& v, std::string_view w, std::size_t i) {
+    return read(v, fmt::format("{}[{}]", w, i));
+  });
 }
 
 // Parses exactly `n` digits at `pos`, advancing it.
@@ -131,7 +140,7 @@ result<wall_time> parse_status(std::string_view body) {
 }
 
 result<std::vector<direction>> parse_directions(std::string_view body) {
-  return read_array<direction>(body, "swap_directions", read_direction);
+  return read_array_at<direction>(body, "swap_directions", read_direction);
 }
 
 result<swap> parse_swap(std::string_view body) {
