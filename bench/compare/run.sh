@@ -209,8 +209,10 @@ md = [f"# Quote fan-out, side by side ({os.path.basename(out_json)[:-5]})", "",
       table, "", rt_table, ""]
 if full and full.get("decision_cpu", {}).get("p99_us") is not None:
     d = full["decision_cpu"]
-    md.append(f"Engine decision without I/O (parse 4 payloads + plan + build and sign): p50 {d['p50_us']:.2f} us, "
-              f"p99 {d['p99_us']:.2f} us, CPU {d['cpu_us_mean']:.2f} us per decision.")
+    c = d.get("cpu", {})
+    md.append(f"Engine decision without I/O (parse 4 payloads + plan + build and sign): CPU per decision "
+              f"p50 {c.get('p50_us', 0):.2f} us, p99 {c.get('p99_us', 0):.2f} us (mean {d['cpu_us_mean']:.2f}); "
+              f"wall p50 {d['p50_us']:.2f} us, p99 {d['p99_us']:.2f} us.")
 md.append("")
 md.append("Reproduce: `bench/compare/run.sh --install` (see bench/BENCHMARKS.md).")
 open(out_md, "w").write("\n".join(md) + "\n")

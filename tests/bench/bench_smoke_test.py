@@ -43,7 +43,11 @@ def main():
         check(r["p50_ms"] <= r["p99_ms"] <= r["max_ms"], f"{r['name']}: percentiles ordered")
     check({c["provider"] for c in report["cold"]} == {"onek", "kiiex", "stablestack", "oxapay"},
           "cold start per provider")
-    check("p99_us" in report["decision_cpu"], "decision CPU percentiles")
+    check("p99_us" in report["decision_cpu"], "decision wall percentiles")
+    cpu = report["decision_cpu"].get("cpu", {})
+    check({"p50_us", "p99_us", "max_us"} <= set(cpu), "decision CPU percentiles")
+    check(0 < cpu.get("p50_us", 0) <= cpu.get("p99_us", 0) <= cpu.get("max_us", 0),
+          "decision CPU percentiles ordered")
     check({"fanout_p99_ms", "measured_p99_ms", "met"} <= set(report["target"]), "target block")
 
     done = run(binary, "--scenario", scenario, "--providers", "onek,oxapay", "--duration", "1s",
