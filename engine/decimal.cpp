@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <exception>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -111,75 +112,22 @@ struct quotient {
   bool fits = false;  // false when the quotient needs more than 128 bits
 };
 
-// Division by an invariant 64-bit divisor with its precomputed reciprocal (Moller and Granlund,
-// "Improved division by invariant integers", IEEE Trans. Computers 60(2), 2011, algorithm 4): two
-// multiplications per digit instead of a hardware 128/64 division, which costs tens of cycles.
-// The reciprocal costs a division itself, so it pays only for divisors known in advance: 10^18
-// (mul, formatting) and the powers of ten (rounding to a precision, fees' 100).
-class invariant_divisor {
- public:
-  constexpr explicit invariant_divisor(u64 divisor)
-      : value_(divisor),
-        shift_(std::countl_zero(divisor)),
-        d_(divisor << shift_),
-        reciprocal_(static_cast<u64>(~u128{0} / d_ - (u128{1} << 64))) {}
-
-  constexpr u64 value() const { return value_; }
-
-  quotient divide(const u256& n) const {
-    int m = 4;
-    while (m > 0 && n[m - 1] == 0) --m;
-    if (m == 0) return {0, 0, true};
-    // The top digit shifted out, below 2^shift and so below d, starts the remainder.
-    u64 r = shift_ == 0 ? 0 : n[m - 1] >> (64 - shift_);
-    std::array<u64, 4> q{};
-    for (int i = m - 1; i >= 0; --i) {
-      const u64 carried = i == 0 || shift_ == 0 ? 0 : n[i - 1] >> (64 - shift_);
-      q[i] = divide_digit(r, (n[i] << shift_) | carried, r);
-    }
-    return {join(q[1], q[0]), r >> shift_, q[3] == 0 && q[2] == 0};
-  }
-
- private:
-  // (hi:lo) / d for hi < d, both shifted.
-  u64 divide_digit(u64 hi, u64 lo, u64& remainder) const {
-    const u128 estimate = u128{reciprocal_} * hi + join(hi, lo);
-    u64 q = hi64(estimate) + 1;
-    u64 r = lo - q * d_;
-    if (r > lo64(estimate)) {
-      --q;
-      r += d_;
-    }
-    if (r >= d_) {
-      ++q;
-      r -= d_;
-    }
-    remainder = r;
-    return q;
-  }
-
-  u64 value_;
-  int shift_;
-  u64 d_;
-  u64 reciprocal_;
-};
-
 constexpr u64 pow10_64(std::size_t k) { return k == 0 ? 1 : 10 * pow10_64(k - 1); }
 
 template <std::size_t... k>
-constexpr std::array<invariant_divisor, sizeof...(k)> make_pow10_divisors(
-    std::index_sequence<k...>) {
-  return {invariant_divisor(pow10_64(k))...};
+constexpr std::array<u64, sizeof...(k)> make_pow10(std::index_sequence<k...>) {
+  return {pow10_64(k)...};
 }
 
-// 10^0 .. 10^19, every power of ten below 2^64, with their reciprocals.
-constexpr auto pow10_divisors = make_pow10_divisors(std::make_index_sequence<20>());
-constexpr const invariant_divisor& by_one = pow10_divisors[decimal::scale];
-static_assert(by_one.value() == one);
+// 10^0 .. 10^19, every power of ten below 2^64.
+constexpr auto pow10_table = make_pow10(std::make_index_sequence<20>());
+static_assert(pow10_table[decimal::scale] == one);
 
-// invariant_divisor's method for a divisor fixed at compile time: its normalisation and
-// reciprocal fold into the code and the digits stay in registers (the planner multiplies and
-// rounds by these in every step; the array walk of invariant_divisor::divide spilled them).
+// Division by an invariant 64-bit divisor with its precomputed reciprocal (Moller and Granlund,
+// "Improved division by invariant integers", IEEE Trans. Computers 60(2), 2011, algorithm 4): two
+// multiplications per digit instead of a hardware 128/64 division, which costs tens of cycles.
+// The divisor is fixed at compile time, so its normalisation and reciprocal fold into the code
+// and the digits stay in registers (the planner multiplies and rounds by these in every step).
 template <u64 D>
 struct fixed_divisor {
   static constexpr int shift = std::countl_zero(D);
@@ -204,7 +152,7 @@ struct fixed_divisor {
     remainder = r >> shift;
     return q;
   }
-  static quotient divide(const u256& n) {
+  [[gnu::always_inline]] static quotient divide(const u256& n) {
     u64 r = 0;
     if (n[3] == 0) {
       // Products of amounts and prices mostly fit three limbs, sums and amounts two: each
@@ -234,16 +182,24 @@ struct fixed_divisor {
 };
 using fixed_one = fixed_divisor<one>;
 
-// The power of ten d is, if it is one: its decimal digits less one, from its bit length.
-const invariant_divisor* power_of_ten(u64 d) {
-  if (d == 0) return nullptr;
+template <std::size_t... k>
+constexpr std::array<quotient (*)(const u256&), sizeof...(k)> make_divide_by_powers(
+    std::index_sequence<k...>) {
+  return {static_cast<quotient (*)(const u256&)>(&fixed_divisor<pow10_64(k)>::divide)...};
+}
+// Indexed as pow10_table: 10^0 .. 10^19, each divisor fixed at compile time.
+constexpr auto divide_by_powers = make_divide_by_powers(std::make_index_sequence<20>());
+
+// k when d is 10^k: its decimal digits less one, from its bit length.
+std::optional<std::size_t> power_of_ten(u64 d) {
+  if (d == 0) return std::nullopt;
   const auto k = static_cast<std::size_t>(((64 - std::countl_zero(d)) * 1233) >> 12);
-  if (k < pow10_divisors.size() && pow10_divisors[k].value() == d) return &pow10_divisors[k];
-  return nullptr;
+  if (k < pow10_table.size() && pow10_table[k] == d) return k;
+  return std::nullopt;
 }
 
 quotient divide_by_limb(const u256& n, u64 d) {
-  if (const invariant_divisor* ten = power_of_ten(d)) return ten->divide(n);
+  if (const auto k = power_of_ten(d)) return divide_by_powers[*k](n);
   std::array<u64, 4> q{};
   int i = 3;
   while (i > 0 && n[i] == 0) --i;  // leading zero limbs: zero digits, nothing carried
@@ -307,6 +263,7 @@ quotient divide_by_two_limbs(const u256& n, u128 d) {
 std::optional<quotient> divide_by_whole(const u256& n, u64 k) {
   const quotient first = fixed_one::divide(n);
   if (!first.fits) return std::nullopt;
+  if (k == 1) return first;  // a rate of 1
   // 100: every percent fee.
   const quotient second = k == 100 ? fixed_divisor<100>::divide(first.value)
                                    : divide_by_limb({lo64(first.value), hi64(first.value), 0, 0}, k);
@@ -315,6 +272,11 @@ std::optional<quotient> divide_by_whole(const u256& n, u64 k) {
 
 quotient divide(const u256& n, u128 d) {
   if (hi64(d) == 0) return divide_by_limb(n, lo64(d));
+  // 100: every percent fee, known whole without dividing.
+  if (d == u128{100} * one) {
+    if (auto q = divide_by_whole(n, 100)) return *q;
+    return divide_by_two_limbs(n, d);
+  }
   // A whole number of units is a multiple of 2^18 (a factor of 10^18): a mask rules out most
   // other divisors before the division that tells.
   constexpr u64 below_two_to_scale = (u64{1} << decimal::scale) - 1;
@@ -616,9 +578,8 @@ result<decimal> decimal::round_to_increment(decimal increment, rounding mode) co
   // An increment of 10^-k (a book's quantity step, 0.01) is rounding to k places: the divisor
   // fixed at compile time instead of two hardware divisions. The product cannot wrap there.
   if (hi64(inc) == 0) {
-    if (const invariant_divisor* ten = power_of_ten(lo64(inc)); ten && ten->value() <= one) {
-      const auto k = static_cast<std::size_t>(ten - pow10_divisors.data());
-      const u128 rounded = round_to_powers[k](mag, mode);
+    if (const auto k = power_of_ten(lo64(inc)); k && *k <= decimal::scale) {
+      const u128 rounded = round_to_powers[*k](mag, mode);
       if (rounded > max_magnitude) return overflow("round_to_increment", *this, increment);
       return decimal(with_sign(rounded, raw_ < 0));
     }
