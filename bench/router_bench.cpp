@@ -243,4 +243,28 @@ BENCHMARK(BM_router_plan_consistent_prepared_percentiles)
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace
+// A decision over newly received quotes (quote_and_plan, `bench quotes`' decision): the route
+// cache keeps the topology's route searches from the previous decision, and everything that
+// depends on prices (rates, bounds, linear models, admission) is redone on every plan, as for
+// quotes with new prices.
+void cached_percentiles(benchmark::State& state, const std::vector<pricing>& quotes) {
+  const swap_intent intent = bench_intent();
+  const planner_options options;
+  route_cache routes;
+  benchmark::DoNotOptimize(make_plan(intent, quotes, options, bench_now, routes));
+  time_percentiles(state, [&] { return make_plan(intent, quotes, options, bench_now, routes); });
+}
+
+void BM_router_plan_cached_percentiles(benchmark::State& state) {
+  cached_percentiles(state, bench_market());
+}
+BENCHMARK(BM_router_plan_cached_percentiles)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+void BM_router_plan_consistent_cached_percentiles(benchmark::State& state) {
+  cached_percentiles(state, consistent_market());
+}
+BENCHMARK(BM_router_plan_consistent_cached_percentiles)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
 }  // namespace swaprouter
