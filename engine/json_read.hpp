@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstddef>
@@ -243,17 +244,13 @@ class json_fields {
   // Names in a parsed object are unique, so where it starts cannot change what it finds.
   const json_value* find(std::string_view key) {
     const std::span<const std::string_view> keys = object_.keys;
-    for (std::size_t i = next_; i < keys.size(); ++i) {
+    const std::size_t n = keys.size();
+    for (std::size_t step = 0, i = next_ % std::max<std::size_t>(n, 1); step < n; ++step) {
       if (keys[i] == key) {
         next_ = i + 1;
         return &object_.items[i];
       }
-    }
-    for (std::size_t i = 0; i < next_ && i < keys.size(); ++i) {
-      if (keys[i] == key) {
-        next_ = i + 1;
-        return &object_.items[i];
-      }
+      if (++i == n) i = 0;
     }
     return nullptr;
   }
