@@ -355,6 +355,17 @@ priced<price> search_exact_receive(const pricing& p, decimal target, const balan
   const bool monotone = p.model != pricing_model::order_book || p.book.side == book_side::sell;
   int128 low = std::max<int128>(0, below - 1);  // never covers
   auto q = at(high);
+  // Prices `units`: the new high and answer when it covers, else the new low.
+  const auto narrow = [&](int128 units) {
+    auto m = at(units);
+    if (!covers(m)) {
+      low = units;
+      return false;
+    }
+    high = units;
+    q = std::move(m);
+    return true;
+  };
   for (; !covers(q); ++i) {
     if (!q && blocks_from_above(q.error().reason)) return std::unexpected(q.error());
     if (i == 96 || high > (int128{1} << 100)) return failure(price_failure::overflow, target);
@@ -366,39 +377,15 @@ priced<price> search_exact_receive(const pricing& p, decimal target, const balan
   // Nothing below min_spend covers: when no spend from it up was found short, min_spend itself is
   // the answer whenever it covers (a per-amount quote or a book whose estimate lies far below
   // min_spend would otherwise step down some 20 strides to it).
-  if (monotone && below > 0 && low == below - 1 && high - low > 1) {
-    auto m = at(below);
-    if (covers(m)) {
-      high = below;
-      q = std::move(m);
-    } else {
-      low = below;
-    }
-  }
+  if (monotone && below > 0 && low == below - 1 && high - low > 1) narrow(below);
   // A monotone model's estimate is usually a few units above the answer: step down from it by
   // doubling strides until a spend does not cover, then bisect that gap. A handful of prices
   // instead of the log2(high) of a bisection from zero, and the same least covering spend.
   for (int128 stride = 1; monotone && high - low > 1; stride *= 2) {
     const int128 probe = high - stride;
-    if (probe <= low) break;
-    auto m = at(probe);
-    if (!covers(m)) {
-      low = probe;
-      break;
-    }
-    high = probe;
-    q = std::move(m);
+    if (probe <= low || !narrow(probe)) break;
   }
-  while (high - low > 1) {
-    const int128 mid = low + (high - low) / 2;
-    auto m = at(mid);
-    if (covers(m)) {
-      high = mid;
-      q = std::move(m);
-    } else {
-      low = mid;
-    }
-  }
+  while (high - low > 1) narrow(low + (high - low) / 2);
   return q;
 }
 

@@ -107,7 +107,7 @@ class quote_book {
   std::shared_ptr<const prepared_market> prepared() const;
   /// The routes the fan-out's plans over newly received quotes reuse (quote_and_plan): their
   /// topology rarely changes between two decisions, their prices always do.
-  route_cache& decision_routes() const noexcept { return decision_routes_; }
+  route_cache& decision_routes() noexcept { return decision_routes_; }
 
   /// Provider clock minus ours; nullopt forgets it (times are then taken as ours).
   void set_clock_offset(std::string_view provider, std::optional<std::chrono::milliseconds> offset);
@@ -177,7 +177,7 @@ class quote_book {
   std::map<std::string, provider_data, std::less<>> providers_;
   // The planner's view of the prices; reset by every change that localized() would see.
   mutable std::shared_ptr<const prepared_market> prepared_;
-  mutable route_cache decision_routes_;
+  route_cache decision_routes_;
 };
 
 }  // namespace swaprouter

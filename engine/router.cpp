@@ -99,7 +99,6 @@ class small_list {
     size_ = n;
   }
   void push_back(const T& item) { items_[size_++] = item; }
-  void reserve(std::size_t) {}
   std::size_t size() const { return size_; }
   T& operator[](std::size_t i) { return items_[i]; }
   const T& operator[](std::size_t i) const { return items_[i]; }
@@ -1053,7 +1052,6 @@ std::optional<allocation> planner::fill(std::span<const std::uint16_t> members,
 std::optional<evaluated> planner::evaluate(const allocation& a) const {
   evaluated e;
   e.alloc = a;
-  e.prices.reserve(a.routes.size());
   for (std::size_t m = 0; m < a.routes.size(); ++m) {
     auto c = price_chain(routes_[a.routes[m]], a.amounts[m]);
     if (!c) return std::nullopt;

@@ -89,14 +89,6 @@ class shared_text {
   operator const std::string&() const noexcept { return *text_; }  // NOLINT
   operator std::string_view() const noexcept { return *text_; }    // NOLINT
   bool empty() const noexcept { return text_->empty(); }
-  std::size_t size() const noexcept { return text_->size(); }
-  const char* c_str() const noexcept { return text_->c_str(); }
-  std::size_t rfind(std::string_view part, std::size_t from = std::string::npos) const noexcept {
-    return text_->rfind(part, from);
-  }
-  std::size_t find(std::string_view part, std::size_t from = 0) const noexcept {
-    return text_->find(part, from);
-  }
 
   friend bool operator==(const shared_text& a, const shared_text& b) noexcept {
     return *a.text_ == *b.text_;

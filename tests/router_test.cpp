@@ -49,7 +49,7 @@ swap_intent spend(std::string_view amount) {
 
 bool has_reason(const plan& p, std::string_view prefix) {
   return std::any_of(p.rejected.begin(), p.rejected.end(),
-                     [&](const rejected_route& r) { return r.reason.rfind(prefix, 0) == 0; });
+                     [&](const rejected_route& r) { return r.reason.str().rfind(prefix, 0) == 0; });
 }
 
 TEST(Router, DirectBestProvider) {
