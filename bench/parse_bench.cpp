@@ -2,18 +2,26 @@
 // "Engine decision without I/O"): KIIEX's GetL2Snapshot in the emulator's form with 10 levels a
 // side (the emulator's default book) and 50 (the client's depth), the JSON document alone and
 // through the adapter's book parse, the 001k seed's direction list, and StableStack's quote and
-// OxaPay's calculation as their emulators write them.
+// OxaPay's calculation as their emulators write them; then each payload into the planner's model
+// the way the engine turns it per decision (BM_parse_to_model_*: the adapter's parse, then the
+// functions its venue prices with), the decision benchmark's parse step one provider at a time.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
+#include "adapters/kiiex/client.hpp"
 #include "adapters/kiiex/parse.hpp"
+#include "adapters/onek/client.hpp"
 #include "adapters/onek/parse.hpp"
+#include "adapters/oxapay/client.hpp"
 #include "adapters/oxapay/parse.hpp"
+#include "adapters/stablestack/client.hpp"
 #include "adapters/stablestack/parse.hpp"
 #include "engine/json_read.hpp"
 #include "tests/onek_samples.hpp"
@@ -113,5 +121,80 @@ void BM_parse_oxapay_calculation(benchmark::State& state) {
       "calculation not read");
 }
 BENCHMARK(BM_parse_oxapay_calculation);
+
+// One model a payload, as the decision parses it: `model` turns the body into the pricing.
+template <class Model>
+void pricing_each_iteration(benchmark::State& state, Model model, const char* what) {
+  const wall_time now = std::chrono::system_clock::now();
+  parse_each_iteration(state, [&] { return model(now); }, what);
+}
+
+// kiiex::client::book_for() and pricing_for(): the book's buy side (its asks).
+void BM_parse_to_model_kiiex_book(benchmark::State& state) {
+  const std::string body = kiiex_book(static_cast<int>(state.range(0)));
+  kiiex::market_info market;
+  market.inst.instrument_id = instrument_id;
+  market.inst.symbol = "BTCUSDT";
+  market.inst.quantity_increment = *decimal::parse("0.0001");
+  market.inst.minimum_quantity = *decimal::parse("0.0001");
+  market.base.symbol = "BTC";
+  market.quote.symbol = "USDT";
+  market.base.decimal_places = 8;
+  market.quote.decimal_places = 2;
+  market.fee_percent = *decimal::parse("0.2");
+  pricing_each_iteration(
+      state,
+      [&](wall_time now) -> result<pricing> {
+        auto book = kiiex::parse_l2_snapshot(body, instrument_id);
+        if (!book) return std::unexpected(std::move(book.error()));
+        return kiiex::pricing_of(market, kiiex::wire::side::buy, std::move(*book), now);
+      },
+      "book not priced");
+}
+BENCHMARK(BM_parse_to_model_kiiex_book)->Arg(10)->Arg(50);
+
+// onek::client::directions(), direction_for() and pricing_for().
+void BM_parse_to_model_onek_directions(benchmark::State& state) {
+  pricing_each_iteration(
+      state,
+      [](wall_time now) -> result<pricing> {
+        auto dirs = onek::parse_directions(onek::samples::seed_directions);
+        if (!dirs || dirs->empty()) return fail(error_kind::bad_response, "no directions");
+        return onek::pricing_of(dirs->front(), now);
+      },
+      "directions not priced");
+}
+BENCHMARK(BM_parse_to_model_onek_directions);
+
+// stablestack::client::quote_call(), then venue::pricing_for().
+void BM_parse_to_model_stablestack_quote(benchmark::State& state) {
+  const decimal asked = *decimal::parse("1000");
+  pricing_each_iteration(
+      state,
+      [&](wall_time) -> result<pricing> {
+        auto parsed = stablestack::parse_quote(stablestack_quote);
+        if (!parsed) return std::unexpected(std::move(parsed.error()));
+        auto q = stablestack::quote_of(std::move(*parsed), "USDT", "USDC", 6);
+        if (!q) return std::unexpected(std::move(q.error()));
+        return quote_pricing(std::move(*q), asked);
+      },
+      "quote not priced");
+}
+BENCHMARK(BM_parse_to_model_stablestack_quote);
+
+// oxapay::client::price(), then venue::pricing_for().
+void BM_parse_to_model_oxapay_calculation(benchmark::State& state) {
+  const decimal asked = *decimal::parse("1000");
+  pricing_each_iteration(
+      state,
+      [&](wall_time now) -> result<pricing> {
+        auto calc = oxapay::parse_calculation(oxapay_calculation);
+        if (!calc) return std::unexpected(std::move(calc.error()));
+        return quote_pricing(
+            oxapay::quote_of("USDT-USDC", "USDT", "USDC", asked, calc->to_amount, 8, now), asked);
+      },
+      "calculation not priced");
+}
+BENCHMARK(BM_parse_to_model_oxapay_calculation);
 
 }  // namespace

@@ -159,6 +159,7 @@ struct bench_venue {
   std::string name;
   std::unique_ptr<recording_http_client> http;
   std::unique_ptr<venue> client;
+  std::vector<direction> configured;  // the directions of a provider that lists none
 };
 
 const sim::credential_config* swap_credential(const sim::provider_config& config) {
@@ -168,6 +169,23 @@ const sim::credential_config* swap_credential(const sim::provider_config& config
     }
   }
   return config.credentials.empty() ? nullptr : &config.credentials.front();
+}
+
+// StableStack lists no directions: the scenario's are configured, as a deployment would.
+std::vector<direction> configured_directions(const provider_target& target) {
+  std::vector<direction> out;
+  if (target.name != "stablestack") return out;
+  for (const auto& d : target.config->directions) {
+    direction one;
+    one.code = d.code();
+    one.spend_asset = d.spend;
+    one.receive_asset = d.receive;
+    one.enabled = d.enabled;
+    one.spend_precision = d.spend_precision.value_or(8);
+    one.receive_precision = d.receive_precision.value_or(8);
+    out.push_back(one);
+  }
+  return out;
 }
 
 std::unique_ptr<venue> make_bench_venue(const provider_target& target, http_client& http) {
@@ -185,18 +203,8 @@ std::unique_ptr<venue> make_bench_venue(const provider_target& target, http_clie
                                            hmac_sha256(credential->secret));
   }
   if (target.name == "stablestack") {
-    // StableStack lists no directions: configure the scenario's, as a deployment would.
     stablestack::client_options options;
-    for (const auto& d : target.config->directions) {
-      direction out;
-      out.code = d.code();
-      out.spend_asset = d.spend;
-      out.receive_asset = d.receive;
-      out.enabled = d.enabled;
-      out.spend_precision = d.spend_precision.value_or(8);
-      out.receive_precision = d.receive_precision.value_or(8);
-      options.directions.push_back(out);
-    }
+    options.directions = configured_directions(target);
     return std::make_unique<stablestack::client>(http, credential->access_key, options);
   }
   if (target.name == "oxapay")
@@ -212,6 +220,7 @@ std::vector<bench_venue> connect(asio::any_io_executor executor,
     v.name = target.name;
     v.http = std::make_unique<recording_http_client>(make_http_client(executor, target.endpoint));
     v.client = make_bench_venue(target, *v.http);
+    v.configured = configured_directions(target);
     if (v.client) out.push_back(std::move(v));
   }
   return out;
@@ -520,27 +529,15 @@ std::optional<std::string> body_of(const bench_venue& v, const std::string& key)
   return it->second;
 }
 
-// Per provider: the canned payload of its quote and how to turn it into the planner's model (the
-// adapter's own parse function, then its pricing model; the template carries what came from
-// configuration or earlier calls: precisions, limits, fees).
+// Per provider: the canned payload of its quote and how the engine turns it into the planner's
+// model: the adapter's own parse function, then the functions its venue prices with
+// (pricing_for, or price() and venue::pricing_for's quote_pricing), with what came from
+// configuration or earlier calls (markets, precisions, limits, fees) as the client holds it.
 struct canned_quote {
   std::string provider;
   std::string body;
   std::function<result<pricing>(const std::string& body, wall_time now)> to_pricing;
 };
-
-pricing quote_model(const pricing& base, decimal spend, decimal net, std::string id,
-                    wall_time obtained, std::optional<wall_time> valid) {
-  pricing p = base;
-  p.rate_spend = spend;
-  p.rate_receive = net;
-  p.max_spend = spend;
-  if (p.firm) p.quoted_spend = spend;
-  p.quote_id = std::move(id);
-  p.obtained_at = obtained;
-  p.valid_until = valid;
-  return p;
-}
 
 std::vector<canned_quote> canned_quotes(const std::vector<bench_venue>& venues,
                                         const std::vector<pricing>& models,
@@ -552,21 +549,35 @@ std::vector<canned_quote> canned_quotes(const std::vector<bench_venue>& venues,
              p.receive_asset == intent.receive_asset;
     });
     if (model == models.end()) continue;
-    const pricing base = *model;
+    const pricing& base = *model;
+    // As quote_and_plan asks the pair whose amount the intent fixes.
+    const decimal asked = intent.amount;
     canned_quote c;
     c.provider = v.name;
     if (v.name == "onek") {
       auto body = body_of(v, "GET /api/v1/swap-directions");
       if (!body) continue;
       c.body = *body;
-      const std::string code = base.direction_code;
-      c.to_pricing = [code](const std::string& text, wall_time now) -> result<pricing> {
+      // onek::client::directions(), direction_for() and pricing_for().
+      const auto max_age = std::chrono::duration_cast<wall_time::duration>(
+          onek::client_options{}.directions_max_age);
+      c.to_pricing = [spend = base.spend_asset, receive = base.receive_asset, max_age](
+                         const std::string& text, wall_time now) -> result<pricing> {
         auto dirs = onek::parse_directions(text);
-        if (!dirs) return std::unexpected(dirs.error());
-        for (const auto& d : *dirs) {
-          if (d.code == code) return onek::pricing_of(d, now);
+        if (!dirs) return std::unexpected(std::move(dirs.error()));
+        const auto d = std::find_if(dirs->begin(), dirs->end(), [&](const direction& one) {
+          return one.spend_asset == spend && one.receive_asset == receive;
+        });
+        if (d == dirs->end()) {
+          return fail(error_kind::rejected,
+                      fmt::format("onek: no direction {} -> {}", spend, receive));
         }
-        return fail(error_kind::bad_response, "direction missing");
+        if (!d->enabled) {
+          return fail(error_kind::rejected, fmt::format("onek: direction {} disabled", d->code));
+        }
+        pricing p = onek::pricing_of(*d, now);
+        p.valid_until = now + max_age;
+        return p;
       };
     } else if (v.name == "kiiex") {
       auto body = body_of(v, "POST /ap/GetL2Snapshot");
@@ -595,31 +606,48 @@ std::vector<canned_quote> canned_quotes(const std::vector<bench_venue>& venues,
       }
       if (!market) continue;
       c.body = *body;
-      c.to_pricing = [m = *market, s = *side](const std::string& text,
-                                              wall_time now) -> result<pricing> {
+      // kiiex::client::book_for() and pricing_for().
+      const auto validity =
+          std::chrono::duration_cast<wall_time::duration>(kiiex::client_options{}.quote_validity);
+      c.to_pricing = [m = *market, s = *side, validity](const std::string& text,
+                                                        wall_time now) -> result<pricing> {
         auto book = kiiex::parse_l2_snapshot(text, m.inst.instrument_id);
-        if (!book) return std::unexpected(book.error());
-        return kiiex::pricing_of(m, s, *book, now);
+        if (!book) return std::unexpected(std::move(book.error()));
+        pricing p = kiiex::pricing_of(m, s, std::move(*book), now);
+        p.valid_until = now + validity;
+        return p;
       };
     } else if (v.name == "stablestack") {
       auto body = body_of(v, "POST /api/instant-swaps");
-      if (!body) continue;
+      const auto d =
+          std::find_if(v.configured.begin(), v.configured.end(), [&](const direction& one) {
+            return one.spend_asset == base.spend_asset && one.receive_asset == base.receive_asset;
+          });
+      if (!body || d == v.configured.end()) continue;
       c.body = *body;
-      c.to_pricing = [base](const std::string& text, wall_time) -> result<pricing> {
-        auto q = stablestack::parse_quote(text);
-        if (!q) return std::unexpected(q.error());
-        const decimal net = q->to_amount.round(base.receive_precision, rounding::down);
-        return quote_model(base, q->from_amount, net, q->id, q->updated_at, q->expires_at);
+      // stablestack::client::quote_call(), then venue::pricing_for().
+      c.to_pricing = [spend = base.spend_asset, receive = base.receive_asset,
+                      precision = d->receive_precision,
+                      asked](const std::string& text, wall_time) -> result<pricing> {
+        auto parsed = stablestack::parse_quote(text);
+        if (!parsed) return std::unexpected(std::move(parsed.error()));
+        auto q = stablestack::quote_of(std::move(*parsed), spend, receive, precision);
+        if (!q) return std::unexpected(std::move(q.error()));
+        return quote_pricing(std::move(*q), asked);
       };
     } else if (v.name == "oxapay") {
       auto body = body_of(v, "POST /v1/general/swap/calculate");
       if (!body) continue;
       c.body = *body;
-      c.to_pricing = [base](const std::string& text, wall_time now) -> result<pricing> {
+      // oxapay::client::price(), then venue::pricing_for().
+      const int precision = oxapay::client_options{}.precision;
+      c.to_pricing = [code = base.direction_code, spend = base.spend_asset,
+                      receive = base.receive_asset, amount = asked.round(precision, rounding::down),
+                      precision, asked](const std::string& text, wall_time now) -> result<pricing> {
         auto calc = oxapay::parse_calculation(text);
-        if (!calc) return std::unexpected(calc.error());
-        return quote_model(base, calc->amount, calc->to_amount.round(8, rounding::down), {}, now,
-                           std::nullopt);
+        if (!calc) return std::unexpected(std::move(calc.error()));
+        return quote_pricing(
+            oxapay::quote_of(code, spend, receive, amount, calc->to_amount, precision, now), asked);
       };
     }
     if (c.to_pricing) out.push_back(std::move(c));

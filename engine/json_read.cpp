@@ -11,10 +11,63 @@
 #include <cstring>
 #include <memory>
 #include <span>
+#include <utility>
 
 #include "engine/redact.hpp"
 
 namespace swaprouter {
+
+namespace {
+
+// The storage of the thread's last small document, for its next parse: a decision parses a few
+// quote bodies of a few KB, and reusing their arrays spares three allocations a body. Bigger
+// documents' storage goes back to the heap at once.
+struct document_storage {
+  static constexpr std::size_t keep_bytes = 64u << 10;
+  std::unique_ptr<char[]> text;
+  std::size_t text_capacity = 0;
+  std::vector<json_value> values;
+  std::vector<std::string_view> keys;
+};
+
+// Set when the thread's storage is gone (thread exit): a document destroyed later frees its own.
+thread_local bool spare_storage_gone = false;
+
+struct spare_storage_holder {
+  document_storage storage;
+  spare_storage_holder() = default;
+  spare_storage_holder(const spare_storage_holder&) = delete;
+  spare_storage_holder& operator=(const spare_storage_holder&) = delete;
+  ~spare_storage_holder() { spare_storage_gone = true; }
+};
+
+document_storage* spare_storage() {
+  if (spare_storage_gone) return nullptr;
+  thread_local spare_storage_holder holder;
+  return &holder.storage;
+}
+
+}  // namespace
+
+json_document::~json_document() {
+  if (!text_ && values_.capacity() == 0 && keys_.capacity() == 0) return;
+  document_storage* spare = spare_storage();
+  if (spare == nullptr) return;
+  constexpr std::size_t keep = document_storage::keep_bytes;
+  // The larger of the two is kept, within the bound.
+  if (text_ && text_capacity_ <= keep && text_capacity_ > spare->text_capacity) {
+    spare->text = std::move(text_);
+    spare->text_capacity = text_capacity_;
+  }
+  if (values_.capacity() * sizeof(json_value) <= keep &&
+      values_.capacity() > spare->values.capacity()) {
+    spare->values = std::move(values_);
+  }
+  if (keys_.capacity() * sizeof(std::string_view) <= keep &&
+      keys_.capacity() > spare->keys.capacity()) {
+    spare->keys = std::move(keys_);
+  }
+}
 
 // Builds a json_document from RapidJSON's events over the document's own copy of the body, parsed
 // in situ: string and number events point into that copy, so a value costs no allocation. Children
@@ -33,6 +86,7 @@ class json_document_builder {
       : limits_(limits), doc_(doc), scratch_(thread_scratch()) {
     scratch_.clear();
     doc_.text_ = std::make_unique_for_overwrite<char[]>(body.size() + terminator_bytes);
+    doc_.text_capacity_ = body.size() + terminator_bytes;
     std::copy(body.begin(), body.end(), doc_.text_.get());
     std::fill_n(doc_.text_.get() + body.size(), terminator_bytes, '\0');
     // Up to one value per 4 bytes in providers' answers (KIIEX's books of numbers: 5); the array
@@ -188,12 +242,35 @@ class json_document_builder {
     return dup == sorted.end() ? nullptr : &*dup;
   }
 
+  // Whether two names fall in the same one of 1024 buckets. Equal names do: names in distinct
+  // buckets are distinct, and most objects need no pair compared.
+  static bool share_bucket(std::span<const std::string_view> names) {
+    std::array<std::uint64_t, 16> buckets{};
+    bool shared = false;
+    for (const std::string_view n : names) {
+      std::uint64_t key = n.size();
+      if (!n.empty()) {
+        const auto at = [&n](std::size_t i) -> std::uint64_t {
+          return static_cast<unsigned char>(n[i]);
+        };
+        key |= at(0) << 8 | at(n.size() > 1 ? 1 : 0) << 16 | at(n.size() - 1) << 24;
+      }
+      const std::uint64_t h = (key * 0x9e3779b97f4a7c15u) >> 54;
+      const std::uint64_t bit = std::uint64_t{1} << (h & 63);
+      shared |= (buckets[h >> 6] & bit) != 0;
+      buckets[h >> 6] |= bit;
+    }
+    return shared;
+  }
+
   // Whether a name occurs twice. Names whose length and first and last bytes differ differ:
   // a small object compares those first, as one integer a pair.
   static bool has_duplicate(std::span<const std::string_view> names,
                             std::vector<std::string_view>& sorted) {
     constexpr std::size_t pairwise = 16;
     if (names.size() > pairwise) return duplicate(names, sorted) != nullptr;
+    // A few names are compared at once; more go through buckets first.
+    if (names.size() > 6 && !share_bucket(names)) return false;
     std::array<std::uint32_t, pairwise> tags{};
     for (std::size_t i = 0; i < names.size(); ++i) {
       const std::string_view n = names[i];
@@ -593,7 +670,20 @@ bool json_document_builder::parse_fast(std::string_view body, const json_limits&
     spaces();
     goto value;
   };
-  doc.text_ = std::make_unique_for_overwrite<char[]>(body.size() + fast_padding);
+  // The thread's spare storage when it is large enough (its contents are overwritten).
+  document_storage* spare = spare_storage();
+  const std::size_t text_bytes = body.size() + fast_padding;
+  if (spare != nullptr && spare->text_capacity >= text_bytes) {
+    doc.text_ = std::move(spare->text);
+    doc.text_capacity_ = std::exchange(spare->text_capacity, 0);
+  } else {
+    doc.text_ = std::make_unique_for_overwrite<char[]>(text_bytes);
+    doc.text_capacity_ = text_bytes;
+  }
+  if (spare != nullptr) {
+    if (spare->values.capacity() >= reserve) doc.values_ = std::move(spare->values);
+    if (spare->keys.capacity() >= reserve) doc.keys_ = std::move(spare->keys);
+  }
   fast_pass outcome = pass();
   if (outcome == fast_pass::full && reserve < bound) {
     reserve = bound;
@@ -603,10 +693,14 @@ bool json_document_builder::parse_fast(std::string_view body, const json_limits&
   return outcome == fast_pass::done;
 }
 
-bool read_scalar_rows(std::string_view body, const json_limits& limits, std::size_t width,
-                      std::string& buffer, std::vector<json_scalar>& out) {
+namespace {
+
+// read_scalar_rows over `rows`: rows.start() gives room for a row's first `width` values,
+// rows.done() takes the row once it is read and answers whether to go on.
+template <class Rows>
+bool scan_scalar_rows(std::string_view body, const json_limits& limits, std::size_t width,
+                      std::string& buffer, Rows& rows) {
   using kind = json_value::kind;
-  out.clear();
   if (body.size() > std::min(limits.max_body_bytes, fast_body_bytes) || limits.max_depth < 2 ||
       width == 0) {
     return false;
@@ -646,14 +740,27 @@ bool read_scalar_rows(std::string_view body, const json_limits& limits, std::siz
       spaces();
       if (++count > limits.max_values) return false;
       std::size_t items = 0;
-      const std::size_t row_start = out.size();
-      out.resize(row_start + width);
-      json_scalar* row = out.data() + row_start;
+      json_scalar* row = rows.start();
       if (*p != ']') {
         for (;;) {
           if (++count > limits.max_values) return false;
+          // A number in the row's first `width` (a book's every value) is read without the
+          // other values' tests.
+          if (items < width && (is_digit(*p) || *p == '-')) {
+            first = p;
+            if (!read_number(p)) return false;
+            json_scalar& v = row[items++];
+            v.type = kind::number;
+            v.flag = false;
+            v.text = std::string_view(first, static_cast<std::size_t>(p - first));
+            if (another()) continue;
+            if (broken) return false;
+            break;
+          }
           json_scalar scratch;
           json_scalar& v = items < width ? row[items] : scratch;
+          // Every field is written: rows.start() may give the previous row's room.
+          v = json_scalar{};
           switch (*p) {
             case '"':
               first = ++p;
@@ -691,7 +798,7 @@ bool read_scalar_rows(std::string_view body, const json_limits& limits, std::siz
         }
       }
       ++p;
-      if (items < width) return false;
+      if (items < width || !rows.done()) return false;
       if (another()) continue;
       if (broken) return false;
       break;
@@ -700,6 +807,39 @@ bool read_scalar_rows(std::string_view body, const json_limits& limits, std::siz
   ++p;
   spaces();
   return p == end;
+}
+
+}  // namespace
+
+bool read_scalar_rows(std::string_view body, const json_limits& limits, std::size_t width,
+                      std::string& buffer, std::vector<json_scalar>& out) {
+  struct into_vector {
+    std::vector<json_scalar>& out;
+    std::size_t width;
+    json_scalar* start() {
+      const std::size_t row_start = out.size();
+      out.resize(row_start + width);
+      return out.data() + row_start;
+    }
+    static bool done() { return true; }
+  };
+  out.clear();
+  into_vector rows{out, width};
+  return scan_scalar_rows(body, limits, width, buffer, rows);
+}
+
+bool read_scalar_rows(std::string_view body, const json_limits& limits, std::size_t width,
+                      std::string& buffer, scalar_row_sink row, void* context) {
+  struct to_sink {
+    std::array<json_scalar, max_scalar_row> values;
+    scalar_row_sink row;
+    void* context;
+    json_scalar* start() { return values.data(); }
+    bool done() { return row(context, values.data()); }
+  };
+  if (width > max_scalar_row) return false;
+  to_sink rows{{}, row, context};
+  return scan_scalar_rows(body, limits, width, buffer, rows);
 }
 
 std::string excerpt(std::string_view raw, std::size_t limit) {

@@ -68,11 +68,13 @@ class json_document : public json_value {
   json_document& operator=(json_document&&) noexcept = default;
   json_document(const json_document&) = delete;
   json_document& operator=(const json_document&) = delete;
-  ~json_document() = default;
+  /// A small document's storage is kept for the destroying thread's next parse.
+  ~json_document();
 
  private:
   friend class json_document_builder;
   std::unique_ptr<char[]> text_;
+  std::size_t text_capacity_ = 0;  // bytes of text_
   std::vector<json_value> values_;
   std::vector<std::string_view> keys_;
 };
@@ -105,6 +107,18 @@ struct json_scalar {
 /// when true, parse_json_text would give these very values. Pure and thread-safe.
 bool read_scalar_rows(std::string_view body, const json_limits& limits, std::size_t width,
                       std::string& buffer, std::vector<json_scalar>& out);
+
+/// Takes one row of read_scalar_rows' second form: its first `width` values, valid during the
+/// call only; false stops the reading.
+using scalar_row_sink = bool (*)(void* context, const json_scalar* values);
+/// The widest row the second form reads.
+inline constexpr std::size_t max_scalar_row = 16;
+
+/// As above, without keeping the values: each row goes to `row` as soon as it is read, so rows
+/// of a body refused further on may have been taken. False as above, when `row` answers false
+/// or when `width` is over max_scalar_row. Pure and thread-safe when `row` is.
+bool read_scalar_rows(std::string_view body, const json_limits& limits, std::size_t width,
+                      std::string& buffer, scalar_row_sink row, void* context);
 
 /// "null", "a string", ... for messages.
 std::string_view kind_name(json_value::kind k);

@@ -157,11 +157,92 @@ priced<level_take> take_for_buy(const pricing& p, const book_level& level, decim
   return level_take{};
 }
 
-priced<book_walk> walk(const pricing& p, decimal amount) {
+// The walk of a level taken whole after `spent` was spent on the levels before it: the least
+// amount that takes it so (`reach`), and what it spends, receives and charges. None when a walk
+// could take it in part whatever the amount, or a figure does not fit.
+struct whole_take {
+  decimal reach;
+  decimal spent;
+  decimal received;
+  decimal fee;
+};
+
+std::optional<whole_take> take_whole(const pricing& p, const book_level& level, decimal spent) {
+  const decimal q = level.quantity;
+  auto whole = q.round_to_increment(p.book.quantity_increment, rounding::down);
+  if (!whole || *whole != q || !q.is_positive()) return std::nullopt;
+  auto value = q.mul(level.price, rounding::down);
+  if (!value) return std::nullopt;
+  whole_take t;
+  decimal need;
+  if (p.book.side == book_side::buy) {
+    // take_for_buy takes the level whole when what is left buys all of it (left / price >= q:
+    // left >= q x price rounded up to 18 places) and covers its value rounded up.
+    auto rounded = value->checked_round(p.spend_precision, rounding::up);
+    auto exact = q.mul(level.price, rounding::up);
+    if (!rounded || !exact) return std::nullopt;
+    need = std::max(*rounded, *exact);
+    t.spent = *rounded;
+    t.received = q;
+  } else {
+    need = q;
+    t.spent = q;
+    t.received = value->round(p.receive_precision, rounding::down);
+  }
+  auto fee = percent_fee(p, t.received, p.receive_precision);
+  auto reach = spent.checked_add(need);
+  if (!fee || !reach) return std::nullopt;
+  t.reach = *reach;
+  t.fee = *fee;
+  return t;
+}
+
+// Appends the sums of the next level taken whole; false when there is none (the book ends, or a
+// walk could take that level in part whatever the amount, or its figures would not fit).
+bool extend_sums(const pricing& p, book_sums& s) {
+  if (s.whole.size() >= p.book.levels.size()) return false;
+  const book_level& level = p.book.levels[s.whole.size()];
+  const book_sums::level before = s.whole.empty() ? book_sums::level{} : s.whole.back();
+  auto t = take_whole(p, level, before.spent);
+  if (!t) return false;
+  auto spent = before.spent.checked_add(t->spent);
+  auto received = before.received.checked_add(t->received);
+  auto fee = before.fee.checked_add(t->fee);
+  if (!spent || !received || !fee) return false;
+  if (p.book.side == book_side::buy) {
+    // take_for_buy divides what is left by the price: the sums serve amounts for which every
+    // such division fits, below price x 10^20 (a price above 1.7 sets no limit).
+    constexpr int128 e19 = 10'000'000'000'000'000'000u;
+    if (auto limit = level.price.mul(decimal::from_raw(e19 * e19), rounding::down)) {
+      if (!s.below || *limit < *s.below) s.below = *limit;
+    }
+  }
+  // A level is taken whole only once every level before it was.
+  s.whole.push_back({std::max(before.reach, t->reach), *spent, *received, *fee});
+  return true;
+}
+
+priced<book_walk> walk(const pricing& p, decimal amount, const book_sums* sums) {
   const order_book& b = p.book;
   const bool buy = b.side == book_side::buy;
   book_walk w;
-  for (const book_level& level : b.levels) {
+  std::size_t first = 0;
+  if (sums && !sums->whole.empty() && (!sums->below || amount < *sums->below)) {
+    // The levels this walk takes whole, summed as the loop below would sum them.
+    const auto end =
+        std::upper_bound(sums->whole.begin(), sums->whole.end(), amount,
+                         [](decimal a, const book_sums::level& l) { return a < l.reach; });
+    first = static_cast<std::size_t>(end - sums->whole.begin());
+    if (first > 0) {
+      const book_sums::level& s = sums->whole[first - 1];
+      w.spent = s.spent;
+      w.received = s.received;
+      w.fee = s.fee;
+      w.levels = static_cast<int>(first);
+    }
+  }
+  for (std::size_t i = first; i < b.levels.size(); ++i) {
+    const book_level& level = b.levels[i];
     const decimal left = amount - w.spent;
     level_take t;
     if (buy) {
@@ -215,8 +296,8 @@ decimal book_capacity(const pricing& p) {
   return total;
 }
 
-priced<price> book_for_spend(const pricing& p, decimal spend) {
-  auto w = walk(p, spend);
+priced<price> book_for_spend(const pricing& p, decimal spend, const book_sums* sums) {
+  auto w = walk(p, spend, sums);
   if (!w) return std::unexpected(w.error());
   if (!w->complete) return failure(price_failure::depth, spend, book_capacity(p));
   if (!w->spent.is_positive()) return failure(price_failure::precision, spend);
@@ -225,10 +306,12 @@ priced<price> book_for_spend(const pricing& p, decimal spend) {
   return q;
 }
 
-priced<price> price_rounded_spend(const pricing& p, decimal spend, const balance& available) {
-  return checked(
-      p, p.model == pricing_model::order_book ? book_for_spend(p, spend) : rate_for_spend(p, spend),
-      available);
+priced<price> price_rounded_spend(const pricing& p, decimal spend, const balance& available,
+                                  const book_sums* sums) {
+  return checked(p,
+                 p.model == pricing_model::order_book ? book_for_spend(p, spend, sums)
+                                                      : rate_for_spend(p, spend),
+                 available);
 }
 
 priced<decimal> round_up_receive(const pricing& p, decimal net) {
@@ -327,13 +410,14 @@ bool min_spend_is_quiet(const pricing& p) {
 
 // The smallest spend (a multiple of the spend unit) whose net covers `target`, by doubling from
 // the estimate and bisecting: the net never falls when the spend grows.
-priced<price> search_exact_receive(const pricing& p, decimal target, const balance& available) {
+priced<price> search_exact_receive(const pricing& p, decimal target, const balance& available,
+                                   const book_sums* sums) {
   const int128 unit = spend_unit(p).raw();
   const auto at = [&](int128 units) -> priced<price> {
     // The doubling can reach 2^101 units: beyond the decimal range for a coarse unit.
     int128 raw = 0;
     if (__builtin_mul_overflow(units, unit, &raw)) return failure(price_failure::overflow, target);
-    return price_rounded_spend(p, decimal::from_raw(raw), available);
+    return price_rounded_spend(p, decimal::from_raw(raw), available, sums);
   };
   const auto covers = [&](const priced<price>& q) { return q && q->net >= target; };
   int128 high = std::max<int128>(1, spend_estimate(p, target).raw() / unit + 1);
@@ -461,8 +545,8 @@ priced<price> price_spend(const pricing& p, decimal spend) {
   return price_spend(p, spend, p.available);
 }
 
-priced<price> price_spend(const pricing& p, decimal spend,
-                          const std::optional<decimal>& available) {
+priced<price> price_spend(const pricing& p, decimal spend, const std::optional<decimal>& available,
+                          const book_sums* sums) {
   if (!usable(p) || spend.is_negative()) return failure(price_failure::invalid, spend);
   auto rounded = round_spend(p, spend);
   if (!rounded) return std::unexpected(rounded.error());
@@ -472,26 +556,26 @@ priced<price> price_spend(const pricing& p, decimal spend,
     rounded = *whole;
   }
   if (!rounded->is_positive()) return failure(price_failure::precision, spend);
-  return price_rounded_spend(p, *rounded, available);
+  return price_rounded_spend(p, *rounded, available, sums);
 }
 
 priced<price> price_receive(const pricing& p, decimal net) {
   return price_receive(p, net, p.available);
 }
 
-priced<price> price_receive(const pricing& p, decimal net,
-                            const std::optional<decimal>& available) {
+priced<price> price_receive(const pricing& p, decimal net, const std::optional<decimal>& available,
+                            const book_sums* sums) {
   if (!usable(p) || !net.is_positive()) return failure(price_failure::invalid, net);
   auto target = round_up_receive(p, net);
   if (!target) return std::unexpected(target.error());
   if (p.exact_receive && p.model == pricing_model::rate_table) {
     return provider_exact_receive(p, *target, available);
   }
-  return search_exact_receive(p, *target, available);
+  return search_exact_receive(p, *target, available, sums);
 }
 
 bool receive_within(const pricing& p, decimal net, decimal spend,
-                    const std::optional<decimal>& available) {
+                    const std::optional<decimal>& available, const book_sums* sums) {
   const bool searched = p.model == pricing_model::order_book
                             ? p.book.side == book_side::sell
                             : !(p.exact_receive && p.model == pricing_model::rate_table);
@@ -499,8 +583,16 @@ bool receive_within(const pricing& p, decimal net, decimal spend,
   auto target = round_up_receive(p, net);
   if (!target) return false;
   // price_spend's rounding yields a multiple of the search's spend unit: a spend it tries.
-  auto q = price_spend(p, spend, available);
+  auto q = price_spend(p, spend, available, sums);
   return q && q->net >= *target;
+}
+
+book_sums sums_of(const pricing& p) {
+  book_sums s;
+  if (p.model != pricing_model::order_book || !usable(p)) return s;
+  s.whole.reserve(p.book.levels.size());
+  while (extend_sums(p, s)) continue;
+  return s;
 }
 
 spend_bounds bounds_of(const pricing& p) { return bounds_of(p, p.available); }

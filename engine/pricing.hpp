@@ -124,6 +124,27 @@ struct price {
   bool firm = false;  ///< binding: a firm quote priced for exactly its quoted amount
 };
 
+/// An order book's levels taken whole, summed once per pricing value (sums_of): a walk that takes
+/// its first k levels whole starts from their sums at level k, a binary search instead of k exact
+/// takes, with the same figures. Only for the pricing it was made from.
+struct book_sums {
+  struct level {
+    /// The least amount for which a walk takes this level and every one before it whole.
+    decimal reach;
+    decimal spent;  ///< what those levels spend, receive and charge in fees, summed
+    decimal received;
+    decimal fee;
+  };
+  /// whole[i]: levels 0..i; ends before the first level a walk could take in part whatever the
+  /// amount (a quantity off the increment) or whose figures would not fit.
+  std::vector<level> whole;
+  /// Buy books: the sums serve only amounts below it (dividing one by a level's price fits).
+  std::optional<decimal> below;
+};
+
+/// The whole-level sums of p's book; empty for another model or an unusable pricing.
+book_sums sums_of(const pricing& p);
+
 /// Prices spending `spend` (rounded down to the spend precision and increment). Rate models:
 /// gross = spend x rate_receive / rate_spend rounded down to 18 places; fee = fee_percent of the
 /// gross rounded up to 18 places (001k reports it exact) plus fee_fixed; net = gross - fee rounded
@@ -131,15 +152,18 @@ struct price {
 /// order_book, fee_fixed once per swap. Limits: min/max spend on the spend used, min/max receive
 /// on the gross, available on the spend used. Pure and thread-safe.
 priced<price> price_spend(const pricing& p, decimal spend);
-/// As above with `available` in place of p.available (the router's view of the balance).
-priced<price> price_spend(const pricing& p, decimal spend, const std::optional<decimal>& available);
+/// As above with `available` in place of p.available (the router's view of the balance), and
+/// `sums`, when given, sums_of(p) (the same price, sooner).
+priced<price> price_spend(const pricing& p, decimal spend, const std::optional<decimal>& available,
+                          const book_sums* sums = nullptr);
 
 /// Prices receiving at least `net` (rounded up to the receive precision): the smallest spend
 /// whose net covers it. With exact_receive on a rate table, the provider's rule instead (001k):
 /// the smallest gross at receive_precision whose net covers it, and a spend of gross x
 /// rate_spend / rate_receive rounded up to the spend precision. Pure and thread-safe.
 priced<price> price_receive(const pricing& p, decimal net);
-priced<price> price_receive(const pricing& p, decimal net, const std::optional<decimal>& available);
+priced<price> price_receive(const pricing& p, decimal net, const std::optional<decimal>& available,
+                            const book_sums* sums = nullptr);
 
 /// Whether price_receive(p, net, available) cannot answer more than `spend`: spending `spend`
 /// nets at least `net` (rounded up as price_receive rounds it) and p's exact-receive price is
@@ -147,7 +171,7 @@ priced<price> price_receive(const pricing& p, decimal net, const std::optional<d
 /// that price answers at most `spend` or fails. One price instead of a search, for a caller that
 /// only needs the larger of the two.
 bool receive_within(const pricing& p, decimal net, decimal spend,
-                    const std::optional<decimal>& available);
+                    const std::optional<decimal>& available, const book_sums* sums = nullptr);
 
 /// The spend interval in which p can price at all as far as its limits, balance, depth and
 /// precision tell without pricing (the exact price may still fail at the edges by rounding), and

@@ -71,7 +71,11 @@ struct route {
   std::optional<decimal> low_gain;  // low x best_rate rounded up: what its low gains at most
   // Known once segments_for() ran: only for routes a split or single candidate fills.
   std::vector<segment> segments;
-  shared_text name;  // "onek: USDT->BTC, kiiex: BTC->COPM", once named
+  // Per segment: its whole length at its rate, rounded up (none on overflow): what fill() and
+  // solo_gain() add for a segment they take whole, without a multiplication each time.
+  std::vector<std::optional<decimal>> gains;
+  shared_text name;   // "onek: USDT->BTC, kiiex: BTC->COPM", once named
+  std::string limit;  // "kiiex BTC-COPM depth": high_limit as a plan's limits_hit names it
 };
 
 struct chain_price {
@@ -243,6 +247,7 @@ struct route_set {
   flags bounded;
   flags segmented;
   flags named;
+  flags limited;
   std::mutex mutex;
 };
 
@@ -260,6 +265,7 @@ struct prepared_market::state {
 
   void index();
   const first_segment& first_of(std::uint16_t quote) const;
+  const book_sums* sums_for(std::uint16_t quote) const;
   std::shared_ptr<route_set> routes_for(route_key key) const;
   // route_cache: whether `q` has this market's topology, and taking its prices instead.
   bool same_topology(std::span<const pricing> q) const;
@@ -292,6 +298,11 @@ struct prepared_market::state {
   std::vector<std::uint32_t> spend_start;
   // Filled in up front when shared, else on first use by the one plan that owns the state.
   mutable std::vector<first_segment> firsts;
+  // Shared: each book's whole-level sums (pricing.hpp book_sums), made when a plan first walks
+  // it, under mutex, and published by its flag. A market of one plan does not sum its books: it
+  // walks most of them about once, and summing a book costs a walk of all its levels.
+  mutable std::vector<book_sums> sums;
+  std::unique_ptr<std::atomic<bool>[]> sums_made;
   mutable std::mutex mutex;
   mutable std::vector<std::shared_ptr<route_set>> cache;  // under mutex
   mutable std::size_t next_evicted = 0;                   // under mutex
@@ -356,6 +367,7 @@ class route_search {
     out_.bounded = std::make_unique<std::atomic<bool>[]>(n);
     out_.segmented = std::make_unique<std::atomic<bool>[]>(n);
     out_.named = std::make_unique<std::atomic<bool>[]>(n);
+    out_.limited = std::make_unique<std::atomic<bool>[]>(n);
   }
 
  private:
@@ -440,6 +452,10 @@ void prepared_market::state::index() {
   }
   firsts.resize(quotes.size());
   if (shared) {
+    sums.resize(quotes.size());
+    sums_made = std::make_unique<std::atomic<bool>[]>(quotes.size());
+  }
+  if (shared) {
     for (std::size_t i = 0; i < quotes.size(); ++i) first_of(static_cast<std::uint16_t>(i));
   }
 }
@@ -515,12 +531,14 @@ void prepared_market::state::refresh(route_set& set) const {
     r.viable = false;
     r.low_gain.reset();
     r.segments.clear();
+    r.gains.clear();
     rate(*this, r);
   }
   for (std::size_t i = 0; i < n; ++i) {
     set.by_rate[i] = static_cast<std::uint16_t>(i);
     set.bounded[i].store(false, std::memory_order_relaxed);
     set.segmented[i].store(false, std::memory_order_relaxed);
+    set.limited[i].store(false, std::memory_order_relaxed);
   }
   std::stable_sort(set.by_rate.begin(), set.by_rate.end(), [&](std::uint16_t a, std::uint16_t b) {
     return set.routes[a].best_rate > set.routes[b].best_rate;
@@ -593,7 +611,8 @@ class planner {
   plan build(const evaluated& best);
   plan plan_spend();
   plan plan_receive();
-  planned_route build_route(const route& r, const chain_price& c, decimal asked) const;
+  planned_route build_route(route& r, const chain_price& c, decimal asked) const;
+  std::string limit_of(route& r) const;
   void reject_rest(plan& out, const std::vector<bool>& used);
   plan no_plan(std::string why);
 
@@ -748,7 +767,8 @@ std::expected<chain_price, chain_failure> planner::price_chain(const route& r,
   chain_price c;
   decimal amount = spend;
   for (int k = 0; k < r.count; ++k) {
-    auto q = price_spend(quote_of(r.hops[k]), amount, r.hops[k].available);
+    auto q =
+        price_spend(quote_of(r.hops[k]), amount, r.hops[k].available, m_.sums_for(r.hops[k].quote));
     if (!q) return std::unexpected(chain_failure{k, q.error()});
     c.legs[k] = *q;
     amount = q->net;
@@ -839,6 +859,20 @@ std::optional<segment> compose_first(const segment& first, const segment& next) 
 // alone; and whether its levels come best first (then no later segment has a better rate).
 }  // namespace
 
+const book_sums* prepared_market::state::sums_for(std::uint16_t quote) const {
+  const pricing& p = quotes[quote];
+  if (!shared || p.model != pricing_model::order_book) return nullptr;
+  std::atomic<bool>& made = sums_made[quote];
+  if (!made.load(std::memory_order_acquire)) {
+    const std::lock_guard lock(mutex);
+    if (!made.load(std::memory_order_relaxed)) {
+      sums[quote] = sums_of(p);
+      made.store(true, std::memory_order_release);
+    }
+  }
+  return &sums[quote];
+}
+
 const first_segment& prepared_market::state::first_of(std::uint16_t quote) const {
   first_segment& f = firsts[quote];
   if (f.known) return f;
@@ -900,8 +934,9 @@ void planner::bound_route(route& r) const {
   // The least spend that nets anything: a fixed fee or min_receive can set it above the limits.
   // When the low itself nets something, that search cannot raise it (it answers no more).
   const decimal some_net = receive_unit(tail);
-  if (!receive_within(tail, some_net, low, r.hops[last].available)) {
-    if (auto some = price_receive(tail, some_net, r.hops[last].available)) {
+  const book_sums* tail_sums = m_.sums_for(r.hops[last].quote);
+  if (!receive_within(tail, some_net, low, r.hops[last].available, tail_sums)) {
+    if (auto some = price_receive(tail, some_net, r.hops[last].available, tail_sums)) {
       low = std::max(low, some->spend);
     }
   }
@@ -912,7 +947,8 @@ void planner::bound_route(route& r) const {
   for (int k = last - 1; k >= 0; --k) {
     const pricing& p = quote_of(r.hops[k]);
     const spend_bounds own = bounds_of(p, r.hops[k].available);
-    auto need = price_receive(p, low, r.hops[k].available);
+    const book_sums* hop_sums = m_.sums_for(r.hops[k].quote);
+    auto need = price_receive(p, low, r.hops[k].available, hop_sums);
     if (need) {
       low = std::max(own.low, need->spend);
     } else if (need.error().reason == price_failure::min_spend ||
@@ -925,7 +961,7 @@ void planner::bound_route(route& r) const {
     }
     if (capped) {
       // The largest spend whose net stays within the next hop's high.
-      auto above = price_receive(p, high + receive_unit(p), r.hops[k].available);
+      auto above = price_receive(p, high + receive_unit(p), r.hops[k].available, hop_sums);
       capped = above.has_value();
       if (above) high = above->spend - spend_unit(p);
     }
@@ -946,9 +982,21 @@ void planner::segments_for(route& r) const {
   set_->once(set_->bounded[r.index], [&] { bound_route(r); });
   set_->once(set_->segmented[r.index], [&] {
     // Composing keeps the order of the first hop's spend, so a first hop cut at the route's high
-    // yields a prefix of the full model that covers every spend up to the high.
-    r.segments = segments_of(r.hops[0], r.high);
+    // yields a prefix of the full model that covers every spend up to the high. A market of one
+    // plan at a time (its models last for that plan) spending the intent's amount never fills a
+    // route beyond it either: a deep book's levels past it are not modelled.
+    decimal limit = r.high;
+    if (!m_.shared && intent_.side == amount_side::spend && intent_.amount.is_positive() &&
+        intent_.amount < limit) {
+      limit = intent_.amount;
+    }
+    r.segments = segments_of(r.hops[0], limit);
     for (int k = 1; k < r.count; ++k) r.segments = compose(r.segments, segments_of(r.hops[k], {}));
+    r.gains.reserve(r.segments.size());
+    for (const segment& s : r.segments) {
+      auto gain = s.length.mul(s.rate, rounding::up);
+      r.gains.push_back(gain ? std::optional<decimal>(*gain) : std::nullopt);
+    }
   });
 }
 
@@ -977,16 +1025,19 @@ std::optional<allocation> planner::fill(std::span<const std::uint16_t> members,
   allocation a;
   a.routes.assign(members.data(), members.data() + members.size());
   a.amounts.resize(members.size());
+  const std::size_t n = members.size();
+  std::array<const route*, split_cap> rs{};
+  for (std::size_t m = 0; m < n; ++m) rs[m] = &routes_[members[m]];
   std::array<std::size_t, split_cap> seg{};
   std::array<decimal, split_cap> seg_used{};
   decimal placed;
   const auto shared_room = [&](std::size_t m) -> std::optional<decimal> {
-    const hop& first = routes_[members[m]].hops[0];
+    const hop& first = rs[m]->hops[0];
     if (!first.available) return std::nullopt;
     decimal used;
-    for (std::size_t o = 0; o < members.size(); ++o) {
+    for (std::size_t o = 0; o < n; ++o) {
       // Every first hop spends the intent's asset: one balance per provider.
-      if (m_.ids[routes_[members[o]].hops[0].quote].provider == m_.ids[first.quote].provider) {
+      if (m_.ids[rs[o]->hops[0].quote].provider == m_.ids[first.quote].provider) {
         used += a.amounts[o];
       }
     }
@@ -994,14 +1045,19 @@ std::optional<allocation> planner::fill(std::span<const std::uint16_t> members,
   };
   // Advances route m by `length` along its segments, adding to the bound.
   const auto advance = [&](std::size_t m, decimal length) {
-    const route& r = routes_[members[m]];
+    const route& r = *rs[m];
     a.amounts[m] += length;
     placed += length;
     while (length.is_positive() && seg[m] < r.segments.size()) {
       const segment& s = r.segments[seg[m]];
       const decimal take = std::min(length, s.length - seg_used[m]);
-      auto gain = take.mul(s.rate, rounding::up);
-      a.bound += gain ? *gain : unlimited;
+      if (take == s.length) {
+        const std::optional<decimal>& gain = r.gains[seg[m]];
+        a.bound += gain ? *gain : unlimited;
+      } else {
+        auto gain = take.mul(s.rate, rounding::up);
+        a.bound += gain ? *gain : unlimited;
+      }
       length -= take;
       seg_used[m] += take;
       if (seg_used[m] >= s.length) {
@@ -1010,38 +1066,45 @@ std::optional<allocation> planner::fill(std::span<const std::uint16_t> members,
       }
     }
   };
-  for (std::size_t m = 0; m < members.size(); ++m) {
-    const route& r = routes_[members[m]];
-    a.bound -= r.fixed;
-    advance(m, r.low);
+  for (std::size_t m = 0; m < n; ++m) {
+    a.bound -= rs[m]->fixed;
+    advance(m, rs[m]->low);
   }
   if (placed > amount) return std::nullopt;
-  for (std::size_t m = 0; m < members.size(); ++m) {
+  for (std::size_t m = 0; m < n; ++m) {
     auto room = shared_room(m);
     if (room && room->is_negative()) return std::nullopt;
   }
+  // Whether member m has room left by its segments and its high, and its current segment's rate:
+  // only the member that advances changes either, and a member once without room stays so (a
+  // shared balance too only shrinks), so each step compares rates alone.
+  std::array<bool, split_cap> open{};
+  std::array<decimal, split_cap> rate{};
+  const auto reopen = [&](std::size_t m) {
+    const route& r = *rs[m];
+    open[m] = seg[m] < r.segments.size() && a.amounts[m] < r.high &&
+              seg_used[m] < r.segments[seg[m]].length;
+    if (open[m]) rate[m] = r.segments[seg[m]].rate;
+  };
+  for (std::size_t m = 0; m < n; ++m) reopen(m);
   while (placed < amount) {
-    // The member with room left whose current segment has the best rate (the first on ties).
-    // Room is the least of three that are each checked positive on their own, cheapest first,
-    // and the shared balance only for a member that would win.
-    std::optional<std::size_t> best;
-    decimal best_rate;
-    for (std::size_t m = 0; m < members.size(); ++m) {
-      const route& r = routes_[members[m]];
-      if (seg[m] >= r.segments.size()) continue;
-      const segment& s = r.segments[seg[m]];
-      if (best && !(s.rate > best_rate)) continue;
-      if (!(a.amounts[m] < r.high) || !(seg_used[m] < s.length)) continue;
-      if (auto shared = shared_room(m); shared && !shared->is_positive()) continue;
-      best = m;
-      best_rate = s.rate;
+    // The member with room left whose current segment has the best rate (the first on ties);
+    // the shared balance is checked only for a member that would win.
+    std::size_t m = n;
+    for (std::size_t o = 0; o < n; ++o) {
+      if (!open[o] || (m < n && !(rate[o] > rate[m]))) continue;
+      if (auto shared = shared_room(o); shared && !shared->is_positive()) {
+        open[o] = false;
+        continue;
+      }
+      m = o;
     }
-    if (!best) break;
-    const std::size_t m = *best;
-    const route& r = routes_[members[m]];
+    if (m == n) break;
+    const route& r = *rs[m];
     decimal room = std::min(r.high - a.amounts[m], r.segments[seg[m]].length - seg_used[m]);
     if (auto shared = shared_room(m)) room = std::min(room, *shared);
     advance(m, std::min(room, amount - placed));
+    reopen(m);
   }
   // What no member can take and is below the coarsest member's spend unit is dust: no leg could
   // be sent for it (a firm quote's max is the amount rounded to its precision, FAULTS.md 16).
@@ -1142,10 +1205,15 @@ void planner::reserve_bulk_route(std::array<std::uint16_t, split_cap>& top, std:
 std::optional<decimal> planner::solo_gain(const route& r, decimal amount) const {
   decimal left = std::min(r.high, amount);
   decimal gain = rounding_slack;
-  for (const segment& s : r.segments) {
+  for (std::size_t i = 0; i < r.segments.size(); ++i) {
     if (!left.is_positive()) break;
+    const segment& s = r.segments[i];
     const decimal take = std::min(left, s.length);
-    auto g = take.mul(s.rate, rounding::up);
+    std::optional<decimal> g = r.gains[i];
+    if (take != s.length) {
+      auto part = take.mul(s.rate, rounding::up);
+      g = part ? std::optional<decimal>(*part) : std::nullopt;
+    }
     if (!g) return std::nullopt;
     gain += *g;
     left -= take;
@@ -1160,11 +1228,11 @@ std::optional<decimal> planner::solo_gain(const route& r, decimal amount) const 
 //
 // A subset's linear optimum (fill) is computed only when needed: every subset starts with a
 // cheap upper bound of it (the sum of its routes' solo gains; or its lows at their routes' best
-// rates and the rest at the subset's best), and a max-heap on (bound, cheap before exact, mask)
-// fills the top entry when its bound is cheap. An exact entry on top is then the next one of the
-// order by exact bound, ties by mask, and the search stops once the top cannot beat the best net:
-// the same subsets in the same order as filling all of them and sorting, at a fraction of the
-// fills.
+// rates and the rest at the subset's best), and a queue ordered by (bound, cheap before exact,
+// mask) fills the top entry when its bound is cheap. An exact entry on top is then the next one
+// of the order by exact bound, ties by mask, and the search stops once the top cannot beat the
+// best net: the same subsets in the same order as filling all of them and sorting, at a fraction
+// of the fills.
 std::optional<evaluated> planner::best_for(decimal amount) {
   const std::vector<std::uint16_t>& order = by_rate();
   const std::size_t width = options_.split ? std::min(options_.split_routes, split_cap) : 0;
@@ -1192,17 +1260,18 @@ std::optional<evaluated> planner::best_for(decimal amount) {
     std::uint32_t mask = 0;
     std::uint32_t filled = 0;  // index into `filled` when exact
   };
-  // a before b in the heap's order: larger key, then cheap, then smaller mask.
+  // a before b in the queue's order: larger key, then cheap, then smaller mask. A total order on
+  // the entries (a mask is queued once cheap, then once exact): its first entry is unique.
   const auto after = [](const entry& a, const entry& b) {
     if (a.key != b.key) return a.key && (!b.key || *a.key < *b.key);
     if (a.exact != b.exact) return a.exact;
     return a.mask > b.mask;
   };
   // Reused by every call on this thread, like `sums` below.
-  thread_local std::vector<entry> heap;
-  heap.clear();
-  heap.reserve(std::size_t{1} << count);
-  // Reused by every call on this thread, like `heap`.
+  thread_local std::vector<entry> queue;
+  queue.clear();
+  queue.reserve(std::size_t{1} << count);
+  // Reused by every call on this thread, like `queue`.
   thread_local std::vector<allocation> filled;
   filled.clear();
   std::array<std::uint16_t, split_cap> members{};
@@ -1282,16 +1351,21 @@ std::optional<evaluated> planner::best_for(decimal amount) {
         if (!sum || by_rate < *sum) sum = by_rate;
       }
     }
-    heap.push_back({sum, false, mask, 0});
+    queue.push_back({sum, false, mask, 0});
   }
-  std::make_heap(heap.begin(), heap.end(), after);
   std::optional<evaluated> best;
   decimal best_bound;
-  while (!heap.empty()) {
-    entry e = heap.front();
+  // The queue's first entry by one scan: a search takes a few (each is then filled or priced),
+  // fewer comparisons than ordering all 2^n into a heap.
+  while (!queue.empty()) {
+    std::size_t first = 0;
+    for (std::size_t i = 1; i < queue.size(); ++i) {
+      if (after(queue[first], queue[i])) first = i;
+    }
+    entry e = queue[first];
     if (best && e.key && *e.key < best->net) break;
-    std::pop_heap(heap.begin(), heap.end(), after);
-    heap.pop_back();
+    queue[first] = queue.back();
+    queue.pop_back();
     if (!e.exact) {
       auto a = fill(members_of(e.mask), amount);
       if (!a || !(a->full || options_.allow_partial)) continue;
@@ -1299,8 +1373,7 @@ std::optional<evaluated> planner::best_for(decimal amount) {
       e.exact = true;
       e.filled = static_cast<std::uint32_t>(filled.size());
       filled.push_back(std::move(*a));
-      heap.push_back(e);
-      std::push_heap(heap.begin(), heap.end(), after);
+      queue.push_back(e);
       continue;
     }
     const allocation& a = filled[e.filled];
@@ -1319,11 +1392,23 @@ std::optional<evaluated> planner::best_for(decimal amount) {
     }
   };
   // The rest compete alone, best rate first, so that the first good price rules out the others.
+  // Once a route's best rate rules it out, so it does every later route whose best rate is no
+  // higher (the order's) and not negative, and whose fixed fee is no lower: its bound is at most
+  // that route's, and the best net only grows.
+  const route* ruled_out = nullptr;
   for (; next < order.size(); ++next) {
     route& r = routes_[order[next]];
     if (best) {
+      if (ruled_out && amount.is_positive() && r.rate_bound && r.linear &&
+          !r.best_rate.is_negative() && r.best_rate <= ruled_out->best_rate &&
+          r.fixed >= ruled_out->fixed) {
+        continue;
+      }
       const auto most = rate_bound(r, amount);
-      if (most && *most < best->net) continue;
+      if (most && *most < best->net) {
+        ruled_out = &r;
+        continue;
+      }
     }
     bound(r);
     if (!r.viable || r.low > amount) continue;
@@ -1337,7 +1422,19 @@ std::optional<evaluated> planner::best_for(decimal amount) {
 }
 
 // `asked` is what price_chain asked of the first hop for `c`.
-planned_route planner::build_route(const route& r, const chain_price& c, decimal asked) const {
+// The limit that bounds the route from above, as limits_hit names it: once per route of a kept
+// set (it depends on the bound alone).
+std::string planner::limit_of(route& r) const {
+  const auto describe_limit = [&] {
+    const pricing& p = quote_of(r.hops[r.high_limit.hop]);
+    return fmt::format("{} {} {}", p.provider, p.direction_code, to_string(r.high_limit.reason));
+  };
+  if (!set_->keep) return describe_limit();
+  set_->once(set_->limited[r.index], [&] { r.limit = describe_limit(); });
+  return r.limit;
+}
+
+planned_route planner::build_route(route& r, const chain_price& c, decimal asked) const {
   planned_route out;
   out.spend = c.legs[0].spend;
   out.net = c.net();
@@ -1354,8 +1451,9 @@ planned_route planner::build_route(const route& r, const chain_price& c, decimal
         // The very price price_chain made of this hop (pricing is pure): no need to walk again.
         w = c.legs[k].net;
       } else {
-        auto q = moves ? price_spend(worst_case(p), worst_amount, r.hops[k].available)
-                       : price_spend(p, worst_amount, r.hops[k].available);
+        auto q =
+            moves ? price_spend(worst_case(p), worst_amount, r.hops[k].available)
+                  : price_spend(p, worst_amount, r.hops[k].available, m_.sums_for(r.hops[k].quote));
         if (q) w = std::min(q->net, c.legs[k].net);
       }
     }
@@ -1386,11 +1484,7 @@ planned_route planner::build_route(const route& r, const chain_price& c, decimal
     l.obtained_at = p.obtained_at;
     l.valid_until = p.valid_until;
   }
-  if (r.high_limit.hop >= 0 && out.spend >= r.high) {
-    const pricing& p = quote_of(r.hops[r.high_limit.hop]);
-    out.limits_hit.push_back(
-        fmt::format("{} {} {}", p.provider, p.direction_code, to_string(r.high_limit.reason)));
-  }
+  if (r.high_limit.hop >= 0 && out.spend >= r.high) out.limits_hit.push_back(limit_of(r));
   return out;
 }
 
@@ -1520,7 +1614,8 @@ plan planner::plan_receive() {
     decimal wanted = intent_.amount;
     std::optional<decimal> spend;
     for (int k = r.count - 1; k >= 0; --k) {
-      auto q = price_receive(quote_of(r.hops[k]), wanted, r.hops[k].available);
+      auto q = price_receive(quote_of(r.hops[k]), wanted, r.hops[k].available,
+                             m_.sums_for(r.hops[k].quote));
       if (!q) {
         failures_[r.index] = fmt::format("{} {}: {}", quote_of(r.hops[k]).provider,
                                          quote_of(r.hops[k]).direction_code, describe(q.error()));

@@ -1,5 +1,7 @@
 #include "engine/venue.hpp"
 
+#include <utility>
+
 namespace swaprouter {
 
 bool is_final(leg_state state) noexcept {
@@ -25,17 +27,12 @@ std::string_view to_string(leg_state state) noexcept {
   return "unrecognised";
 }
 
-task<result<pricing>> venue::pricing_for(const quote_request& request) {
-  // Read before the first suspension: the caller's request may not outlive it.
-  const decimal asked = request.amount;
-  auto answer = co_await price(request);
-  if (!answer) co_return std::unexpected(std::move(answer.error()));
-  const quote& q = *answer;
+pricing quote_pricing(quote q, decimal asked) {
   pricing p;
-  p.provider = q.provider;
-  p.direction_code = q.direction_code;
-  p.spend_asset = q.spend_asset;
-  p.receive_asset = q.receive_asset;
+  p.provider = std::move(q.provider);
+  p.direction_code = std::move(q.direction_code);
+  p.spend_asset = std::move(q.spend_asset);
+  p.receive_asset = std::move(q.receive_asset);
   p.model = q.model;
   p.spend_precision = decimal::scale;
   // A provider that priced the amount rounded down to its precision (a firm quote for 123.456789
@@ -57,11 +54,19 @@ task<result<pricing>> venue::pricing_for(const quote_request& request) {
   p.min_spend = q.spend_amount;
   p.max_spend = q.spend_amount;
   p.firm = q.firm;
-  p.quote_id = q.quote_id;
+  p.quote_id = std::move(q.quote_id);
   if (q.firm) p.quoted_spend = q.spend_amount;
   p.obtained_at = q.obtained_at;
   p.valid_until = q.valid_until;
-  co_return p;
+  return p;
+}
+
+task<result<pricing>> venue::pricing_for(const quote_request& request) {
+  // Read before the first suspension: the caller's request may not outlive it.
+  const decimal asked = request.amount;
+  auto answer = co_await price(request);
+  if (!answer) co_return std::unexpected(std::move(answer.error()));
+  co_return quote_pricing(std::move(*answer), asked);
 }
 
 }  // namespace swaprouter

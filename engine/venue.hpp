@@ -30,6 +30,11 @@ struct venue_health {
   std::uint64_t rate_limited = 0;  ///< HTTP 429 answers since start
 };
 
+/// The planner's model of a price() answer for a request of `asked` (what venue::pricing_for
+/// gives): a rate valid at the quoted amount only, the fee inside it, at the spend precision the
+/// provider rounded `asked` to. Pure.
+pricing quote_pricing(quote q, decimal asked);
+
 /// One provider, seen by the engine. Implementations build, sign and parse provider requests and
 /// keep their own rate budget, circuit and clock offset. Not thread-safe: used from one executor.
 class venue {

@@ -57,6 +57,49 @@ void read_fields(const json_value& object) {
   }
 }
 
+// read_scalar_rows' two forms read the same rows, and rows read are the document's values.
+void scalar_rows(std::string_view body, const swaprouter::json_limits& limits, std::size_t width,
+                 const swaprouter::result<swaprouter::json_document>& root) {
+  using swaprouter::json_scalar;
+  std::string kept_buffer;
+  std::vector<json_scalar> kept;
+  const bool read = swaprouter::read_scalar_rows(body, limits, width, kept_buffer, kept);
+  struct collected {
+    std::vector<json_scalar> values;
+    std::size_t width;
+  };
+  collected streamed{{}, width};
+  std::string streamed_buffer;
+  const bool streamed_read = swaprouter::read_scalar_rows(
+      body, limits, width, streamed_buffer,
+      [](void* context, const json_scalar* row) {
+        auto& to = *static_cast<collected*>(context);
+        to.values.insert(to.values.end(), row, row + to.width);
+        return true;
+      },
+      &streamed);
+  const auto same = [](const json_scalar& a, const auto& b) {
+    return a.type == b.type && a.flag == b.flag && a.text == b.text;
+  };
+  sf::require(read == streamed_read, "read_scalar_rows' forms disagree");
+  if (!read) return;
+  sf::require(kept.size() == streamed.values.size(), "read_scalar_rows' forms read other rows");
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    sf::require(same(streamed.values[i], kept[i]), "read_scalar_rows' forms read other values");
+  }
+  sf::require(root.has_value() && root->type == json_value::kind::array &&
+                  root->items.size() * width == kept.size(),
+              "rows read from a body the document reader reads otherwise");
+  for (std::size_t r = 0; r < root->items.size(); ++r) {
+    const json_value& row = root->items[r];
+    sf::require(row.type == json_value::kind::array && row.items.size() >= width,
+                "a row the document reader reads otherwise");
+    for (std::size_t i = 0; i < width; ++i) {
+      sf::require(same(kept[r * width + i], row.items[i]), "a value the document reads otherwise");
+    }
+  }
+}
+
 // "HEAD\nUNIT\nTAIL": HEAD, then UNIT repeated to 1 MiB (or to just past the adapters' size
 // limit), then TAIL. Refused by size, depth or value count, or read within every limit; never a
 // crash, a deep recursion or a timeout.
@@ -120,6 +163,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (item.type == json_value::kind::object) read_fields(item);
     }
   }
+
+  scalar_rows(body, limits, 1 + data[0] % 12, root);
 
   auto t = swaprouter::parse_iso_timestamp(body);
   sf::check_error(t);

@@ -206,5 +206,43 @@ TEST(JsonRead, ScalarRowsAreTheDocumentsValues) {
   EXPECT_FALSE(read_scalar_rows(large, {}, 4, buffer, out));
 }
 
+// The second form hands each row over as it is read, each value as the first form reads it (the
+// room of one row is reused for the next: nothing of a row shows in the next one).
+TEST(JsonRead, ScalarRowsOneAtATime) {
+  struct seen {
+    std::vector<json_scalar> values;
+    std::size_t stop_after = 100;
+  };
+  const auto take = [](void* context, const json_scalar* row) {
+    auto& to = *static_cast<seen*>(context);
+    to.values.insert(to.values.end(), row, row + 3);
+    return to.values.size() / 3 < to.stop_after;
+  };
+  const std::string body = R"([["x",true,7], [null,false,"y"], [1.5,2,3,4]])";
+  std::string buffer;
+  std::vector<json_scalar> kept;
+  ASSERT_TRUE(read_scalar_rows(body, {}, 3, buffer, kept));
+  seen rows;
+  std::string row_buffer;
+  ASSERT_TRUE(read_scalar_rows(body, {}, 3, row_buffer, take, &rows));
+  ASSERT_EQ(rows.values.size(), kept.size());
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    EXPECT_EQ(rows.values[i].type, kept[i].type) << i;
+    EXPECT_EQ(rows.values[i].flag, kept[i].flag) << i;
+    EXPECT_EQ(rows.values[i].text, kept[i].text) << i;
+  }
+  EXPECT_EQ(rows.values[3].type, kind::null);
+  EXPECT_EQ(rows.values[3].text, "");
+  EXPECT_FALSE(rows.values[4].flag);
+  // A false answer stops the reading; so does a row wider than the form reads.
+  seen first_only;
+  first_only.stop_after = 1;
+  EXPECT_FALSE(read_scalar_rows(body, {}, 3, row_buffer, take, &first_only));
+  EXPECT_EQ(first_only.values.size(), 3u);
+  seen wide;
+  EXPECT_FALSE(read_scalar_rows(body, {}, max_scalar_row + 1, row_buffer, take, &wide));
+  EXPECT_TRUE(wide.values.empty());
+}
+
 }  // namespace
 }  // namespace swaprouter

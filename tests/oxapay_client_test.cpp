@@ -111,6 +111,38 @@ TEST_F(OxaPayClient, SwapRequestIsExact) {
   EXPECT_FALSE(b.swap("BT C", "USDT", dec("1")).has_value());
 }
 
+// What price() answers for a calculation, and the planner's model of it (venue::pricing_for):
+// the functions the decision benchmark times.
+TEST(OxaPayQuote, QuoteAndPricingModelOfACalculation) {
+  const wall_time at{std::chrono::seconds(1767323045)};
+  const quote q = quote_of("USDT-USDC", "USDT", "USDC", dec("1000"), dec("996.123456789"), 8, at);
+  EXPECT_EQ(q.provider, "oxapay");
+  EXPECT_EQ(q.direction_code, "USDT-USDC");
+  EXPECT_EQ(q.spend_asset, "USDT");
+  EXPECT_EQ(q.receive_asset, "USDC");
+  EXPECT_EQ(q.fee_asset, "USDC");
+  EXPECT_EQ(q.spend_amount, dec("1000"));
+  EXPECT_EQ(q.receive_gross, dec("996.123456789"));
+  EXPECT_EQ(q.receive_net, dec("996.12345678"));
+  EXPECT_EQ(q.model, pricing_model::indicative);
+  EXPECT_FALSE(q.firm);
+  EXPECT_EQ(q.obtained_at, at);
+  EXPECT_FALSE(q.valid_until.has_value());
+
+  const pricing p = quote_pricing(q, dec("1000.000000001"));
+  EXPECT_EQ(p.provider, "oxapay");
+  EXPECT_EQ(p.model, pricing_model::indicative);
+  EXPECT_EQ(p.spend_precision, 0);  // the first precision at which the asked amount is 1000
+  EXPECT_EQ(p.rate_spend, dec("1000"));
+  EXPECT_EQ(p.rate_receive, dec("996.12345678"));
+  EXPECT_EQ(p.min_spend, dec("1000"));
+  EXPECT_EQ(p.max_spend, dec("1000"));
+  EXPECT_FALSE(p.firm);
+  EXPECT_FALSE(p.quoted_spend.has_value());
+  EXPECT_TRUE(p.quote_id.empty());
+  EXPECT_EQ(p.obtained_at, at);
+}
+
 TEST_F(OxaPayClient, IndicativeQuoteAndRateFallback) {
   client& c = make();
   http_.answer(200, std::string(samples::pairs));

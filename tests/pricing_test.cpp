@@ -149,6 +149,67 @@ TEST(Pricing, OrderBookExactReceiveIsTheSmallestSpend) {
   EXPECT_LT(less->net, dec("3.95604"));
 }
 
+// A walk from the whole-level sums is the walk itself: levels taken whole come from the sums,
+// the one taken in part is walked.
+TEST(Pricing, BookSumsPriceAsTheWalk) {
+  const pricing p = ask_book();
+  const book_sums sums = sums_of(p);
+  ASSERT_EQ(sums.whole.size(), 3u);
+  EXPECT_EQ(sums.whole[0].reach, dec("100"));
+  EXPECT_EQ(sums.whole[1].reach, dec("302"));
+  EXPECT_EQ(sums.whole[2].reach, dec("812"));
+  EXPECT_EQ(sums.whole[2].spent, dec("812"));
+  EXPECT_EQ(sums.whole[2].received, dec("8"));
+  EXPECT_EQ(sums.whole[2].fee, dec("0.008"));
+  EXPECT_FALSE(sums.below.has_value());  // 100 x 10^20 is beyond the range: no division limit
+  for (const char* amount :
+       {"0.01", "99.99", "100", "301.99", "302", "400", "811.99", "812", "1000"}) {
+    const auto plain = price_spend(p, dec(amount));
+    const auto summed = price_spend(p, dec(amount), p.available, &sums);
+    ASSERT_EQ(plain.has_value(), summed.has_value()) << amount;
+    if (!plain) {
+      EXPECT_EQ(plain.error().reason, summed.error().reason) << amount;
+      EXPECT_EQ(plain.error().limit, summed.error().limit) << amount;
+      continue;
+    }
+    EXPECT_EQ(plain->spend, summed->spend) << amount;
+    EXPECT_EQ(plain->gross, summed->gross) << amount;
+    EXPECT_EQ(plain->fee, summed->fee) << amount;
+    EXPECT_EQ(plain->net, summed->net) << amount;
+    EXPECT_EQ(plain->levels, summed->levels) << amount;
+  }
+  const auto q = price_spend(p, dec("400"), p.available, &sums);
+  ASSERT_TRUE(q.has_value());
+  EXPECT_EQ(q->spend, dec("399.92"));
+  EXPECT_EQ(q->net, dec("3.95604"));
+  EXPECT_EQ(q->levels, 3);
+}
+
+// A buy level is taken whole only when what is left divides into its whole quantity: its value
+// rounded at 18 places (0.03 x 0.333333333333333333 down to 0.009999999999999999) is not enough.
+TEST(Pricing, BookSumsReachCoversTheExactValue) {
+  pricing p = ask_book();
+  p.spend_precision = 18;
+  p.book.levels = {{dec("0.333333333333333333"), dec("0.03")}, {dec("0.5"), dec("1")}};
+  const book_sums sums = sums_of(p);
+  ASSERT_EQ(sums.whole.size(), 2u);
+  EXPECT_EQ(sums.whole[0].spent, dec("0.009999999999999999"));
+  EXPECT_EQ(sums.whole[0].reach, dec("0.01"));
+  ASSERT_TRUE(sums.below.has_value());
+  const decimal left = dec("0.009999999999999999");
+  const auto plain = price_spend(p, left);
+  const auto summed = price_spend(p, left, p.available, &sums);
+  ASSERT_TRUE(plain.has_value());
+  ASSERT_TRUE(summed.has_value());
+  EXPECT_EQ(summed->gross, dec("0.02"));  // one increment less than the level
+  EXPECT_EQ(summed->gross, plain->gross);
+  EXPECT_EQ(summed->spend, plain->spend);
+  EXPECT_EQ(summed->levels, plain->levels);
+  // A quantity off the increment is never taken whole: the sums stop before it.
+  p.book.levels[0].quantity = dec("0.035");
+  EXPECT_TRUE(sums_of(p).whole.empty());
+}
+
 TEST(Pricing, IndicativeAndFirm) {
   pricing p;
   p.model = pricing_model::indicative;

@@ -149,6 +149,51 @@ TEST_F(StableStackClient, FirmQuoteExactRequestAndExpiry) {
   EXPECT_EQ(*q->valid_until, *parse_iso_timestamp("2025-05-21T13:25:15Z"));
 }
 
+// What price() answers for a parsed quote, and the planner's model of it (venue::pricing_for):
+// the functions the decision benchmark times.
+TEST(StableStackQuote, QuoteAndPricingModelOfAFirmQuote) {
+  auto parsed = parse_quote(samples::documented_quote);
+  ASSERT_TRUE(parsed.has_value()) << describe(parsed.error());
+  auto q = quote_of(*parsed, "USDT", "USDC", 1);
+  ASSERT_TRUE(q.has_value()) << describe(q.error());
+  EXPECT_EQ(q->provider, "stablestack");
+  EXPECT_EQ(q->direction_code, "USDT-USDC");
+  EXPECT_EQ(q->spend_asset, "USDT");
+  EXPECT_EQ(q->receive_asset, "USDC");
+  EXPECT_EQ(q->fee_asset, "USDC");
+  EXPECT_EQ(q->spend_amount, dec("20"));
+  EXPECT_EQ(q->receive_gross, dec("19.6"));
+  EXPECT_EQ(q->receive_net, dec("19.6"));
+  EXPECT_TRUE(q->firm);
+  EXPECT_EQ(q->quote_id, "0c6f7a53-0b6c-4f0e-9d0e-5a9c1f3f4c11");
+  EXPECT_EQ(q->obtained_at, *parse_iso_timestamp("2025-05-13T13:24:31Z"));
+  EXPECT_EQ(*q->valid_until, *parse_iso_timestamp("2025-05-13T13:24:46Z"));
+  EXPECT_EQ(quote_of(*parsed, "USDT", "USDC", 0)->receive_net, dec("19"));
+
+  const pricing p = quote_pricing(*q, dec("20.009"));
+  EXPECT_EQ(p.provider, "stablestack");
+  EXPECT_EQ(p.direction_code, "USDT-USDC");
+  EXPECT_EQ(p.model, pricing_model::firm_quote);
+  EXPECT_EQ(p.spend_precision, 0);  // 20.009 rounded down to 0 places is the quoted 20
+  EXPECT_EQ(p.receive_precision, decimal::scale);
+  EXPECT_EQ(p.rate_spend, dec("20"));
+  EXPECT_EQ(p.rate_receive, dec("19.6"));
+  EXPECT_EQ(p.min_spend, dec("20"));
+  EXPECT_EQ(p.max_spend, dec("20"));
+  EXPECT_TRUE(p.firm);
+  EXPECT_EQ(p.quoted_spend, dec("20"));
+  EXPECT_EQ(p.quote_id, q->quote_id);
+  EXPECT_EQ(p.valid_until, q->valid_until);
+  EXPECT_EQ(quote_pricing(*q, dec("20")).spend_precision, decimal::scale);
+
+  const auto other = quote_of(*parsed, "USDT", "COPM", 2);
+  ASSERT_FALSE(other.has_value());
+  EXPECT_EQ(other.error().kind, error_kind::bad_response);
+  EXPECT_EQ(other.error().message,
+            "stablestack: inconsistent: quote 0c6f7a53-0b6c-4f0e-9d0e-5a9c1f3f4c11 is for USDT "
+            "-> USDC");
+}
+
 TEST_F(StableStackClient, CustomerScopeGoesFirstInBodiesAndPaths) {
   client& c = make("85b148ab-3f6b-4d55-917f-3c8de668a48e");
   http_.answer(200, R"({"status":"success","data":[]})");

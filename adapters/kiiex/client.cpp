@@ -603,7 +603,7 @@ task<result<order_book>> client::book_for(const market_info& market) {
   co_return book;
 }
 
-pricing pricing_of(const market_info& market, wire::side side, const order_book& book,
+pricing pricing_of(const market_info& market, wire::side side, order_book book,
                    wall_time obtained_at) {
   const bool buy = side == wire::side::buy;
   pricing p;
@@ -617,11 +617,7 @@ pricing pricing_of(const market_info& market, wire::side side, const order_book&
   p.fee_percent = market.fee_percent;
   p.book.side = buy ? book_side::buy : book_side::sell;
   p.book.quantity_increment = market.inst.quantity_increment;
-  const auto& levels = buy ? book.asks : book.bids;
-  p.book.levels.reserve(levels.size());
-  for (const auto& level : levels) {
-    p.book.levels.push_back(swaprouter::book_level{level.price, level.quantity});
-  }
+  p.book.levels = std::move(buy ? book.asks : book.bids);
   // MinimumQuantity bounds the base side: what a sell spends, what a buy receives (gross).
   if (buy) {
     p.min_receive = market.inst.minimum_quantity;
@@ -668,7 +664,7 @@ task<result<pricing>> client::pricing_for(const quote_request& request) {
   auto book = co_await book_for(market);
   if (!book) co_return std::unexpected(std::move(book.error()));
   const wall_time now = clocks_.wall();
-  pricing p = pricing_of(market, found->second, *book, now);
+  pricing p = pricing_of(market, found->second, std::move(*book), now);
   p.valid_until = now + options_.quote_validity;
   co_return p;
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <utility>
 
@@ -395,110 +396,133 @@ result<level1> parse_level1(std::string_view body) {
 
 namespace {
 
-// The book from its rows: `row_at(i)` gives row i's first l2_index::size values, or nullptr when
-// row i is not an array of at least that many.
-template <class Value, class RowAt>
-result<order_book> read_book(std::size_t rows, RowAt row_at, std::int64_t instrument_id) {
-  order_book out;
-  out.instrument_id = instrument_id;
-  // Room for a usual book at once (a side has at most the rows; a huge body grows as needed).
-  out.bids.reserve(std::min<std::size_t>(rows, 256));
-  out.asks.reserve(std::min<std::size_t>(rows, 256));
-  // Every row repeats the instrument and most actions are 0 or 1: their plain forms are read
-  // without decimal::parse, any other spelling ("7.0", "2e0") through it as before.
-  char id_digits[24];
-  const auto id_end = std::to_chars(std::begin(id_digits), std::end(id_digits), instrument_id).ptr;
-  const std::string_view id_text(id_digits, static_cast<std::size_t>(id_end - id_digits));
-  const decimal instrument = decimal::from_int(instrument_id);
-  const decimal delete_action = decimal::from_int(2);
-  const auto numeric = [](const Value& v) {
-    return v.type == jkind::number || v.type == jkind::string;
-  };
-  for (std::size_t i = 0; i < rows; ++i) {
-    const Value* items = row_at(i);
-    const auto bad = [&](std::string_view why) {
-      return fail(error_kind::bad_response, fmt::format("l2[{}]: {}", i, why));
-    };
-    if (items == nullptr) return bad("expected an array of 10 values");
+// Builds the book row by row: add() takes a row's first l2_index::size values (nullptr when the
+// row is not an array of at least that many), finish() merges the levels.
+class book_reader {
+ public:
+  book_reader(std::int64_t instrument_id, std::size_t rows)
+      : instrument_(decimal::from_int(instrument_id)) {
+    out_.instrument_id = instrument_id;
+    // Room for a usual book at once (a side has at most the rows; a huge body grows as needed).
+    out_.bids.reserve(std::min<std::size_t>(rows, 256));
+    out_.asks.reserve(std::min<std::size_t>(rows, 256));
+    // Every row repeats the instrument and most actions are 0 or 1: their plain forms are read
+    // without decimal::parse, any other spelling ("7.0", "2e0") through it as before.
+    const auto id_end = std::to_chars(id_digits_.begin(), id_digits_.end(), instrument_id).ptr;
+    id_text_ =
+        std::string_view(id_digits_.data(), static_cast<std::size_t>(id_end - id_digits_.data()));
+  }
+  // id_text_ views id_digits_.
+  book_reader(const book_reader&) = delete;
+  book_reader& operator=(const book_reader&) = delete;
+
+  // Takes the next row: nullptr, or why the row breaks the book.
+  template <class Value>  // json or json_scalar
+  const char* add(const Value* items) {
+    ++rows_;
+    if (items == nullptr) return "expected an array of 10 values";
     const Value& pair_value = items[wire::l2_index::product_pair_code];
     const Value& action_value = items[wire::l2_index::action_type];
     auto price = to_decimal(items[wire::l2_index::price]);
     auto quantity = to_decimal(items[wire::l2_index::quantity]);
-    auto pair = numeric(pair_value) && pair_value.text == id_text ? result<decimal>(instrument)
-                                                                  : to_decimal(pair_value);
+    auto pair = numeric(pair_value) && pair_value.text == id_text_ ? result<decimal>(instrument_)
+                                                                   : to_decimal(pair_value);
     auto action = numeric(action_value) && action_value.text.size() == 1 &&
                           action_value.text[0] >= '0' && action_value.text[0] <= '9'
                       ? result<decimal>(decimal::from_int(action_value.text[0] - '0'))
                       : to_decimal(action_value);
-    auto side = wire::parse_side(items[wire::l2_index::side].text,
-                                 items[wire::l2_index::side].type == jkind::number);
+    // Side 0 (buy) or 1 (sell) as a plain number is read at once, any other form as before.
+    const Value& side_value = items[wire::l2_index::side];
+    const bool plain_side = side_value.type == jkind::number && side_value.text.size() == 1 &&
+                            (side_value.text[0] == '0' || side_value.text[0] == '1');
+    auto side = plain_side ? std::optional(static_cast<wire::side>(side_value.text[0] - '0'))
+                           : wire::parse_side(side_value.text, side_value.type == jkind::number);
     if (!price || !quantity || !pair || !action || !side || price->is_negative() ||
         quantity->is_negative()) {
-      return bad("unreadable price, quantity, pair, action or side");
+      return "unreadable price, quantity, pair, action or side";
     }
-    if (*pair != instrument) return bad("another instrument's level");
-    if (*action == delete_action || quantity->is_zero()) continue;
-    auto& levels = *side == wire::side::buy ? out.bids : out.asks;
+    if (*pair != instrument_) return "another instrument's level";
+    if (*action == delete_action || quantity->is_zero()) return nullptr;
+    auto& levels = *side == wire::side::buy ? out_.bids : out_.asks;
     levels.push_back({*price, *quantity});
+    return nullptr;
   }
+
+  // The index of the last row given to add().
+  std::size_t last_row() const { return rows_ - 1; }
+
   // Levels of one price are summed in the order they came (stable sort, then adjacent ones).
-  const auto merge = [](std::vector<book_level>& levels, auto before) {
-    if (!std::is_sorted(levels.begin(), levels.end(), before)) {
-      std::stable_sort(levels.begin(), levels.end(), before);
-    }
-    auto kept = levels.begin();
-    for (auto it = levels.begin(); it != levels.end(); ++it) {
-      if (it == levels.begin()) continue;
-      if (it->price == kept->price) {
-        kept->quantity += it->quantity;
-      } else {
-        *++kept = *it;
+  order_book finish() && {
+    const auto merge = [](std::vector<book_level>& levels, auto before) {
+      if (!std::is_sorted(levels.begin(), levels.end(), before)) {
+        std::stable_sort(levels.begin(), levels.end(), before);
       }
-    }
-    if (!levels.empty()) levels.erase(kept + 1, levels.end());
-  };
-  merge(out.bids, [](const book_level& a, const book_level& b) { return a.price > b.price; });
-  merge(out.asks, [](const book_level& a, const book_level& b) { return a.price < b.price; });
-  return out;
-}
+      auto kept = levels.begin();
+      for (auto it = levels.begin(); it != levels.end(); ++it) {
+        if (it == levels.begin()) continue;
+        if (it->price == kept->price) {
+          kept->quantity += it->quantity;
+        } else {
+          *++kept = *it;
+        }
+      }
+      if (!levels.empty()) levels.erase(kept + 1, levels.end());
+    };
+    merge(out_.bids, [](const book_level& a, const book_level& b) { return a.price > b.price; });
+    merge(out_.asks, [](const book_level& a, const book_level& b) { return a.price < b.price; });
+    return std::move(out_);
+  }
+
+ private:
+  template <class Value>
+  static bool numeric(const Value& v) {
+    return v.type == jkind::number || v.type == jkind::string;
+  }
+
+  static constexpr decimal delete_action = decimal::from_raw(2'000'000'000'000'000'000);
+  order_book out_;
+  decimal instrument_;
+  std::array<char, 24> id_digits_{};
+  std::string_view id_text_;
+  std::size_t rows_ = 0;
+};
 
 }  // namespace
 
 result<order_book> parse_l2_snapshot(std::string_view body, std::int64_t instrument_id) {
-  // A book of plain rows is read without building a document. Anything else, and any book the
-  // rows do not make, is read as a document, which gives the same book or the error.
+  // A book of plain rows is read without building a document, each row as it is read. Anything
+  // else, and any book the rows do not make, is read as a document, which gives the same book or
+  // the error.
   {
     thread_local std::string buffer;
-    thread_local std::vector<json_scalar> cells;
-    constexpr std::size_t width = wire::l2_index::size;
-    const bool read =
-        read_scalar_rows(body, json_limits{.max_body_bytes = max_body_bytes}, width, buffer, cells);
-    std::optional<result<order_book>> book;
-    if (read) {
-      book = read_book<json_scalar>(
-          cells.size() / width, [&](std::size_t i) { return cells.data() + i * width; },
-          instrument_id);
-    }
-    // Kept for the thread's next book, unless a huge one made them so.
+    // A row is 40 bytes or more: room for the whole book on either side.
+    book_reader reader(instrument_id, body.size() / 40 + 1);
+    const bool read = read_scalar_rows(
+        body, json_limits{.max_body_bytes = max_body_bytes}, wire::l2_index::size, buffer,
+        [](void* context, const json_scalar* row) {
+          return static_cast<book_reader*>(context)->add(row) == nullptr;
+        },
+        &reader);
+    // Kept for the thread's next book, unless a huge one made it so.
     constexpr std::size_t keep = 1u << 16;
     if (buffer.capacity() > keep) std::string().swap(buffer);
-    if (cells.capacity() > keep / sizeof(json_scalar)) std::vector<json_scalar>().swap(cells);
-    if (book && *book) return std::move(*book);
+    if (read) return std::move(reader).finish();
   }
   auto root = parse_body(body, "l2");
   if (!root) return std::unexpected(std::move(root.error()));
   std::string problem;
   const auto* rows = as_array(*root, "l2", problem);
   if (rows == nullptr) return fail(error_kind::bad_response, problem);
-  return read_book<json>(
-      rows->size(),
-      [&](std::size_t i) -> const json* {
-        const json& row = (*rows)[i];
-        return row.type == jkind::array && row.items.size() >= wire::l2_index::size
-                   ? row.items.data()
-                   : nullptr;
-      },
-      instrument_id);
+  book_reader reader(instrument_id, rows->size());
+  for (const json& row : *rows) {
+    const json* items = row.type == jkind::array && row.items.size() >= wire::l2_index::size
+                            ? row.items.data()
+                            : nullptr;
+    if (const char* why = reader.add(items)) {
+      return fail(error_kind::bad_response, fmt::format("l2[{}]: {}", reader.last_row(), why));
+    }
+  }
+  return std::move(reader).finish();
 }
 
 result<std::vector<level1_summary>> parse_level1_summary_min(std::string_view body) {

@@ -74,11 +74,9 @@ struct level1 {
   decimal ask_qty;
 };
 
-/// One price level of a book side.
-struct book_level {
-  decimal price;
-  decimal quantity;
-};
+/// One price level of a book side: the engine's (engine/pricing.hpp), so that a parsed side
+/// becomes the planner's book without a copy.
+using book_level = swaprouter::book_level;
 
 /// A GetL2Snapshot answer as two sides, best first: bids by descending price, asks ascending.
 /// Entries with ActionType 2 (delete) or a zero quantity are dropped; equal prices are merged.

@@ -237,24 +237,16 @@ task<result<quote>> client::price(const quote_request& request) {
                    fmt::format("oxapay: amount {} below the minimum {}", amount.to_string(),
                                dir->min_spend.to_string()));
   }
-  quote q;
-  q.provider = std::string(provider_id);
-  q.direction_code = dir->code;
-  q.spend_asset = wanted.spend_asset;
-  q.receive_asset = wanted.receive_asset;
-  q.spend_amount = amount;
-  q.fee_asset = wanted.receive_asset;
-  q.model = pricing_model::indicative;
-  q.obtained_at = clocks_.wall();
+  const std::string code = dir->code;
+  const wall_time obtained_at = clocks_.wall();
   const auto calc_request = builder_.calculate(wanted.spend_asset, wanted.receive_asset, amount);
   auto calculated = co_await call(wire::path::calculate, calc_request, call_kind::quote);
   if (calculated) {
     auto c = parse_calculation(calculated->body);
     if (!c) co_return std::unexpected(std::move(c.error()));
     // The fee is inside the rate (VENUES.md 3.2): to_amount is the net receive.
-    q.receive_gross = c->to_amount;
-    q.receive_net = c->to_amount.round(options_.precision, rounding::down);
-    co_return q;
+    co_return quote_of(code, wanted.spend_asset, wanted.receive_asset, amount, c->to_amount,
+                       options_.precision, obtained_at);
   }
   if (calculated.error().kind != error_kind::rate_limited) {
     co_return std::unexpected(std::move(calculated.error()));
@@ -267,9 +259,24 @@ task<result<quote>> client::price(const quote_request& request) {
   // Rate = units of to per 1 from (wire.hpp swap_field).
   auto gross = amount.mul(*rate, rounding::down);
   if (!gross) co_return std::unexpected(std::move(gross.error()));
-  q.receive_gross = *gross;
-  q.receive_net = gross->round(options_.precision, rounding::down);
-  co_return q;
+  co_return quote_of(code, wanted.spend_asset, wanted.receive_asset, amount, *gross,
+                     options_.precision, obtained_at);
+}
+
+quote quote_of(std::string_view code, std::string_view spend_asset, std::string_view receive_asset,
+               decimal amount, decimal gross, int precision, wall_time obtained_at) {
+  quote q;
+  q.provider = std::string(provider_id);
+  q.direction_code = std::string(code);
+  q.spend_asset = std::string(spend_asset);
+  q.receive_asset = std::string(receive_asset);
+  q.spend_amount = amount;
+  q.fee_asset = std::string(receive_asset);
+  q.model = pricing_model::indicative;
+  q.obtained_at = obtained_at;
+  q.receive_gross = gross;
+  q.receive_net = gross.round(precision, rounding::down);
+  return q;
 }
 
 task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {

@@ -51,6 +51,12 @@ class request_builder {
   std::string api_key_;
 };
 
+/// The engine's quote of spending `amount` on the pair `code` (what price() answers): indicative,
+/// the fee inside the rate (VENUES.md 3.2), `gross` the receive OxaPay answered and the net that
+/// rounded down to `precision`. Pure.
+quote quote_of(std::string_view code, std::string_view spend_asset, std::string_view receive_asset,
+               decimal amount, decimal gross, int precision, wall_time obtained_at);
+
 struct client_options {
   std::chrono::steady_clock::duration request_timeout = std::chrono::seconds(10);
   /// Decimal places sent and expected for every currency (the API documents none).

@@ -245,32 +245,39 @@ task<result<quote>> client::quote_call(std::string_view endpoint,
   if (!response) co_return std::unexpected(std::move(response.error()));
   auto parsed = parse_quote(response->body);
   if (!parsed) co_return std::unexpected(std::move(parsed.error()));
-  if (parsed->from_currency != from || parsed->to_currency != to) {
-    co_return fail(
-        error_kind::bad_response,
-        fmt::format("stablestack: inconsistent: quote {} is for {} -> {}", excerpt(parsed->id),
-                    excerpt(parsed->from_currency), excerpt(parsed->to_currency)));
-  }
+  auto q = quote_of(std::move(*parsed), from, to, precision);
+  if (!q) co_return std::unexpected(std::move(q.error()));
   // VENUES.md "Common": the provider clock offset from a time-bearing answer (RTT midpoint).
-  static_cast<void>(clock_.add_sample(send_steady, receive_steady, send_wall, parsed->updated_at));
-  quotes_[parsed->id] = cached_quote{from, to, parsed->from_amount, precision, parsed->expires_at};
+  static_cast<void>(clock_.add_sample(send_steady, receive_steady, send_wall, q->obtained_at));
+  quotes_[q->quote_id] = cached_quote{from, to, q->spend_amount, precision, *q->valid_until};
+  co_return std::move(*q);
+}
+
+result<quote> quote_of(firm_quote parsed, std::string_view from, std::string_view to,
+                       int receive_precision) {
+  if (parsed.from_currency != from || parsed.to_currency != to) {
+    return fail(
+        error_kind::bad_response,
+        fmt::format("stablestack: inconsistent: quote {} is for {} -> {}", excerpt(parsed.id),
+                    excerpt(parsed.from_currency), excerpt(parsed.to_currency)));
+  }
   quote q;
   q.provider = std::string(provider_id);
-  q.direction_code = from + "-" + to;
-  q.spend_asset = from;
-  q.receive_asset = to;
+  q.direction_code = std::string(from).append("-").append(to);
+  q.spend_asset = std::move(parsed.from_currency);
+  q.receive_asset = std::move(parsed.to_currency);
   q.side = amount_side::spend;
-  q.spend_amount = parsed->from_amount;
+  q.spend_amount = parsed.from_amount;
   // to_amount is what is credited: the spread and any fee are inside it (VENUES.md 2.4).
-  q.receive_gross = parsed->to_amount;
-  q.fee_asset = to;
-  q.receive_net = parsed->to_amount.round(precision, rounding::down);
+  q.receive_gross = parsed.to_amount;
+  q.fee_asset = q.receive_asset;
+  q.receive_net = parsed.to_amount.round(receive_precision, rounding::down);
   q.model = pricing_model::firm_quote;
   q.firm = true;
-  q.quote_id = parsed->id;
-  q.obtained_at = parsed->updated_at;
-  q.valid_until = parsed->expires_at;
-  co_return q;
+  q.quote_id = std::move(parsed.id);
+  q.obtained_at = parsed.updated_at;
+  q.valid_until = parsed.expires_at;
+  return q;
 }
 
 task<result<quote>> client::price(const quote_request& request) {

@@ -67,6 +67,12 @@ class request_builder {
 /// The amount text sent: exact decimal, no exponent, no trailing zeros ("20", "0.5").
 std::string amount_text(decimal amount);
 
+/// The engine's quote of a parsed firm quote asked for `from` -> `to` (what price() answers): the
+/// net receive is to_amount rounded down to `receive_precision`; bad_response ("inconsistent")
+/// when the quote is for another pair. Pure.
+result<quote> quote_of(firm_quote parsed, std::string_view from, std::string_view to,
+                       int receive_precision);
+
 /// Tunables of the StableStack client.
 struct client_options {
   /// Act for this customer (customer scope); the merchant's own wallets when unset.
