@@ -558,26 +558,14 @@ std::vector<canned_quote> canned_quotes(const std::vector<bench_venue>& venues,
       auto body = body_of(v, "GET /api/v1/swap-directions");
       if (!body) continue;
       c.body = *body;
-      // onek::client::directions(), direction_for() and pricing_for().
+      // onek::client::pricing_for() over the directions just read.
       const auto max_age = std::chrono::duration_cast<wall_time::duration>(
           onek::client_options{}.directions_max_age);
       c.to_pricing = [spend = base.spend_asset, receive = base.receive_asset, max_age](
                          const std::string& text, wall_time now) -> result<pricing> {
         auto dirs = onek::parse_directions(text);
         if (!dirs) return std::unexpected(std::move(dirs.error()));
-        const auto d = std::find_if(dirs->begin(), dirs->end(), [&](const direction& one) {
-          return one.spend_asset == spend && one.receive_asset == receive;
-        });
-        if (d == dirs->end()) {
-          return fail(error_kind::rejected,
-                      fmt::format("onek: no direction {} -> {}", spend, receive));
-        }
-        if (!d->enabled) {
-          return fail(error_kind::rejected, fmt::format("onek: direction {} disabled", d->code));
-        }
-        pricing p = onek::pricing_of(*d, now);
-        p.valid_until = now + max_age;
-        return p;
+        return onek::pricing_for_pair(*dirs, spend, receive, now, max_age);
       };
     } else if (v.name == "kiiex") {
       auto body = body_of(v, "POST /ap/GetL2Snapshot");

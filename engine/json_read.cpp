@@ -693,18 +693,15 @@ bool json_document_builder::parse_fast(std::string_view body, const json_limits&
   return outcome == fast_pass::done;
 }
 
-namespace {
-
-// read_scalar_rows over `rows`: rows.start() gives room for a row's first `width` values,
-// rows.done() takes the row once it is read and answers whether to go on.
-template <class Rows>
-bool scan_scalar_rows(std::string_view body, const json_limits& limits, std::size_t width,
-                      std::string& buffer, Rows& rows) {
+bool read_scalar_rows(std::string_view body, const json_limits& limits, std::size_t width,
+                      std::string& buffer, scalar_row_sink take, void* context) {
   using kind = json_value::kind;
   if (body.size() > std::min(limits.max_body_bytes, fast_body_bytes) || limits.max_depth < 2 ||
-      width == 0) {
+      width == 0 || width > max_scalar_row) {
     return false;
   }
+  // One row's room, reused by the next row.
+  std::array<json_scalar, max_scalar_row> row;
   // NUL-padded as parse_json_text's copy: reads stop at a NUL.
   buffer.assign(body);
   buffer.append(fast_padding, '\0');
@@ -740,7 +737,6 @@ bool scan_scalar_rows(std::string_view body, const json_limits& limits, std::siz
       spaces();
       if (++count > limits.max_values) return false;
       std::size_t items = 0;
-      json_scalar* row = rows.start();
       if (*p != ']') {
         for (;;) {
           if (++count > limits.max_values) return false;
@@ -759,7 +755,7 @@ bool scan_scalar_rows(std::string_view body, const json_limits& limits, std::siz
           }
           json_scalar scratch;
           json_scalar& v = items < width ? row[items] : scratch;
-          // Every field is written: rows.start() may give the previous row's room.
+          // Every field is written: the room still holds the previous row.
           v = json_scalar{};
           switch (*p) {
             case '"':
@@ -798,7 +794,7 @@ bool scan_scalar_rows(std::string_view body, const json_limits& limits, std::siz
         }
       }
       ++p;
-      if (items < width || !rows.done()) return false;
+      if (items < width || !take(context, row.data())) return false;
       if (another()) continue;
       if (broken) return false;
       break;
@@ -807,39 +803,6 @@ bool scan_scalar_rows(std::string_view body, const json_limits& limits, std::siz
   ++p;
   spaces();
   return p == end;
-}
-
-}  // namespace
-
-bool read_scalar_rows(std::string_view body, const json_limits& limits, std::size_t width,
-                      std::string& buffer, std::vector<json_scalar>& out) {
-  struct into_vector {
-    std::vector<json_scalar>& out;
-    std::size_t width;
-    json_scalar* start() {
-      const std::size_t row_start = out.size();
-      out.resize(row_start + width);
-      return out.data() + row_start;
-    }
-    static bool done() { return true; }
-  };
-  out.clear();
-  into_vector rows{out, width};
-  return scan_scalar_rows(body, limits, width, buffer, rows);
-}
-
-bool read_scalar_rows(std::string_view body, const json_limits& limits, std::size_t width,
-                      std::string& buffer, scalar_row_sink row, void* context) {
-  struct to_sink {
-    std::array<json_scalar, max_scalar_row> values;
-    scalar_row_sink row;
-    void* context;
-    json_scalar* start() { return values.data(); }
-    bool done() { return row(context, values.data()); }
-  };
-  if (width > max_scalar_row) return false;
-  to_sink rows{{}, row, context};
-  return scan_scalar_rows(body, limits, width, buffer, rows);
 }
 
 std::string excerpt(std::string_view raw, std::size_t limit) {

@@ -99,26 +99,22 @@ struct json_scalar {
   std::string_view text;
 };
 
-/// For a body that is an array of arrays holding only numbers, strings without escapes, booleans
-/// and nulls (KIIEX's order books): the first `width` values of every row, `width` a row in
-/// `out`, read without building a document. The values view `buffer`, which keeps a copy of the
-/// body. False when the body is anything else, a row is shorter than `width`, the body is over
-/// 256 KiB or parse_json_text would refuse it (the caller then reads it with parse_json_text);
-/// when true, parse_json_text would give these very values. Pure and thread-safe.
-bool read_scalar_rows(std::string_view body, const json_limits& limits, std::size_t width,
-                      std::string& buffer, std::vector<json_scalar>& out);
-
-/// Takes one row of read_scalar_rows' second form: its first `width` values, valid during the
-/// call only; false stops the reading.
+/// Takes one row of read_scalar_rows: its first `width` values, valid during the call only;
+/// false stops the reading.
 using scalar_row_sink = bool (*)(void* context, const json_scalar* values);
-/// The widest row the second form reads.
+/// The widest row read_scalar_rows reads.
 inline constexpr std::size_t max_scalar_row = 16;
 
-/// As above, without keeping the values: each row goes to `row` as soon as it is read, so rows
-/// of a body refused further on may have been taken. False as above, when `row` answers false
-/// or when `width` is over max_scalar_row. Pure and thread-safe when `row` is.
+/// For a body that is an array of arrays holding only numbers, strings without escapes, booleans
+/// and nulls (KIIEX's order books): the first `width` values of every row, each row given to
+/// `take` as soon as it is read, without building a document. The values view `buffer`, which
+/// keeps a copy of the body. False when the body is anything else, a row is shorter than
+/// `width`, `width` is over max_scalar_row, the body is over 256 KiB, parse_json_text would
+/// refuse it (the caller then reads it with parse_json_text; rows before the refusal may have
+/// been taken) or `take` answers false; when true, parse_json_text would give these very values.
+/// Pure and thread-safe when `take` is.
 bool read_scalar_rows(std::string_view body, const json_limits& limits, std::size_t width,
-                      std::string& buffer, scalar_row_sink row, void* context);
+                      std::string& buffer, scalar_row_sink take, void* context);
 
 /// "null", "a string", ... for messages.
 std::string_view kind_name(json_value::kind k);

@@ -170,14 +170,33 @@ TEST(JsonRead, DenseBodyAndLargeBodyReadAsSmallOnes) {
   }
 }
 
+// read_scalar_rows' rows one after another in `out` (cleared first).
+bool read_rows(std::string_view body, const json_limits& limits, std::size_t width,
+               std::string& buffer, std::vector<json_scalar>& out) {
+  struct collected {
+    std::vector<json_scalar>& values;
+    std::size_t width;
+  };
+  out.clear();
+  collected to{out, width};
+  return read_scalar_rows(
+      body, limits, width, buffer,
+      [](void* context, const json_scalar* row) {
+        auto& c = *static_cast<collected*>(context);
+        c.values.insert(c.values.end(), row, row + c.width);
+        return true;
+      },
+      &to);
+}
+
 TEST(JsonRead, ScalarRowsAreTheDocumentsValues) {
   std::string buffer;
   std::vector<json_scalar> out;
   const std::string body = R"( [[1,"a",true,null,4], [-0.5e-3,"b",false,2,3,[9]]] )";
   // The second row holds an array: left to the document.
-  EXPECT_FALSE(read_scalar_rows(body, {}, 4, buffer, out));
+  EXPECT_FALSE(read_rows(body, {}, 4, buffer, out));
   const std::string plain = R"( [[1,"a",true,null,4], [-0.5e-3,"b",false,2,3]] )";
-  ASSERT_TRUE(read_scalar_rows(plain, {}, 4, buffer, out));
+  ASSERT_TRUE(read_rows(plain, {}, 4, buffer, out));
   ASSERT_EQ(out.size(), 8u);
   EXPECT_EQ(out[0].type, kind::number);
   EXPECT_EQ(out[0].text, "1");
@@ -188,26 +207,26 @@ TEST(JsonRead, ScalarRowsAreTheDocumentsValues) {
   EXPECT_EQ(out[5].type, kind::string);
   EXPECT_FALSE(out[6].flag);
   EXPECT_EQ(out[7].text, "2");
-  ASSERT_TRUE(read_scalar_rows("[]", {}, 4, buffer, out));
+  ASSERT_TRUE(read_rows("[]", {}, 4, buffer, out));
   EXPECT_TRUE(out.empty());
   // Left to parse_json_text: a short row, an escape, malformed text, a limit, a body over 256 KiB.
-  EXPECT_FALSE(read_scalar_rows("[[1,2,3]]", {}, 4, buffer, out));
-  EXPECT_FALSE(read_scalar_rows(R"([["a\n",2,3,4]])", {}, 4, buffer, out));
-  EXPECT_FALSE(read_scalar_rows("[[1,2,3,4],]", {}, 4, buffer, out));
-  EXPECT_FALSE(read_scalar_rows("[[01,2,3,4]]", {}, 4, buffer, out));
-  EXPECT_FALSE(read_scalar_rows("[[1,2,3,4]] x", {}, 4, buffer, out));
+  EXPECT_FALSE(read_rows("[[1,2,3]]", {}, 4, buffer, out));
+  EXPECT_FALSE(read_rows(R"([["a\n",2,3,4]])", {}, 4, buffer, out));
+  EXPECT_FALSE(read_rows("[[1,2,3,4],]", {}, 4, buffer, out));
+  EXPECT_FALSE(read_rows("[[01,2,3,4]]", {}, 4, buffer, out));
+  EXPECT_FALSE(read_rows("[[1,2,3,4]] x", {}, 4, buffer, out));
   json_limits six;
   six.max_values = 6;  // the root, the row and its four values
-  EXPECT_TRUE(read_scalar_rows("[[1,2,3,4]]", six, 4, buffer, out));
+  EXPECT_TRUE(read_rows("[[1,2,3,4]]", six, 4, buffer, out));
   json_limits five;
   five.max_values = 5;
-  EXPECT_FALSE(read_scalar_rows("[[1,2,3,4]]", five, 4, buffer, out));
+  EXPECT_FALSE(read_rows("[[1,2,3,4]]", five, 4, buffer, out));
   std::string large = "[[1,2,3," + std::string(300000, ' ') + "4]]";
-  EXPECT_FALSE(read_scalar_rows(large, {}, 4, buffer, out));
+  EXPECT_FALSE(read_rows(large, {}, 4, buffer, out));
 }
 
-// The second form hands each row over as it is read, each value as the first form reads it (the
-// room of one row is reused for the next: nothing of a row shows in the next one).
+// Each row is handed over as it is read, each value as the document reads it (the room of one
+// row is reused for the next: nothing of a row shows in the next one).
 TEST(JsonRead, ScalarRowsOneAtATime) {
   struct seen {
     std::vector<json_scalar> values;
@@ -219,17 +238,20 @@ TEST(JsonRead, ScalarRowsOneAtATime) {
     return to.values.size() / 3 < to.stop_after;
   };
   const std::string body = R"([["x",true,7], [null,false,"y"], [1.5,2,3,4]])";
-  std::string buffer;
-  std::vector<json_scalar> kept;
-  ASSERT_TRUE(read_scalar_rows(body, {}, 3, buffer, kept));
+  auto doc = parse_json_text(body, "t");
+  ASSERT_TRUE(doc.has_value()) << doc.error().message;
+  std::vector<const json_value*> kept;
+  for (const json_value& row : doc->items) {
+    for (std::size_t i = 0; i < 3; ++i) kept.push_back(&row.items[i]);
+  }
   seen rows;
   std::string row_buffer;
   ASSERT_TRUE(read_scalar_rows(body, {}, 3, row_buffer, take, &rows));
   ASSERT_EQ(rows.values.size(), kept.size());
   for (std::size_t i = 0; i < kept.size(); ++i) {
-    EXPECT_EQ(rows.values[i].type, kept[i].type) << i;
-    EXPECT_EQ(rows.values[i].flag, kept[i].flag) << i;
-    EXPECT_EQ(rows.values[i].text, kept[i].text) << i;
+    EXPECT_EQ(rows.values[i].type, kept[i]->type) << i;
+    EXPECT_EQ(rows.values[i].flag, kept[i]->flag) << i;
+    EXPECT_EQ(rows.values[i].text, kept[i]->text) << i;
   }
   EXPECT_EQ(rows.values[3].type, kind::null);
   EXPECT_EQ(rows.values[3].text, "");

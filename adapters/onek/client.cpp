@@ -631,20 +631,44 @@ pricing pricing_of(const direction& dir, wall_time obtained_at) {
   return p;
 }
 
-task<result<direction>> client::direction_for(std::string spend_asset, std::string receive_asset) {
+result<direction> find_direction(const std::vector<direction>& directions,
+                                 std::string_view spend_asset, std::string_view receive_asset) {
+  const auto it = std::find_if(directions.begin(), directions.end(), [&](const direction& d) {
+    return d.spend_asset == spend_asset && d.receive_asset == receive_asset;
+  });
+  if (it == directions.end()) {
+    return fail(error_kind::rejected,
+                fmt::format("onek: no direction {} -> {}", spend_asset, receive_asset));
+  }
+  return *it;
+}
+
+result<pricing> pricing_for_pair(const std::vector<direction>& directions,
+                                 std::string_view spend_asset, std::string_view receive_asset,
+                                 wall_time obtained_at, wall_time::duration valid_for) {
+  auto dir = find_direction(directions, spend_asset, receive_asset);
+  if (!dir) return std::unexpected(std::move(dir.error()));
+  if (!dir->enabled) {
+    return fail(error_kind::rejected, fmt::format("onek: direction {} disabled", dir->code));
+  }
+  pricing p = pricing_of(*dir, obtained_at);
+  p.valid_until = obtained_at + valid_for;
+  return p;
+}
+
+task<result<void>> client::fresh_directions() {
   const auto now = clocks_.steady();
   if (!directions_at_ || now - *directions_at_ > options_.directions_max_age) {
     auto fresh = co_await directions();
     if (!fresh) co_return std::unexpected(std::move(fresh.error()));
   }
-  const auto it = std::find_if(directions_.begin(), directions_.end(), [&](const direction& d) {
-    return d.spend_asset == spend_asset && d.receive_asset == receive_asset;
-  });
-  if (it == directions_.end()) {
-    co_return fail(error_kind::rejected,
-                   fmt::format("onek: no direction {} -> {}", spend_asset, receive_asset));
-  }
-  co_return *it;
+  co_return result<void>{};
+}
+
+task<result<direction>> client::direction_for(std::string spend_asset, std::string receive_asset) {
+  auto ready = co_await fresh_directions();
+  if (!ready) co_return std::unexpected(std::move(ready.error()));
+  co_return find_direction(directions_, spend_asset, receive_asset);
 }
 
 task<result<quote>> client::price(const quote_request& request) {
@@ -658,14 +682,11 @@ task<result<quote>> client::price(const quote_request& request) {
 
 task<result<pricing>> client::pricing_for(const quote_request& request) {
   const quote_request wanted = request;
-  auto dir = co_await direction_for(wanted.spend_asset, wanted.receive_asset);
-  if (!dir) co_return std::unexpected(std::move(dir.error()));
-  if (!dir->enabled) {
-    co_return fail(error_kind::rejected, fmt::format("onek: direction {} disabled", dir->code));
-  }
-  pricing p = pricing_of(*dir, directions_provider_time_);
-  p.valid_until = directions_valid_until();
-  co_return p;
+  auto ready = co_await fresh_directions();
+  if (!ready) co_return std::unexpected(std::move(ready.error()));
+  co_return pricing_for_pair(
+      directions_, wanted.spend_asset, wanted.receive_asset, directions_provider_time_,
+      std::chrono::duration_cast<wall_time::duration>(options_.directions_max_age));
 }
 
 wall_time client::directions_valid_until() const {

@@ -35,6 +35,18 @@ namespace swaprouter::onek {
 /// The planner's model of a 001k direction: a rate table with its fee, limits and precision.
 pricing pricing_of(const direction& dir, wall_time obtained_at);
 
+/// The direction spend_asset -> receive_asset among 001k's `directions`; rejected ("onek: no
+/// direction A -> B") when it lists none. Pure and thread-safe.
+result<direction> find_direction(const std::vector<direction>& directions,
+                                 std::string_view spend_asset, std::string_view receive_asset);
+
+/// What client::pricing_for answers from `directions` read at `obtained_at` (provider clock): the
+/// model of the direction spend_asset -> receive_asset, valid until obtained_at + `valid_for`;
+/// rejected when there is no such direction or it is disabled. Pure and thread-safe.
+result<pricing> pricing_for_pair(const std::vector<direction>& directions,
+                                 std::string_view spend_asset, std::string_view receive_asset,
+                                 wall_time obtained_at, wall_time::duration valid_for);
+
 result<quote> price_rate_table(const direction& dir, const quote_request& request,
                                wall_time obtained_at);
 
@@ -185,6 +197,8 @@ class client final : public venue {
                                                 std::int64_t reserve) const override;
 
  private:
+  /// Refreshes the directions when they are older than directions_max_age.
+  task<result<void>> fresh_directions();
   task<result<direction>> direction_for(std::string spend_asset, std::string receive_asset);
   wall_time directions_valid_until() const;
   enum class call_kind : std::uint8_t { read, open };
