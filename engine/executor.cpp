@@ -411,13 +411,17 @@ struct executor::impl {
       const decimal hop_min_final = scaled(job.min_final, amount, first_amount, rounding::up);
       const chain_price priced = price_chain(st->legs, job, h, amount);
       const auto now = std::chrono::system_clock::now();
+      // The leg's own deadline, when planned, is its firm quote's validity if that ends first.
       std::optional<wall_time> deadline = now + options().leg_ttl;
       if (st->intent.deadline && *st->intent.deadline < *deadline) deadline = st->intent.deadline;
+      if (rec.deadline && *rec.deadline < *deadline) deadline = rec.deadline;
+      const bool intent_over = st->intent.deadline && *st->intent.deadline <= now;
       if (!priced.failure.empty() || priced.final_worst < hop_min_final || *deadline <= now) {
         const std::string why =
             !priced.failure.empty() ? "slippage guard: " + priced.failure
+            : intent_over           ? std::string("the intent's deadline passed before sending")
             : *deadline <= now
-                ? std::string("the intent's deadline passed before sending")
+                ? std::string("its quote expired before sending")
                 : fmt::format("slippage guard: worst case {} {} below the minimum share {}",
                               priced.final_worst.to_string(), st->intent.receive_asset,
                               hop_min_final.to_string());
@@ -487,6 +491,12 @@ struct executor::impl {
         rec.quoted_receive = planned.net;
         rec.quote_id = planned.order.quote_id;
         rec.deadline = st.intent.deadline;
+        // A firm quote is refused once it expires: its leg is sent before then or re-planned
+        // (DESIGN.md s.5), instead of spending a round trip on a refusal.
+        if (!rec.quote_id.empty() && planned.valid_until &&
+            (!rec.deadline || *planned.valid_until < *rec.deadline)) {
+          rec.deadline = planned.valid_until;
+        }
         rec.updated_at = std::chrono::system_clock::now();
         job.legs.push_back(rec.index);
         fresh.push_back(rec);

@@ -56,8 +56,14 @@ class scripted_venue final : public venue {
   task<result<quote>> price(const quote_request&) override {
     co_return fail(error_kind::internal, "unused");
   }
-  task<result<pricing>> pricing_for(const quote_request&) override {
+  task<result<pricing>> pricing_for(const quote_request& asked) override {
     pricing p;
+    if (firm_for) {
+      p.firm = true;
+      p.quote_id = "Q" + std::to_string(++quotes_made);
+      p.quoted_spend = asked.amount;
+      p.valid_until = std::chrono::system_clock::now() + *firm_for;
+    }
     p.provider = id_;
     p.direction_code = "USDT-COPM";
     p.spend_asset = "USDT";
@@ -131,6 +137,9 @@ class scripted_venue final : public venue {
 
   decimal rate = dec("2");
   decimal fee;  // reported beside a gross of amount x rate + fee
+  // With a value, prices are firm quotes (Q1, Q2, ...) valid that long for the amount asked.
+  std::optional<std::chrono::milliseconds> firm_for;
+  int quotes_made = 0;
   std::deque<result<leg_status>> submits;
   std::deque<result<leg_status>> statuses;
   std::deque<result<std::optional<leg_status>>> finds;
@@ -350,6 +359,42 @@ TEST_F(ExecutorTest, ALocalBudgetRefusalWaitsAndSendsLater) {
   EXPECT_EQ(v.find_calls, 0);
   EXPECT_EQ(journal_.phases_of("I1-L0-A0"),
             (std::vector<P>{P::planned, P::submitting, P::accepted, P::open, P::filled}));
+}
+
+// A firm quote's leg is due before the quote expires: its order carries the quote's remaining
+// validity, not the longer leg_ttl, and the journal records that deadline.
+TEST_F(ExecutorTest, AFirmQuotesLegIsDueBeforeTheQuoteExpires) {
+  scripted_venue v("stablestack", dedup());
+  v.firm_for = 3s;
+  const auto before = std::chrono::system_clock::now();
+  const auto out = execute({&v}, intent());
+  EXPECT_TRUE(out.filled);
+  ASSERT_EQ(v.submitted, std::vector<client_id>{"I1-L0-A0"});
+  EXPECT_EQ(v.last_leg.quote_id, "Q1");
+  EXPECT_LE(v.last_leg.time_to_live, 3s);
+  EXPECT_GT(v.last_leg.time_to_live, 0ms);
+  const auto leg = journal_.leg("I1-L0-A0").value();
+  ASSERT_TRUE(leg->deadline.has_value());
+  EXPECT_LE(*leg->deadline, before + 3s + 1s);  // the quote's validity, not leg_ttl's 10 s
+}
+
+// Waiting for the provider's budget past the firm quote's validity would send an expired quote:
+// the leg is cancelled unsent and its amount re-planned with a fresh quote elsewhere.
+TEST_F(ExecutorTest, ABudgetWaitPastTheQuotesValidityReplansInsteadOfSendingItExpired) {
+  scripted_venue firm("stablestack", dedup());
+  scripted_venue other("kiiex", dedup());
+  firm.firm_for = 300ms;
+  other.rate = dec("1.9");
+  error busy = failure(error_kind::rate_limited, false);
+  busy.retry_after_seconds = 1;
+  firm.submits.push_back(std::unexpected(busy));
+  const auto out = execute({&firm, &other}, intent());
+  EXPECT_EQ(firm.submitted, std::vector<client_id>{"I1-L0-A0"});  // refused locally, never sent
+  EXPECT_EQ(journal_.phases_of("I1-L0-A0"),
+            (std::vector<P>{P::planned, P::submitting, P::cancelled}));
+  EXPECT_EQ(other.submitted, std::vector<client_id>{"I1-L1-A1"});
+  EXPECT_TRUE(out.filled);
+  EXPECT_EQ(out.received, dec("190"));
 }
 
 TEST_F(ExecutorTest, AFailedJournalWriteMeansNothingIsSent) {
