@@ -554,16 +554,20 @@ result<decimal> decimal::checked_round(int places, rounding mode) const {
     return fail(error_kind::invalid_argument,
                 fmt::format("decimal round: places {} not in 0..18", places));
   }
+  if (auto r = try_round(places, mode)) return *r;
+  return fail(error_kind::invalid_argument,
+              fmt::format("decimal round of {} to {} places overflows", to_string(), places));
+}
+
+std::optional<decimal> decimal::try_round(int places, rounding mode) const noexcept {
+  if (places < 0 || places > scale) return std::nullopt;
   const u128 mag = round_places(magnitude(raw_), places, mode);
-  if (mag > max_magnitude) {
-    return fail(error_kind::invalid_argument,
-                fmt::format("decimal round of {} to {} places overflows", to_string(), places));
-  }
+  if (mag > max_magnitude) return std::nullopt;
   return decimal(with_sign(mag, raw_ < 0));
 }
 
 decimal decimal::round(int places, rounding mode) const noexcept {
-  const result<decimal> r = checked_round(places, mode);
+  const std::optional<decimal> r = try_round(places, mode);
   if (!r) std::terminate();
   return *r;
 }
@@ -573,6 +577,13 @@ result<decimal> decimal::round_to_increment(decimal increment, rounding mode) co
     return fail(error_kind::invalid_argument,
                 fmt::format("decimal increment {} is not positive", increment.to_string()));
   }
+  if (auto r = try_round_to_increment(increment, mode)) return *r;
+  return overflow("round_to_increment", *this, increment);
+}
+
+std::optional<decimal> decimal::try_round_to_increment(decimal increment,
+                                                       rounding mode) const noexcept {
+  if (increment.raw_ <= 0) return std::nullopt;
   const u128 mag = magnitude(raw_);
   const auto inc = static_cast<u128>(increment.raw_);
   // An increment of 10^-k (a book's quantity step, 0.01) is rounding to k places: the divisor
@@ -580,7 +591,7 @@ result<decimal> decimal::round_to_increment(decimal increment, rounding mode) co
   if (hi64(inc) == 0) {
     if (const auto k = power_of_ten(lo64(inc)); k && *k <= decimal::scale) {
       const u128 rounded = round_to_powers[*k](mag, mode);
-      if (rounded > max_magnitude) return overflow("round_to_increment", *this, increment);
+      if (rounded > max_magnitude) return std::nullopt;
       return decimal(with_sign(rounded, raw_ < 0));
     }
   }
@@ -591,17 +602,20 @@ result<decimal> decimal::round_to_increment(decimal increment, rounding mode) co
   const u128 steps = round_magnitude(whole, mag - whole * inc, inc, mode);
   u128 rounded = 0;
   if (__builtin_mul_overflow(steps, inc, &rounded) || rounded > max_magnitude) {
-    return overflow("round_to_increment", *this, increment);
+    return std::nullopt;
   }
   return decimal(with_sign(rounded, raw_ < 0));
 }
 
 result<decimal> decimal::mul(decimal other, rounding mode) const {
+  if (auto r = try_mul(other, mode)) return *r;
+  return overflow("mul", *this, other);
+}
+
+std::optional<decimal> decimal::try_mul(decimal other, rounding mode) const noexcept {
   const quotient q = fixed_one::divide(multiply(magnitude(raw_), magnitude(other.raw_)));
   int128 out = 0;
-  if (!rounded_quotient(q, mode, one, (raw_ < 0) != (other.raw_ < 0), out)) {
-    return overflow("mul", *this, other);
-  }
+  if (!rounded_quotient(q, mode, one, (raw_ < 0) != (other.raw_ < 0), out)) return std::nullopt;
   return decimal(out);
 }
 
@@ -610,11 +624,19 @@ result<decimal> decimal::div(decimal other, rounding mode) const {
     return fail(error_kind::invalid_argument,
                 fmt::format("decimal division by zero: {} / 0", to_string()));
   }
+  if (auto r = try_div(other, mode)) return *r;
+  return overflow("div", *this, other);
+}
+
+std::optional<decimal> decimal::try_div(decimal other, rounding mode) const noexcept {
+  if (other.raw_ == 0) return std::nullopt;
+  // A rate of 1 (most rate tables' spend side): exact, no division.
+  if (other.raw_ == static_cast<int128>(one) && raw_ != min_raw) return *this;
   const u128 divisor = magnitude(other.raw_);
   const quotient q = divide(multiply(magnitude(raw_), one), divisor);
   int128 out = 0;
   if (!rounded_quotient(q, mode, divisor, (raw_ < 0) != (other.raw_ < 0), out)) {
-    return overflow("div", *this, other);
+    return std::nullopt;
   }
   return decimal(out);
 }
@@ -624,12 +646,19 @@ result<decimal> decimal::mul_div(decimal num, decimal den, rounding mode) const 
     return fail(error_kind::invalid_argument,
                 fmt::format("decimal division by zero: {} * {} / 0", to_string(), num.to_string()));
   }
+  if (auto r = try_mul_div(num, den, mode)) return *r;
+  return overflow("mul_div", *this, num);
+}
+
+std::optional<decimal> decimal::try_mul_div(decimal num, decimal den,
+                                            rounding mode) const noexcept {
+  if (den.raw_ == 0) return std::nullopt;
   // (a / 10^18) * (n / 10^18) / (d / 10^18) = (a * n / d) / 10^18: the scales cancel.
   const u128 divisor = magnitude(den.raw_);
   const quotient q = divide(multiply(magnitude(raw_), magnitude(num.raw_)), divisor);
   const bool negative = ((raw_ < 0) != (num.raw_ < 0)) != (den.raw_ < 0);
   int128 out = 0;
-  if (!rounded_quotient(q, mode, divisor, negative, out)) return overflow("mul_div", *this, num);
+  if (!rounded_quotient(q, mode, divisor, negative, out)) return std::nullopt;
   return decimal(out);
 }
 

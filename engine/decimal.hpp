@@ -65,9 +65,32 @@ class decimal {
   /// this * num / den with a single rounding (256-bit intermediate): rate proportions.
   result<decimal> mul_div(decimal num, decimal den, rounding mode) const;
 
+  /// mul, div, mul_div, checked_round and round_to_increment with every failure (overflow,
+  /// division by zero, places outside 0..18, an increment <= 0) as none: the same values, without
+  /// an error to build or destroy, for callers that only ask whether it worked (pricing, the
+  /// planner's inner loops).
+  std::optional<decimal> try_mul(decimal other, rounding mode) const noexcept;
+  std::optional<decimal> try_div(decimal other, rounding mode) const noexcept;
+  std::optional<decimal> try_mul_div(decimal num, decimal den, rounding mode) const noexcept;
+  std::optional<decimal> try_round(int places, rounding mode) const noexcept;
+  std::optional<decimal> try_round_to_increment(decimal increment, rounding mode) const noexcept;
+
   /// Checked addition and subtraction; the operators below treat overflow as a broken invariant.
   result<decimal> checked_add(decimal other) const;
   result<decimal> checked_sub(decimal other) const;
+  /// checked_add and checked_sub with an overflow as none.
+  std::optional<decimal> try_add(decimal other) const noexcept {
+    int128 sum = 0;
+    if (__builtin_add_overflow(raw_, other.raw_, &sum) || sum == min_raw) return std::nullopt;
+    return decimal(sum);
+  }
+  std::optional<decimal> try_sub(decimal other) const noexcept {
+    int128 difference = 0;
+    if (__builtin_sub_overflow(raw_, other.raw_, &difference) || difference == min_raw) {
+      return std::nullopt;
+    }
+    return decimal(difference);
+  }
 
   decimal operator-() const;
   // Inline: the planner's inner loops add and subtract in every step (always: left to itself

@@ -390,7 +390,10 @@ constexpr std::array<bool, 256> plain_bytes = [] {
   return out;
 }();
 
-bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+// Every JSON space is at most ' ': one comparison settles the usual byte after a token.
+bool is_space(char c) {
+  return static_cast<unsigned char>(c) <= ' ' && (c == ' ' || c == '\n' || c == '\r' || c == '\t');
+}
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // Bytes of NUL padding after a fast path's copy of the body: skip_digits reads 8 at a time.
@@ -545,6 +548,8 @@ bool json_document_builder::parse_fast(std::string_view body, const json_limits&
   // the bound if that is not enough.
   const std::size_t bound = std::min(body.size() / 2, limits.max_values) + 1;
   std::size_t reserve = std::min(body.size() / 4, limits.max_values) + 1;
+  // A local: the limit is not read again at every value (stores through the arrays could alias).
+  const std::size_t max_values = limits.max_values;
   scratch& s = thread_scratch();
   const auto pass = [&]() -> fast_pass {
     s.clear();
@@ -569,7 +574,7 @@ bool json_document_builder::parse_fast(std::string_view body, const json_limits&
     };
     spaces();
   value:
-    if (++count > limits.max_values) return fast_pass::refused;
+    if (++count > max_values) return fast_pass::refused;
     if (*p == '{' || *p == '[') {
       if (s.frames.size() >= static_cast<std::size_t>(limits.max_depth)) {
         return fast_pass::refused;
@@ -707,6 +712,7 @@ bool read_scalar_rows(std::string_view body, const json_limits& limits, std::siz
   buffer.append(fast_padding, '\0');
   char* p = buffer.data();
   char* const end = p + body.size();
+  const std::size_t max_values = limits.max_values;
   std::size_t count = 1;
   char* first = nullptr;
   char* last = nullptr;
@@ -735,11 +741,11 @@ bool read_scalar_rows(std::string_view body, const json_limits& limits, std::siz
       if (*p != '[') return false;
       ++p;
       spaces();
-      if (++count > limits.max_values) return false;
+      if (++count > max_values) return false;
       std::size_t items = 0;
       if (*p != ']') {
         for (;;) {
-          if (++count > limits.max_values) return false;
+          if (++count > max_values) return false;
           // A number in the row's first `width` (a book's every value) is read without the
           // other values' tests.
           if (items < width && (is_digit(*p) || *p == '-')) {
@@ -855,15 +861,17 @@ result<json_document> parse_json_text(std::string_view body, std::string_view wh
     return fail(error_kind::bad_response, fmt::format("{}: body of {} bytes exceeds {}", what,
                                                       body.size(), limits.max_body_bytes));
   }
-  // The in-situ stream reads a NUL as the end of input, which would silently drop what follows.
-  if (body.find('\0') != std::string_view::npos) {
-    return fail(error_kind::bad_response, fmt::format("{}: NUL byte in body", what));
-  }
+  // The fast path refuses a body with a NUL byte (not a byte of any JSON token or string it
+  // reads), so the NUL test below is needed only when it did not read the body.
   {
     json_document doc;
     if (body.size() <= fast_body_bytes && json_document_builder::parse_fast(body, limits, doc)) {
       return doc;
     }
+  }
+  // The in-situ stream reads a NUL as the end of input, which would silently drop what follows.
+  if (body.find('\0') != std::string_view::npos) {
+    return fail(error_kind::bad_response, fmt::format("{}: NUL byte in body", what));
   }
   constexpr unsigned flags = rapidjson::kParseIterativeFlag | rapidjson::kParseInsituFlag |
                              rapidjson::kParseNumbersAsStringsFlag;
@@ -890,6 +898,70 @@ result<json_document> parse_json_text(std::string_view body, std::string_view wh
 
 // Reads the fields of one object. The first problem is kept and later reads return defaults, so a
 
+namespace {
+
+// Eight bytes of a fixed form: `digits` marks (0xff) the bytes that must be ASCII digits, the
+// others must equal `fixed`'s. Separators are set to '0' before the digit test (the skip_digits
+// test: with every byte a digit nothing carries, and a non-digit always flags itself).
+struct iso_chunk {
+  std::uint64_t digits = 0;
+  std::uint64_t fixed = 0;
+};
+
+constexpr iso_chunk iso_form(std::string_view pattern) {  // 'D' a digit, else that byte
+  iso_chunk out;
+  for (std::size_t i = 0; i < 8; ++i) {
+    const auto byte = static_cast<std::uint64_t>(static_cast<unsigned char>(pattern[i]));
+    if (pattern[i] == 'D') {
+      out.digits |= std::uint64_t{0xff} << (8 * i);
+    } else {
+      out.fixed |= byte << (8 * i);
+    }
+  }
+  return out;
+}
+
+bool fits(const char* at, iso_chunk form) {
+  std::uint64_t w = 0;
+  std::memcpy(&w, at, sizeof w);
+  if ((w & ~form.digits) != form.fixed) return false;
+  const std::uint64_t d = (w & form.digits) | (0x3030303030303030u & ~form.digits);
+  return (((d + 0x4646464646464646u) | (d - 0x3030303030303030u)) & 0x8080808080808080u) == 0;
+}
+
+// The providers' usual forms, "2026-11-21T14:30:15Z" and "2026-11-21T14:30:15.123Z", read at
+// fixed places: false for anything else (other lengths, 't', an offset, a non-digit), which the
+// general reading then takes, giving these forms the same fields.
+bool fixed_iso_fields(std::string_view text, int& y, int& mo, int& d, int& h, int& mi, int& s,
+                      std::int64_t& nanos) {
+  if constexpr (std::endian::native != std::endian::little) return false;
+  static constexpr iso_chunk date = iso_form("DDDD-DD-");
+  static constexpr iso_chunk day_time = iso_form("DDTDD:DD");
+  static constexpr iso_chunk seconds = iso_form("D:DD:DDZ");  // from byte 12
+  static constexpr iso_chunk millis = iso_form(":DD.DDDZ");   // from byte 16
+  const std::size_t n = text.size();
+  const char* c = text.data();
+  if (n == 20) {
+    if (!fits(c, date) || !fits(c + 8, day_time) || !fits(c + 12, seconds)) return false;
+    nanos = 0;
+  } else if (n == 24) {
+    if (!fits(c, date) || !fits(c + 8, day_time) || !fits(c + 16, millis)) return false;
+    nanos = std::int64_t{((c[20] - '0') * 10 + (c[21] - '0')) * 10 + (c[22] - '0')} * 1'000'000;
+  } else {
+    return false;
+  }
+  const auto two = [c](std::size_t i) { return (c[i] - '0') * 10 + (c[i + 1] - '0'); };
+  y = two(0) * 100 + two(2);
+  mo = two(5);
+  d = two(8);
+  h = two(11);
+  mi = two(14);
+  s = two(17);
+  return true;
+}
+
+}  // namespace
+
 result<wall_time> parse_iso_timestamp(std::string_view text) {
   using namespace std::chrono;
   const auto bad = [&] {
@@ -898,6 +970,9 @@ result<wall_time> parse_iso_timestamp(std::string_view text) {
   };
   std::size_t pos = 0;
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  std::int64_t nanos = 0;
+  int offset_minutes = 0;
+  if (fixed_iso_fields(text, y, mo, d, h, mi, s, nanos)) goto fields_read;
   if (!digits(text, pos, 4, y) || !expect(text, pos, '-') || !digits(text, pos, 2, mo) ||
       !expect(text, pos, '-') || !digits(text, pos, 2, d)) {
     return bad();
@@ -908,7 +983,6 @@ result<wall_time> parse_iso_timestamp(std::string_view text) {
       !expect(text, pos, ':') || !digits(text, pos, 2, s)) {
     return bad();
   }
-  std::int64_t nanos = 0;
   if (pos < text.size() && (text[pos] == '.' || text[pos] == ',')) {
     ++pos;
     std::size_t count = 0;
@@ -925,7 +999,6 @@ result<wall_time> parse_iso_timestamp(std::string_view text) {
   }
   // A time without a zone cannot be placed on the provider's clock: refused.
   if (pos >= text.size()) return bad();
-  int offset_minutes = 0;
   if (text[pos] == 'Z' || text[pos] == 'z') {
     ++pos;
   } else if (text[pos] == '+' || text[pos] == '-') {
@@ -943,6 +1016,7 @@ result<wall_time> parse_iso_timestamp(std::string_view text) {
     return bad();
   }
   if (pos != text.size()) return bad();
+fields_read:
   const year_month_day date{year{y}, month{static_cast<unsigned>(mo)},
                             day{static_cast<unsigned>(d)}};
   // Second 60 is a leap second: accepted, it lands on the next second.

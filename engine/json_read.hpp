@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cstddef>
@@ -36,6 +37,41 @@ result<wall_time> parse_iso_timestamp(std::string_view text);
 
 /// Formats as "2023-01-15T14:30:15Z", with ".mmm" when the time has milliseconds. Pure.
 std::string format_iso_timestamp(wall_time time);
+
+/// decimal::parse's value for providers' usual amount text, digits with at most one '.' (up to
+/// 19 digits and 18 places, so no rounding): D * 10^(18 - places). nullopt for anything else (a
+/// sign, an exponent, more digits, an empty text), which decimal::parse then reads. Inline: an
+/// amount costs no call. Pure.
+inline std::optional<decimal> plain_decimal(std::string_view text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  std::uint64_t digits = 0;
+  std::size_t dot = text.size();
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const unsigned d = static_cast<unsigned>(static_cast<unsigned char>(text[i])) - '0';
+    if (d <= 9) {
+      digits = digits * 10 + d;
+    } else if (text[i] == '.' && dot == text.size()) {
+      dot = i;
+    } else {
+      return std::nullopt;
+    }
+  }
+  const bool has_dot = dot < text.size();
+  const std::size_t count = text.size() - (has_dot ? 1 : 0);
+  const std::size_t places = has_dot ? text.size() - dot - 1 : 0;
+  constexpr auto scale = static_cast<std::size_t>(decimal::scale);
+  if (count == 0 || count > 19 || places > scale) return std::nullopt;
+  static constexpr std::array<std::uint64_t, scale + 1> pow10 = [] {
+    std::array<std::uint64_t, scale + 1> out{};
+    std::uint64_t p = 1;
+    for (auto& one : out) {
+      one = p;
+      p *= 10;
+    }
+    return out;
+  }();
+  return decimal::from_raw(static_cast<int128>(digits) * pow10[scale - places]);
+}
 
 /// A parsed JSON value: a view into the json_document it came from, valid while that document
 /// lives (moving the document keeps it valid). Numbers keep their source text, which also lets a
@@ -154,7 +190,11 @@ class json_fields {
     return v;
   }
 
-  std::string text(std::string_view key) {
+  std::string text(std::string_view key) { return std::string(text_view(key)); }
+
+  /// As text(), viewing the document's text (valid while the document lives): a field that is
+  /// compared or copied into a longer-lived string at once needs no string of its own.
+  std::string_view text_view(std::string_view key) {
     const json_value* v = get(key, true);
     if (v == nullptr) return {};
     if (v->type != json_value::kind::string) {
@@ -162,7 +202,7 @@ class json_fields {
       return {};
     }
     if (v->text.empty()) set(key, "empty");
-    return std::string(v->text);
+    return v->text;
   }
 
   // Absent and null read as empty.
@@ -255,7 +295,8 @@ class json_fields {
   const json_value* find(std::string_view key) {
     const std::span<const std::string_view> keys = object_.keys;
     const std::size_t n = keys.size();
-    for (std::size_t step = 0, i = next_ % std::max<std::size_t>(n, 1); step < n; ++step) {
+    // next_ is at most n (one past the last found): a compare, not a division, wraps it.
+    for (std::size_t step = 0, i = next_ < n ? next_ : 0; step < n; ++step) {
       if (keys[i] == key) {
         next_ = i + 1;
         return &object_.items[i];
@@ -276,10 +317,14 @@ class json_fields {
       expected(key, amounts_ == json_amount::number ? "a number" : "a decimal string", v);
       return {};
     }
-    auto d = decimal::parse(v.text);
+    std::optional<decimal> d = plain_decimal(v.text);
     if (!d) {
-      set(key, fmt::format("not a decimal: \"{}\"", excerpt(v.text)));
-      return {};
+      auto parsed = decimal::parse(v.text);
+      if (!parsed) {
+        set(key, fmt::format("not a decimal: \"{}\"", excerpt(v.text)));
+        return {};
+      }
+      d = *parsed;
     }
     if (d->is_negative()) {
       set(key, fmt::format("negative: \"{}\"", excerpt(v.text)));

@@ -42,12 +42,18 @@ bool usable(const pricing& p) {
   return p.rate_spend.is_positive() && p.rate_receive.is_positive();
 }
 
+// usable(p), known without scanning the book's levels when p's sums have a level: sums_of sums
+// only a usable pricing's book.
+bool known_usable(const pricing& p, const book_sums* sums) {
+  return (sums && !sums->whole.empty()) || usable(p);
+}
+
 // Spend amounts are rounded down (what we send never exceeds what was asked).
 priced<decimal> round_spend(const pricing& p, decimal spend) {
-  auto r = spend.checked_round(p.spend_precision, rounding::down);
+  auto r = spend.try_round(p.spend_precision, rounding::down);
   if (!r) return failure(price_failure::overflow, spend);
   if (p.spend_increment) {
-    r = r->round_to_increment(*p.spend_increment, rounding::down);
+    r = r->try_round_to_increment(*p.spend_increment, rounding::down);
     if (!r) return failure(price_failure::overflow, spend);
   }
   return *r;
@@ -55,10 +61,10 @@ priced<decimal> round_spend(const pricing& p, decimal spend) {
 
 // The credited amount is rounded down: we never expect more than arrives.
 priced<decimal> round_net(const pricing& p, decimal net) {
-  auto r = net.checked_round(p.receive_precision, rounding::down);
+  auto r = net.try_round(p.receive_precision, rounding::down);
   if (!r) return failure(price_failure::overflow, net);
   if (p.receive_increment) {
-    r = r->round_to_increment(*p.receive_increment, rounding::down);
+    r = r->try_round_to_increment(*p.receive_increment, rounding::down);
     if (!r) return failure(price_failure::overflow, net);
   }
   return *r;
@@ -68,7 +74,7 @@ priced<decimal> round_net(const pricing& p, decimal net) {
 // do not document a fee rounding, so the fee is rounded up at 18 places (it can only cost us).
 priced<price> finish_from_gross(const pricing& p, decimal spend, decimal gross, decimal pct_fee) {
   const decimal fee = pct_fee + p.fee_fixed;
-  auto rest = gross.checked_sub(fee);
+  auto rest = gross.try_sub(fee);
   if (!rest) return failure(price_failure::overflow, gross);
   if (!rest->is_positive()) return failure(price_failure::zero_receive, gross, fee);
   auto net = round_net(p, *rest);
@@ -104,17 +110,17 @@ priced<price> checked(const pricing& p, priced<price> q, const balance& availabl
 }
 
 priced<decimal> percent_fee(const pricing& p, decimal received, int places) {
-  auto fee = received.mul_div(p.fee_percent, hundred, rounding::up);
+  auto fee = received.try_mul_div(p.fee_percent, hundred, rounding::up);
   if (!fee) return failure(price_failure::overflow, received);
   if (places < decimal::scale) {
-    fee = fee->checked_round(places, rounding::up);
+    fee = fee->try_round(places, rounding::up);
     if (!fee) return failure(price_failure::overflow, received);
   }
   return *fee;
 }
 
 priced<price> rate_for_spend(const pricing& p, decimal spend) {
-  auto gross = spend.mul_div(p.rate_receive, p.rate_spend, rounding::down);
+  auto gross = spend.try_mul_div(p.rate_receive, p.rate_spend, rounding::down);
   if (!gross) return failure(price_failure::overflow, spend);
   auto fee = percent_fee(p, *gross, decimal::scale);
   if (!fee) return std::unexpected(fee.error());
@@ -140,15 +146,15 @@ struct level_take {
 
 priced<level_take> take_for_buy(const pricing& p, const book_level& level, decimal left) {
   const order_book& b = p.book;
-  auto affordable = left.div(level.price, rounding::down);
+  auto affordable = left.try_div(level.price, rounding::down);
   if (!affordable) return failure(price_failure::overflow, left);
   auto take = std::min(level.quantity, *affordable)
-                  .round_to_increment(b.quantity_increment, rounding::down);
+                  .try_round_to_increment(b.quantity_increment, rounding::down);
   if (!take) return failure(price_failure::overflow, left);
   for (int attempt = 0; attempt < 2 && take->is_positive(); ++attempt) {
-    auto value = take->mul(level.price, rounding::down);
+    auto value = take->try_mul(level.price, rounding::down);
     if (!value) return failure(price_failure::overflow, left);
-    auto rounded = value->checked_round(p.spend_precision, rounding::up);
+    auto rounded = value->try_round(p.spend_precision, rounding::up);
     if (!rounded) return failure(price_failure::overflow, left);
     // Rounding the value up may overshoot what is left by a last-place unit: one increment less.
     if (*rounded <= left) return level_take{*take, *rounded};
@@ -169,17 +175,17 @@ struct whole_take {
 
 std::optional<whole_take> take_whole(const pricing& p, const book_level& level, decimal spent) {
   const decimal q = level.quantity;
-  auto whole = q.round_to_increment(p.book.quantity_increment, rounding::down);
+  auto whole = q.try_round_to_increment(p.book.quantity_increment, rounding::down);
   if (!whole || *whole != q || !q.is_positive()) return std::nullopt;
-  auto value = q.mul(level.price, rounding::down);
+  auto value = q.try_mul(level.price, rounding::down);
   if (!value) return std::nullopt;
   whole_take t;
   decimal need;
   if (p.book.side == book_side::buy) {
     // take_for_buy takes the level whole when what is left buys all of it (left / price >= q:
     // left >= q x price rounded up to 18 places) and covers its value rounded up.
-    auto rounded = value->checked_round(p.spend_precision, rounding::up);
-    auto exact = q.mul(level.price, rounding::up);
+    auto rounded = value->try_round(p.spend_precision, rounding::up);
+    auto exact = q.try_mul(level.price, rounding::up);
     if (!rounded || !exact) return std::nullopt;
     need = std::max(*rounded, *exact);
     t.spent = *rounded;
@@ -190,7 +196,7 @@ std::optional<whole_take> take_whole(const pricing& p, const book_level& level, 
     t.received = value->round(p.receive_precision, rounding::down);
   }
   auto fee = percent_fee(p, t.received, p.receive_precision);
-  auto reach = spent.checked_add(need);
+  auto reach = spent.try_add(need);
   if (!fee || !reach) return std::nullopt;
   t.reach = *reach;
   t.fee = *fee;
@@ -205,15 +211,15 @@ bool extend_sums(const pricing& p, book_sums& s) {
   const book_sums::level before = s.whole.empty() ? book_sums::level{} : s.whole.back();
   auto t = take_whole(p, level, before.spent);
   if (!t) return false;
-  auto spent = before.spent.checked_add(t->spent);
-  auto received = before.received.checked_add(t->received);
-  auto fee = before.fee.checked_add(t->fee);
+  auto spent = before.spent.try_add(t->spent);
+  auto received = before.received.try_add(t->received);
+  auto fee = before.fee.try_add(t->fee);
   if (!spent || !received || !fee) return false;
   if (p.book.side == book_side::buy) {
     // take_for_buy divides what is left by the price: the sums serve amounts for which every
     // such division fits, below price x 10^20 (a price above 1.7 sets no limit).
     constexpr int128 e19 = 10'000'000'000'000'000'000u;
-    if (auto limit = level.price.mul(decimal::from_raw(e19 * e19), rounding::down)) {
+    if (auto limit = level.price.try_mul(decimal::from_raw(e19 * e19), rounding::down)) {
       if (!s.below || *limit < *s.below) s.below = *limit;
     }
   }
@@ -251,9 +257,9 @@ priced<book_walk> walk(const pricing& p, decimal amount, const book_sums* sums) 
       t = *bought;
     } else {
       auto take =
-          std::min(level.quantity, left).round_to_increment(b.quantity_increment, rounding::down);
+          std::min(level.quantity, left).try_round_to_increment(b.quantity_increment, rounding::down);
       if (!take) return failure(price_failure::overflow, amount);
-      auto value = take->mul(level.price, rounding::down);
+      auto value = take->try_mul(level.price, rounding::down);
       if (!value) return failure(price_failure::overflow, amount);
       t = level_take{*take, value->round(p.receive_precision, rounding::down)};
     }
@@ -276,7 +282,7 @@ priced<book_walk> walk(const pricing& p, decimal amount, const book_sums* sums) 
   if (!w.complete) {
     // The book ran out: complete only when what is left could not buy one more increment anyway.
     const book_level& last = b.levels.back();
-    auto one = buy ? b.quantity_increment.mul(last.price, rounding::down) : b.quantity_increment;
+    auto one = buy ? b.quantity_increment.try_mul(last.price, rounding::down) : b.quantity_increment;
     if (!one) return failure(price_failure::overflow, amount);
     w.complete = amount - w.spent < *one;
   }
@@ -290,7 +296,7 @@ decimal book_capacity(const pricing& p) {
       total += level.quantity;
       continue;
     }
-    auto value = level.quantity.mul(level.price, rounding::up);
+    auto value = level.quantity.try_mul(level.price, rounding::up);
     if (value) total += value->round(p.spend_precision, rounding::up);
   }
   return total;
@@ -315,10 +321,10 @@ priced<price> price_rounded_spend(const pricing& p, decimal spend, const balance
 }
 
 priced<decimal> round_up_receive(const pricing& p, decimal net) {
-  auto r = net.checked_round(p.receive_precision, rounding::up);
+  auto r = net.try_round(p.receive_precision, rounding::up);
   if (!r) return failure(price_failure::overflow, net);
   if (p.receive_increment) {
-    r = r->round_to_increment(*p.receive_increment, rounding::up);
+    r = r->try_round_to_increment(*p.receive_increment, rounding::up);
     if (!r) return failure(price_failure::overflow, net);
   }
   return *r;
@@ -328,9 +334,9 @@ priced<decimal> round_up_receive(const pricing& p, decimal net) {
 // the target, charged gross x rate_spend / rate_receive rounded up to the spend precision.
 priced<price> provider_exact_receive(const pricing& p, decimal target, const balance& available) {
   const decimal step = unit_at(p.receive_precision);
-  auto estimate = (target + p.fee_fixed).mul_div(hundred, hundred - p.fee_percent, rounding::up);
+  auto estimate = (target + p.fee_fixed).try_mul_div(hundred, hundred - p.fee_percent, rounding::up);
   if (!estimate) return failure(price_failure::overflow, target);
-  auto rounded = estimate->checked_round(p.receive_precision, rounding::up);
+  auto rounded = estimate->try_round(p.receive_precision, rounding::up);
   if (!rounded) return failure(price_failure::overflow, target);
   const auto at_gross = [&](decimal gross) -> priced<price> {
     auto fee = percent_fee(p, gross, decimal::scale);
@@ -351,12 +357,12 @@ priced<price> provider_exact_receive(const pricing& p, decimal target, const bal
     gross -= step;
     q = lower;
   }
-  auto spend = gross.mul_div(p.rate_spend, p.rate_receive, rounding::up);
+  auto spend = gross.try_mul_div(p.rate_spend, p.rate_receive, rounding::up);
   if (!spend) return failure(price_failure::overflow, target);
-  auto charged = spend->checked_round(p.spend_precision, rounding::up);
+  auto charged = spend->try_round(p.spend_precision, rounding::up);
   if (!charged) return failure(price_failure::overflow, target);
   if (p.spend_increment) {
-    charged = charged->round_to_increment(*p.spend_increment, rounding::up);
+    charged = charged->try_round_to_increment(*p.spend_increment, rounding::up);
     if (!charged) return failure(price_failure::overflow, target);
   }
   q->spend = *charged;
@@ -376,9 +382,9 @@ decimal spend_estimate(const pricing& p, decimal target) {
     per_spend = decimal::from_int(1);
     per_unit = p.book.levels.front().price;
   }
-  auto gross = (target + p.fee_fixed).mul_div(hundred, hundred - p.fee_percent, rounding::up);
+  auto gross = (target + p.fee_fixed).try_mul_div(hundred, hundred - p.fee_percent, rounding::up);
   if (!gross) return target;
-  auto spend = gross->mul_div(per_unit, per_spend, rounding::up);
+  auto spend = gross->try_mul_div(per_unit, per_spend, rounding::up);
   return spend ? *spend : target;
 }
 
@@ -394,18 +400,18 @@ bool blocks_from_above(price_failure f) {
 // there cannot overflow. A buy book is not monotone and keeps its plain search.
 bool min_spend_is_quiet(const pricing& p) {
   if (p.model != pricing_model::order_book) {
-    return p.min_spend.mul_div(p.rate_receive, p.rate_spend, rounding::down).has_value();
+    return p.min_spend.try_mul_div(p.rate_receive, p.rate_spend, rounding::down).has_value();
   }
   if (p.book.side != book_side::sell || p.book.levels.empty()) return false;
   decimal depth;
   decimal top;
   for (const book_level& level : p.book.levels) {
-    auto deeper = depth.checked_add(level.quantity);
+    auto deeper = depth.try_add(level.quantity);
     if (!deeper) return false;
     depth = *deeper;
     top = std::max(top, level.price);
   }
-  return p.min_spend <= depth && p.min_spend.mul(top, rounding::up).has_value();
+  return p.min_spend <= depth && p.min_spend.try_mul(top, rounding::up).has_value();
 }
 
 // The smallest spend (a multiple of the spend unit) whose net covers `target`, by doubling from
@@ -547,11 +553,13 @@ priced<price> price_spend(const pricing& p, decimal spend) {
 
 priced<price> price_spend(const pricing& p, decimal spend, const std::optional<decimal>& available,
                           const book_sums* sums) {
-  if (!usable(p) || spend.is_negative()) return failure(price_failure::invalid, spend);
+  if (!known_usable(p, sums) || spend.is_negative()) {
+    return failure(price_failure::invalid, spend);
+  }
   auto rounded = round_spend(p, spend);
   if (!rounded) return std::unexpected(rounded.error());
   if (p.model == pricing_model::order_book && p.book.side == book_side::sell) {
-    auto whole = rounded->round_to_increment(p.book.quantity_increment, rounding::down);
+    auto whole = rounded->try_round_to_increment(p.book.quantity_increment, rounding::down);
     if (!whole) return failure(price_failure::overflow, spend);
     rounded = *whole;
   }
@@ -565,7 +573,7 @@ priced<price> price_receive(const pricing& p, decimal net) {
 
 priced<price> price_receive(const pricing& p, decimal net, const std::optional<decimal>& available,
                             const book_sums* sums) {
-  if (!usable(p) || !net.is_positive()) return failure(price_failure::invalid, net);
+  if (!known_usable(p, sums) || !net.is_positive()) return failure(price_failure::invalid, net);
   auto target = round_up_receive(p, net);
   if (!target) return std::unexpected(target.error());
   if (p.exact_receive && p.model == pricing_model::rate_table) {
@@ -614,12 +622,12 @@ spend_bounds bounds_of(const pricing& p, const std::optional<decimal>& available
   }
   if (!p.rate_receive.is_positive()) return b;
   if (p.min_receive.is_positive()) {
-    auto low = p.min_receive.mul_div(p.rate_spend, p.rate_receive, rounding::up);
+    auto low = p.min_receive.try_mul_div(p.rate_spend, p.rate_receive, rounding::up);
     if (low) b.low = std::max(b.low, *low);
   }
   if (p.max_receive) {
     // The largest spend whose gross stays within max_receive (gross is rounded down).
-    auto high = p.max_receive->mul_div(p.rate_spend, p.rate_receive, rounding::down);
+    auto high = p.max_receive->try_mul_div(p.rate_spend, p.rate_receive, rounding::down);
     if (high) lower_high(*high, price_failure::max_receive);
   }
   return b;
@@ -631,14 +639,14 @@ pricing worst_case(const pricing& p) {
   const decimal worse = hundred - p.slippage_percent;
   const decimal better = hundred + p.slippage_percent;
   if (p.model != pricing_model::order_book) {
-    auto r = p.rate_receive.mul_div(worse, hundred, rounding::down);
+    auto r = p.rate_receive.try_mul_div(worse, hundred, rounding::down);
     w.rate_receive = r && r->is_positive() ? *r : decimal::from_raw(1);
     return w;
   }
   const bool buy = p.book.side == book_side::buy;
   for (book_level& level : w.book.levels) {
     auto moved =
-        level.price.mul_div(buy ? better : worse, hundred, buy ? rounding::up : rounding::down);
+        level.price.try_mul_div(buy ? better : worse, hundred, buy ? rounding::up : rounding::down);
     if (moved) level.price = *moved;
   }
   return w;

@@ -76,6 +76,7 @@ struct route {
   std::vector<std::optional<decimal>> gains;
   shared_text name;   // "onek: USDT->BTC, kiiex: BTC->COPM", once named
   std::string limit;  // "kiiex BTC-COPM depth": high_limit as a plan's limits_hit names it
+  limit_ref limit_of;  // the high_limit `limit` names (a route_cache's repriced route keeps it)
 };
 
 struct chain_price {
@@ -103,6 +104,9 @@ class small_list {
     size_ = n;
   }
   void push_back(const T& item) { items_[size_++] = item; }
+  // The next item, as the last one left it: for the caller to fill in.
+  T& add() { return items_[size_++]; }
+  void clear() { size_ = 0; }
   std::size_t size() const { return size_; }
   T& operator[](std::size_t i) { return items_[i]; }
   const T& operator[](std::size_t i) const { return items_[i]; }
@@ -312,6 +316,25 @@ namespace {
 
 using market_state = prepared_market::state;
 
+// A set's routes best rate first, ties in the order found: a stable sort, by insertion for the
+// few routes of most sets (std::stable_sort allocates its buffer on every call).
+void sort_by_rate(route_set& set) {
+  std::vector<std::uint16_t>& order = set.by_rate;
+  const auto before = [&](std::uint16_t a, std::uint16_t b) {
+    return set.routes[a].best_rate > set.routes[b].best_rate;
+  };
+  if (order.size() > 32) {
+    std::stable_sort(order.begin(), order.end(), before);
+    return;
+  }
+  for (std::size_t i = 1; i < order.size(); ++i) {
+    const std::uint16_t item = order[i];
+    std::size_t j = i;
+    for (; j > 0 && before(item, order[j - 1]); --j) order[j] = order[j - 1];
+    order[j] = item;
+  }
+}
+
 // How many route sets (intent pairs, hop limits, held balances) a shared market keeps.
 constexpr std::size_t route_sets_kept = 32;
 
@@ -360,10 +383,7 @@ class route_search {
     const std::size_t n = out_.routes.size();
     out_.by_rate.resize(n);
     for (std::size_t i = 0; i < n; ++i) out_.by_rate[i] = static_cast<std::uint16_t>(i);
-    std::stable_sort(out_.by_rate.begin(), out_.by_rate.end(),
-                     [&](std::uint16_t a, std::uint16_t b) {
-                       return out_.routes[a].best_rate > out_.routes[b].best_rate;
-                     });
+    sort_by_rate(out_);
     out_.bounded = std::make_unique<std::atomic<bool>[]>(n);
     out_.segmented = std::make_unique<std::atomic<bool>[]>(n);
     out_.named = std::make_unique<std::atomic<bool>[]>(n);
@@ -496,12 +516,40 @@ std::shared_ptr<route_set> prepared_market::state::routes_for(route_key key) con
   return set;
 }
 
+namespace {
+
+// a == b for the short names of providers and assets: up to 16 bytes by two overlapping word
+// loads each, no call (a memcmp call per name was a tenth of a plan through a route_cache).
+bool same_name(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* x = a.data();
+  const char* y = b.data();
+  const auto words_equal = [&]<class W>(W) {
+    W x0 = 0, x1 = 0, y0 = 0, y1 = 0;
+    std::memcpy(&x0, x, sizeof(W));
+    std::memcpy(&y0, y, sizeof(W));
+    std::memcpy(&x1, x + n - sizeof(W), sizeof(W));
+    std::memcpy(&y1, y + n - sizeof(W), sizeof(W));
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  };
+  if (n >= 8) return n <= 16 ? words_equal(std::uint64_t{}) : std::memcmp(x, y, n) == 0;
+  if (n >= 4) return words_equal(std::uint32_t{});
+  for (std::size_t i = 0; i < n; ++i) {
+    if (x[i] != y[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool prepared_market::state::same_topology(std::span<const pricing> q) const {
   if (q.size() != ids.size()) return false;
   for (std::size_t i = 0; i < q.size(); ++i) {
     const quote_ids& k = ids[i];
-    if (q[i].provider != providers.name(k.provider) || q[i].spend_asset != assets.name(k.spend) ||
-        q[i].receive_asset != assets.name(k.receive)) {
+    if (!same_name(q[i].provider, providers.name(k.provider)) ||
+        !same_name(q[i].spend_asset, assets.name(k.spend)) ||
+        !same_name(q[i].receive_asset, assets.name(k.receive))) {
       return false;
     }
   }
@@ -540,16 +588,42 @@ void prepared_market::state::refresh(route_set& set) const {
     set.segmented[i].store(false, std::memory_order_relaxed);
     set.limited[i].store(false, std::memory_order_relaxed);
   }
-  std::stable_sort(set.by_rate.begin(), set.by_rate.end(), [&](std::uint16_t a, std::uint16_t b) {
-    return set.routes[a].best_rate > set.routes[b].best_rate;
-  });
+  sort_by_rate(set);
 }
 
 namespace {
 
+// An entry of best_for's queue: a subset of its top routes and an upper bound of what it nets.
+struct search_entry {
+  std::optional<decimal> key;  // none: unbounded (an overflowing gain)
+  bool exact = false;
+  // The cheap bound's rate part is applied to `key` (lazily: see queue_subsets).
+  bool refined = true;
+  std::uint32_t mask = 0;
+  std::uint32_t filled = 0;  // index into best_for's filled allocations when exact
+};
+
+// What queue_subsets sums per subset of best_for's top routes, in raw units, kept per thread
+// for the subsets whose rate bound is applied when they reach the queue's top.
+struct subset_sums {
+  int128 capacity, sum, best_rate, fixed, lows, at_lows, slack, coarsest, rest;
+  std::uint32_t conflicts;
+  bool has_sum, rated;
+};
+thread_local std::array<subset_sums, std::size_t{1} << split_cap> subset_table;
+
+// How queue_subsets went: `lazy` leaves the rate bounds to refine(); `eager` asks for a run that
+// applies them up front (one of them could overflow: the decimals must then throw in order);
+// `overflow`: a sum overflowed, queue_subsets_checked must redo the subsets and throw.
+enum class queued : std::uint8_t { lazy, eager, overflow };
+
+using gains_of_top = std::array<std::optional<decimal>, split_cap>;
+
 // The routes of one plan: a view of the admitted routes of its route set, in the order found.
 class route_list {
  public:
+  // Over `index`, which it clears (a plan's scratch).
+  explicit route_list(std::vector<std::uint16_t>& index) : index_(index) { index_.clear(); }
   route& operator[](std::size_t i) const { return set_->routes[index_[i]]; }
   std::size_t size() const { return index_.size(); }
   void reset(route_set* set) { set_ = set; }
@@ -558,7 +632,44 @@ class route_list {
 
  private:
   route_set* set_ = nullptr;
-  std::vector<std::uint16_t> index_;
+  std::vector<std::uint16_t>& index_;
+};
+
+// A plan's working vectors, kept per thread: a plan reuses the storage of the previous one on
+// its thread (a plan of a few quotes spent a tenth of its time allocating them).
+struct planner_scratch {
+  std::vector<admission> admitted;
+  std::vector<std::int8_t> allowed;
+  std::vector<std::uint16_t> routes;
+  std::vector<bool> bounded;
+  std::vector<std::string> failures;
+  std::vector<std::uint16_t> by_rate;
+  std::vector<std::int32_t> places;
+  std::vector<bool> used;
+  bool busy = false;
+};
+
+// The thread's scratch for one planner, or scratch of its own should the thread's be taken.
+class scratch_lease {
+ public:
+  scratch_lease() {
+    thread_local planner_scratch mine;
+    if (mine.busy) {
+      own_ = std::make_unique<planner_scratch>();
+      scratch_ = own_.get();
+    } else {
+      scratch_ = &mine;
+    }
+    scratch_->busy = true;
+  }
+  ~scratch_lease() { scratch_->busy = false; }
+  scratch_lease(const scratch_lease&) = delete;
+  scratch_lease& operator=(const scratch_lease&) = delete;
+  planner_scratch& get() const { return *scratch_; }
+
+ private:
+  std::unique_ptr<planner_scratch> own_;
+  planner_scratch* scratch_ = nullptr;
 };
 
 class planner {
@@ -569,8 +680,13 @@ class planner {
         m_(market),
         quotes_(market.quotes),
         options_(options),
-        now_(now),
-        admitted_(market.quotes.size(), admission::unchecked) {}
+        now_(now) {
+    admitted_.assign(market.quotes.size(), admission::unchecked);
+    allowed_.clear();
+    bounded_.clear();
+    failures_.clear();
+    by_rate_.clear();
+  }
 
   plan run();
 
@@ -600,10 +716,20 @@ class planner {
 
   std::optional<allocation> fill(std::span<const std::uint16_t> members, decimal amount) const;
   std::optional<evaluated> evaluate(const allocation& a) const;
+  bool evaluate_into(const allocation& a, evaluated& e) const;
+  bool price_chain_into(const route& r, decimal spend, chain_price& c) const;
   bool within_balances(const evaluated& e) const;
   const std::vector<std::uint16_t>& by_rate() const { return by_rate_; }
   std::optional<decimal> solo_gain(const route& r, decimal amount) const;
   std::optional<evaluated> best_for(decimal amount);
+  queued queue_subsets(const std::array<std::uint16_t, split_cap>& top, std::size_t count,
+                       const gains_of_top& solo, const gains_of_top& low_gain,
+                       const std::array<std::uint32_t, split_cap>& conflicts, decimal amount,
+                       bool lazy, std::vector<search_entry>& queue) const;
+  void queue_subsets_checked(const std::array<std::uint16_t, split_cap>& top, std::size_t count,
+                             const gains_of_top& solo, const gains_of_top& low_gain,
+                             const std::array<std::uint32_t, split_cap>& conflicts,
+                             decimal amount, std::vector<search_entry>& queue) const;
   void reserve_bulk_route(std::array<std::uint16_t, split_cap>& top, std::size_t& count,
                           std::size_t next, decimal amount);
   std::optional<evaluated> least_split_spend();
@@ -621,15 +747,18 @@ class planner {
   std::span<const pricing> quotes_;
   const planner_options& options_;
   wall_time now_;
-  std::vector<admission> admitted_;
-  std::vector<std::int8_t> allowed_;  // per provider id: -1 unknown, else whether allowed
+  scratch_lease lease_;
+  planner_scratch& scratch_ = lease_.get();
+  std::vector<admission>& admitted_ = scratch_.admitted;
+  // Per provider id: -1 unknown, else whether allowed.
+  std::vector<std::int8_t>& allowed_ = scratch_.allowed;
   std::shared_ptr<route_set> set_;
-  route_list routes_;
+  route_list routes_{scratch_.routes};
   // Per route of the set: whether this plan bounded it, and why this plan rejected it when its
   // bound did not fail (the whole amount's failure, an exact-receive failure).
-  std::vector<bool> bounded_;
-  std::vector<std::string> failures_;
-  std::vector<std::uint16_t> by_rate_;
+  std::vector<bool>& bounded_ = scratch_.bounded;
+  std::vector<std::string>& failures_ = scratch_.failures;
+  std::vector<std::uint16_t>& by_rate_ = scratch_.by_rate;
   std::vector<rejected_route> rejected_;
 };
 
@@ -740,7 +869,8 @@ void planner::enumerate() {
   failures_.resize(n);
   if (m_.fresh_for) allowed_.assign(m_.providers.size(), -1);
   // Each route's place among this plan's routes, or -1.
-  std::vector<std::int32_t> admitted(n, -1);
+  std::vector<std::int32_t>& admitted = scratch_.places;
+  admitted.assign(n, -1);
   routes_.reserve(n);
   for (std::size_t s = 0; s < n; ++s) {
     route& r = set_->routes[s];
@@ -785,7 +915,7 @@ std::vector<segment> planner::segments_of(const hop& h, decimal limit) const {
   const decimal keep = hundred - p.fee_percent;
   std::vector<segment> out;
   decimal total;
-  const auto push = [&](decimal length, result<decimal> rate) {
+  const auto push = [&](decimal length, std::optional<decimal> rate) {
     if (!rate) return;
     out.push_back({std::min(length, unlimited), *rate});
     total += out.back().length;
@@ -797,20 +927,20 @@ std::vector<segment> planner::segments_of(const hop& h, decimal limit) const {
       if (f.first) out.push_back(*f.first);
       return out;
     }
-    auto gross = p.rate_receive.div(p.rate_spend, rounding::up);
-    if (gross) push(unlimited, gross->mul_div(keep, hundred, rounding::up));
+    auto gross = p.rate_receive.try_div(p.rate_spend, rounding::up);
+    if (gross) push(unlimited, gross->try_mul_div(keep, hundred, rounding::up));
     return out;
   }
   out.reserve(p.book.levels.size());
   for (const book_level& level : p.book.levels) {
     if (limit.is_positive() && limit < unlimited && total >= limit) break;
     if (p.book.side == book_side::sell) {
-      push(level.quantity, level.price.mul_div(keep, hundred, rounding::up));
+      push(level.quantity, level.price.try_mul_div(keep, hundred, rounding::up));
       continue;
     }
-    auto length = level.quantity.mul(level.price, rounding::up);
-    auto per_spend = keep.div(level.price, rounding::up);
-    if (length && per_spend) push(*length, per_spend->div(hundred, rounding::up));
+    auto length = level.quantity.try_mul(level.price, rounding::up);
+    auto per_spend = keep.try_div(level.price, rounding::up);
+    if (length && per_spend) push(*length, per_spend->try_div(hundred, rounding::up));
   }
   return out;
 }
@@ -825,8 +955,8 @@ std::vector<segment> compose(const std::vector<segment>& first, const std::vecto
   decimal first_left = first.empty() ? decimal{} : first[0].length;
   decimal next_left = next.empty() ? decimal{} : next[0].length;
   while (i < first.size() && j < next.size()) {
-    auto rate = first[i].rate.mul(next[j].rate, rounding::up);
-    auto produced = first_left.mul(first[i].rate, rounding::up);
+    auto rate = first[i].rate.try_mul(next[j].rate, rounding::up);
+    auto produced = first_left.try_mul(first[i].rate, rounding::up);
     if (!rate || !produced) break;
     if (*produced <= next_left) {
       out.push_back({first_left, *rate});
@@ -834,7 +964,7 @@ std::vector<segment> compose(const std::vector<segment>& first, const std::vecto
       if (++i < first.size()) first_left = first[i].length;
       continue;
     }
-    auto length = next_left.div(first[i].rate, rounding::up);
+    auto length = next_left.try_div(first[i].rate, rounding::up);
     if (!length) break;
     out.push_back({std::min(*length, first_left), *rate});
     first_left -= std::min(*length, first_left);
@@ -846,11 +976,11 @@ std::vector<segment> compose(const std::vector<segment>& first, const std::vecto
 // The first segment compose() would produce from the first segments of its two inputs: the
 // same arithmetic, one step of its loop.
 std::optional<segment> compose_first(const segment& first, const segment& next) {
-  auto rate = first.rate.mul(next.rate, rounding::up);
-  auto produced = first.length.mul(first.rate, rounding::up);
+  auto rate = first.rate.try_mul(next.rate, rounding::up);
+  auto produced = first.length.try_mul(first.rate, rounding::up);
   if (!rate || !produced) return std::nullopt;
   if (*produced <= next.length) return segment{first.length, *rate};
-  auto length = next.length.div(first.rate, rounding::up);
+  auto length = next.length.try_div(first.rate, rounding::up);
   if (!length) return std::nullopt;
   return segment{std::min(*length, first.length), *rate};
 }
@@ -880,9 +1010,9 @@ const first_segment& prepared_market::state::first_of(std::uint16_t quote) const
   const pricing& p = quotes[quote];
   const decimal keep = hundred - p.fee_percent;
   if (p.model != pricing_model::order_book) {
-    auto gross = p.rate_receive.div(p.rate_spend, rounding::up);
+    auto gross = p.rate_receive.try_div(p.rate_spend, rounding::up);
     if (!gross) return f;
-    auto net = gross->mul_div(keep, hundred, rounding::up);
+    auto net = gross->try_mul_div(keep, hundred, rounding::up);
     if (net) f.first = segment{unlimited, *net};
     return f;
   }
@@ -894,15 +1024,15 @@ const first_segment& prepared_market::state::first_of(std::uint16_t quote) const
   }
   for (const book_level& level : levels) {
     if (sell) {
-      auto rate = level.price.mul_div(keep, hundred, rounding::up);
+      auto rate = level.price.try_mul_div(keep, hundred, rounding::up);
       if (!rate) continue;
       f.first = segment{std::min(level.quantity, unlimited), *rate};
       return f;
     }
-    auto length = level.quantity.mul(level.price, rounding::up);
-    auto per_spend = keep.div(level.price, rounding::up);
+    auto length = level.quantity.try_mul(level.price, rounding::up);
+    auto per_spend = keep.try_div(level.price, rounding::up);
     if (!length || !per_spend) continue;
-    auto rate = per_spend->div(hundred, rounding::up);
+    auto rate = per_spend->try_div(hundred, rounding::up);
     if (!rate) continue;
     f.first = segment{std::min(*length, unlimited), *rate};
     return f;
@@ -974,7 +1104,7 @@ void planner::bound_route(route& r) const {
   r.low = low;
   if (capped) r.high = std::min(high, unlimited);
   r.viable = r.linear && r.low <= r.high;
-  if (auto g = r.low.mul(r.best_rate, rounding::up)) r.low_gain = *g;
+  if (auto g = r.low.try_mul(r.best_rate, rounding::up)) r.low_gain = *g;
 }
 
 // Every plan bounds a route before it models it: the model stops at the route's high.
@@ -994,7 +1124,7 @@ void planner::segments_for(route& r) const {
     for (int k = 1; k < r.count; ++k) r.segments = compose(r.segments, segments_of(r.hops[k], {}));
     r.gains.reserve(r.segments.size());
     for (const segment& s : r.segments) {
-      auto gain = s.length.mul(s.rate, rounding::up);
+      auto gain = s.length.try_mul(s.rate, rounding::up);
       r.gains.push_back(gain ? std::optional<decimal>(*gain) : std::nullopt);
     }
   });
@@ -1012,7 +1142,7 @@ std::string planner::whole_failure(const route& r) const {
 // alone; none when its levels do not come best first or the product overflows.
 std::optional<decimal> planner::rate_bound(const route& r, decimal amount) const {
   if (!r.rate_bound || !r.linear) return std::nullopt;
-  auto most = amount.mul(r.best_rate, rounding::up);
+  auto most = amount.try_mul(r.best_rate, rounding::up);
   if (!most) return std::nullopt;
   return *most + rounding_slack - r.fixed;
 }
@@ -1055,7 +1185,7 @@ std::optional<allocation> planner::fill(std::span<const std::uint16_t> members,
         const std::optional<decimal>& gain = r.gains[seg[m]];
         a.bound += gain ? *gain : unlimited;
       } else {
-        auto gain = take.mul(s.rate, rounding::up);
+        auto gain = take.try_mul(s.rate, rounding::up);
         a.bound += gain ? *gain : unlimited;
       }
       length -= take;
@@ -1114,16 +1244,37 @@ std::optional<allocation> planner::fill(std::span<const std::uint16_t> members,
 
 std::optional<evaluated> planner::evaluate(const allocation& a) const {
   evaluated e;
-  e.alloc = a;
-  for (std::size_t m = 0; m < a.routes.size(); ++m) {
-    auto c = price_chain(routes_[a.routes[m]], a.amounts[m]);
-    if (!c) return std::nullopt;
-    e.net += c->net();
-    e.spend += c->legs[0].spend;
-    e.prices.push_back(*c);
-  }
-  if (!within_balances(e)) return std::nullopt;
+  if (!evaluate_into(a, e)) return std::nullopt;
   return e;
+}
+
+// evaluate() into `e`, whatever it held: false where evaluate() has none.
+bool planner::evaluate_into(const allocation& a, evaluated& e) const {
+  e.alloc = a;
+  e.prices.clear();
+  e.net = decimal{};
+  e.spend = decimal{};
+  for (std::size_t m = 0; m < a.routes.size(); ++m) {
+    chain_price& c = e.prices.add();
+    if (!price_chain_into(routes_[a.routes[m]], a.amounts[m], c)) return false;
+    e.net += c.net();
+    e.spend += c.legs[0].spend;
+  }
+  return within_balances(e);
+}
+
+// price_chain() into `c`: false where it fails (the failure not kept).
+bool planner::price_chain_into(const route& r, decimal spend, chain_price& c) const {
+  decimal amount = spend;
+  for (int k = 0; k < r.count; ++k) {
+    auto q =
+        price_spend(quote_of(r.hops[k]), amount, r.hops[k].available, m_.sums_for(r.hops[k].quote));
+    if (!q) return false;
+    c.legs[k] = *q;
+    amount = q->net;
+  }
+  c.count = r.count;
+  return true;
 }
 
 // Every hop with a balance, summed per provider and asset over the parts, stays within it.
@@ -1171,8 +1322,7 @@ struct candidate {
 
 // Whether `e` (bound `bound`) beats the best so far: more net, then less spend, then the larger
 // bound (the candidate a best-bound-first search meets first).
-bool beats(const evaluated& e, decimal bound, const std::optional<evaluated>& best,
-           decimal best_bound) {
+bool beats(const evaluated& e, decimal bound, const evaluated* best, decimal best_bound) {
   if (!best) return true;
   if (e.net != best->net) return e.net > best->net;
   if (e.spend != best->spend) return e.spend < best->spend;
@@ -1211,7 +1361,7 @@ std::optional<decimal> planner::solo_gain(const route& r, decimal amount) const 
     const decimal take = std::min(left, s.length);
     std::optional<decimal> g = r.gains[i];
     if (take != s.length) {
-      auto part = take.mul(s.rate, rounding::up);
+      auto part = take.try_mul(s.rate, rounding::up);
       g = part ? std::optional<decimal>(*part) : std::nullopt;
     }
     if (!g) return std::nullopt;
@@ -1221,6 +1371,178 @@ std::optional<decimal> planner::solo_gain(const route& r, decimal amount) const 
   return gain - r.fixed;
 }
 
+// The rate part of a subset's cheap bound (see queue_subsets), from its sums; none when the
+// product does not fit.
+std::optional<int128> rate_part(const subset_sums& t, bool& bad) {
+  constexpr int128 lowest = -((int128{1} << 126) - 1 + (int128{1} << 126)) - 1;
+  auto rest = decimal::from_raw(t.rest).try_mul(decimal::from_raw(t.best_rate), rounding::up);
+  if (!rest) return std::nullopt;
+  int128 out = 0;
+  bad |= __builtin_add_overflow(t.at_lows, rest->raw(), &out) || out == lowest;
+  bad |= __builtin_add_overflow(out, t.slack, &out) || out == lowest;
+  bad |= __builtin_sub_overflow(out, t.fixed, &out) || out == lowest;
+  return out;
+}
+
+// Bits of a magnitude.
+int bits_of(int128 v) {
+  const auto m = v < 0 ? -static_cast<__uint128_t>(v) : static_cast<__uint128_t>(v);
+  const auto high = static_cast<std::uint64_t>(m >> 64);
+  return high != 0 ? 128 - std::countl_zero(high)
+                   : 64 - std::countl_zero(static_cast<std::uint64_t>(m));
+}
+
+// Queues every subset of `top` that can be full, with a cheap upper bound of its linear optimum
+// (the sum of its routes' solo gains; or its lows at their routes' best rates and the rest at
+// the subset's best, whichever is less). In raw integers, `overflow` when a sum overflowed or
+// hit the one raw value outside the range, where queue_subsets_checked's decimals throw.
+//
+// `lazy` queues a rated subset with the solo sum alone and refined = false: the rate part (a
+// multiplication per subset, most of this function's cost) is applied only when best_for's scan
+// for the queue's first entry meets the subset with an unrefined key that would come first. A
+// key only falls when refined, so the entries found first are those of the order by refined
+// keys, and most subsets are never refined. Only when every rate part provably fits (its
+// operands' bits): one that overflows throws from the decimals, whichever subsets a search
+// reaches, so `eager` asks for them all up front.
+queued planner::queue_subsets(const std::array<std::uint16_t, split_cap>& top, std::size_t count,
+                              const gains_of_top& solo, const gains_of_top& low_gain,
+                              const std::array<std::uint32_t, split_cap>& conflicts,
+                              decimal amount, bool lazy, std::vector<search_entry>& queue) const {
+  constexpr int128 lowest = -((int128{1} << 126) - 1 + (int128{1} << 126)) - 1;
+  bool bad = false;
+  const auto add = [&bad](int128 a, int128 b) {
+    int128 out = 0;
+    bad |= __builtin_add_overflow(a, b, &out);
+    bad |= out == lowest;
+    return out;
+  };
+  const auto sub = [&bad](int128 a, int128 b) {
+    int128 out = 0;
+    bad |= __builtin_sub_overflow(a, b, &out);
+    bad |= out == lowest;
+    return out;
+  };
+  // Per member, and per subset as the parent's sums plus its highest member.
+  struct member {
+    int128 high, unit, solo, low_gain, best_rate, fixed, low;
+    bool has_solo, rated, has_low_gain;
+  };
+  std::array<member, split_cap> ms{};
+  for (std::size_t b = 0; b < count; ++b) {
+    const route& r = routes_[top[b]];
+    ms[b] = {r.high.raw(),
+             r.unit.raw(),
+             solo[b] ? solo[b]->raw() : 0,
+             low_gain[b] ? low_gain[b]->raw() : 0,
+             r.best_rate.raw(),
+             r.fixed.raw(),
+             r.low.raw(),
+             solo[b].has_value(),
+             r.rate_bound && r.linear && low_gain[b].has_value(),
+             low_gain[b].has_value()};
+  }
+  using sums = subset_sums;
+  std::array<sums, std::size_t{1} << split_cap>& all = subset_table;
+  all[0] = sums{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, true, true};
+  const int128 slack_raw = rounding_slack.raw();
+  const int128 amount_raw = amount.raw();
+  for (std::uint32_t mask = 1; mask < (1u << count); ++mask) {
+    const std::size_t b = static_cast<std::size_t>(std::bit_width(mask)) - 1;
+    const member& r = ms[b];
+    const sums& p = all[mask & ~(1u << b)];
+    sums& t = all[mask];
+    t.capacity = add(p.capacity, r.high);
+    t.coarsest = std::max(p.coarsest, r.unit);
+    t.has_sum = p.has_sum && r.has_solo;
+    t.sum = t.has_sum ? add(p.sum, r.solo) : 0;
+    t.rated = p.rated && r.rated;
+    t.at_lows = r.has_low_gain ? add(p.at_lows, r.low_gain) : p.at_lows;
+    t.best_rate = std::max(p.best_rate, r.best_rate);
+    t.fixed = add(p.fixed, r.fixed);
+    t.lows = add(p.lows, r.low);
+    t.slack = add(p.slack, slack_raw);
+    t.conflicts = p.conflicts | conflicts[b];
+    if (!options_.allow_partial && !(sub(amount_raw, t.capacity) < t.coarsest)) continue;
+    if (t.lows > amount_raw) continue;
+    if ((t.conflicts & mask) != 0) continue;
+    search_entry& e = queue.emplace_back();
+    e.mask = mask;
+    if (t.has_sum) e.key = decimal::from_raw(t.sum);
+    if (t.rated) {
+      t.rest = sub(amount_raw, t.lows);
+      if (lazy) {
+        // rest x best_rate / 10^18 + 1 < 2^125, and three terms below 2^124 more: it fits.
+        if (bits_of(t.rest) + bits_of(t.best_rate) > 184 || bits_of(t.at_lows) > 124 ||
+            bits_of(t.slack) > 124 || bits_of(t.fixed) > 124) {
+          return bad ? queued::overflow : queued::eager;
+        }
+        e.refined = false;
+        continue;
+      }
+      if (auto by_rate = rate_part(t, bad); by_rate && (!e.key || *by_rate < e.key->raw())) {
+        e.key = decimal::from_raw(*by_rate);
+      }
+    }
+  }
+  return bad ? queued::overflow : queued::lazy;
+}
+
+// queue_subsets in decimals, whose sums throw on overflow: what a search that overflows does.
+void planner::queue_subsets_checked(const std::array<std::uint16_t, split_cap>& top,
+                                    std::size_t count, const gains_of_top& solo,
+                                    const gains_of_top& low_gain,
+                                    const std::array<std::uint32_t, split_cap>& conflicts,
+                                    decimal amount, std::vector<search_entry>& queue) const {
+  struct decimal_sums {
+    decimal capacity;
+    std::optional<decimal> sum = decimal{};
+    bool rated = true;
+    decimal best_rate;
+    decimal fixed;
+    decimal lows;
+    decimal at_lows;  // what the lows gain at their routes' best rates
+    decimal slack;
+    decimal coarsest;
+    std::uint32_t conflicts = 0;
+  };
+  std::vector<decimal_sums> sums(std::size_t{1} << count);
+  for (std::uint32_t mask = 1; mask < (1u << count); ++mask) {
+    const std::size_t b = static_cast<std::size_t>(std::bit_width(mask)) - 1;
+    const route& r = routes_[top[b]];
+    decimal_sums& t = sums[mask];
+    t = sums[mask & ~(1u << b)];
+    t.capacity += r.high;
+    t.coarsest = std::max(t.coarsest, r.unit);
+    if (t.sum && solo[b]) {
+      *t.sum += *solo[b];
+    } else {
+      t.sum.reset();
+    }
+    t.rated = t.rated && r.rate_bound && r.linear && low_gain[b];
+    if (low_gain[b]) t.at_lows += *low_gain[b];
+    t.best_rate = std::max(t.best_rate, r.best_rate);
+    t.fixed += r.fixed;
+    t.lows += r.low;
+    t.slack += rounding_slack;
+    t.conflicts |= conflicts[b];
+    // A subset whose highs cannot hold the amount is never full: no need to fill it; nor one
+    // whose lows exceed it (fill places the lows first and gives up).
+    if (!options_.allow_partial && !(amount - t.capacity < t.coarsest)) continue;
+    if (t.lows > amount) continue;
+    if ((t.conflicts & mask) != 0) continue;
+    std::optional<decimal> sum = t.sum;
+    if (t.rated) {
+      // Every rate of a rated route is at most its best: the lows gain at most at their own best
+      // rates, the rest at most at the subset's best.
+      if (auto rest = (amount - t.lows).try_mul(t.best_rate, rounding::up)) {
+        const decimal by_rate = t.at_lows + *rest + t.slack - t.fixed;
+        if (!sum || by_rate < *sum) sum = by_rate;
+      }
+    }
+    queue.push_back({sum, false, true, mask, 0});
+  }
+}
+
 // Branch and bound over subsets of the best routes: each subset's linear optimum bounds every
 // allocation over it, so subsets are priced exactly best bound first until no bound can beat
 // the best exact net found. Routes beyond the split width compete alone, and one whose best rate
@@ -1228,11 +1550,11 @@ std::optional<decimal> planner::solo_gain(const route& r, decimal amount) const 
 //
 // A subset's linear optimum (fill) is computed only when needed: every subset starts with a
 // cheap upper bound of it (the sum of its routes' solo gains; or its lows at their routes' best
-// rates and the rest at the subset's best), and a queue ordered by (bound, cheap before exact,
-// mask) fills the top entry when its bound is cheap. An exact entry on top is then the next one
-// of the order by exact bound, ties by mask, and the search stops once the top cannot beat the
-// best net: the same subsets in the same order as filling all of them and sorting, at a fraction
-// of the fills.
+// rates and the rest at the subset's best, the latter applied lazily: see queue_subsets), and a
+// queue ordered by (bound, cheap before exact, mask) fills the top entry when its bound is cheap.
+// An exact entry on top is then the next one of the order by exact bound, ties by mask, and the
+// search stops once the top cannot beat the best net: the same subsets in the same order as
+// filling all of them and sorting, at a fraction of the fills.
 std::optional<evaluated> planner::best_for(decimal amount) {
   const std::vector<std::uint16_t>& order = by_rate();
   const std::size_t width = options_.split ? std::min(options_.split_routes, split_cap) : 0;
@@ -1246,20 +1568,15 @@ std::optional<evaluated> planner::best_for(decimal amount) {
   }
   reserve_bulk_route(top, count, next, amount);
   // Per member of `top`: its solo gain, and what its low gains at its best rate.
-  std::array<std::optional<decimal>, split_cap> solo{};
-  std::array<std::optional<decimal>, split_cap> low_gain{};
+  gains_of_top solo{};
+  gains_of_top low_gain{};
   for (std::size_t b = 0; b < count; ++b) {
     route& r = routes_[top[b]];
     segments_for(r);
     solo[b] = solo_gain(r, amount);
     low_gain[b] = r.low_gain;
   }
-  struct entry {
-    std::optional<decimal> key;  // none: unbounded (an overflowing gain)
-    bool exact = false;
-    std::uint32_t mask = 0;
-    std::uint32_t filled = 0;  // index into `filled` when exact
-  };
+  using entry = search_entry;
   // a before b in the queue's order: larger key, then cheap, then smaller mask. A total order on
   // the entries (a mask is queued once cheap, then once exact): its first entry is unique.
   const auto after = [](const entry& a, const entry& b) {
@@ -1267,7 +1584,7 @@ std::optional<evaluated> planner::best_for(decimal amount) {
     if (a.exact != b.exact) return a.exact;
     return a.mask > b.mask;
   };
-  // Reused by every call on this thread, like `sums` below.
+  // Reused by every call on this thread: a fresh one per call was a large allocation.
   thread_local std::vector<entry> queue;
   queue.clear();
   queue.reserve(std::size_t{1} << count);
@@ -1295,72 +1612,53 @@ std::optional<evaluated> planner::best_for(decimal amount) {
   }
   // What the members of each subset add up to. A subset's sums are those of the subset without
   // its highest member plus that member: the same additions, in the same order, as summing its
-  // members one by one, once per subset instead of once per member and subset.
-  struct subset_sums {
-    decimal capacity;
-    std::optional<decimal> sum = decimal{};
-    bool rated = true;
-    decimal best_rate;
-    decimal fixed;
-    decimal lows;
-    decimal at_lows;  // what the lows gain at their routes' best rates
-    decimal slack;
-    decimal coarsest;
-    std::uint32_t conflicts = 0;
-  };
-  // Reused by every call on this thread: a fresh one per call was a large allocation.
-  thread_local std::vector<subset_sums> sums;
-  sums.resize(std::size_t{1} << count);
-  sums[0] = subset_sums{};
-  for (std::uint32_t mask = 1; mask < (1u << count); ++mask) {
-    const std::size_t b = static_cast<std::size_t>(std::bit_width(mask)) - 1;
-    const route& r = routes_[top[b]];
-    subset_sums& t = sums[mask];
-    t = sums[mask & ~(1u << b)];
-    t.capacity += r.high;
-    t.coarsest = std::max(t.coarsest, r.unit);
-    if (t.sum && solo[b]) {
-      *t.sum += *solo[b];
-    } else {
-      t.sum.reset();
-    }
-    t.rated = t.rated && r.rate_bound && r.linear && low_gain[b];
-    if (low_gain[b]) t.at_lows += *low_gain[b];
-    t.best_rate = std::max(t.best_rate, r.best_rate);
-    t.fixed += r.fixed;
-    t.lows += r.low;
-    t.slack += rounding_slack;
-    t.conflicts |= conflicts[b];
-    // A subset whose highs cannot hold the amount is never full: no need to fill it; nor one
-    // whose lows exceed it (fill places the lows first and gives up).
-    if (!options_.allow_partial && !(amount - t.capacity < t.coarsest)) continue;
-    if (t.lows > amount) continue;
-    if ((t.conflicts & mask) != 0) continue;
-    const bool rated = t.rated;
-    const decimal lows = t.lows;
-    const decimal best_rate = t.best_rate;
-    const decimal at_lows = t.at_lows;
-    const decimal slack = t.slack;
-    const decimal fixed = t.fixed;
-    std::optional<decimal> sum = t.sum;
-    if (rated) {
-      // Every rate of a rated route is at most its best: the lows gain at most at their own best
-      // rates, the rest at most at the subset's best.
-      if (auto rest = (amount - lows).mul(best_rate, rounding::up)) {
-        const decimal by_rate = at_lows + *rest + slack - fixed;
-        if (!sum || by_rate < *sum) sum = by_rate;
-      }
-    }
-    queue.push_back({sum, false, mask, 0});
+  // members one by one, once per subset instead of once per member and subset. Raw integers
+  // with the overflow noted, not decimals: a decimal sum that overflows throws, so the first
+  // pass only notes it and, if it happened, queue_subsets_checked() redoes the subsets with
+  // decimals and throws where they do (a per-field copy of decimals stalled on every subset).
+  queued how = queue_subsets(top, count, solo, low_gain, conflicts, amount, true, queue);
+  if (how == queued::eager) {
+    queue.clear();
+    how = queue_subsets(top, count, solo, low_gain, conflicts, amount, false, queue);
   }
-  std::optional<evaluated> best;
+  if (how == queued::overflow) {
+    queue.clear();
+    queue_subsets_checked(top, count, solo, low_gain, conflicts, amount, queue);
+  }
+  // The best evaluation so far and the next candidate, in place in two slots kept per thread
+  // (returning, moving and copying evaluations of several kilobytes each cost a tenth of a search).
+  thread_local std::array<evaluated, 2> slots;
+  evaluated* best = nullptr;
   decimal best_bound;
+  const auto evaluate_candidate = [&](const allocation& a) {
+    evaluated& candidate = best == &slots[0] ? slots[1] : slots[0];
+    if (evaluate_into(a, candidate) && beats(candidate, a.bound, best, best_bound)) {
+      best = &candidate;
+      best_bound = a.bound;
+    }
+  };
   // The queue's first entry by one scan: a search takes a few (each is then filled or priced),
   // fewer comparisons than ordering all 2^n into a heap.
+  // A subset queued lazily gets its rate bound applied when its unrefined key would place it
+  // before the first entry found so far (refined): a refined key is at most the unrefined one,
+  // so an entry whose unrefined key does not place it before cannot be the first either.
+  const auto refine = [&](entry& e) {
+    if (e.refined) return;
+    bool bad = false;  // cannot be set: queue_subsets checked the operands
+    const auto by_rate = rate_part(subset_table[e.mask], bad);
+    if (by_rate && (!e.key || *by_rate < e.key->raw())) e.key = decimal::from_raw(*by_rate);
+    e.refined = true;
+  };
   while (!queue.empty()) {
+    refine(queue[0]);
     std::size_t first = 0;
     for (std::size_t i = 1; i < queue.size(); ++i) {
-      if (after(queue[first], queue[i])) first = i;
+      if (!after(queue[first], queue[i])) continue;
+      if (!queue[i].refined) {
+        refine(queue[i]);
+        if (!after(queue[first], queue[i])) continue;
+      }
+      first = i;
     }
     entry e = queue[first];
     if (best && e.key && *e.key < best->net) break;
@@ -1376,20 +1674,11 @@ std::optional<evaluated> planner::best_for(decimal amount) {
       queue.push_back(e);
       continue;
     }
-    const allocation& a = filled[e.filled];
-    auto ev = evaluate(a);
-    if (ev && beats(*ev, a.bound, best, best_bound)) {
-      best = std::move(ev);
-      best_bound = a.bound;
-    }
+    evaluate_candidate(filled[e.filled]);
   }
   const auto consider = [&](const allocation& a) {
     if (best && a.bound < best->net) return;
-    auto e = evaluate(a);
-    if (e && beats(*e, a.bound, best, best_bound)) {
-      best = std::move(e);
-      best_bound = a.bound;
-    }
+    evaluate_candidate(a);
   };
   // The rest compete alone, best rate first, so that the first good price rules out the others.
   // Once a route's best rate rules it out, so it does every later route whose best rate is no
@@ -1418,7 +1707,8 @@ std::optional<evaluated> planner::best_for(decimal amount) {
     auto a = fill(one, amount);
     if (a && (a->full || options_.allow_partial)) consider(*a);
   }
-  return best;
+  if (!best) return std::nullopt;
+  return *best;
 }
 
 // `asked` is what price_chain asked of the first hop for `c`.
@@ -1430,7 +1720,15 @@ std::string planner::limit_of(route& r) const {
     return fmt::format("{} {} {}", p.provider, p.direction_code, to_string(r.high_limit.reason));
   };
   if (!set_->keep) return describe_limit();
-  set_->once(set_->limited[r.index], [&] { r.limit = describe_limit(); });
+  set_->once(set_->limited[r.index], [&] {
+    // The text depends on the topology and the rule alone: new prices that bound the route by
+    // the same hop's same rule name it the same.
+    if (r.limit.empty() || r.limit_of.hop != r.high_limit.hop ||
+        r.limit_of.reason != r.high_limit.reason) {
+      r.limit = describe_limit();
+      r.limit_of = r.high_limit;
+    }
+  });
   return r.limit;
 }
 
@@ -1523,13 +1821,15 @@ plan planner::no_plan(std::string why) {
   }
   plan out;
   out.failure = std::move(why);
-  reject_rest(out, std::vector<bool>(routes_.size(), false));
+  scratch_.used.assign(routes_.size(), false);
+  reject_rest(out, scratch_.used);
   return out;
 }
 
 plan planner::build(const evaluated& best) {
   plan out;
-  std::vector<bool> used(routes_.size(), false);
+  std::vector<bool>& used = scratch_.used;
+  used.assign(routes_.size(), false);
   out.routes.reserve(best.alloc.routes.size());
   for (std::size_t m = 0; m < best.alloc.routes.size(); ++m) {
     used[best.alloc.routes[m]] = true;
@@ -1554,7 +1854,7 @@ plan planner::build(const evaluated& best) {
   std::sort(out.routes.begin(), out.routes.end(),
             [](const planned_route& a, const planned_route& b) { return a.net > b.net; });
   if (intent_.side == amount_side::spend) out.unspent = intent_.amount - out.spend;
-  auto rate = out.net.div(out.spend, rounding::down);
+  auto rate = out.net.try_div(out.spend, rounding::down);
   if (rate) out.effective_rate = *rate;
   reject_rest(out, used);
   if (out.worst_net < intent_.min_receive) {
@@ -1589,7 +1889,7 @@ std::optional<evaluated> planner::least_split_spend() {
   decimal low;
   while (high - low > precision) {
     const decimal mid =
-        (low + (high - low).div(decimal::from_int(2), rounding::down).value_or(decimal{}))
+        (low + (high - low).try_div(decimal::from_int(2), rounding::down).value_or(decimal{}))
             .round(8, rounding::down);
     if (mid <= low || mid >= high) break;
     auto e = best_for(mid);

@@ -23,7 +23,7 @@ std::string upper(std::string_view text) {
 // The envelope's data after checking status == "success".
 result<const json_value*> success_data(const json_value& root, std::string_view what) {
   json_fields in(root, std::string(what));
-  const std::string status = in.text(wire::envelope::status);
+  const std::string_view status = in.text_view(wire::envelope::status);
   const json_value* data = in.get(wire::envelope::data, true);
   if (in.failed()) return in.failure();
   if (status != wire::envelope::success) {
