@@ -14,6 +14,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/submit_watch.hpp"
@@ -217,6 +219,37 @@ class ExecutorTest : public ::testing::Test {
       if (e.kind == kind) out.push_back(e.detail);
     }
     return out;
+  }
+
+  // A leg as the journal holds it: `index` of intent i, attempt 0, at `provider` in
+  // `direction` ("USDT-COPM": spend USDT, receive COPM); `quoted` empty leaves the expected net 0.
+  static leg_record journaled_leg(const intent_record& i, int index, std::string provider,
+                                  std::string_view direction, std::string_view amount,
+                                  std::string_view quoted, leg_phase phase) {
+    leg_record rec;
+    rec.intent_id = i.id;
+    rec.index = index;
+    rec.client = make_client_id(i.id, index, 0);
+    rec.provider = std::move(provider);
+    rec.direction_code = std::string(direction);
+    const std::size_t dash = direction.find('-');
+    rec.spend_asset = std::string(direction.substr(0, dash));
+    rec.receive_asset = std::string(direction.substr(dash + 1));
+    rec.amount = dec(amount);
+    if (!quoted.empty()) rec.quoted_receive = dec(quoted);
+    rec.phase = phase;
+    return rec;
+  }
+
+  // A two-hop route USDT -> USDC -> COPM as journaled when the process died: the first hop
+  // (100 USDT at onek) in flight, the second (its expected 190 USDC) planned, never sent.
+  static std::pair<leg_record, leg_record> two_hop_route(const intent_record& i) {
+    leg_record first =
+        journaled_leg(i, 0, "onek", "USDT-USDC", "100", "190", leg_phase::submitting);
+    first.min_receive = dec("180");
+    leg_record second = journaled_leg(i, 1, "onek", "USDC-COPM", "190", "380", leg_phase::planned);
+    second.min_receive = dec("360");
+    return {first, second};
   }
 
   asio::io_context io_;
@@ -483,21 +516,8 @@ TEST_F(ExecutorTest, HintFetchesAtOnce) {
 TEST_F(ExecutorTest, RestartAdoptsASubmittingLegAndCancelsANeverSentOne) {
   scripted_venue v("onek", dedup());
   auto i = intent();
-  leg_record sent;
-  sent.intent_id = i.id;
-  sent.index = 0;
-  sent.client = make_client_id(i.id, 0, 0);
-  sent.provider = "onek";
-  sent.direction_code = "USDT-COPM";
-  sent.spend_asset = "USDT";
-  sent.receive_asset = "COPM";
-  sent.amount = dec("50");
-  sent.quoted_receive = dec("100");
-  sent.phase = P::submitting;
-  leg_record never = sent;
-  never.index = 1;
-  never.client = make_client_id(i.id, 1, 0);
-  never.phase = P::planned;
+  const leg_record sent = journaled_leg(i, 0, "onek", "USDT-COPM", "50", "100", P::submitting);
+  const leg_record never = journaled_leg(i, 1, "onek", "USDT-COPM", "50", "100", P::planned);
   const std::vector<leg_record> legs{sent, never};
   ASSERT_TRUE(journal_.add_intent(i, legs));
   v.last_leg.amount = dec("50");
@@ -525,28 +545,7 @@ TEST_F(ExecutorTest, RestartAdoptsASubmittingLegAndCancelsANeverSentOne) {
 TEST_F(ExecutorTest, RestartResumesTheLaterHopOfAMultiHopRoute) {
   scripted_venue v("onek", dedup());
   auto i = intent();
-  leg_record first;
-  first.intent_id = i.id;
-  first.index = 0;
-  first.client = make_client_id(i.id, 0, 0);
-  first.provider = "onek";
-  first.direction_code = "USDT-USDC";
-  first.spend_asset = "USDT";
-  first.receive_asset = "USDC";
-  first.amount = dec("100");
-  first.quoted_receive = dec("190");
-  first.min_receive = dec("180");
-  first.phase = P::submitting;
-  leg_record second = first;
-  second.index = 1;
-  second.client = make_client_id(i.id, 1, 0);
-  second.direction_code = "USDC-COPM";
-  second.spend_asset = "USDC";
-  second.receive_asset = "COPM";
-  second.amount = dec("190");
-  second.quoted_receive = dec("380");
-  second.min_receive = dec("360");
-  second.phase = P::planned;
+  auto [first, second] = two_hop_route(i);
   const std::vector<leg_record> legs{first, second};
   ASSERT_TRUE(journal_.add_intent(i, legs));
   v.last_leg.amount = dec("100");
@@ -571,6 +570,33 @@ TEST_F(ExecutorTest, RestartResumesTheLaterHopOfAMultiHopRoute) {
   EXPECT_EQ(journal_.events("resume").size(), 1u);
 }
 
+// As above, but the second hop was priced by a firm quote that expired while the process was
+// down: it is not sent on the expired quote; it is cancelled with that reason and its amount
+// goes back to the router (which finds no USDC route here, so it is left unplaced).
+TEST_F(ExecutorTest, RestartDoesNotSendALaterHopOnAnExpiredFirmQuote) {
+  scripted_venue v("onek", dedup());
+  auto i = intent();
+  auto [first, second] = two_hop_route(i);
+  second.quote_id = "Q7";
+  second.deadline = std::chrono::system_clock::now() - 1s;  // the quote's validity, gone
+  const std::vector<leg_record> legs{first, second};
+  ASSERT_TRUE(journal_.add_intent(i, legs));
+  v.last_leg.amount = dec("100");
+  v.finds.push_back(std::optional<leg_status>(v.open_status(first.client)));
+  v.finds.push_back(std::optional<leg_status>{});
+
+  const std::vector<venue*> venues{&v};
+  executor exec(venues, journal_, options_);
+  run(exec.recover());
+  EXPECT_EQ(v.submitted, std::vector<client_id>{});  // the first hop was adopted, not resent
+  EXPECT_EQ(journal_.leg(first.client).value()->phase, P::filled);
+  EXPECT_EQ(journal_.leg(second.client).value()->phase, P::cancelled);
+  const auto alarms = journal_.events("alarm");
+  EXPECT_TRUE(std::any_of(alarms.begin(), alarms.end(), [](const journal_event& e) {
+    return e.detail == "not sent: its quote expired before sending";
+  }));
+}
+
 // The process died after a leg expired and before its remainder was re-planned: every leg is
 // final, the intent still open. Within the deadline the restart re-plans the remainder at
 // another provider; past it, the remainder is only alarmed.
@@ -582,18 +608,9 @@ TEST_F(ExecutorTest, RestartReplansTheRemainderOfAnOpenIntentWithinItsDeadline) 
     other.rate = dec("1.9");
     auto i = intent();
     if (!in_time) i.deadline = std::chrono::system_clock::now() - 1s;
-    leg_record expired;
-    expired.intent_id = i.id;
-    expired.client = make_client_id(i.id, 0, 0);
-    expired.provider = "onek";
-    expired.direction_code = "USDT-COPM";
-    expired.spend_asset = "USDT";
-    expired.receive_asset = "COPM";
-    expired.amount = dec("100");
-    expired.quoted_receive = dec("200");
+    leg_record expired = journaled_leg(i, 0, "onek", "USDT-COPM", "100", "200", P::expired);
     expired.min_receive = dec("190");
     expired.provider_ref = "R-" + expired.client;
-    expired.phase = P::expired;
     const std::vector<leg_record> legs{expired};
     ASSERT_TRUE(fresh.add_intent(i, legs));
 
@@ -621,15 +638,7 @@ TEST_F(ExecutorTest, RestartReconcilesOnlyIntentsOfItsOwnMode) {
   scripted_venue v("onek", dedup());
   auto i = intent();
   i.dry_run = true;
-  leg_record rec;
-  rec.intent_id = i.id;
-  rec.client = make_client_id(i.id, 0, 0);
-  rec.provider = "onek";
-  rec.direction_code = "USDT-COPM";
-  rec.spend_asset = "USDT";
-  rec.receive_asset = "COPM";
-  rec.amount = dec("10");
-  rec.phase = P::submitting;
+  const leg_record rec = journaled_leg(i, 0, "onek", "USDT-COPM", "10", "", P::submitting);
   const std::vector<leg_record> legs{rec};
   ASSERT_TRUE(journal_.add_intent(i, legs));
   const std::vector<venue*> venues{&v};
@@ -663,16 +672,7 @@ TEST_F(ExecutorTest, RestartResubmitsAnUnfoundLegOnlyWhereTheProviderDeduplicate
     memory_journal fresh;
     scripted_venue v("p", deduplicates ? dedup() : no_dedup());
     auto i = intent();
-    leg_record rec;
-    rec.intent_id = i.id;
-    rec.client = make_client_id(i.id, 0, 0);
-    rec.provider = "p";
-    rec.direction_code = "USDT-COPM";
-    rec.spend_asset = "USDT";
-    rec.receive_asset = "COPM";
-    rec.amount = dec("10");
-    rec.quoted_receive = dec("20");
-    rec.phase = P::submitting;
+    const leg_record rec = journaled_leg(i, 0, "p", "USDT-COPM", "10", "20", P::submitting);
     const std::vector<leg_record> legs{rec};
     ASSERT_TRUE(fresh.add_intent(i, legs));
     const std::vector<venue*> venues{&v};
