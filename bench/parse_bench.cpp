@@ -153,14 +153,16 @@ void BM_parse_to_model_kiiex_book(benchmark::State& state) {
 }
 BENCHMARK(BM_parse_to_model_kiiex_book)->Arg(10)->Arg(50);
 
-// onek::client::directions(), direction_for() and pricing_for().
+// onek::client::directions(), then pricing_for() (pricing_for_pair over the directions read).
 void BM_parse_to_model_onek_directions(benchmark::State& state) {
   pricing_each_iteration(
       state,
       [](wall_time now) -> result<pricing> {
         auto dirs = onek::parse_directions(onek::samples::seed_directions);
         if (!dirs || dirs->empty()) return fail(error_kind::bad_response, "no directions");
-        return onek::pricing_of(dirs->front(), now);
+        const direction& first = dirs->front();
+        return onek::pricing_for_pair(*dirs, first.spend_asset, first.receive_asset, now,
+                                      onek::client_options{}.directions_max_age);
       },
       "directions not priced");
 }

@@ -595,15 +595,12 @@ std::vector<canned_quote> canned_quotes(const std::vector<bench_venue>& venues,
       if (!market) continue;
       c.body = *body;
       // kiiex::client::book_for() and pricing_for().
-      const auto validity =
-          std::chrono::duration_cast<wall_time::duration>(kiiex::client_options{}.quote_validity);
-      c.to_pricing = [m = *market, s = *side, validity](const std::string& text,
-                                                        wall_time now) -> result<pricing> {
+      c.to_pricing = [m = *market, s = *side](const std::string& text,
+                                              wall_time now) -> result<pricing> {
         auto book = kiiex::parse_l2_snapshot(text, m.inst.instrument_id);
         if (!book) return std::unexpected(std::move(book.error()));
-        pricing p = kiiex::pricing_of(m, s, std::move(*book), now);
-        p.valid_until = now + validity;
-        return p;
+        return kiiex::pricing_of(m, s, std::move(*book), now,
+                                 kiiex::client_options{}.quote_validity);
       };
     } else if (v.name == "stablestack") {
       auto body = body_of(v, "POST /api/instant-swaps");

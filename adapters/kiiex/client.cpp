@@ -604,7 +604,7 @@ task<result<order_book>> client::book_for(const market_info& market) {
 }
 
 pricing pricing_of(const market_info& market, wire::side side, order_book book,
-                   wall_time obtained_at) {
+                   wall_time obtained_at, std::optional<std::chrono::milliseconds> validity) {
   const bool buy = side == wire::side::buy;
   pricing p;
   p.provider = std::string(provider_id);
@@ -626,6 +626,7 @@ pricing pricing_of(const market_info& market, wire::side side, order_book book,
     p.spend_increment = market.inst.quantity_increment;
   }
   p.obtained_at = obtained_at;
+  if (validity) p.valid_until = obtained_at + *validity;
   return p;
 }
 
@@ -663,10 +664,8 @@ task<result<pricing>> client::pricing_for(const quote_request& request) {
   }
   auto book = co_await book_for(market);
   if (!book) co_return std::unexpected(std::move(book.error()));
-  const wall_time now = clocks_.wall();
-  pricing p = pricing_of(market, found->second, std::move(*book), now);
-  p.valid_until = now + options_.quote_validity;
-  co_return p;
+  co_return pricing_of(market, found->second, std::move(*book), clocks_.wall(),
+                       options_.quote_validity);
 }
 
 task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {

@@ -52,9 +52,11 @@ result<quote> price_order_book(const market_info& market, wire::side side, const
 /// The planner's model of one side of an instrument: the opposite side of `book` (asks for a buy,
 /// bids for a sell) with the fee, increments, places and minimum quantity, so that engine pricing
 /// (engine/pricing.hpp) gives the same figures as price_order_book. The side's levels move from
-/// `book`. Pure and thread-safe.
+/// `book`. With `validity`, the model is valid that long after `obtained_at` (the book is a
+/// snapshot: client_options::quote_validity). Pure and thread-safe.
 pricing pricing_of(const market_info& market, wire::side side, order_book book,
-                   wall_time obtained_at);
+                   wall_time obtained_at,
+                   std::optional<std::chrono::milliseconds> validity = std::nullopt);
 
 /// SendOrder parameters. Amounts are sent as JSON numbers, exactly as given.
 struct order_params {
