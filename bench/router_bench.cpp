@@ -249,6 +249,33 @@ BENCHMARK(BM_router_plan_consistent_prepared_percentiles)
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 
+// The same over the prepared market with the amount alternating between 1000 and 1000.5: no
+// two consecutive plans ask the same intent, as real intents differ in amount.
+void alternating_percentiles(benchmark::State& state, const std::vector<pricing>& quotes) {
+  const swap_intent first = bench_intent();
+  swap_intent second = first;
+  second.amount = decimal::parse("1000.5").value();
+  const planner_options options;
+  const prepared_market market(quotes);
+  std::size_t n = 0;
+  percentiles_after_first(
+      state, [&] { return make_plan(++n % 2 == 0 ? first : second, market, options, bench_now); });
+}
+
+void BM_router_plan_prepared_alternating_percentiles(benchmark::State& state) {
+  alternating_percentiles(state, bench_market());
+}
+BENCHMARK(BM_router_plan_prepared_alternating_percentiles)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
+void BM_router_plan_consistent_prepared_alternating_percentiles(benchmark::State& state) {
+  alternating_percentiles(state, consistent_market());
+}
+BENCHMARK(BM_router_plan_consistent_prepared_alternating_percentiles)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
 // A decision over newly received quotes (quote_and_plan, `bench quotes`' decision): the route
 // cache keeps the topology's route searches from the previous decision, and everything that
 // depends on prices (rates, bounds, linear models, admission) is redone on every plan, as for

@@ -26,6 +26,18 @@ const decimal unlimited = decimal::from_int(100'000'000'000);
 const decimal rounding_slack = decimal::from_raw(1'000'000);
 
 using balance = std::optional<decimal>;
+
+__uint128_t magnitude(int128 v) {
+  return v < 0 ? -static_cast<__uint128_t>(v) : static_cast<__uint128_t>(v);
+}
+int bits_of_magnitude(__uint128_t m) {
+  const auto high = static_cast<std::uint64_t>(m >> 64);
+  return high != 0 ? 128 - std::countl_zero(high)
+                   : 64 - std::countl_zero(static_cast<std::uint64_t>(m));
+}
+// Bits of a magnitude.
+int bits_of(int128 v) { return bits_of_magnitude(magnitude(v)); }
+
 using id = std::uint16_t;
 
 // Why a quote may not be used at all (DESIGN.md s.5 admission).
@@ -46,6 +58,12 @@ struct segment {
 struct limit_ref {
   int hop = -1;
   price_failure reason = price_failure::invalid;
+};
+
+struct chain_price {
+  std::array<price, hop_cap> legs{};
+  int count = 0;
+  decimal net() const { return legs[count - 1].net; }
 };
 
 // A candidate route and everything about it that no amount, clock or plan changes. Its bound,
@@ -74,15 +92,18 @@ struct route {
   // Per segment: its whole length at its rate, rounded up (none on overflow): what fill() and
   // solo_gain() add for a segment they take whole, without a multiplication each time.
   std::vector<std::optional<decimal>> gains;
+  // Bits of the sum of the gains' magnitudes, or of the longest segment if more, when every gain
+  // is known and the segments are few; else 128 (fill's precheck: see fits_unchecked).
+  int model_bits = 128;
   shared_text name;   // "onek: USDT->BTC, kiiex: BTC->COPM", once named
   std::string limit;  // "kiiex BTC-COPM depth": high_limit as a plan's limits_hit names it
   limit_ref limit_of;  // the high_limit `limit` names (a route_cache's repriced route keeps it)
-};
-
-struct chain_price {
-  std::array<price, hop_cap> legs{};
-  int count = 0;
-  decimal net() const { return legs[count - 1].net; }
+  // Known once at_high() ran: the exact price of spending exactly `high` (none where it fails).
+  // A split fills a route up to its high and no further, so a plan whose split fills a route to
+  // its limit prices it so, whatever the intent's amount.
+  std::shared_ptr<const chain_price> priced_high;
+  // Known once solo_gain() ran for an amount of at least `high`: its answer for all of them.
+  std::optional<decimal> solo_high;
 };
 
 struct chain_failure {
@@ -223,6 +244,31 @@ struct route_key {
   bool operator==(const route_key&) const = default;
 };
 
+// fill()'s steps over one list of members until none has room left, which depend on the quotes
+// alone (their routes' lows, highs, balances and linear models): a fill of any amount is these
+// steps up to the one that reaches it, that one in part (planner::fill_along).
+struct fill_step {
+  decimal placed;         // before the step
+  decimal room;           // what the step takes when the amount does not end it
+  decimal bound;          // before the step
+  std::uint32_t seg = 0;  // the member's segment it takes from
+  std::uint8_t member = 0;
+};
+
+struct fill_path {
+  std::array<std::uint16_t, split_cap> routes{};  // the members, by index in their route set
+  std::size_t size = 0;
+  bool refused = false;  // a shared balance below the members' lows: no fill at all
+  decimal lows;          // placed and the bound once every member is at its low
+  decimal lows_bound;
+  std::vector<fill_step> steps;
+  decimal end_placed;  // placed and the bound after the last step
+  decimal end_bound;
+};
+
+// How many fill paths a shared route set keeps (a few kilobytes each).
+constexpr std::size_t fill_paths_kept = 16;
+
 // Every candidate route of one route_key, in the order the depth-first search finds them (the
 // order that breaks ties), with the order by best rate, and one flag per route for each of its
 // lazily computed parts.
@@ -252,6 +298,9 @@ struct route_set {
   flags segmented;
   flags named;
   flags limited;
+  flags at_high;
+  flags solo;
+  std::vector<std::unique_ptr<fill_path>> paths;  // shared sets only, under mutex
   std::mutex mutex;
 };
 
@@ -388,6 +437,8 @@ class route_search {
     out_.segmented = std::make_unique<std::atomic<bool>[]>(n);
     out_.named = std::make_unique<std::atomic<bool>[]>(n);
     out_.limited = std::make_unique<std::atomic<bool>[]>(n);
+    out_.at_high = std::make_unique<std::atomic<bool>[]>(n);
+    out_.solo = std::make_unique<std::atomic<bool>[]>(n);
   }
 
  private:
@@ -580,6 +631,9 @@ void prepared_market::state::refresh(route_set& set) const {
     r.low_gain.reset();
     r.segments.clear();
     r.gains.clear();
+    r.model_bits = 128;
+    r.priced_high = nullptr;
+    r.solo_high.reset();
     rate(*this, r);
   }
   for (std::size_t i = 0; i < n; ++i) {
@@ -587,6 +641,8 @@ void prepared_market::state::refresh(route_set& set) const {
     set.bounded[i].store(false, std::memory_order_relaxed);
     set.segmented[i].store(false, std::memory_order_relaxed);
     set.limited[i].store(false, std::memory_order_relaxed);
+    set.at_high[i].store(false, std::memory_order_relaxed);
+    set.solo[i].store(false, std::memory_order_relaxed);
   }
   sort_by_rate(set);
 }
@@ -604,7 +660,7 @@ struct search_entry {
 };
 
 // What queue_subsets sums per subset of best_for's top routes, in raw units, kept per thread
-// for the subsets whose rate bound is applied when they reach the queue's top.
+// (a lazy run leaves out the slack and the rest: see rated_sums).
 struct subset_sums {
   int128 capacity, sum, best_rate, fixed, lows, at_lows, slack, coarsest, rest;
   std::uint32_t conflicts;
@@ -612,10 +668,12 @@ struct subset_sums {
 };
 thread_local std::array<subset_sums, std::size_t{1} << split_cap> subset_table;
 
-// How queue_subsets went: `lazy` leaves the rate bounds to refine(); `eager` asks for a run that
-// applies them up front (one of them could overflow: the decimals must then throw in order);
-// `overflow`: a sum overflowed, queue_subsets_checked must redo the subsets and throw.
-enum class queued : std::uint8_t { lazy, eager, overflow };
+// What queue_subsets sums per member of best_for's top routes, in raw units.
+struct subset_member {
+  int128 high, unit, solo, low_gain, best_rate, fixed, low;
+  bool has_solo, rated, has_low_gain;
+};
+using subset_members = std::array<subset_member, split_cap>;
 
 using gains_of_top = std::array<std::optional<decimal>, split_cap>;
 
@@ -715,21 +773,26 @@ class planner {
   static bool takes_whole(const route& r, decimal amount) { return amount - r.high < r.unit; }
 
   std::optional<allocation> fill(std::span<const std::uint16_t> members, decimal amount) const;
+  template <bool checked>
+  std::optional<allocation> fill_as(std::span<const std::uint16_t> members, decimal amount,
+                                    fill_path* record) const;
+  const fill_path* path_for(std::span<const std::uint16_t> members) const;
+  std::optional<allocation> fill_along(const fill_path& path,
+                                       std::span<const std::uint16_t> members,
+                                       decimal amount) const;
   std::optional<evaluated> evaluate(const allocation& a) const;
   bool evaluate_into(const allocation& a, evaluated& e) const;
   bool price_chain_into(const route& r, decimal spend, chain_price& c) const;
+  const chain_price* at_high(route& r) const;
   bool within_balances(const evaluated& e) const;
   const std::vector<std::uint16_t>& by_rate() const { return by_rate_; }
-  std::optional<decimal> solo_gain(const route& r, decimal amount) const;
+  std::optional<decimal> solo_gain(route& r, decimal amount) const;
+  static std::optional<decimal> solo_gain_within(const route& r, decimal amount);
   std::optional<evaluated> best_for(decimal amount);
-  queued queue_subsets(const std::array<std::uint16_t, split_cap>& top, std::size_t count,
-                       const gains_of_top& solo, const gains_of_top& low_gain,
-                       const std::array<std::uint32_t, split_cap>& conflicts, decimal amount,
-                       bool lazy, std::vector<search_entry>& queue) const;
-  void queue_subsets_checked(const std::array<std::uint16_t, split_cap>& top, std::size_t count,
-                             const gains_of_top& solo, const gains_of_top& low_gain,
-                             const std::array<std::uint32_t, split_cap>& conflicts,
-                             decimal amount, std::vector<search_entry>& queue) const;
+  template <bool lazy>
+  void queue_subsets(const subset_members& ms, std::size_t count,
+                     const std::array<std::uint32_t, split_cap>& conflicts, decimal amount,
+                     std::vector<search_entry>& queue) const;
   void reserve_bulk_route(std::array<std::uint16_t, split_cap>& top, std::size_t& count,
                           std::size_t next, decimal amount);
   std::optional<evaluated> least_split_spend();
@@ -1123,10 +1186,16 @@ void planner::segments_for(route& r) const {
     r.segments = segments_of(r.hops[0], limit);
     for (int k = 1; k < r.count; ++k) r.segments = compose(r.segments, segments_of(r.hops[k], {}));
     r.gains.reserve(r.segments.size());
+    __uint128_t total = 0;
+    int longest = 0;
+    bool known = r.segments.size() < 1024;
     for (const segment& s : r.segments) {
       auto gain = s.length.try_mul(s.rate, rounding::up);
       r.gains.push_back(gain ? std::optional<decimal>(*gain) : std::nullopt);
+      known = known && gain && !__builtin_add_overflow(total, magnitude(gain->raw()), &total);
+      longest = std::max(longest, bits_of(s.length.raw()));
     }
+    r.model_bits = known ? std::max(bits_of_magnitude(total), longest) : 128;
   });
 }
 
@@ -1147,11 +1216,134 @@ std::optional<decimal> planner::rate_bound(const route& r, decimal amount) const
   return *most + rounding_slack - r.fixed;
 }
 
+// Decimal sums that throw on overflow (checked), or plain integer sums where the operands are
+// known small enough that no sum can overflow: the same values without a check per addition.
+template <bool checked>
+struct sums_of_raw {
+  [[gnu::always_inline]] static decimal add(decimal a, decimal b) {
+    if constexpr (checked) {
+      return a + b;
+    } else {
+      return decimal::from_raw(a.raw() + b.raw());
+    }
+  }
+  [[gnu::always_inline]] static decimal sub(decimal a, decimal b) {
+    if constexpr (checked) {
+      return a - b;
+    } else {
+      return decimal::from_raw(a.raw() - b.raw());
+    }
+  }
+};
+
+// What taking `take` of segment `k` of `r` adds to a fill's bound: the segment's kept gain when
+// it is taken whole, else the product rounded up; `unlimited` where either overflowed.
+decimal gain_of(const route& r, std::size_t k, decimal take) {
+  const segment& s = r.segments[k];
+  const std::optional<decimal> gain =
+      take == s.length ? r.gains[k] : take.try_mul(s.rate, rounding::up);
+  return gain ? *gain : unlimited;
+}
+
+// Whether fill() over `members` can run on plain integers: every operand it adds or subtracts
+// (the amount, each member's low, high, fixed fee, balance, segment lengths and the sum of its
+// whole-segment gains, which bounds every partial one) is below 2^110, and each member has
+// fewer than 1024 segments, so no sum of the at most 2 x (segments + members) terms it adds
+// comes near 2^127: the decimal sums could not overflow (throw) either.
+bool fits_unchecked(const route_list& routes, std::span<const std::uint16_t> members,
+                    decimal amount) {
+  constexpr int most = 110;
+  if (bits_of(amount.raw()) > most) return false;
+  for (const std::uint16_t m : members) {
+    const route& r = routes[m];
+    const hop& first = r.hops[0];
+    if (r.model_bits > most || bits_of(r.low.raw()) > most || bits_of(r.high.raw()) > most ||
+        bits_of(r.fixed.raw()) > most) {
+      return false;
+    }
+    if (first.available && bits_of(first.available->raw()) > most) return false;
+  }
+  return true;
+}
+
 // The linear optimum of spending `amount` over `members` (each at least its low, at most its
 // high, first hops within their shared balance): everyone at its low, then the rest by the best
 // marginal rate. Optimal for the linear model because every route's segments are concave.
+// Over a shared market, a fill that cannot overflow follows the members' kept path.
 std::optional<allocation> planner::fill(std::span<const std::uint16_t> members,
                                         decimal amount) const {
+  if (!fits_unchecked(routes_, members, amount)) return fill_as<true>(members, amount, nullptr);
+  if (m_.shared) {
+    if (const fill_path* path = path_for(members)) return fill_along(*path, members, amount);
+  }
+  return fill_as<false>(members, amount, nullptr);
+}
+
+// The kept path of `members` (traced on first use, under the set's lock), or none when the set
+// keeps as many as it may. Only for members that fits_unchecked (whatever the amount: the path
+// does not depend on it) and a shared set.
+const fill_path* planner::path_for(std::span<const std::uint16_t> members) const {
+  std::array<std::uint16_t, split_cap> key{};
+  for (std::size_t m = 0; m < members.size(); ++m) key[m] = routes_[members[m]].index;
+  const auto same = [&](const fill_path& p) {
+    return p.size == members.size() &&
+           std::equal(key.begin(), key.begin() + members.size(), p.routes.begin());
+  };
+  const std::lock_guard lock(set_->mutex);
+  for (const auto& p : set_->paths) {
+    if (same(*p)) return p.get();
+  }
+  if (set_->paths.size() >= fill_paths_kept) return nullptr;
+  auto path = std::make_unique<fill_path>();
+  path->routes = key;
+  path->size = members.size();
+  // Above anything the members can place (fits_unchecked: below 2^114): every step is whole.
+  fill_as<false>(members, decimal::from_raw(int128{1} << 120), path.get());
+  set_->paths.push_back(std::move(path));
+  return set_->paths.back().get();
+}
+
+// fill(members, amount) from the members' path: its steps up to the first that reaches the
+// amount, that one taking only what is left; the same figures as taking the steps one by one.
+std::optional<allocation> planner::fill_along(const fill_path& path,
+                                              std::span<const std::uint16_t> members,
+                                              decimal amount) const {
+  using ops = sums_of_raw<false>;
+  if (path.lows > amount || path.refused) return std::nullopt;
+  allocation a;
+  a.routes.assign(members.data(), members.data() + members.size());
+  a.amounts.resize(members.size());
+  for (std::size_t m = 0; m < members.size(); ++m) a.amounts[m] = routes_[members[m]].low;
+  decimal placed = path.lows;
+  a.bound = path.lows_bound;
+  if (placed < amount) {
+    const auto end = std::partition_point(
+        path.steps.begin(), path.steps.end(),
+        [&](const fill_step& s) { return ops::add(s.placed, s.room) < amount; });
+    for (auto it = path.steps.begin(); it != end; ++it) {
+      a.amounts[it->member] = ops::add(a.amounts[it->member], it->room);
+    }
+    if (end == path.steps.end()) {
+      placed = path.end_placed;
+      a.bound = path.end_bound;
+    } else {
+      const route& r = routes_[members[end->member]];
+      const decimal take = ops::sub(amount, end->placed);
+      a.amounts[end->member] = ops::add(a.amounts[end->member], take);
+      placed = amount;
+      a.bound = ops::add(end->bound, gain_of(r, end->seg, take));
+    }
+  }
+  a.full = placed == amount || ops::sub(amount, placed) < coarsest_unit(members);
+  return a;
+}
+
+// The fill itself; with `record`, `amount` above what the members can place, tracing their path
+// into it.
+template <bool checked>
+std::optional<allocation> planner::fill_as(std::span<const std::uint16_t> members, decimal amount,
+                                           fill_path* record) const {
+  using ops = sums_of_raw<checked>;
   allocation a;
   a.routes.assign(members.data(), members.data() + members.size());
   a.amounts.resize(members.size());
@@ -1168,28 +1360,22 @@ std::optional<allocation> planner::fill(std::span<const std::uint16_t> members,
     for (std::size_t o = 0; o < n; ++o) {
       // Every first hop spends the intent's asset: one balance per provider.
       if (m_.ids[rs[o]->hops[0].quote].provider == m_.ids[first.quote].provider) {
-        used += a.amounts[o];
+        used = ops::add(used, a.amounts[o]);
       }
     }
-    return *first.available - used;
+    return ops::sub(*first.available, used);
   };
   // Advances route m by `length` along its segments, adding to the bound.
   const auto advance = [&](std::size_t m, decimal length) {
     const route& r = *rs[m];
-    a.amounts[m] += length;
-    placed += length;
+    a.amounts[m] = ops::add(a.amounts[m], length);
+    placed = ops::add(placed, length);
     while (length.is_positive() && seg[m] < r.segments.size()) {
       const segment& s = r.segments[seg[m]];
-      const decimal take = std::min(length, s.length - seg_used[m]);
-      if (take == s.length) {
-        const std::optional<decimal>& gain = r.gains[seg[m]];
-        a.bound += gain ? *gain : unlimited;
-      } else {
-        auto gain = take.try_mul(s.rate, rounding::up);
-        a.bound += gain ? *gain : unlimited;
-      }
-      length -= take;
-      seg_used[m] += take;
+      const decimal take = std::min(length, ops::sub(s.length, seg_used[m]));
+      a.bound = ops::add(a.bound, gain_of(r, seg[m], take));
+      length = ops::sub(length, take);
+      seg_used[m] = ops::add(seg_used[m], take);
       if (seg_used[m] >= s.length) {
         ++seg[m];
         seg_used[m] = decimal{};
@@ -1197,13 +1383,20 @@ std::optional<allocation> planner::fill(std::span<const std::uint16_t> members,
     }
   };
   for (std::size_t m = 0; m < n; ++m) {
-    a.bound -= rs[m]->fixed;
+    a.bound = ops::sub(a.bound, rs[m]->fixed);
     advance(m, rs[m]->low);
   }
   if (placed > amount) return std::nullopt;
   for (std::size_t m = 0; m < n; ++m) {
     auto room = shared_room(m);
-    if (room && room->is_negative()) return std::nullopt;
+    if (room && room->is_negative()) {
+      if (record) record->refused = true;
+      return std::nullopt;
+    }
+  }
+  if (record) {
+    record->lows = placed;
+    record->lows_bound = a.bound;
   }
   // Whether member m has room left by its segments and its high, and its current segment's rate:
   // only the member that advances changes either, and a member once without room stays so (a
@@ -1231,14 +1424,34 @@ std::optional<allocation> planner::fill(std::span<const std::uint16_t> members,
     }
     if (m == n) break;
     const route& r = *rs[m];
-    decimal room = std::min(r.high - a.amounts[m], r.segments[seg[m]].length - seg_used[m]);
+    const segment& s = r.segments[seg[m]];
+    decimal room = std::min(ops::sub(r.high, a.amounts[m]), ops::sub(s.length, seg_used[m]));
     if (auto shared = shared_room(m)) room = std::min(room, *shared);
-    advance(m, std::min(room, amount - placed));
+    if (record) {
+      record->steps.push_back({placed, room, a.bound, static_cast<std::uint32_t>(seg[m]),
+                               static_cast<std::uint8_t>(m)});
+    }
+    // advance(m, take) within the current segment: one take, one gain.
+    const decimal take = std::min(room, ops::sub(amount, placed));
+    a.amounts[m] = ops::add(a.amounts[m], take);
+    placed = ops::add(placed, take);
+    if (take.is_positive()) {
+      a.bound = ops::add(a.bound, gain_of(r, seg[m], take));
+      seg_used[m] = ops::add(seg_used[m], take);
+      if (seg_used[m] >= s.length) {
+        ++seg[m];
+        seg_used[m] = decimal{};
+      }
+    }
     reopen(m);
+  }
+  if (record) {
+    record->end_placed = placed;
+    record->end_bound = a.bound;
   }
   // What no member can take and is below the coarsest member's spend unit is dust: no leg could
   // be sent for it (a firm quote's max is the amount rounded to its precision, FAULTS.md 16).
-  a.full = placed == amount || amount - placed < coarsest_unit(members);
+  a.full = placed == amount || ops::sub(amount, placed) < coarsest_unit(members);
   return a;
 }
 
@@ -1256,7 +1469,14 @@ bool planner::evaluate_into(const allocation& a, evaluated& e) const {
   e.spend = decimal{};
   for (std::size_t m = 0; m < a.routes.size(); ++m) {
     chain_price& c = e.prices.add();
-    if (!price_chain_into(routes_[a.routes[m]], a.amounts[m], c)) return false;
+    route& r = routes_[a.routes[m]];
+    if (a.amounts[m] == r.high) {
+      const chain_price* known = at_high(r);
+      if (!known) return false;
+      c = *known;
+    } else if (!price_chain_into(r, a.amounts[m], c)) {
+      return false;
+    }
     e.net += c.net();
     e.spend += c.legs[0].spend;
   }
@@ -1275,6 +1495,17 @@ bool planner::price_chain_into(const route& r, decimal spend, chain_price& c) co
   }
   c.count = r.count;
   return true;
+}
+
+// price_chain_into(r, r.high), once per route of a set (it depends on the quotes alone). Only
+// for a route this plan bounded (its high is known).
+const chain_price* planner::at_high(route& r) const {
+  set_->once(set_->at_high[r.index], [&] {
+    chain_price c;
+    r.priced_high =
+        price_chain_into(r, r.high, c) ? std::make_shared<const chain_price>(c) : nullptr;
+  });
+  return r.priced_high.get();
 }
 
 // Every hop with a balance, summed per provider and asset over the parts, stays within it.
@@ -1352,7 +1583,14 @@ void planner::reserve_bulk_route(std::array<std::uint16_t, split_cap>& top, std:
 // An upper bound of what route `r` adds to fill()'s bound in any subset that spends at most
 // `amount`: its segments walked from zero up to min(high, amount), less its fixed fee, plus slack
 // for the last-place rounding fill() adds where it splits a segment; none on overflow.
-std::optional<decimal> planner::solo_gain(const route& r, decimal amount) const {
+std::optional<decimal> planner::solo_gain(route& r, decimal amount) const {
+  if (amount < r.high) return solo_gain_within(r, amount);
+  // Every amount from the high on walks the same segments: once per route of a set.
+  set_->once(set_->solo[r.index], [&] { r.solo_high = solo_gain_within(r, r.high); });
+  return r.solo_high;
+}
+
+std::optional<decimal> planner::solo_gain_within(const route& r, decimal amount) {
   decimal left = std::min(r.high, amount);
   decimal gain = rounding_slack;
   for (std::size_t i = 0; i < r.segments.size(); ++i) {
@@ -1371,76 +1609,77 @@ std::optional<decimal> planner::solo_gain(const route& r, decimal amount) const 
   return gain - r.fixed;
 }
 
-// The rate part of a subset's cheap bound (see queue_subsets), from its sums; none when the
-// product does not fit.
-std::optional<int128> rate_part(const subset_sums& t, bool& bad) {
-  constexpr int128 lowest = -((int128{1} << 126) - 1 + (int128{1} << 126)) - 1;
+// The rate part of a subset's cheap bound (see queue_subsets), from its sums: its lows at their
+// routes' best rates, the rest at the subset's best, the slack, less the fixed fees; none when
+// the product does not fit. A sum that overflows throws.
+std::optional<int128> rate_part(const subset_sums& t) {
   auto rest = decimal::from_raw(t.rest).try_mul(decimal::from_raw(t.best_rate), rounding::up);
   if (!rest) return std::nullopt;
-  int128 out = 0;
-  bad |= __builtin_add_overflow(t.at_lows, rest->raw(), &out) || out == lowest;
-  bad |= __builtin_add_overflow(out, t.slack, &out) || out == lowest;
-  bad |= __builtin_sub_overflow(out, t.fixed, &out) || out == lowest;
-  return out;
+  return (decimal::from_raw(t.at_lows) + *rest + decimal::from_raw(t.slack) -
+          decimal::from_raw(t.fixed))
+      .raw();
 }
 
-// Bits of a magnitude.
-int bits_of(int128 v) {
-  const auto m = v < 0 ? -static_cast<__uint128_t>(v) : static_cast<__uint128_t>(v);
-  const auto high = static_cast<std::uint64_t>(m >> 64);
-  return high != 0 ? 128 - std::countl_zero(high)
-                   : 64 - std::countl_zero(static_cast<std::uint64_t>(m));
-}
-
-// Queues every subset of `top` that can be full, with a cheap upper bound of its linear optimum
-// (the sum of its routes' solo gains; or its lows at their routes' best rates and the rest at
-// the subset's best, whichever is less). In raw integers, `overflow` when a sum overflowed or
-// hit the one raw value outside the range, where queue_subsets_checked's decimals throw.
-//
-// `lazy` queues a rated subset with the solo sum alone and refined = false: the rate part (a
-// multiplication per subset, most of this function's cost) is applied only when best_for's scan
-// for the queue's first entry meets the subset with an unrefined key that would come first. A
-// key only falls when refined, so the entries found first are those of the order by refined
-// keys, and most subsets are never refined. Only when every rate part provably fits (its
-// operands' bits): one that overflows throws from the decimals, whichever subsets a search
-// reaches, so `eager` asks for them all up front.
-queued planner::queue_subsets(const std::array<std::uint16_t, split_cap>& top, std::size_t count,
-                              const gains_of_top& solo, const gains_of_top& low_gain,
-                              const std::array<std::uint32_t, split_cap>& conflicts,
-                              decimal amount, bool lazy, std::vector<search_entry>& queue) const {
-  constexpr int128 lowest = -((int128{1} << 126) - 1 + (int128{1} << 126)) - 1;
-  bool bad = false;
-  const auto add = [&bad](int128 a, int128 b) {
-    int128 out = 0;
-    bad |= __builtin_add_overflow(a, b, &out);
-    bad |= out == lowest;
-    return out;
-  };
-  const auto sub = [&bad](int128 a, int128 b) {
-    int128 out = 0;
-    bad |= __builtin_sub_overflow(a, b, &out);
-    bad |= out == lowest;
-    return out;
-  };
-  // Per member, and per subset as the parent's sums plus its highest member.
-  struct member {
-    int128 high, unit, solo, low_gain, best_rate, fixed, low;
-    bool has_solo, rated, has_low_gain;
-  };
-  std::array<member, split_cap> ms{};
+// Whether every sum a subset of the members can make fits with room to spare: each term below
+// 2^120 (so a sum of eight below 2^123) and, for the rate part, the bits of the largest possible
+// rest (the amount less the lows) and of the largest best rate at most 184 (rest x best_rate /
+// 10^18 + 1 < 2^125, and three terms below 2^124 more: it fits). Then no sum overflows (none
+// would throw), and the rate parts can be applied lazily.
+bool subsets_fit(const subset_members& ms, std::size_t count, decimal amount) {
+  constexpr int most = 120;
+  if (bits_of(amount.raw()) > most) return false;
+  __uint128_t lows = 0;
+  int rate_bits = 0;
   for (std::size_t b = 0; b < count; ++b) {
-    const route& r = routes_[top[b]];
-    ms[b] = {r.high.raw(),
-             r.unit.raw(),
-             solo[b] ? solo[b]->raw() : 0,
-             low_gain[b] ? low_gain[b]->raw() : 0,
-             r.best_rate.raw(),
-             r.fixed.raw(),
-             r.low.raw(),
-             solo[b].has_value(),
-             r.rate_bound && r.linear && low_gain[b].has_value(),
-             low_gain[b].has_value()};
+    const subset_member& r = ms[b];
+    if (bits_of(r.high) > most || bits_of(r.solo) > most || bits_of(r.low_gain) > most ||
+        bits_of(r.fixed) > most || bits_of(r.low) > most || bits_of(r.unit) > most) {
+      return false;
+    }
+    lows += magnitude(r.low);
+    rate_bits = std::max(rate_bits, bits_of(r.best_rate));
   }
+  return bits_of_magnitude(magnitude(amount.raw()) + lows) + rate_bits <= 184;
+}
+
+// The sums of a subset a lazy run queued, with the two it leaves out (the slack, one per member,
+// and the rest): what an eager run sums for its rate part.
+subset_sums rated_sums(std::uint32_t mask, decimal amount) {
+  subset_sums t = subset_table[mask];
+  t.slack = rounding_slack.raw() * std::popcount(mask);
+  t.rest = amount.raw() - t.lows;
+  return t;
+}
+// Queues every subset of the members that can be full, with a cheap upper bound of its linear
+// optimum (the sum of its routes' solo gains; or its lows at their routes' best rates and the
+// rest at the subset's best, whichever is less).
+//
+// Eager: every sum as a decimal sum, which throws where one overflows (or hits the one raw value
+// outside the range), in the order a sum of decimals per subset and field meets it. Lazy (only
+// when subsets_fit: nothing can overflow): plain sums, and a rated subset is queued with
+// refined = false: the rate part (a multiplication per subset, most of an eager run's cost) is
+// applied only when best_for's scan for the queue's first entry meets the subset with an
+// unrefined key that would come first (rated_sums). A key only falls when refined, so the entries
+// found first are those of the order by refined keys, and most subsets are never refined.
+template <bool lazy>
+void planner::queue_subsets(const subset_members& ms, std::size_t count,
+                            const std::array<std::uint32_t, split_cap>& conflicts, decimal amount,
+                            std::vector<search_entry>& queue) const {
+  const auto add = [](int128 a, int128 b) {
+    if constexpr (lazy) {
+      return a + b;
+    } else {
+      return (decimal::from_raw(a) + decimal::from_raw(b)).raw();
+    }
+  };
+  const auto sub = [](int128 a, int128 b) {
+    if constexpr (lazy) {
+      return a - b;
+    } else {
+      return (decimal::from_raw(a) - decimal::from_raw(b)).raw();
+    }
+  };
+  // Per subset as the parent's sums plus its highest member.
   using sums = subset_sums;
   std::array<sums, std::size_t{1} << split_cap>& all = subset_table;
   all[0] = sums{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, true, true};
@@ -1448,7 +1687,7 @@ queued planner::queue_subsets(const std::array<std::uint16_t, split_cap>& top, s
   const int128 amount_raw = amount.raw();
   for (std::uint32_t mask = 1; mask < (1u << count); ++mask) {
     const std::size_t b = static_cast<std::size_t>(std::bit_width(mask)) - 1;
-    const member& r = ms[b];
+    const subset_member& r = ms[b];
     const sums& p = all[mask & ~(1u << b)];
     sums& t = all[mask];
     t.capacity = add(p.capacity, r.high);
@@ -1460,7 +1699,7 @@ queued planner::queue_subsets(const std::array<std::uint16_t, split_cap>& top, s
     t.best_rate = std::max(p.best_rate, r.best_rate);
     t.fixed = add(p.fixed, r.fixed);
     t.lows = add(p.lows, r.low);
-    t.slack = add(p.slack, slack_raw);
+    if constexpr (!lazy) t.slack = add(p.slack, slack_raw);
     t.conflicts = p.conflicts | conflicts[b];
     if (!options_.allow_partial && !(sub(amount_raw, t.capacity) < t.coarsest)) continue;
     if (t.lows > amount_raw) continue;
@@ -1469,77 +1708,15 @@ queued planner::queue_subsets(const std::array<std::uint16_t, split_cap>& top, s
     e.mask = mask;
     if (t.has_sum) e.key = decimal::from_raw(t.sum);
     if (t.rated) {
-      t.rest = sub(amount_raw, t.lows);
-      if (lazy) {
-        // rest x best_rate / 10^18 + 1 < 2^125, and three terms below 2^124 more: it fits.
-        if (bits_of(t.rest) + bits_of(t.best_rate) > 184 || bits_of(t.at_lows) > 124 ||
-            bits_of(t.slack) > 124 || bits_of(t.fixed) > 124) {
-          return bad ? queued::overflow : queued::eager;
-        }
+      if constexpr (lazy) {
         e.refined = false;
-        continue;
-      }
-      if (auto by_rate = rate_part(t, bad); by_rate && (!e.key || *by_rate < e.key->raw())) {
-        e.key = decimal::from_raw(*by_rate);
-      }
-    }
-  }
-  return bad ? queued::overflow : queued::lazy;
-}
-
-// queue_subsets in decimals, whose sums throw on overflow: what a search that overflows does.
-void planner::queue_subsets_checked(const std::array<std::uint16_t, split_cap>& top,
-                                    std::size_t count, const gains_of_top& solo,
-                                    const gains_of_top& low_gain,
-                                    const std::array<std::uint32_t, split_cap>& conflicts,
-                                    decimal amount, std::vector<search_entry>& queue) const {
-  struct decimal_sums {
-    decimal capacity;
-    std::optional<decimal> sum = decimal{};
-    bool rated = true;
-    decimal best_rate;
-    decimal fixed;
-    decimal lows;
-    decimal at_lows;  // what the lows gain at their routes' best rates
-    decimal slack;
-    decimal coarsest;
-    std::uint32_t conflicts = 0;
-  };
-  std::vector<decimal_sums> sums(std::size_t{1} << count);
-  for (std::uint32_t mask = 1; mask < (1u << count); ++mask) {
-    const std::size_t b = static_cast<std::size_t>(std::bit_width(mask)) - 1;
-    const route& r = routes_[top[b]];
-    decimal_sums& t = sums[mask];
-    t = sums[mask & ~(1u << b)];
-    t.capacity += r.high;
-    t.coarsest = std::max(t.coarsest, r.unit);
-    if (t.sum && solo[b]) {
-      *t.sum += *solo[b];
-    } else {
-      t.sum.reset();
-    }
-    t.rated = t.rated && r.rate_bound && r.linear && low_gain[b];
-    if (low_gain[b]) t.at_lows += *low_gain[b];
-    t.best_rate = std::max(t.best_rate, r.best_rate);
-    t.fixed += r.fixed;
-    t.lows += r.low;
-    t.slack += rounding_slack;
-    t.conflicts |= conflicts[b];
-    // A subset whose highs cannot hold the amount is never full: no need to fill it; nor one
-    // whose lows exceed it (fill places the lows first and gives up).
-    if (!options_.allow_partial && !(amount - t.capacity < t.coarsest)) continue;
-    if (t.lows > amount) continue;
-    if ((t.conflicts & mask) != 0) continue;
-    std::optional<decimal> sum = t.sum;
-    if (t.rated) {
-      // Every rate of a rated route is at most its best: the lows gain at most at their own best
-      // rates, the rest at most at the subset's best.
-      if (auto rest = (amount - t.lows).try_mul(t.best_rate, rounding::up)) {
-        const decimal by_rate = t.at_lows + *rest + t.slack - t.fixed;
-        if (!sum || by_rate < *sum) sum = by_rate;
+      } else {
+        t.rest = sub(amount_raw, t.lows);
+        if (auto by_rate = rate_part(t); by_rate && (!e.key || *by_rate < e.key->raw())) {
+          e.key = decimal::from_raw(*by_rate);
+        }
       }
     }
-    queue.push_back({sum, false, true, mask, 0});
   }
 }
 
@@ -1612,18 +1789,28 @@ std::optional<evaluated> planner::best_for(decimal amount) {
   }
   // What the members of each subset add up to. A subset's sums are those of the subset without
   // its highest member plus that member: the same additions, in the same order, as summing its
-  // members one by one, once per subset instead of once per member and subset. Raw integers
-  // with the overflow noted, not decimals: a decimal sum that overflows throws, so the first
-  // pass only notes it and, if it happened, queue_subsets_checked() redoes the subsets with
-  // decimals and throws where they do (a per-field copy of decimals stalled on every subset).
-  queued how = queue_subsets(top, count, solo, low_gain, conflicts, amount, true, queue);
-  if (how == queued::eager) {
-    queue.clear();
-    how = queue_subsets(top, count, solo, low_gain, conflicts, amount, false, queue);
+  // members one by one, once per subset instead of once per member and subset, in raw integers
+  // (a per-field copy of decimals stalled on every subset). Usually nothing can overflow
+  // (subsets_fit): the sums are then unchecked and lazy; else each is checked and throws as a
+  // decimal sum would.
+  subset_members ms{};
+  for (std::size_t b = 0; b < count; ++b) {
+    const route& r = routes_[top[b]];
+    ms[b] = {r.high.raw(),
+             r.unit.raw(),
+             solo[b] ? solo[b]->raw() : 0,
+             low_gain[b] ? low_gain[b]->raw() : 0,
+             r.best_rate.raw(),
+             r.fixed.raw(),
+             r.low.raw(),
+             solo[b].has_value(),
+             r.rate_bound && r.linear && low_gain[b].has_value(),
+             low_gain[b].has_value()};
   }
-  if (how == queued::overflow) {
-    queue.clear();
-    queue_subsets_checked(top, count, solo, low_gain, conflicts, amount, queue);
+  if (subsets_fit(ms, count, amount)) {
+    queue_subsets<true>(ms, count, conflicts, amount, queue);
+  } else {
+    queue_subsets<false>(ms, count, conflicts, amount, queue);
   }
   // The best evaluation so far and the next candidate, in place in two slots kept per thread
   // (returning, moving and copying evaluations of several kilobytes each cost a tenth of a search).
@@ -1644,8 +1831,8 @@ std::optional<evaluated> planner::best_for(decimal amount) {
   // so an entry whose unrefined key does not place it before cannot be the first either.
   const auto refine = [&](entry& e) {
     if (e.refined) return;
-    bool bad = false;  // cannot be set: queue_subsets checked the operands
-    const auto by_rate = rate_part(subset_table[e.mask], bad);
+    // Cannot throw: subsets_fit checked the operands.
+    const auto by_rate = rate_part(rated_sums(e.mask, amount));
     if (by_rate && (!e.key || *by_rate < e.key->raw())) e.key = decimal::from_raw(*by_rate);
     e.refined = true;
   };
@@ -1831,21 +2018,31 @@ plan planner::build(const evaluated& best) {
   std::vector<bool>& used = scratch_.used;
   used.assign(routes_.size(), false);
   out.routes.reserve(best.alloc.routes.size());
+  std::size_t legs = 0;
+  for (std::size_t m = 0; m < best.alloc.routes.size(); ++m) {
+    legs += static_cast<std::size_t>(routes_[best.alloc.routes[m]].count);
+  }
+  out.fees.reserve(legs);
+  // Each fee's asset by its interned id: the same asset is the same id.
+  std::array<id, split_cap * hop_cap> fee_assets{};
   for (std::size_t m = 0; m < best.alloc.routes.size(); ++m) {
     used[best.alloc.routes[m]] = true;
+    const route& r = routes_[best.alloc.routes[m]];
     planned_route pr =
         build_route(routes_[best.alloc.routes[m]], best.prices[m], best.alloc.amounts[m]);
     out.spend += pr.spend;
     out.net += pr.net;
     out.worst_net += pr.worst_net;
-    for (const planned_leg& l : pr.legs) {
-      auto it = std::find_if(out.fees.begin(), out.fees.end(), [&](const asset_amount& f) {
-        return f.asset == l.order.receive_asset;
-      });
-      if (it == out.fees.end()) {
+    for (int k = 0; k < r.count; ++k) {
+      const planned_leg& l = pr.legs[static_cast<std::size_t>(k)];
+      const id asset = m_.ids[r.hops[k].quote].receive;
+      std::size_t f = 0;
+      while (f < out.fees.size() && fee_assets[f] != asset) ++f;
+      if (f == out.fees.size()) {
+        fee_assets[f] = asset;
         out.fees.push_back({l.order.receive_asset, l.fee});
       } else {
-        it->amount += l.fee;
+        out.fees[f].amount += l.fee;
       }
     }
     out.routes.push_back(std::move(pr));

@@ -660,6 +660,51 @@ TEST(RouterPrepared, FreshForLeavesOutWhatTheBookWouldNotHandOut) {
   }
 }
 
+// A split that fills several two-hop routes through sell books to their depth and puts the rest
+// on a direct route, over one prepared market for amounts up, down and back and forth: what a
+// plan keeps in the market for later ones (each route's price at its high, the fill's steps for
+// its members, a route's solo gain from its high on) serves every amount as planning it afresh.
+TEST(RouterPrepared, EveryAmountPlansTheSameAfterOthers) {
+  std::vector<pricing> quotes;
+  for (const char* via : {"BTC", "ETH", "TRX"}) {
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"USDT", via},
+                                   std::pair<std::string, std::string>{via, "COPM"}}) {
+      pricing p = rate("book", from, to, "1", "0.25");
+      p.model = pricing_model::order_book;
+      p.book.side = book_side::sell;
+      p.book.quantity_increment = dec("0.01");
+      p.receive_precision = 6;
+      for (int l = 0; l < 6; ++l) {
+        p.book.levels.push_back({decimal::from_int(400 - l), decimal::from_int(20 + l)});
+      }
+      quotes.push_back(std::move(p));
+    }
+  }
+  pricing direct = rate("book", "USDT", "COPM", "3900", "0.25");
+  direct.max_spend = dec("5000");
+  quotes.push_back(direct);
+  quotes.push_back(rate("other", "USDT", "COPM", "3800", "0.1"));
+  const prepared_market market(quotes);
+  int split = 0;
+  for (const std::string_view amount : {"1000", "0.01", "0.05", "0.33", "1", "2.5", "7", "1000.5",
+                                        "40", "4999", "6000", "0.2", "1000", "1000.5", "13.13"}) {
+    for (const bool receive : {false, true}) {
+      swap_intent i = spend(amount);
+      if (receive) {
+        i.side = amount_side::receive;
+        i.amount = dec(amount).mul(decimal::from_int(1000), rounding::down).value();
+      }
+      planner_options options;
+      const std::string expected = outcome([&] { return make_plan(i, quotes, options, now); });
+      ASSERT_EQ(outcome([&] { return make_plan(i, market, options, now); }), expected)
+          << (receive ? "receive " : "spend ") << amount;
+      if (expected.find("\nroute", expected.find("\nroute") + 1) != std::string::npos) ++split;
+    }
+  }
+  // Most of the plans split over the books and the direct route.
+  EXPECT_GT(split, 10);
+}
+
 // The same topology with other prices, limits, balances, ages and models, quote by quote.
 std::vector<pricing> repriced(std::mt19937_64& rng, const std::vector<pricing>& quotes) {
   std::vector<pricing> pool;
