@@ -320,19 +320,11 @@ std::string member_text(const rapidjson::Value& object, const char* key) {
   return {it->value.GetString(), it->value.GetStringLength()};
 }
 
-std::string ledger_json_of(const running_provider& p) {
-  sim::provider_emulator* e = p.emulator.get();
-  if (auto* x = dynamic_cast<onek::emulator*>(e)) return x->ledger_json();
-  if (auto* x = dynamic_cast<kiiex::emulator*>(e)) return x->ledger_json();
-  if (auto* x = dynamic_cast<stablestack::emulator*>(e)) return x->ledger_json();
-  if (auto* x = dynamic_cast<oxapay::emulator*>(e)) return x->ledger_json();
-  return {};
-}
-
 }  // namespace
 
 std::optional<std::vector<emulator_swap>> ledger_swaps(const running_provider& provider) {
-  const std::string json = ledger_json_of(provider);
+  if (!provider.emulator) return std::nullopt;
+  const std::string json = provider.emulator->ledger_json();
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseNumbersAsStringsFlag>(json.data(), json.size());
   if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;

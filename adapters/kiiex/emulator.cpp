@@ -6,31 +6,25 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 #include <cstdio>
 #include <functional>
 #include <map>
 #include <random>
 #include <span>
-#include <stdexcept>
 #include <utility>
 #include <vector>
 
 #include "adapters/kiiex/book.hpp"
 #include "adapters/kiiex/wire.hpp"
 #include "adapters/sim/binding.hpp"
+#include "adapters/sim/emulator_config.hpp"
 #include "engine/hmac.hpp"
 #include "engine/json_read.hpp"
 
 namespace swaprouter::kiiex {
 namespace {
 
-namespace asio = boost::asio;
 using sim::sim_request;
 using sim::sim_response;
 using steady_clock = std::chrono::steady_clock;
@@ -304,14 +298,15 @@ struct ticket_record {
 }  // namespace
 
 struct emulator::impl : std::enable_shared_from_this<impl> {
-  impl(asio::any_io_executor executor, sim::server& server, sim::market& market,
-       sim::provider_config config, sim::emulator_options options, emulator_settings settings)
-      : executor_(std::move(executor)),
-        server_(server),
+  impl(sim::timer_set timers, sim::server& server, sim::market& market, sim::provider_config config,
+       const sim::emulator_options& options, emulator_settings settings)
+      : server_(server),
         market_(market),
         config_(std::move(config)),
         settings_(std::move(settings)),
-        rng_(options.seed) {
+        rng_(options.seed),
+        timers_(std::move(timers)) {
+    sim::check_assets(config_, market_);
     for (auto& credential : config_.credentials) {
       keys_.emplace(credential.access_key, hmac_sha256(credential.secret));
       // The emulator keeps its demo secret only inside the keyed HMAC context.
@@ -322,37 +317,24 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
       product_ids_[codes[i]] = static_cast<std::int64_t>(i + 1);
     }
     for (const auto& d : config_.directions) {
-      const sim::asset_info* base = market_.find_asset(d.spend);
-      const sim::asset_info* quote = market_.find_asset(d.receive);
-      if (base == nullptr || quote == nullptr) {
-        throw std::invalid_argument("providers." + config_.name + ".directions: " + d.code() +
-                                    " uses an asset the market does not have");
-      }
+      const sim::asset_info& base = *market_.find_asset(d.spend);
+      const sim::asset_info& quote = *market_.find_asset(d.receive);
       market_spec m;
       m.instrument_id = static_cast<std::int64_t>(markets_.size() + 1);
       m.base = d.spend;
       m.quote = d.receive;
       m.base_id = product_ids_.at(d.spend);
       m.quote_id = product_ids_.at(d.receive);
-      m.base_places = base->precision;
-      m.quote_places = d.receive_precision.value_or(quote->precision);
-      const int quantity_places = d.spend_precision.value_or(base->precision);
+      m.base_places = base.precision;
+      m.quote_places = d.receive_precision.value_or(quote.precision);
+      const int quantity_places = d.spend_precision.value_or(base.precision);
       m.quantity_increment = unit(quantity_places);
       m.fee_percent = d.fee_percent.value_or(config_.fee_percent);
       m.spread = d.spread.value_or(config_.spread);
       m.config = &d;
       markets_.push_back(m);
     }
-    for (const auto& [asset, amount] : config_.balances) {
-      if (market_.find_asset(asset) == nullptr) {
-        throw std::invalid_argument("providers." + config_.name + ".balances: unknown asset " +
-                                    asset);
-      }
-      if (auto ok = ledger_.set(asset, amount); !ok) {
-        throw std::invalid_argument("providers." + config_.name + ".balances." + asset + ": " +
-                                    ok.error().message);
-      }
-    }
+    sim::set_balances(ledger_, config_);
   }
 
   static decimal unit(int places) {
@@ -925,7 +907,8 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     orders_.push_back(o);
     const std::size_t index = orders_.size() - 1;
     // Asynchronous, as APX4 documents: Accepted now, matched after the fill delay.
-    schedule(config_.fill_delay, [index](impl& self) { self.match(index); });
+    timers_.schedule(config_.fill_delay,
+                     [self = shared_from_this(), index] { self->match(index); });
     json_out j;
     j.begin_object()
         .field(wire::send_order_field::status, wire::send_order_status::accepted)
@@ -1271,7 +1254,8 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     const std::size_t index = tickets_.size() - 1;
     // Processed after the scenario's fill delay, like an order (VENUES.md 1.4: a deposit credits
     // only when FullyProcessed).
-    schedule(config_.fill_delay, [index](impl& self) { self.process_ticket(index); });
+    timers_.schedule(config_.fill_delay,
+                     [self = shared_from_this(), index] { self->process_ticket(index); });
     return tickets_.back();
   }
 
@@ -1480,39 +1464,12 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     return ticket_invalid("no withdraw ticket has that VerifyCode");
   }
 
-  // --- timers ----------------------------------------------------------------------------------
-
-  void schedule(milliseconds delay, std::function<void(impl&)> action) {
-    auto timer = std::make_shared<asio::steady_timer>(executor_, delay);
-    const std::uint64_t id = next_timer_id_++;
-    timers_.emplace(id, timer);
-    asio::co_spawn(executor_,
-                   run_timer(shared_from_this(), id, std::move(timer), std::move(action)),
-                   asio::detached);
-  }
-
-  static asio::awaitable<void> run_timer(std::shared_ptr<impl> self, std::uint64_t id,
-                                         std::shared_ptr<asio::steady_timer> timer,
-                                         std::function<void(impl&)> action) {
-    auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
-    self->timers_.erase(id);
-    if (ec || self->stopped_) co_return;
-    action(*self);
-  }
-
-  void stop() {
-    if (stopped_) return;
-    stopped_ = true;
-    for (auto& [id, timer] : timers_) timer->cancel();
-  }
-
   struct consumption {
     std::map<int, decimal> bids;
     std::map<int, decimal> asks;
     steady_clock::time_point last_trade{};
   };
 
-  asio::any_io_executor executor_;
   sim::server& server_;
   sim::market& market_;
   sim::provider_config config_;
@@ -1534,9 +1491,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   std::int64_t next_order_id_ = 6500;
   std::int64_t next_trade_id_ = 1;
   std::int64_t md_update_id_ = 0;
-  std::uint64_t next_timer_id_ = 1;
-  std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> timers_;
-  bool stopped_ = false;
+  sim::timer_set timers_;
 };
 
 emulator_settings settings_for(const sim::provider_config& config) {
@@ -1554,19 +1509,14 @@ emulator_settings settings_for(const sim::provider_config& config) {
   return out;
 }
 
-emulator::emulator(asio::any_io_executor executor, sim::server& server, sim::market& market,
+emulator::emulator(boost::asio::any_io_executor executor, sim::server& server, sim::market& market,
                    sim::provider_config config, sim::emulator_options options,
                    emulator_settings settings)
-    : impl_(std::make_shared<impl>(std::move(executor), server, market, std::move(config),
-                                   std::move(options), std::move(settings))) {
+    : provider_emulator(wire::base_path, sim::timer_set(std::move(executor))),
+      impl_(std::make_shared<impl>(timers(), server, market, std::move(config), options,
+                                   std::move(settings))) {
   impl_->install();
 }
-
-emulator::~emulator() { impl_->stop(); }
-
-void emulator::stop() { impl_->stop(); }
-
-std::string_view emulator::base_path() const { return wire::base_path; }
 
 sim::ledger& emulator::account() { return impl_->ledger_; }
 

@@ -74,17 +74,10 @@ class emulator final : public sim::provider_emulator {
   emulator(boost::asio::any_io_executor executor, sim::server& server, sim::market& market,
            sim::provider_config config, sim::emulator_options options = {},
            emulator_settings settings = {});
-  ~emulator() override;
-  emulator(const emulator&) = delete;
-  emulator& operator=(const emulator&) = delete;
 
-  void stop() override;
-  std::string_view base_path() const override;
-
+  std::string ledger_json() const override;
   /// The account's balances (available + frozen = AlphaPoint Amount, frozen = Hold).
   sim::ledger& account();
-  /// The JSON served at GET /_sim/ledger.
-  std::string ledger_json() const;
 
  private:
   struct impl;

@@ -6,11 +6,8 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 #include <functional>
 #include <map>
@@ -22,7 +19,9 @@
 #include "adapters/onek/parse.hpp"
 #include "adapters/onek/wire.hpp"
 #include "adapters/sim/binding.hpp"
+#include "adapters/sim/emulator_config.hpp"
 #include "adapters/sim/rate_window.hpp"
+#include "adapters/sim/text.hpp"
 #include "engine/hmac.hpp"
 #include "engine/http.hpp"
 
@@ -376,13 +375,6 @@ std::optional<rapidjson::Document> parse_object(std::string_view body) {
   return doc;
 }
 
-std::optional<std::int64_t> parse_int(std::string_view text) {
-  std::int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 }  // namespace
 
 struct emulator::impl : std::enable_shared_from_this<impl> {
@@ -391,8 +383,8 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     hmac_sha256 mac;
   };
 
-  impl(asio::any_io_executor executor, sim::server& server, sim::market& market,
-       sim::provider_config config, emulator_options options)
+  impl(asio::any_io_executor executor, sim::timer_set timers, sim::server& server,
+       sim::market& market, sim::provider_config config, sim::emulator_options options)
       : executor_(std::move(executor)),
         server_(server),
         market_(market),
@@ -402,29 +394,16 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
         ledger_([this] { return now(); }),
         rules_(endpoint_rules()),
         rng_(options_.seed),
-        started_at_(now()) {
+        started_at_(now()),
+        timers_(std::move(timers)) {
     for (auto& credential : config_.credentials) {
       hmac_sha256 mac(credential.secret);
       // The emulator keeps its demo secret only inside the keyed HMAC context.
       credential.secret.clear();
       keys_.emplace(credential.access_key, api_key{credential, std::move(mac)});
     }
-    for (const auto& d : config_.directions) {
-      if (market_.find_asset(d.spend) == nullptr || market_.find_asset(d.receive) == nullptr) {
-        throw std::invalid_argument("providers." + config_.name + ".directions: " + d.code() +
-                                    " uses an asset the market does not have");
-      }
-    }
-    for (const auto& [asset, amount] : config_.balances) {
-      if (market_.find_asset(asset) == nullptr) {
-        throw std::invalid_argument("providers." + config_.name + ".balances: unknown asset " +
-                                    asset);
-      }
-      if (auto ok = ledger_.set(asset, amount); !ok) {
-        throw std::invalid_argument("providers." + config_.name + ".balances." + asset + ": " +
-                                    ok.error().message);
-      }
-    }
+    sim::check_assets(config_, market_);
+    sim::set_balances(ledger_, config_);
     for (const auto& [key, limit] : config_.rate_limits) {
       auto it = std::find_if(rules_.begin(), rules_.end(),
                              [&](const endpoint_rule& r) { return r.config_key == key; });
@@ -517,7 +496,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     if (signature.empty())
       return error_response(401, e::signature_missed, "X-Signature is missing");
 
-    const auto sent_ms = parse_int(timestamp);
+    const auto sent_ms = sim::parse_int(timestamp);
     const std::int64_t now_ms = unix_ms(now());
     if (!sent_ms || std::abs(*sent_ms - now_ms) > wire::max_timestamp_skew.count()) {
       return error_response(401, e::timestamp_invalid,
@@ -893,11 +872,12 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
 
     // Steady timers: a clock offset change never moves a fill or an expiry.
     if (config_.fill_delay < ttl) {
-      schedule(config_.fill_delay, [index](impl& self) { self.fill(index); });
+      timers_.schedule(config_.fill_delay,
+                       [self = shared_from_this(), index] { self->fill(index); });
     } else {
-      schedule(ttl, [index](impl& self) {
-        self.finish(index, wire::swap_status::failed, wire::reason::expired,
-                    "the swap's time to live passed before it was filled");
+      timers_.schedule(ttl, [self = shared_from_this(), index] {
+        self->finish(index, wire::swap_status::failed, wire::reason::expired,
+                     "the swap's time to live passed before it was filled");
       });
     }
     return sim_response::json(200, swap_json(stored));
@@ -925,9 +905,9 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
       s->updated_at = *s->cancel_requested_at;
       s->history.push_back({"cancel_requested", {}, *s->cancel_requested_at});
       const std::size_t index = static_cast<std::size_t>(s - swaps_.data());
-      schedule(config_.cancel_delay, [index](impl& self) {
-        self.finish(index, wire::swap_status::failed, wire::reason::cancelled,
-                    "the swap was cancelled at the client's request");
+      timers_.schedule(config_.cancel_delay, [self = shared_from_this(), index] {
+        self->finish(index, wire::swap_status::failed, wire::reason::cancelled,
+                     "the swap was cancelled at the client's request");
       });
     }
     return sim_response::json(200, swap_json(*s));
@@ -954,14 +934,14 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     std::int64_t limit = wire::list_limit_default;
     std::int64_t offset = 0;
     if (auto text = request.query_param(q::limit)) {
-      auto value = parse_int(*text);
+      auto value = sim::parse_int(*text);
       if (!value || *value < 1 || *value > wire::list_limit_max) {
         return bad_request("limit must be an integer from 1 to 200");
       }
       limit = *value;
     }
     if (auto text = request.query_param(q::offset)) {
-      auto value = parse_int(*text);
+      auto value = sim::parse_int(*text);
       if (!value || *value < 0 || *value > wire::list_offset_max) {
         return bad_request("offset must be an integer from 0 to 10000");
       }
@@ -1136,24 +1116,6 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     }
   }
 
-  void schedule(milliseconds delay, std::function<void(impl&)> action) {
-    auto timer = std::make_shared<asio::steady_timer>(executor_, delay);
-    const std::uint64_t id = next_timer_id_++;
-    timers_.emplace(id, timer);
-    asio::co_spawn(executor_,
-                   run_timer(shared_from_this(), id, std::move(timer), std::move(action)),
-                   asio::detached);
-  }
-
-  static asio::awaitable<void> run_timer(std::shared_ptr<impl> self, std::uint64_t id,
-                                         std::shared_ptr<asio::steady_timer> timer,
-                                         std::function<void(impl&)> action) {
-    auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
-    self->timers_.erase(id);
-    if (ec || self->stopped_) co_return;
-    action(*self);
-  }
-
   http_client& client_for(const callback_target& target) {
     auto& client = callback_clients_[target.key()];
     if (!client) {
@@ -1174,7 +1136,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     const auto target = parse_callback_url(self->swaps_[index].callback_url);
     if (!target) co_return;
     milliseconds backoff{250};
-    for (int attempt = 0; attempt < callback_attempts && !self->stopped_; ++attempt) {
+    for (int attempt = 0; attempt < callback_attempts && !self->timers_.stopped(); ++attempt) {
       const swap_record& s = self->swaps_[index];
       http_request request;
       request.method = "POST";
@@ -1189,28 +1151,16 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
           answer ? std::to_string(answer->status) : "error: " + describe(answer.error());
       self->swaps_[index].callbacks.push_back({status, self->now(), std::move(outcome)});
       if (answer && answer->status >= 200 && answer->status < 300) co_return;
-      if (self->stopped_) co_return;
-      auto timer = std::make_shared<asio::steady_timer>(self->executor_, backoff);
-      const std::uint64_t id = self->next_timer_id_++;
-      self->timers_.emplace(id, timer);
-      auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
-      self->timers_.erase(id);
-      if (ec) co_return;
+      if (!co_await self->timers_.sleep(backoff)) co_return;
       backoff *= 2;
     }
-  }
-
-  void stop() {
-    if (stopped_) return;
-    stopped_ = true;
-    for (auto& [id, timer] : timers_) timer->cancel();
   }
 
   asio::any_io_executor executor_;
   sim::server& server_;
   sim::market& market_;
   sim::provider_config config_;
-  emulator_options options_;
+  sim::emulator_options options_;
   milliseconds offset_;
   sim::ledger ledger_;
   std::vector<endpoint_rule> rules_;
@@ -1222,22 +1172,17 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   std::mt19937_64 rng_;
   wall_time started_at_;
   std::uint64_t next_seq_ = 1;
-  std::uint64_t next_timer_id_ = 1;
-  std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> timers_;
+  sim::timer_set timers_;
   std::map<std::string, std::unique_ptr<http_client>> callback_clients_;
-  bool stopped_ = false;
 };
 
 emulator::emulator(asio::any_io_executor executor, sim::server& server, sim::market& market,
-                   sim::provider_config config, emulator_options options)
-    : impl_(std::make_shared<impl>(std::move(executor), server, market, std::move(config),
+                   sim::provider_config config, sim::emulator_options options)
+    : provider_emulator(wire::base_path, sim::timer_set(executor)),
+      impl_(std::make_shared<impl>(std::move(executor), timers(), server, market, std::move(config),
                                    std::move(options))) {
   impl_->install();
 }
-
-emulator::~emulator() { impl_->stop(); }
-
-void emulator::stop() { impl_->stop(); }
 
 wall_time emulator::now() const { return impl_->now(); }
 
@@ -1248,7 +1193,5 @@ void emulator::set_clock_offset(std::chrono::milliseconds offset) { impl_->offse
 sim::ledger& emulator::account() { return impl_->ledger_; }
 
 std::string emulator::ledger_json() const { return impl_->ledger_json(); }
-
-std::string_view emulator::base_path() const { return wire::base_path; }
 
 }  // namespace swaprouter::onek

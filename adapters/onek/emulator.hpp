@@ -17,8 +17,6 @@
 
 namespace swaprouter::onek {
 
-using sim::emulator_options;
-
 /// Serves the 001k API under /api/v1 on `server`: GET /status and GET /currency without
 /// authentication; GET /balance, GET /swap-directions, POST /swap/open, POST /swap/cancel,
 /// GET /swap and GET /swap/{code} signed as documented (X-Access-Key, X-Timestamp within 5 s of the
@@ -47,14 +45,7 @@ class emulator final : public sim::provider_emulator {
   /// `server`. Throws std::invalid_argument for a configuration the emulator cannot serve (a
   /// direction whose assets the market lacks, an unknown rate-limit endpoint).
   emulator(boost::asio::any_io_executor executor, sim::server& server, sim::market& market,
-           sim::provider_config config, emulator_options options = {});
-  ~emulator() override;
-  emulator(const emulator&) = delete;
-  emulator& operator=(const emulator&) = delete;
-
-  /// Cancels every pending fill and callback timer; no swap changes state afterwards. Idempotent.
-  void stop() override;
-  std::string_view base_path() const override;
+           sim::provider_config config, sim::emulator_options options = {});
 
   /// The emulator's wall clock: the host's plus the offset.
   wall_time now() const;
@@ -63,8 +54,7 @@ class emulator final : public sim::provider_emulator {
 
   /// The account's balances.
   sim::ledger& account();
-  /// The JSON served at GET /_sim/ledger.
-  std::string ledger_json() const;
+  std::string ledger_json() const override;
 
  private:
   struct impl;

@@ -3,19 +3,19 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <functional>
 #include <map>
 #include <optional>
 #include <set>
-#include <stdexcept>
 #include <utility>
 #include <variant>
 #include <vector>
 
 #include "adapters/oxapay/wire.hpp"
 #include "adapters/sim/binding.hpp"
+#include "adapters/sim/emulator_config.hpp"
 #include "adapters/sim/rate_window.hpp"
+#include "adapters/sim/text.hpp"
 #include "engine/json_read.hpp"
 #include "engine/json_write.hpp"
 
@@ -24,7 +24,6 @@ namespace {
 
 using sim::sim_request;
 using sim::sim_response;
-using steady_clock = std::chrono::steady_clock;
 
 // The envelope around `data_json` (an object's JSON text; "{}" for errors).
 sim_response envelope(int status, std::string_view message, std::string_view data_json,
@@ -60,13 +59,6 @@ sim_response invalid(std::string_view key, std::string_view message) {
   return failure(400, wire::error_type::validation, key, message);
 }
 
-std::optional<std::int64_t> parse_int(std::string_view text) {
-  std::int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 std::int64_t unix_seconds(wall_time t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
@@ -85,32 +77,15 @@ struct swap_rec {
 }  // namespace
 
 struct emulator::impl : std::enable_shared_from_this<impl> {
-  impl(sim::server& server, sim::market& market, sim::provider_config config)
-      : server_(server), market_(market), config_(std::move(config)) {
-    for (auto& credential : config_.credentials) {
-      credential.secret.clear();
-      keys_.insert(credential.access_key);
-    }
-    for (const auto& d : config_.directions) {
-      if (market_.find_asset(d.spend) == nullptr || market_.find_asset(d.receive) == nullptr) {
-        throw std::invalid_argument("providers." + config_.name + ".directions: " + d.code() +
-                                    " uses an asset the market does not have");
-      }
-    }
-    for (const auto& [asset, amount] : config_.balances) {
-      if (market_.find_asset(asset) == nullptr || !ledger_.set(asset, amount)) {
-        throw std::invalid_argument("providers." + config_.name + ".balances." + asset +
-                                    ": unknown asset or bad amount");
-      }
-    }
-    for (const auto& [key, limit] : config_.rate_limits) {
-      if (!std::any_of(routes().begin(), routes().end(), [&](std::string_view r) {
-            return r.substr(wire::base_path.size()) == key;
-          })) {
-        throw std::invalid_argument("providers." + config_.name + ".rate_limits." + key +
-                                    ": not an OxaPay route");
-      }
-    }
+  impl(sim::timer_set timers, sim::server& server, sim::market& market, sim::provider_config config)
+      : server_(server),
+        market_(market),
+        config_(std::move(config)),
+        keys_(sim::take_access_keys(config_)),
+        timers_(std::move(timers)) {
+    sim::check_assets(config_, market_);
+    sim::set_balances(ledger_, config_);
+    sim::check_rate_limit_routes(config_, routes(), wire::base_path, "not an OxaPay route");
   }
 
   static const std::vector<std::string_view>& routes() {
@@ -139,11 +114,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
       return failure(401, wire::error_type::authentication, wire::header::api_key,
                      "Invalid or missing general API key");
     }
-    const auto limit =
-        config_.rate_limits.find(std::string(pattern.substr(wire::base_path.size())));
-    if (limit == config_.rate_limits.end() || limit->second.limit <= 0) return std::nullopt;
-    const auto seconds = limiter_.take(key + '\n' + std::string(pattern), limit->second.limit,
-                                       limit->second.window, steady_clock::now());
+    const auto seconds = sim::take_rate_limit(limiter_, config_, pattern, wire::base_path, key);
     if (!seconds) return std::nullopt;
     sim_response res = failure(429, wire::error_type::rate_limit, "", "Too many requests");
     res.headers.emplace_back(std::string(wire::header::retry_after), std::to_string(*seconds));
@@ -337,17 +308,17 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     for (auto [name, target] :
          {std::pair{q::from_date, &from_date}, std::pair{q::to_date, &to_date}}) {
       if (auto v = request.query_param(name)) {
-        *target = parse_int(*v);
+        *target = sim::parse_int(*v);
         if (!*target) return invalid(name, "The " + std::string(name) + " must be an integer.");
       }
     }
     if (auto v = request.query_param(q::page)) {
-      auto n = parse_int(*v);
+      auto n = sim::parse_int(*v);
       if (!n || *n < 1) return invalid(q::page, "The page must be at least 1.");
       page = *n;
     }
     if (auto v = request.query_param(q::size)) {
-      auto n = parse_int(*v);
+      auto n = sim::parse_int(*v);
       if (!n || *n < 1 || *n > wire::history_size_max) {
         return invalid(q::size, "The size must be between 1 and 200.");
       }
@@ -467,8 +438,6 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     return j.take();
   }
 
-  void stop() { stopped_ = true; }
-
   sim::server& server_;
   sim::market& market_;
   sim::provider_config config_;
@@ -477,20 +446,16 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   sim::sliding_window_limiter limiter_;
   std::vector<swap_rec> swaps_;
   std::uint64_t next_seq_ = 1;
-  bool stopped_ = false;
+  // Stopped with the emulator; OxaPay swaps execute at once, so nothing is ever scheduled.
+  sim::timer_set timers_;
 };
 
-emulator::emulator(boost::asio::any_io_executor, sim::server& server, sim::market& market,
-                   sim::provider_config config, emulator_options)
-    : impl_(std::make_shared<impl>(server, market, std::move(config))) {
+emulator::emulator(boost::asio::any_io_executor executor, sim::server& server, sim::market& market,
+                   sim::provider_config config, sim::emulator_options)
+    : provider_emulator(wire::base_path, sim::timer_set(std::move(executor))),
+      impl_(std::make_shared<impl>(timers(), server, market, std::move(config))) {
   impl_->install();
 }
-
-emulator::~emulator() { impl_->stop(); }
-
-void emulator::stop() { impl_->stop(); }
-
-std::string_view emulator::base_path() const { return wire::base_path; }
 
 sim::ledger& emulator::account() { return impl_->ledger_; }
 

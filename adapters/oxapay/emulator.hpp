@@ -17,8 +17,6 @@
 
 namespace swaprouter::oxapay {
 
-using sim::emulator_options;
-
 /// Serves the OxaPay API under /v1 on `server`, authenticated by the general_api_key header
 /// (401 otherwise), every answer in the documented envelope {data, message, error, status,
 /// version} with status mirroring HTTP: GET /general/swap/pairs (list + meta, min_amount from the
@@ -34,18 +32,12 @@ using sim::emulator_options;
 class emulator final : public sim::provider_emulator {
  public:
   emulator(boost::asio::any_io_executor executor, sim::server& server, sim::market& market,
-           sim::provider_config config, emulator_options options = {});
-  ~emulator() override;
-  emulator(const emulator&) = delete;
-  emulator& operator=(const emulator&) = delete;
+           sim::provider_config config, sim::emulator_options options = {});
 
-  void stop() override;
-  std::string_view base_path() const override;
-
-  sim::ledger& account();
+  std::string ledger_json() const override;
   /// Number of swaps executed.
   std::size_t swap_count() const;
-  std::string ledger_json() const;
+  sim::ledger& account();
 
  private:
   struct impl;

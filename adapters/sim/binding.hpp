@@ -8,10 +8,11 @@
 
 #include "adapters/sim/fault.hpp"
 #include "adapters/sim/server.hpp"
+#include "adapters/sim/timers.hpp"
 
 namespace swaprouter::sim {
 
-/// The server's routes hold an emulator (`Impl`, shared-owned, with `bool stopped_`,
+/// The server's routes hold an emulator (`Impl`, shared-owned, with `timer_set timers_`,
 /// `std::optional<sim_response> before_route(const sim_request&, std::string_view)` and
 /// `std::string ledger_json() const`) by a weak reference: once it is stopped or gone, every
 /// route answers `stopped`, the provider's own 503. Copyable; used from the server's executor.
@@ -24,7 +25,7 @@ class emulator_binding {
   /// The emulator while it serves; nullptr once it stopped or is gone.
   std::shared_ptr<Impl> live() const {
     auto self = self_.lock();
-    return self && !self->stopped_ ? self : nullptr;
+    return self && !self->timers_.stopped() ? self : nullptr;
   }
 
   /// The provider's answer while stopped.

@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+
+#include "adapters/sim/timers.hpp"
 
 namespace swaprouter::sim {
 
@@ -18,15 +21,30 @@ struct emulator_options {
   std::chrono::milliseconds callback_timeout{2000};
 };
 
-/// A provider emulator serving its API on a sim::server. Thread-safety: used from the server's
-/// executor only.
+/// A provider emulator serving its API on a sim::server: the public handle of the emulator's
+/// shared-owned state, which runs its delayed changes on `timers` (shared with the state). Not
+/// copyable; destroying it stops it. Thread-safety: used from the server's executor only.
 class provider_emulator {
  public:
-  virtual ~provider_emulator() = default;
+  virtual ~provider_emulator() { timers_.stop(); }
+  provider_emulator(const provider_emulator&) = delete;
+  provider_emulator& operator=(const provider_emulator&) = delete;
+
   /// The API's base path on the server, e.g. "/api/v1".
-  virtual std::string_view base_path() const = 0;
+  std::string_view base_path() const { return base_path_; }
   /// Cancels pending timers; no swap changes state afterwards. Idempotent.
-  virtual void stop() = 0;
+  void stop() { timers_.stop(); }
+  /// The JSON served at GET /_sim/ledger.
+  virtual std::string ledger_json() const = 0;
+
+ protected:
+  provider_emulator(std::string_view base_path, timer_set timers)
+      : base_path_(base_path), timers_(std::move(timers)) {}
+  const timer_set& timers() const { return timers_; }
+
+ private:
+  std::string_view base_path_;
+  timer_set timers_;
 };
 
 }  // namespace swaprouter::sim

@@ -561,10 +561,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
       message.content_length(body.size());
     }
     http::response_serializer<http::string_body> serializer(message);
-    auto& lowest = beast::get_lowest_layer(stream);
-    lowest.expires_after(options_.idle_timeout);
-    auto [ec, n] = co_await http::async_write_header(stream, serializer, use_tuple);
-    if (ec || stopping_) co_return;
+    if (!co_await write_head(stream, serializer)) co_return;
     const std::size_t half = body.size() / 2;
     if (!chunked) {
       co_await net::async_write(stream, net::buffer(body.data(), half), use_tuple);
@@ -583,21 +580,33 @@ struct server::impl : std::enable_shared_from_this<impl> {
     }
   }
 
+  // The header of a JSON answer whose body is written piecewise after it.
+  static http::response<http::empty_body> streamed_json_head(bool keep_alive, unsigned version) {
+    http::response<http::empty_body> message{http::status::ok, version};
+    message.set(http::field::server, server_name);
+    message.set(http::field::content_type, "application/json");
+    message.keep_alive(keep_alive);
+    return message;
+  }
+
+  // Writes the header `serializer` holds; false when the write failed or stop() came meanwhile.
+  template <class Stream, class Serializer>
+  net::awaitable<bool> write_head(Stream& stream, Serializer& serializer) {
+    beast::get_lowest_layer(stream).expires_after(options_.idle_timeout);
+    auto [ec, n] = co_await http::async_write_header(stream, serializer, use_tuple);
+    co_return !ec && !stopping_;
+  }
+
   // A valid JSON document of exactly `size` bytes when it fits ({"data":"aaa..."}), streamed so
   // a 20 MiB answer never sits in memory.
   template <class Stream>
   net::awaitable<bool> write_oversize(Stream& stream, std::size_t size, bool keep_alive,
                                       unsigned version) {
-    http::response<http::empty_body> message{http::status::ok, version};
-    message.set(http::field::server, server_name);
-    message.set(http::field::content_type, "application/json");
-    message.keep_alive(keep_alive);
+    auto message = streamed_json_head(keep_alive, version);
     message.content_length(size);
     http::response_serializer<http::empty_body> serializer(message);
+    if (!co_await write_head(stream, serializer)) co_return false;
     auto& lowest = beast::get_lowest_layer(stream);
-    lowest.expires_after(options_.idle_timeout);
-    auto [ec, n] = co_await http::async_write_header(stream, serializer, use_tuple);
-    if (ec || stopping_) co_return false;
 
     constexpr std::string_view prefix = R"({"data":")";
     constexpr std::string_view suffix = R"("})";
@@ -626,16 +635,11 @@ struct server::impl : std::enable_shared_from_this<impl> {
   // or stop(); the peer's body limit or deadline must end it.
   template <class Stream>
   net::awaitable<void> write_endless_chunked(Stream& stream, bool keep_alive, unsigned version) {
-    http::response<http::empty_body> message{http::status::ok, version};
-    message.set(http::field::server, server_name);
-    message.set(http::field::content_type, "application/json");
-    message.keep_alive(keep_alive);
+    auto message = streamed_json_head(keep_alive, version);
     message.chunked(true);
     http::response_serializer<http::empty_body> serializer(message);
+    if (!co_await write_head(stream, serializer)) co_return;
     auto& lowest = beast::get_lowest_layer(stream);
-    lowest.expires_after(options_.idle_timeout);
-    auto [ec, n] = co_await http::async_write_header(stream, serializer, use_tuple);
-    if (ec || stopping_) co_return;
     const std::string block(16 * 1024, '[');
     while (!stopping_) {
       lowest.expires_after(options_.idle_timeout);

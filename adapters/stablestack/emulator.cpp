@@ -4,23 +4,18 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <charconv>
 #include <functional>
 #include <map>
 #include <random>
 #include <set>
-#include <stdexcept>
 #include <utility>
 #include <variant>
 #include <vector>
 
 #include "adapters/sim/binding.hpp"
+#include "adapters/sim/emulator_config.hpp"
 #include "adapters/sim/rate_window.hpp"
+#include "adapters/sim/text.hpp"
 #include "adapters/stablestack/wire.hpp"
 #include "engine/json_read.hpp"
 #include "engine/json_write.hpp"
@@ -28,10 +23,8 @@
 namespace swaprouter::stablestack {
 namespace {
 
-namespace asio = boost::asio;
 using sim::sim_request;
 using sim::sim_response;
-using steady_clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 sim_response error_response(int status, std::string_view code, std::string_view message,
@@ -52,6 +45,29 @@ sim_response error_response(int status, std::string_view code, std::string_view 
   j.end_object();
   j.end_object();
   return sim_response::json(status, j.take());
+}
+
+// {"status": "success", "data": ...} with what `write_data` writes as the data.
+template <class Write>
+sim_response success(int status, Write write_data) {
+  json_out j;
+  j.begin_object();
+  j.field(wire::envelope::status, wire::envelope::success);
+  j.key(wire::envelope::data);
+  write_data(j);
+  j.end_object();
+  return sim_response::json(status, j.take());
+}
+
+// Parses `body` into `doc`; false unless it is a JSON object.
+bool parse_object(const std::string& body, rapidjson::Document& doc) {
+  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(body.data(),
+                                                                                    body.size());
+  return !doc.HasParseError() && doc.IsObject();
+}
+
+sim_response not_json() {
+  return error_response(400, wire::error_code::invalid_format, "the body must be JSON");
 }
 
 sim_response invalid(std::string_view message, std::string_view reason = {}) {
@@ -75,13 +91,6 @@ std::string upper(std::string_view text) {
   std::transform(out.begin(), out.end(), out.begin(),
                  [](char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; });
   return out;
-}
-
-std::optional<std::int64_t> parse_int(std::string_view text) {
-  std::int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
 }
 
 // "YYYY-MM-DD" -> the UTC midnight starting that day.
@@ -143,43 +152,21 @@ struct wallet_rec {
 }  // namespace
 
 struct emulator::impl : std::enable_shared_from_this<impl> {
-  impl(asio::any_io_executor executor, sim::server& server, sim::market& market,
-       sim::provider_config config, emulator_options options)
-      : executor_(std::move(executor)),
-        server_(server),
+  impl(sim::timer_set timers, sim::server& server, sim::market& market, sim::provider_config config,
+       const sim::emulator_options& options)
+      : server_(server),
         market_(market),
         config_(std::move(config)),
         offset_(config_.clock_offset),
-        rng_(options.seed) {
-    for (auto& credential : config_.credentials) {
-      credential.secret.clear();
-      keys_.insert(credential.access_key);
-    }
-    for (const auto& d : config_.directions) {
-      if (market_.find_asset(d.spend) == nullptr || market_.find_asset(d.receive) == nullptr) {
-        throw std::invalid_argument("providers." + config_.name + ".directions: " + d.code() +
-                                    " uses an asset the market does not have");
-      }
-    }
-    for (const auto& [asset, amount] : config_.balances) {
-      if (market_.find_asset(asset) == nullptr) {
-        throw std::invalid_argument("providers." + config_.name + ".balances: unknown asset " +
-                                    asset);
-      }
-    }
+        rng_(options.seed),
+        keys_(sim::take_access_keys(config_)),
+        timers_(std::move(timers)) {
+    sim::check_assets(config_, market_);
     const std::vector<std::string_view> routes{
         wire::path::instant_swaps, wire::route::refresh, wire::path::swaps,
         wire::route::by_ref_id,    wire::route::by_txid, wire::route::by_customer_id,
         wire::path::transactions,  wire::path::wallets};
-    for (const auto& [key, limit] : config_.rate_limits) {
-      const bool known = std::any_of(routes.begin(), routes.end(), [&](std::string_view r) {
-        return r.substr(wire::base_path.size()) == key;
-      });
-      if (!known) {
-        throw std::invalid_argument("providers." + config_.name + ".rate_limits." + key +
-                                    ": not a StableStack route");
-      }
-    }
+    sim::check_rate_limit_routes(config_, routes, wire::base_path, "not a StableStack route");
     account({});
   }
 
@@ -260,12 +247,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     if (!keys_.contains(std::string(key))) {
       return error_response(401, wire::error_code::invalid_token, "API key is invalid");
     }
-    const auto limit =
-        config_.rate_limits.find(std::string(pattern.substr(wire::base_path.size())));
-    if (limit == config_.rate_limits.end() || limit->second.limit <= 0) return std::nullopt;
-    const auto seconds =
-        limiter_.take(std::string(key) + '\n' + std::string(pattern), limit->second.limit,
-                      limit->second.window, steady_clock::now());
+    const auto seconds = sim::take_rate_limit(limiter_, config_, pattern, wire::base_path, key);
     if (!seconds) return std::nullopt;
     sim_response res = error_response(429, wire::error_code::rate_limited, "too many requests");
     res.headers.emplace_back(std::string(wire::header::retry_after), std::to_string(*seconds));
@@ -286,11 +268,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
                                                        std::string_view amount_key) {
     namespace f = wire::request_field;
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(
-        request.body.data(), request.body.size());
-    if (doc.HasParseError() || !doc.IsObject()) {
-      return error_response(400, wire::error_code::invalid_format, "the body must be JSON");
-    }
+    if (!parse_object(request.body, doc)) return not_json();
     const auto text = [&](std::string_view name) -> std::optional<std::string> {
       auto it = doc.FindMember(rapidjson::StringRef(name.data(), name.size()));
       if (it == doc.MemberEnd() || it->value.IsNull() || !it->value.IsString()) return std::nullopt;
@@ -361,49 +339,45 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   sim_response quote_answer(const quote_rec& q, int status) {
     namespace f = wire::quote_field;
     namespace e = wire::envelope;
-    json_out j;
-    j.begin_object();
-    j.field(e::status, e::success);
-    j.key(e::data);
-    j.begin_object();
-    j.field(e::status, e::success);
-    j.field(e::message, "Successful");
-    j.key(e::data);
-    j.begin_object();
-    j.field(f::id, q.id);
-    j.field(f::from_currency, q.from);
-    j.field(f::to_currency, q.to);
-    j.field(f::quoted_price, q.quoted_price.to_string());
-    j.field(f::quoted_currency, q.to);
-    j.field(f::from_amount, q.amount.to_string(std::max(1, places_of(q.amount))));
-    j.field(f::to_amount, q.to_amount.to_string());
-    j.key(f::confirmed);
-    j.boolean(q.confirmed);
-    j.key(f::expires_at);
-    j.time(q.expires_at);
-    j.key(f::created_at);
-    j.time(q.created_at);
-    j.key(f::updated_at);
-    j.time(q.updated_at);
-    j.key(f::user);
-    j.begin_object();
-    j.field("id", q.scope.empty() ? merchant_id_ : q.scope);
-    j.field("sn", "SS-" + std::to_string(q.seq));
-    j.field("email", "merchant@example.invalid");
-    j.key("reference");
-    j.null();
-    j.field("first_name", "Sim");
-    j.field("last_name", "Merchant");
-    j.field("display_name", "Sim Merchant");
-    j.key("created_at");
-    j.time(started_at_);
-    j.key("updated_at");
-    j.time(started_at_);
-    j.end_object();
-    j.end_object();
-    j.end_object();
-    j.end_object();
-    return sim_response::json(status, j.take());
+    return success(status, [&](json_out& j) {
+      j.begin_object();
+      j.field(e::status, e::success);
+      j.field(e::message, "Successful");
+      j.key(e::data);
+      j.begin_object();
+      j.field(f::id, q.id);
+      j.field(f::from_currency, q.from);
+      j.field(f::to_currency, q.to);
+      j.field(f::quoted_price, q.quoted_price.to_string());
+      j.field(f::quoted_currency, q.to);
+      j.field(f::from_amount, q.amount.to_string(std::max(1, places_of(q.amount))));
+      j.field(f::to_amount, q.to_amount.to_string());
+      j.key(f::confirmed);
+      j.boolean(q.confirmed);
+      j.key(f::expires_at);
+      j.time(q.expires_at);
+      j.key(f::created_at);
+      j.time(q.created_at);
+      j.key(f::updated_at);
+      j.time(q.updated_at);
+      j.key(f::user);
+      j.begin_object();
+      j.field("id", q.scope.empty() ? merchant_id_ : q.scope);
+      j.field("sn", "SS-" + std::to_string(q.seq));
+      j.field("email", "merchant@example.invalid");
+      j.key("reference");
+      j.null();
+      j.field("first_name", "Sim");
+      j.field("last_name", "Merchant");
+      j.field("display_name", "Sim Merchant");
+      j.key("created_at");
+      j.time(started_at_);
+      j.key("updated_at");
+      j.time(started_at_);
+      j.end_object();
+      j.end_object();
+      j.end_object();
+    });
   }
 
   static int places_of(decimal value) {
@@ -504,7 +478,8 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     txs_.push_back(std::move(credit));
     swaps_.push_back(swap_rec{swap_id, b.scope, txs_.size() - 2, txs_.size() - 1});
     const std::size_t index = swaps_.size() - 1;
-    schedule(config_.fill_delay, [index](impl& self) { self.settle(index); });
+    timers_.schedule(config_.fill_delay,
+                     [self = shared_from_this(), index] { self->settle(index); });
 
     namespace e = wire::envelope;
     json_out j;
@@ -642,13 +617,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     // The document's example passes the uuid id although the name says transaction_id: both.
     for (const auto& t : txs_) {
       if (t.transaction_id == id || t.id == id) {
-        json_out j;
-        j.begin_object();
-        j.field(wire::envelope::status, wire::envelope::success);
-        j.key(wire::envelope::data);
-        write_tx(j, t, true);
-        j.end_object();
-        return sim_response::json(200, j.take());
+        return success(200, [&](json_out& j) { write_tx(j, t, true); });
       }
     }
     return error_response(404, wire::error_code::resource_not_found, "transaction not found");
@@ -670,12 +639,12 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     std::int64_t page = 1;
     std::int64_t limit = wire::list_limit_default;
     if (auto v = request.query_param(q::page)) {
-      auto n = parse_int(*v);
+      auto n = sim::parse_int(*v);
       if (!n || *n < 1) return invalid("page must be a positive integer");
       page = *n;
     }
     if (auto v = request.query_param(q::limit)) {
-      auto n = parse_int(*v);
+      auto n = sim::parse_int(*v);
       if (!n || *n < 1 || *n > wire::list_limit_max) return invalid("limit must be 1 to 100");
       limit = *n;
     }
@@ -746,11 +715,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   sim_response post_wallet(const sim_request& request) {
     namespace f = wire::request_field;
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(
-        request.body.data(), request.body.size());
-    if (doc.HasParseError() || !doc.IsObject()) {
-      return error_response(400, wire::error_code::invalid_format, "the body must be JSON");
-    }
+    if (!parse_object(request.body, doc)) return not_json();
     auto currency = doc.FindMember(f::currency.data());
     if (currency == doc.MemberEnd() || !currency->value.IsString()) return missing(f::currency);
     const std::string code(currency->value.GetString(), currency->value.GetStringLength());
@@ -766,31 +731,21 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
         d != doc.MemberEnd() && d->value.IsString()) {
       w.description.assign(d->value.GetString(), d->value.GetStringLength());
     }
-    json_out j;
-    j.begin_object();
-    j.field(wire::envelope::status, wire::envelope::success);
-    j.key(wire::envelope::data);
-    write_wallet(j, scope, w);
-    j.end_object();
-    return sim_response::json(201, j.take());
+    return success(201, [&](json_out& j) { write_wallet(j, scope, w); });
   }
 
   sim_response get_wallets(const sim_request& request) {
     const std::string scope(request.query_param(wire::list_query::customer_id).value_or(""));
     sim::ledger& ledger = account(scope);
     for (const auto& e : ledger.entries()) wallet(scope, e.asset);
-    json_out j;
-    j.begin_object();
-    j.field(wire::envelope::status, wire::envelope::success);
-    j.key(wire::envelope::data);
-    j.begin_array();
     const std::string prefix = scope + '\n';
-    for (auto& [key, w] : wallets_) {
-      if (key.starts_with(prefix)) write_wallet(j, scope, w);
-    }
-    j.end_array();
-    j.end_object();
-    return sim_response::json(200, j.take());
+    return success(200, [&](json_out& j) {
+      j.begin_array();
+      for (auto& [key, w] : wallets_) {
+        if (key.starts_with(prefix)) write_wallet(j, scope, w);
+      }
+      j.end_array();
+    });
   }
 
   // --- admin ---------------------------------------------------------------------------------
@@ -854,33 +809,6 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     return j.take();
   }
 
-  // --- timers --------------------------------------------------------------------------------
-
-  void schedule(milliseconds delay, std::function<void(impl&)> action) {
-    auto timer = std::make_shared<asio::steady_timer>(executor_, delay);
-    const std::uint64_t id = next_timer_id_++;
-    timers_.emplace(id, timer);
-    asio::co_spawn(executor_,
-                   run_timer(shared_from_this(), id, std::move(timer), std::move(action)),
-                   asio::detached);
-  }
-
-  static asio::awaitable<void> run_timer(std::shared_ptr<impl> self, std::uint64_t id,
-                                         std::shared_ptr<asio::steady_timer> timer,
-                                         std::function<void(impl&)> action) {
-    auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
-    self->timers_.erase(id);
-    if (ec || self->stopped_) co_return;
-    action(*self);
-  }
-
-  void stop() {
-    if (stopped_) return;
-    stopped_ = true;
-    for (auto& [id, timer] : timers_) timer->cancel();
-  }
-
-  asio::any_io_executor executor_;
   sim::server& server_;
   sim::market& market_;
   sim::provider_config config_;
@@ -897,23 +825,15 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   std::string merchant_id_ = "3f1c0a52-8d7e-4b1a-9c55-2a6e4d0b7f10";
   wall_time started_at_ = now();
   std::uint64_t next_seq_ = 1;
-  std::uint64_t next_timer_id_ = 1;
-  std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> timers_;
-  bool stopped_ = false;
+  sim::timer_set timers_;
 };
 
-emulator::emulator(asio::any_io_executor executor, sim::server& server, sim::market& market,
-                   sim::provider_config config, emulator_options options)
-    : impl_(std::make_shared<impl>(std::move(executor), server, market, std::move(config),
-                                   std::move(options))) {
+emulator::emulator(boost::asio::any_io_executor executor, sim::server& server, sim::market& market,
+                   sim::provider_config config, sim::emulator_options options)
+    : provider_emulator(wire::base_path, sim::timer_set(std::move(executor))),
+      impl_(std::make_shared<impl>(timers(), server, market, std::move(config), options)) {
   impl_->install();
 }
-
-emulator::~emulator() { impl_->stop(); }
-
-void emulator::stop() { impl_->stop(); }
-
-std::string_view emulator::base_path() const { return wire::base_path; }
 
 wall_time emulator::now() const { return impl_->now(); }
 

@@ -17,8 +17,6 @@
 
 namespace swaprouter::stablestack {
 
-using sim::emulator_options;
-
 /// Serves the StableStack API under /api on `server`, authenticated by x-api-key or
 /// Authorization: Bearer (401 MISSING_TOKEN / INVALID_TOKEN in the documented envelope):
 /// POST /instant-swaps (a firm quote, 15 s by default, in the double-nested data),
@@ -43,13 +41,7 @@ class emulator final : public sim::provider_emulator {
   /// Throws std::invalid_argument for a configuration it cannot serve (unknown asset or
   /// rate-limit route).
   emulator(boost::asio::any_io_executor executor, sim::server& server, sim::market& market,
-           sim::provider_config config, emulator_options options = {});
-  ~emulator() override;
-  emulator(const emulator&) = delete;
-  emulator& operator=(const emulator&) = delete;
-
-  void stop() override;
-  std::string_view base_path() const override;
+           sim::provider_config config, sim::emulator_options options = {});
 
   wall_time now() const;
   void set_clock_offset(std::chrono::milliseconds offset);
@@ -59,7 +51,7 @@ class emulator final : public sim::provider_emulator {
   sim::ledger& account(const std::string& customer_id = {});
   /// Number of swaps executed (each has two transactions).
   std::size_t swap_count() const;
-  std::string ledger_json() const;
+  std::string ledger_json() const override;
 
  private:
   struct impl;
