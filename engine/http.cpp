@@ -14,6 +14,17 @@ std::string_view find_header(const http_headers& headers, std::string_view name)
   return {};
 }
 
+http_request json_request(std::string_view method, std::string target, std::string body) {
+  constexpr std::string_view json = "application/json";
+  http_request r;
+  r.method = std::string(method);
+  r.target = std::move(target);
+  r.body = std::move(body);
+  r.headers.emplace_back("Accept", json);
+  if (method == "POST") r.headers.emplace_back("Content-Type", json);
+  return r;
+}
+
 error status_error(const http_response& response) {
   constexpr std::size_t max_excerpt = 200;
   std::string excerpt;

@@ -35,6 +35,11 @@ struct http_request {
   std::function<void()> on_written;
 };
 
+/// A request that asks for a JSON answer, as every provider's request starts: Accept:
+/// application/json, then Content-Type: application/json for a POST. Callers append their
+/// authentication headers after these two.
+http_request json_request(std::string_view method, std::string target, std::string body = {});
+
 struct http_response {
   int status = 0;
   http_headers headers;

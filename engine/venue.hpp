@@ -1,13 +1,13 @@
 // What the engine needs from a swap provider, in provider-neutral values (DESIGN.md s.4).
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/awaitable.hpp>
 
 #include "engine/circuit_breaker.hpp"
 #include "engine/pricing.hpp"
@@ -21,6 +21,14 @@ using task = boost::asio::awaitable<T>;
 
 /// What the quote poller asks of a provider on its own schedule.
 enum class poll_kind : std::uint8_t { directions, prices, balances };
+
+/// Where a venue reads time; tests replace both.
+struct venue_clocks {
+  std::function<wall_time()> wall = [] { return std::chrono::system_clock::now(); };
+  std::function<std::chrono::steady_clock::time_point()> steady = [] {
+    return std::chrono::steady_clock::now();
+  };
+};
 
 /// What a venue's own reliability machinery shows now, for metrics, status and the risk manager.
 struct venue_health {

@@ -230,9 +230,14 @@ class KiiexClient : public ::testing::Test {
  protected:
   KiiexClient()
       : venue_(http_, std::string(test_key), "7", hmac_sha256(test_secret), client_options{},
-               client_clocks{.wall = [] { return wall_time{}; },
-                             .steady = [this] { return now_; },
-                             .nonce = [] { return std::string("1234567"); }}) {}
+               test_clocks()) {}
+  client_clocks test_clocks() {
+    client_clocks clocks;
+    clocks.wall = [] { return wall_time{}; };
+    clocks.steady = [this] { return now_; };
+    clocks.nonce = [] { return std::string("1234567"); };
+    return clocks;
+  }
   scripted_http http_;
   std::chrono::steady_clock::time_point now_{std::chrono::hours(1)};
   client venue_;

@@ -200,10 +200,7 @@ request_builder::request_builder(std::string api_key, std::string user_id, hmac_
 }
 
 http_request request_builder::authenticate(std::string_view nonce) {
-  http_request r;
-  r.method = "GET";
-  r.target = wire::path(wire::fn::authenticate_user);
-  r.headers.emplace_back(wire::header::accept, wire::json_content_type);
+  http_request r = json_request("GET", wire::path(wire::fn::authenticate_user));
   r.headers.emplace_back(wire::header::api_key, api_key_);
   r.headers.emplace_back(wire::header::signature,
                          wire::login_signature(secret_, nonce, user_id_, api_key_));
@@ -214,12 +211,7 @@ http_request request_builder::authenticate(std::string_view nonce) {
 
 http_request request_builder::call(std::string_view name, std::string body,
                                    std::string_view token) const {
-  http_request r;
-  r.method = "POST";
-  r.target = wire::path(name);
-  r.body = std::move(body);
-  r.headers.emplace_back(wire::header::accept, wire::json_content_type);
-  r.headers.emplace_back(wire::header::content_type, wire::json_content_type);
+  http_request r = json_request("POST", wire::path(name), std::move(body));
   r.headers.emplace_back(wire::header::aptoken, token);
   r.headers.emplace_back(wire::header::authorization,
                          std::string(wire::bearer_prefix) + std::string(token));
@@ -537,6 +529,16 @@ std::optional<std::pair<const market_info*, wire::side>> client::find_direction(
   return std::nullopt;
 }
 
+// A copy: the caller suspends after this, and a concurrent call may refresh markets_ meanwhile.
+result<std::pair<market_info, wire::side>> client::market_for(const quote_request& request) const {
+  const auto found = find_direction(request.spend_asset, request.receive_asset);
+  if (!found) {
+    return fail(error_kind::rejected, fmt::format("kiiex: no instrument for {} -> {}",
+                                                  request.spend_asset, request.receive_asset));
+  }
+  return std::pair{*found->first, found->second};
+}
+
 task<result<std::vector<direction>>> client::directions() {
   markets_at_.reset();
   auto ready = co_await ensure_markets();
@@ -634,12 +636,9 @@ task<result<quote>> client::price(const quote_request& request) {
   const quote_request wanted = request;
   auto ready = co_await ensure_markets();
   if (!ready) co_return std::unexpected(std::move(ready.error()));
-  const auto found = find_direction(wanted.spend_asset, wanted.receive_asset);
-  if (!found) {
-    co_return fail(error_kind::rejected, fmt::format("kiiex: no instrument for {} -> {}",
-                                                     wanted.spend_asset, wanted.receive_asset));
-  }
-  const market_info market = *found->first;
+  auto found = market_for(wanted);
+  if (!found) co_return std::unexpected(std::move(found.error()));
+  const market_info market = std::move(found->first);
   const wire::side side = found->second;
   auto book = co_await book_for(market);
   if (!book) co_return std::unexpected(std::move(book.error()));
@@ -653,19 +652,16 @@ task<result<pricing>> client::pricing_for(const quote_request& request) {
   const quote_request wanted = request;
   auto ready = co_await ensure_markets();
   if (!ready) co_return std::unexpected(std::move(ready.error()));
-  const auto found = find_direction(wanted.spend_asset, wanted.receive_asset);
-  if (!found) {
-    co_return fail(error_kind::rejected, fmt::format("kiiex: no instrument for {} -> {}",
-                                                     wanted.spend_asset, wanted.receive_asset));
-  }
-  const market_info market = *found->first;
+  auto found = market_for(wanted);
+  if (!found) co_return std::unexpected(std::move(found.error()));
+  const market_info market = std::move(found->first);
+  const wire::side side = found->second;
   if (market.inst.disabled) {
     co_return fail(error_kind::rejected, fmt::format("kiiex: {} disabled", market.inst.symbol));
   }
   auto book = co_await book_for(market);
   if (!book) co_return std::unexpected(std::move(book.error()));
-  co_return pricing_of(market, found->second, std::move(*book), clocks_.wall(),
-                       options_.quote_validity);
+  co_return pricing_of(market, side, std::move(*book), clocks_.wall(), options_.quote_validity);
 }
 
 task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {

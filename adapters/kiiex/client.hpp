@@ -120,11 +120,7 @@ struct client_options {
 };
 
 /// Where the client reads time and login nonces; tests replace them.
-struct client_clocks {
-  std::function<wall_time()> wall = [] { return std::chrono::system_clock::now(); };
-  std::function<std::chrono::steady_clock::time_point()> steady = [] {
-    return std::chrono::steady_clock::now();
-  };
+struct client_clocks : venue_clocks {
   /// A fresh nonce per login; empty: a random 63-bit decimal number.
   std::function<std::string()> nonce;
 };
@@ -201,6 +197,7 @@ class client final : public venue {
   const market_info* find_market(std::int64_t instrument_id) const;
   std::optional<std::pair<const market_info*, wire::side>> find_direction(
       std::string_view spend, std::string_view receive) const;
+  result<std::pair<market_info, wire::side>> market_for(const quote_request& request) const;
   std::string next_nonce();
 
   http_client& http_;

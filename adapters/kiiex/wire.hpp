@@ -67,12 +67,9 @@ inline constexpr std::string_view user_id = "UserId";
 inline constexpr std::string_view nonce = "Nonce";
 inline constexpr std::string_view aptoken = "aptoken";
 inline constexpr std::string_view authorization = "Authorization";
-inline constexpr std::string_view content_type = "Content-Type";
-inline constexpr std::string_view accept = "Accept";
 inline constexpr std::string_view retry_after = "Retry-After";
 }  // namespace header
 
-inline constexpr std::string_view json_content_type = "application/json";
 inline constexpr std::string_view bearer_prefix = "Bearer ";
 inline constexpr std::string_view basic_prefix = "Basic ";
 

@@ -336,11 +336,7 @@ request_builder::request_builder(std::string access_key, hmac_sha256 secret)
 }
 
 http_request request_builder::status() const {
-  http_request r;
-  r.method = "GET";
-  r.target = std::string(wire::path::status);
-  r.headers.emplace_back(wire::header::accept, wire::json_content_type);
-  return r;
+  return json_request("GET", std::string(wire::path::status));
 }
 
 http_request request_builder::currency() const {
@@ -351,13 +347,8 @@ http_request request_builder::currency() const {
 
 http_request request_builder::signed_request(std::string_view method, std::string target,
                                              std::string body, std::int64_t timestamp_ms) {
-  http_request r;
-  r.method = std::string(method);
-  r.target = std::move(target);
-  r.body = std::move(body);
+  http_request r = json_request(method, std::move(target), std::move(body));
   const std::string timestamp = std::to_string(timestamp_ms);
-  r.headers.emplace_back(wire::header::accept, wire::json_content_type);
-  if (method == "POST") r.headers.emplace_back(wire::header::content_type, wire::json_content_type);
   r.headers.emplace_back(wire::header::access_key, access_key_);
   r.headers.emplace_back(wire::header::timestamp, timestamp);
   r.headers.emplace_back(wire::header::signature,

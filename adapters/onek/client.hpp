@@ -125,13 +125,7 @@ struct client_options {
   clock_offset_config clock;
 };
 
-/// Where the client reads time; tests replace both.
-struct client_clocks {
-  std::function<wall_time()> wall = [] { return std::chrono::system_clock::now(); };
-  std::function<std::chrono::steady_clock::time_point()> steady = [] {
-    return std::chrono::steady_clock::now();
-  };
-};
+using client_clocks = venue_clocks;
 
 /// The 001k venue. Signs every authenticated request with a timestamp on the provider's clock
 /// (offset from GET /status, re-synced on timestamp.invalid), keeps one token bucket per endpoint

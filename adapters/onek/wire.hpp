@@ -45,7 +45,6 @@ inline constexpr std::string_view access_key = "X-Access-Key";
 inline constexpr std::string_view timestamp = "X-Timestamp";  ///< decimal ms since the epoch
 inline constexpr std::string_view signature = "X-Signature";  ///< lowercase hex
 inline constexpr std::string_view content_type = "Content-Type";
-inline constexpr std::string_view accept = "Accept";
 inline constexpr std::string_view retry_after = "Retry-After";  ///< seconds or HTTP-date on 429
 }  // namespace header
 

@@ -51,16 +51,8 @@ request_builder::request_builder(std::string api_key) : api_key_(std::move(api_k
 
 http_request request_builder::make(std::string_view method, std::string target,
                                    std::string body) const {
-  http_request r;
-  r.method = std::string(method);
-  r.target = std::move(target);
-  r.headers.emplace_back(std::string(wire::header::accept), std::string(wire::json_content_type));
-  if (method == "POST") {
-    r.headers.emplace_back(std::string(wire::header::content_type),
-                           std::string(wire::json_content_type));
-  }
-  r.headers.emplace_back(std::string(wire::header::api_key), api_key_);
-  r.body = std::move(body);
+  http_request r = json_request(method, std::move(target), std::move(body));
+  r.headers.emplace_back(wire::header::api_key, api_key_);
   return r;
 }
 

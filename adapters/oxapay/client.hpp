@@ -69,12 +69,7 @@ struct client_options {
   circuit_breaker_config circuit;
 };
 
-struct client_clocks {
-  std::function<wall_time()> wall = [] { return std::chrono::system_clock::now(); };
-  std::function<std::chrono::steady_clock::time_point()> steady = [] {
-    return std::chrono::steady_clock::now();
-  };
-};
+using client_clocks = venue_clocks;
 
 /// The OxaPay venue (VENUES.md Part 1 "OxaPay"). directions() from GET /general/swap/pairs;
 /// price() from POST /general/swap/calculate (indicative: no id, no expiry, the fee inside the

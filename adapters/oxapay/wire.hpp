@@ -21,12 +21,8 @@ inline constexpr std::string_view balance = "/v1/general/account/balance";   ///
 
 namespace header {
 inline constexpr std::string_view api_key = "general_api_key";
-inline constexpr std::string_view content_type = "Content-Type";
-inline constexpr std::string_view accept = "Accept";
 inline constexpr std::string_view retry_after = "Retry-After";
 }  // namespace header
-
-inline constexpr std::string_view json_content_type = "application/json";
 
 /// Decimal places of a swap amount in any currency (project: the API documents none; balances
 /// come with up to 10). The emulator refuses more, the client rounds down to it by default.

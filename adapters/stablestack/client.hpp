@@ -91,13 +91,7 @@ struct client_options {
   clock_offset_config clock;
 };
 
-/// Where the client reads time; tests replace both.
-struct client_clocks {
-  std::function<wall_time()> wall = [] { return std::chrono::system_clock::now(); };
-  std::function<std::chrono::steady_clock::time_point()> steady = [] {
-    return std::chrono::steady_clock::now();
-  };
-};
+using client_clocks = venue_clocks;
 
 /// The StableStack venue (VENUES.md Part 1 "StableStack"). price() asks for a firm quote
 /// (POST /instant-swaps; valid_until = expires_at on the provider clock, whose offset is sampled

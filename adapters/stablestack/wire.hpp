@@ -48,12 +48,8 @@ namespace header {
 /// emulator accepts both (VENUES.md 2.2), the client sends x-api-key.
 inline constexpr std::string_view api_key = "x-api-key";
 inline constexpr std::string_view authorization = "Authorization";
-inline constexpr std::string_view content_type = "Content-Type";
-inline constexpr std::string_view accept = "Accept";
 inline constexpr std::string_view retry_after = "Retry-After";
 }  // namespace header
-
-inline constexpr std::string_view json_content_type = "application/json";
 
 /// The envelope: success {"status":"success","data":...,"message"?}; failure
 /// {"status":"failed","message","error":{"code","message","details"}} (VENUES.md 2.3).
