@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace swaprouter {
@@ -67,6 +68,30 @@ class latency_histogram {
   std::int64_t max_ = 0;
   // Exact sum for mean(): long double keeps 64 bits of mantissa, enough for any bounded run.
   long double sum_ = 0;
+};
+
+/// Percentiles of recent latencies (upper bucket edges, within 0.8 % of the samples; see
+/// latency_histogram), in microseconds rounded up; all zero before the first sample.
+struct latency_summary {
+  std::uint64_t count = 0;
+  std::chrono::microseconds p50{0};
+  std::chrono::microseconds p95{0};
+  std::chrono::microseconds p99{0};
+  std::chrono::microseconds max{0};
+};
+
+/// Percentiles over the last `window` to 2 x `window` samples: two histograms (2 digits, up to
+/// 600 s), the older dropped when the newer fills. Window 0 keeps every sample.
+class recent_latency {
+ public:
+  void record(std::chrono::nanoseconds latency, std::uint64_t window);
+  /// Computed again only after a new sample: the planner asks for it on every quote.
+  const latency_summary& summary() const;
+
+ private:
+  latency_histogram current_{2, std::int64_t{600} * 1'000'000'000};
+  latency_histogram previous_{2, std::int64_t{600} * 1'000'000'000};
+  mutable std::optional<latency_summary> summary_;
 };
 
 }  // namespace swaprouter

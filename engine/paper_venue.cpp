@@ -15,7 +15,7 @@ namespace {
 namespace asio = boost::asio;
 using steady = std::chrono::steady_clock;
 
-constexpr std::size_t latency_samples = 32;
+constexpr std::uint64_t latency_samples = 32;
 
 bool waits_for_budget(const error& e) {
   return !e.may_have_reached &&
@@ -44,20 +44,11 @@ wall_time paper_venue::now() const {
 }
 
 void paper_venue::record_latency(steady::duration took) {
-  if (latencies_.size() < latency_samples) {
-    latencies_.push_back(took);
-  } else {
-    latencies_[next_latency_] = took;
-  }
-  next_latency_ = (next_latency_ + 1) % latency_samples;
+  latencies_.record(std::chrono::duration_cast<std::chrono::nanoseconds>(took), latency_samples);
 }
 
 std::chrono::milliseconds paper_venue::measured_latency() const {
-  if (latencies_.empty()) return std::chrono::milliseconds(0);
-  std::vector<steady::duration> sorted = latencies_;
-  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2),
-                   sorted.end());
-  return std::chrono::duration_cast<std::chrono::milliseconds>(sorted[sorted.size() / 2]);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(latencies_.summary().p50);
 }
 
 task<result<quote>> paper_venue::price(const quote_request& request) {

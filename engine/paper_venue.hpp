@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/latency_histogram.hpp"
 #include "engine/venue.hpp"
 
 namespace swaprouter {
@@ -50,7 +51,7 @@ class paper_venue final : public forwarding_venue {
   task<result<leg_status>> cancel(const leg_ref& ref) override;
   task<result<std::vector<balance>>> balances() override;
 
-  /// The median of the last quote latencies through this venue; zero before the first.
+  /// The median of the last 32 to 64 quote latencies through this venue; zero before the first.
   std::chrono::milliseconds measured_latency() const;
   /// Every paper swap, in submission order.
   const std::vector<leg_status>& swaps() const noexcept { return swaps_; }
@@ -66,8 +67,7 @@ class paper_venue final : public forwarding_venue {
   std::vector<leg_status> swaps_;
   std::map<client_id, std::size_t, std::less<>> by_client_;
   std::map<std::string, std::size_t, std::less<>> by_ref_;
-  std::vector<std::chrono::steady_clock::duration> latencies_;  // ring of the last samples
-  std::size_t next_latency_ = 0;
+  recent_latency latencies_;
 };
 
 }  // namespace swaprouter

@@ -15,35 +15,7 @@ std::string pair_key(std::string_view spend, std::string_view receive) {
   return key;
 }
 
-std::chrono::microseconds micros(std::int64_t ns) {
-  // Rounded up: a percentile is an upper edge, and a p95 that decides admission must not shrink.
-  return std::chrono::microseconds((ns + 999) / 1000);
-}
-
 }  // namespace
-
-void quote_book::recent_latency::record(std::chrono::nanoseconds latency, std::uint64_t window) {
-  if (window > 0 && current_.count() >= window) {
-    std::swap(previous_, current_);
-    current_.reset();
-  }
-  current_.record(latency);
-  summary_.reset();
-}
-
-const latency_summary& quote_book::recent_latency::summary() const {
-  if (summary_) return *summary_;
-  latency_summary& out = summary_.emplace();
-  if (current_.count() + previous_.count() == 0) return out;
-  latency_histogram both = current_;
-  both.merge(previous_);
-  out.count = both.count();
-  out.p50 = micros(both.percentile(50));
-  out.p95 = micros(both.percentile(95));
-  out.p99 = micros(both.percentile(99));
-  out.max = micros(both.max());
-  return out;
-}
 
 quote_book::quote_book(quote_book_options options) : options_(options) {}
 

@@ -30,16 +30,6 @@ struct quote_book_options {
   std::uint64_t latency_window = 1024;
 };
 
-/// Percentiles of a provider's recent latencies (upper bucket edges, within 0.8 % of the
-/// samples; see latency_histogram), in microseconds; all zero before the first sample.
-struct latency_summary {
-  std::uint64_t count = 0;
-  std::chrono::microseconds p50{0};
-  std::chrono::microseconds p95{0};
-  std::chrono::microseconds p99{0};
-  std::chrono::microseconds max{0};
-};
-
 /// One provider's failure, as the poller or a fan-out saw it.
 struct book_failure {
   poll_kind kind = poll_kind::prices;
@@ -135,19 +125,6 @@ class quote_book {
   std::vector<std::string> providers() const;
 
  private:
-  // Two histograms: percentiles over the last window to 2 x window samples.
-  class recent_latency {
-   public:
-    void record(std::chrono::nanoseconds latency, std::uint64_t window);
-    // Computed again only after a new sample: the planner asks for it on every quote.
-    const latency_summary& summary() const;
-
-   private:
-    latency_histogram current_{2, std::int64_t{600} * 1'000'000'000};
-    latency_histogram previous_{2, std::int64_t{600} * 1'000'000'000};
-    mutable std::optional<latency_summary> summary_;
-  };
-
   struct entry {
     pricing model;  // as the provider priced it: times on the provider's clock
     std::optional<std::chrono::milliseconds> clock_offset;
