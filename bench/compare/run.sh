@@ -143,12 +143,37 @@ fi
 
 # 5. wrk: one connection, one thread, the 001k emulator's unauthenticated /status (it gets the
 #    same 20 ms injected latency): the loopback ceiling for one warm TLS round trip. wrk does not
-#    verify certificates; every other client does.
+#    verify certificates; every other client does. Its CPU per request is the floor of what any
+#    client pays for one warm TLS round trip here (epoll, OpenSSL, a minimal HTTP parser): the
+#    CPU of a 2 s run taken from that of the main run leaves start-up, TLS handshake and Lua out.
 wrk_out="$work/wrk.txt"
+wrk_cpu="$work/wrk_cpu.json"
+: >"$wrk_cpu"
 if command -v wrk >/dev/null; then
   onek_url="$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["onek"]["base_url"])' "$settings")"
   note "wrk (load $(load))"
-  wrk -t1 -c1 -d"$((duration < 10 ? duration : 10))s" --latency "$onek_url/status" >"$wrk_out" 2>&1 || true
+  "$py" - "$onek_url/status" "$((duration < 10 ? duration : 10))" "$wrk_out" >"$wrk_cpu" <<'EOF' || true
+import json, re, resource, subprocess, sys
+url, seconds, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+
+
+def run(length):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    text = subprocess.run(["wrk", "-t1", "-c1", f"-d{length}s", "--latency", url],
+                          capture_output=True, text=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    done = re.search(r"(\d+) requests in", text)
+    return cpu, int(done.group(1)) if done else 0, text
+
+
+short_cpu, short_n, _ = run(2)
+cpu, n, text = run(seconds)
+open(out, "w").write(text)
+if n > short_n:
+    print(json.dumps({"cpu_ms_per_request": round((cpu - short_cpu) * 1000 / (n - short_n), 4),
+                      "requests": n - short_n}))
+EOF
 else
   note "wrk SKIPPED: not installed (run with --install)"
   : >"$wrk_out"
@@ -158,7 +183,7 @@ load_after="$(load)"
 date_tag="$(date -u +%Y-%m-%d)"
 mkdir -p "$root/bench/results"
 "$py" - "$results" "$work/swaprouter_full.json" "$wrk_out" "$load_after" \
-  "$root/bench/results/$date_tag.json" "$here/results.md" "$work" <<'EOF'
+  "$root/bench/results/$date_tag.json" "$here/results.md" "$work" "$wrk_cpu" <<'EOF'
 import json, os, platform, re, subprocess, sys
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 try:
@@ -177,6 +202,10 @@ def wrk_ms(label):
 rps = re.search(r"Requests/sec:\s+([\d.]+)", wrk_text)
 wrk = {"p50_ms": wrk_ms("50%"), "p99_ms": wrk_ms("99%"),
        "requests_per_s": float(rps.group(1)) if rps else None}
+try:
+    wrk.update(json.loads(open(sys.argv[8]).read()))
+except (OSError, ValueError):
+    pass
 engine = rows[0] if rows and rows[0]["client"].startswith("swaprouter") else None
 cpu = subprocess.run(["sh", "-c", "lscpu | sed -n 's/^Model name: *//p' | head -1"],
                      capture_output=True, text=True).stdout.strip()
@@ -213,6 +242,14 @@ if full and full.get("decision_cpu", {}).get("p99_us") is not None:
     md.append(f"Engine decision without I/O (parse 4 payloads + plan + build and sign): CPU per decision "
               f"p50 {c.get('p50_us', 0):.2f} us, p99 {c.get('p99_us', 0):.2f} us (mean {d['cpu_us_mean']:.2f}); "
               f"wall p50 {d['p50_us']:.2f} us, p99 {d['p99_us']:.2f} us.")
+if wrk.get("cpu_ms_per_request") is not None:
+    # Four warm round trips at wrk's CPU each, before any parsing or planning.
+    floor = 4 * wrk["cpu_ms_per_request"]
+    tenths = "".join(f"; {r['client'].split(' (')[0]} / 10 = {r['cpu_s_per_1000'] / 10:.3f}"
+                     for r in rows if "aiohttp" in r["client"] or "axios" in r["client"])
+    md.append(f"CPU floor of a fan-out: wrk spends {wrk['cpu_ms_per_request']:.4f} ms of CPU per warm TLS "
+              f"round trip ({wrk['requests']} requests, start-up left out); four of them are {floor:.3f} s "
+              f"per 1000 fan-outs before any parsing or planning{tenths}.")
 md.append("")
 md.append("Reproduce: `bench/compare/run.sh --install` (see bench/BENCHMARKS.md).")
 open(out_md, "w").write("\n".join(md) + "\n")
