@@ -659,14 +659,14 @@ struct search_entry {
   std::uint32_t filled = 0;  // index into best_for's filled allocations when exact
 };
 
-// What queue_subsets sums per subset of best_for's top routes, in raw units, kept per thread
-// (a lazy run leaves out the slack and the rest: see rated_sums).
+// What queue_subsets sums per subset of best_for's top routes, in raw units (a lazy run leaves
+// out the slack and the rest: see rated_sums).
 struct subset_sums {
   int128 capacity, sum, best_rate, fixed, lows, at_lows, slack, coarsest, rest;
   std::uint32_t conflicts;
   bool has_sum, rated;
 };
-thread_local std::array<subset_sums, std::size_t{1} << split_cap> subset_table;
+using subset_table = std::array<subset_sums, std::size_t{1} << split_cap>;
 
 // What queue_subsets sums per member of best_for's top routes, in raw units.
 struct subset_member {
@@ -704,6 +704,13 @@ struct planner_scratch {
   std::vector<std::uint16_t> by_rate;
   std::vector<std::int32_t> places;
   std::vector<bool> used;
+  // best_for's queue of subsets, their fills, every subset's sums and its two evaluation slots
+  // (a fresh queue per call was a large allocation; returning, moving and copying evaluations of
+  // several kilobytes each cost a tenth of a search).
+  std::vector<search_entry> queue;
+  std::vector<allocation> filled;
+  subset_table subsets;
+  std::array<evaluated, 2> slots;
   bool busy = false;
 };
 
@@ -1644,8 +1651,8 @@ bool subsets_fit(const subset_members& ms, std::size_t count, decimal amount) {
 
 // The sums of a subset a lazy run queued, with the two it leaves out (the slack, one per member,
 // and the rest): what an eager run sums for its rate part.
-subset_sums rated_sums(std::uint32_t mask, decimal amount) {
-  subset_sums t = subset_table[mask];
+subset_sums rated_sums(const subset_table& table, std::uint32_t mask, decimal amount) {
+  subset_sums t = table[mask];
   t.slack = rounding_slack.raw() * std::popcount(mask);
   t.rest = amount.raw() - t.lows;
   return t;
@@ -1681,7 +1688,7 @@ void planner::queue_subsets(const subset_members& ms, std::size_t count,
   };
   // Per subset as the parent's sums plus its highest member.
   using sums = subset_sums;
-  std::array<sums, std::size_t{1} << split_cap>& all = subset_table;
+  subset_table& all = scratch_.subsets;
   all[0] = sums{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, true, true};
   const int128 slack_raw = rounding_slack.raw();
   const int128 amount_raw = amount.raw();
@@ -1761,12 +1768,10 @@ std::optional<evaluated> planner::best_for(decimal amount) {
     if (a.exact != b.exact) return a.exact;
     return a.mask > b.mask;
   };
-  // Reused by every call on this thread: a fresh one per call was a large allocation.
-  thread_local std::vector<entry> queue;
+  std::vector<entry>& queue = scratch_.queue;
   queue.clear();
   queue.reserve(std::size_t{1} << count);
-  // Reused by every call on this thread, like `queue`.
-  thread_local std::vector<allocation> filled;
+  std::vector<allocation>& filled = scratch_.filled;
   filled.clear();
   std::array<std::uint16_t, split_cap> members{};
   const auto members_of = [&](std::uint32_t mask) {
@@ -1812,9 +1817,8 @@ std::optional<evaluated> planner::best_for(decimal amount) {
   } else {
     queue_subsets<false>(ms, count, conflicts, amount, queue);
   }
-  // The best evaluation so far and the next candidate, in place in two slots kept per thread
-  // (returning, moving and copying evaluations of several kilobytes each cost a tenth of a search).
-  thread_local std::array<evaluated, 2> slots;
+  // The best evaluation so far and the next candidate, in place in the scratch's two slots.
+  std::array<evaluated, 2>& slots = scratch_.slots;
   evaluated* best = nullptr;
   decimal best_bound;
   const auto evaluate_candidate = [&](const allocation& a) {
@@ -1832,7 +1836,7 @@ std::optional<evaluated> planner::best_for(decimal amount) {
   const auto refine = [&](entry& e) {
     if (e.refined) return;
     // Cannot throw: subsets_fit checked the operands.
-    const auto by_rate = rate_part(rated_sums(e.mask, amount));
+    const auto by_rate = rate_part(rated_sums(scratch_.subsets, e.mask, amount));
     if (by_rate && (!e.key || *by_rate < e.key->raw())) e.key = decimal::from_raw(*by_rate);
     e.refined = true;
   };
