@@ -22,6 +22,7 @@
 #include "engine/hmac.hpp"
 #include "engine/http.hpp"
 #include "engine/json_read.hpp"
+#include "tests/support/loopback_tls.hpp"
 #include "tests/support/run_task.hpp"
 
 namespace swaprouter::kiiex {
@@ -53,10 +54,7 @@ providers:
     fill_delay_ms: 100
 )";
 
-const cert_authority& test_ca() {
-  static const cert_authority ca = cert_authority::generate("kiiex integration test CA");
-  return ca;
-}
+using test_support::test_ca;
 
 decimal dec(std::string_view text) { return decimal::parse(text).value(); }
 
@@ -88,10 +86,7 @@ class KiiexIntegration : public ::testing::Test {
     emulator_.emplace(io_.get_executor(), *server_, *market_, config_, sim::emulator_options{},
                       settings_);
     server_->start();
-    http_endpoint e;
-    e.port = server_->port();
-    e.extra_ca_pem = test_ca().ca_pem();
-    e.only_extra_ca = true;
+    http_endpoint e = test_support::loopback_tls(server_->port());
     e.pool_size = 2;
     http_ = make_http_client(io_.get_executor(), e);
     client_.emplace(*http_, std::string(test_key), "7", hmac_sha256(secret));

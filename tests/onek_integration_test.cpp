@@ -27,6 +27,7 @@
 #include "engine/cert_authority.hpp"
 #include "engine/hmac.hpp"
 #include "engine/http.hpp"
+#include "tests/support/loopback_tls.hpp"
 #include "tests/support/run_task.hpp"
 
 namespace swaprouter::onek {
@@ -62,10 +63,7 @@ providers:
     cancel_delay_ms: 100
 )";
 
-const cert_authority& test_ca() {
-  static const cert_authority ca = cert_authority::generate("onek integration test CA");
-  return ca;
-}
+using test_support::test_ca;
 
 decimal dec(std::string_view text) { return decimal::parse(text).value(); }
 
@@ -104,12 +102,7 @@ class OnekIntegration : public ::testing::Test {
   }
 
   http_endpoint endpoint() const {
-    http_endpoint e;
-    e.host = "127.0.0.1";
-    e.port = server_->port();
-    e.tls = true;
-    e.extra_ca_pem = test_ca().ca_pem();
-    e.only_extra_ca = true;
+    http_endpoint e = test_support::loopback_tls(server_->port());
     e.pool_size = 2;
     return e;
   }

@@ -17,6 +17,7 @@
 #include "adapters/sim/market.hpp"
 #include "adapters/sim/server.hpp"
 #include "engine/cert_authority.hpp"
+#include "tests/support/loopback_tls.hpp"
 #include "tests/support/run_task.hpp"
 
 namespace swaprouter::oxapay {
@@ -29,10 +30,7 @@ constexpr std::string_view api_key = "oxa_test_general_key";
 
 decimal dec(std::string_view text) { return decimal::parse(text).value(); }
 
-const cert_authority& test_ca() {
-  static const cert_authority ca = cert_authority::generate();
-  return ca;
-}
+using test_support::test_ca;
 
 class OxaPayIntegration : public ::testing::Test {
  protected:
@@ -46,12 +44,7 @@ class OxaPayIntegration : public ::testing::Test {
     server_.emplace(io_.get_executor(), std::move(options));
     emulator_.emplace(io_.get_executor(), *server_, *market_, std::move(config));
     server_->start();
-    http_endpoint e;
-    e.host = "127.0.0.1";
-    e.port = server_->port();
-    e.extra_ca_pem = test_ca().ca_pem();
-    e.only_extra_ca = true;
-    http_ = make_http_client(io_.get_executor(), e);
+    http_ = make_http_client(io_.get_executor(), test_support::loopback_tls(server_->port()));
   }
 
   void TearDown() override {

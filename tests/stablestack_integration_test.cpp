@@ -16,6 +16,7 @@
 #include "adapters/stablestack/client.hpp"
 #include "adapters/stablestack/emulator.hpp"
 #include "engine/cert_authority.hpp"
+#include "tests/support/loopback_tls.hpp"
 #include "tests/support/run_task.hpp"
 
 namespace swaprouter::stablestack {
@@ -28,10 +29,7 @@ constexpr std::string_view api_key = "ss_test_key_0001";
 
 decimal dec(std::string_view text) { return decimal::parse(text).value(); }
 
-const cert_authority& test_ca() {
-  static const cert_authority ca = cert_authority::generate();
-  return ca;
-}
+using test_support::test_ca;
 
 class StableStackIntegration : public ::testing::Test {
  protected:
@@ -45,12 +43,7 @@ class StableStackIntegration : public ::testing::Test {
     server_.emplace(io_.get_executor(), std::move(options));
     emulator_.emplace(io_.get_executor(), *server_, *market_, std::move(config));
     server_->start();
-    http_endpoint e;
-    e.host = "127.0.0.1";
-    e.port = server_->port();
-    e.extra_ca_pem = test_ca().ca_pem();
-    e.only_extra_ca = true;
-    http_ = make_http_client(io_.get_executor(), e);
+    http_ = make_http_client(io_.get_executor(), test_support::loopback_tls(server_->port()));
   }
 
   void TearDown() override {

@@ -11,6 +11,7 @@
 #include "adapters/sim/server.hpp"
 #include "engine/cert_authority.hpp"
 #include "engine/http.hpp"
+#include "tests/support/loopback_tls.hpp"
 #include "tests/support/run_task.hpp"
 
 namespace swaprouter {
@@ -19,10 +20,7 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-const cert_authority& test_ca() {
-  static const cert_authority ca = cert_authority::generate();
-  return ca;
-}
+using test_support::test_ca;
 
 struct transport_case {
   bool tls;
@@ -46,12 +44,8 @@ class Transport : public ::testing::TestWithParam<transport_case> {
   }
 
   http_endpoint endpoint() const {
-    http_endpoint e;
-    e.host = "127.0.0.1";
-    e.port = server_->port();
+    http_endpoint e = test_support::loopback_tls(server_->port());
     e.tls = GetParam().tls;
-    e.extra_ca_pem = test_ca().ca_pem();
-    e.only_extra_ca = true;
     e.pool_size = 2;
     e.max_body_bytes = 1 << 20;
     return e;
@@ -379,11 +373,7 @@ TEST_P(TlsFailsClosed, HandshakeFailsAndServerSawNoRequest) {
   server.route("GET", "/x", [](const sim::sim_request&) { return sim::sim_response::json(200, "{}"); });
   server.start();
 
-  http_endpoint e;
-  e.port = server.port();
-  e.extra_ca_pem = test_ca().ca_pem();
-  e.only_extra_ca = true;
-  auto client = make_http_client(io.get_executor(), e);
+  auto client = make_http_client(io.get_executor(), test_support::loopback_tls(server.port()));
 
   std::optional<result<http_response>> out;
   asio::co_spawn(
