@@ -404,32 +404,9 @@ decimal decimal::from_int(std::int64_t whole) noexcept {
 }
 
 result<decimal> decimal::parse(std::string_view text, std::optional<rounding> excess) {
-  // Most provider text ("29485.25", "-3.5", "7") has at most 19 digits, no exponent and at most
-  // 18 places: read in one pass into 64 bits. Anything else, valid or not, takes the general
-  // path, which gives the same value for these forms.
-  {
-    // One loop per part: a branch per digit rather than three. Digits beyond 19 may wrap
-    // `digits`, but such text takes the general path.
-    const char* p = text.data();
-    const char* const end = p + text.size();
-    if (p != end && (*p == '+' || *p == '-')) ++p;
-    u64 digits = 0;
-    const char* const int_begin = p;
-    for (; p != end && is_digit(*p); ++p) digits = digits * 10 + static_cast<u64>(*p - '0');
-    std::ptrdiff_t count = p - int_begin;
-    std::ptrdiff_t places = 0;
-    if (p != end && *p == '.') {
-      const char* const frac_begin = ++p;
-      for (; p != end && is_digit(*p); ++p) digits = digits * 10 + static_cast<u64>(*p - '0');
-      places = p - frac_begin;
-      count += places;
-    }
-    if (p == end && count > 0 && count <= 19 && places <= scale) {
-      // < 10^19 * 10^18: within max_magnitude.
-      const u128 mag = u128{digits} * pow10_128[static_cast<std::size_t>(scale - places)];
-      return decimal(with_sign(mag, text.starts_with('-')));
-    }
-  }
+  // Most provider text ("29485.25", "-3.5", "7") is read in one pass into 64 bits; the general
+  // path below gives the same value for those forms.
+  if (auto plain = parse_plain(text)) return *plain;
   std::size_t i = 0;
   bool negative = false;
   if (i < text.size() && (text[i] == '+' || text[i] == '-')) {

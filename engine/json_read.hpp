@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <chrono>
 #include <cstddef>
@@ -37,41 +36,6 @@ result<wall_time> parse_iso_timestamp(std::string_view text);
 
 /// Formats as "2023-01-15T14:30:15Z", with ".mmm" when the time has milliseconds. Pure.
 std::string format_iso_timestamp(wall_time time);
-
-/// decimal::parse's value for providers' usual amount text, digits with at most one '.' (up to
-/// 19 digits and 18 places, so no rounding): D * 10^(18 - places). nullopt for anything else (a
-/// sign, an exponent, more digits, an empty text), which decimal::parse then reads. Inline: an
-/// amount costs no call. Pure.
-inline std::optional<decimal> plain_decimal(std::string_view text) {
-  if (text.empty() || text.size() > 20) return std::nullopt;
-  std::uint64_t digits = 0;
-  std::size_t dot = text.size();
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const unsigned d = static_cast<unsigned>(static_cast<unsigned char>(text[i])) - '0';
-    if (d <= 9) {
-      digits = digits * 10 + d;
-    } else if (text[i] == '.' && dot == text.size()) {
-      dot = i;
-    } else {
-      return std::nullopt;
-    }
-  }
-  const bool has_dot = dot < text.size();
-  const std::size_t count = text.size() - (has_dot ? 1 : 0);
-  const std::size_t places = has_dot ? text.size() - dot - 1 : 0;
-  constexpr auto scale = static_cast<std::size_t>(decimal::scale);
-  if (count == 0 || count > 19 || places > scale) return std::nullopt;
-  static constexpr std::array<std::uint64_t, scale + 1> pow10 = [] {
-    std::array<std::uint64_t, scale + 1> out{};
-    std::uint64_t p = 1;
-    for (auto& one : out) {
-      one = p;
-      p *= 10;
-    }
-    return out;
-  }();
-  return decimal::from_raw(static_cast<int128>(digits) * pow10[scale - places]);
-}
 
 /// A parsed JSON value: a view into the json_document it came from, valid while that document
 /// lives (moving the document keeps it valid). Numbers keep their source text, which also lets a
@@ -317,7 +281,7 @@ class json_fields {
       expected(key, amounts_ == json_amount::number ? "a number" : "a decimal string", v);
       return {};
     }
-    std::optional<decimal> d = plain_decimal(v.text);
+    std::optional<decimal> d = decimal::parse_plain(v.text);
     if (!d) {
       auto parsed = decimal::parse(v.text);
       if (!parsed) {

@@ -48,26 +48,24 @@ bool known_usable(const pricing& p, const book_sums* sums) {
   return (sums && !sums->whole.empty()) || usable(p);
 }
 
+// `v` at `places`, then at `increment` when there is one; none on overflow.
+std::optional<decimal> round_at(decimal v, int places, const std::optional<decimal>& increment,
+                                rounding mode) {
+  auto r = v.try_round(places, mode);
+  if (r && increment) r = r->try_round_to_increment(*increment, mode);
+  return r;
+}
+
 // Spend amounts are rounded down (what we send never exceeds what was asked).
 priced<decimal> round_spend(const pricing& p, decimal spend) {
-  auto r = spend.try_round(p.spend_precision, rounding::down);
-  if (!r) return failure(price_failure::overflow, spend);
-  if (p.spend_increment) {
-    r = r->try_round_to_increment(*p.spend_increment, rounding::down);
-    if (!r) return failure(price_failure::overflow, spend);
-  }
-  return *r;
+  if (auto r = round_at(spend, p.spend_precision, p.spend_increment, rounding::down)) return *r;
+  return failure(price_failure::overflow, spend);
 }
 
 // The credited amount is rounded down: we never expect more than arrives.
 priced<decimal> round_net(const pricing& p, decimal net) {
-  auto r = net.try_round(p.receive_precision, rounding::down);
-  if (!r) return failure(price_failure::overflow, net);
-  if (p.receive_increment) {
-    r = r->try_round_to_increment(*p.receive_increment, rounding::down);
-    if (!r) return failure(price_failure::overflow, net);
-  }
-  return *r;
+  if (auto r = round_at(net, p.receive_precision, p.receive_increment, rounding::down)) return *r;
+  return failure(price_failure::overflow, net);
 }
 
 // 001k documents the fee as a percent of the gross and reports it unrounded; the other providers
@@ -321,13 +319,8 @@ priced<price> price_rounded_spend(const pricing& p, decimal spend, const balance
 }
 
 priced<decimal> round_up_receive(const pricing& p, decimal net) {
-  auto r = net.try_round(p.receive_precision, rounding::up);
-  if (!r) return failure(price_failure::overflow, net);
-  if (p.receive_increment) {
-    r = r->try_round_to_increment(*p.receive_increment, rounding::up);
-    if (!r) return failure(price_failure::overflow, net);
-  }
-  return *r;
+  if (auto r = round_at(net, p.receive_precision, p.receive_increment, rounding::up)) return *r;
+  return failure(price_failure::overflow, net);
 }
 
 // 001k's exact receive (adapters/onek): the smallest gross at receive_precision whose net covers
@@ -359,12 +352,8 @@ priced<price> provider_exact_receive(const pricing& p, decimal target, const bal
   }
   auto spend = gross.try_mul_div(p.rate_spend, p.rate_receive, rounding::up);
   if (!spend) return failure(price_failure::overflow, target);
-  auto charged = spend->try_round(p.spend_precision, rounding::up);
+  auto charged = round_at(*spend, p.spend_precision, p.spend_increment, rounding::up);
   if (!charged) return failure(price_failure::overflow, target);
-  if (p.spend_increment) {
-    charged = charged->try_round_to_increment(*p.spend_increment, rounding::up);
-    if (!charged) return failure(price_failure::overflow, target);
-  }
   q->spend = *charged;
   return checked(p, q, available);
 }

@@ -1243,13 +1243,11 @@ struct sums_of_raw {
   }
 };
 
-// What taking `take` of segment `k` of `r` adds to a fill's bound: the segment's kept gain when
-// it is taken whole, else the product rounded up; `unlimited` where either overflowed.
-decimal gain_of(const route& r, std::size_t k, decimal take) {
+// What taking `take` of segment `k` of `r` gains: the segment's kept gain when it is taken whole,
+// else the product rounded up; none where either overflowed.
+std::optional<decimal> gain_of(const route& r, std::size_t k, decimal take) {
   const segment& s = r.segments[k];
-  const std::optional<decimal> gain =
-      take == s.length ? r.gains[k] : take.try_mul(s.rate, rounding::up);
-  return gain ? *gain : unlimited;
+  return take == s.length ? r.gains[k] : take.try_mul(s.rate, rounding::up);
 }
 
 // Whether fill() over `members` can run on plain integers: every operand it adds or subtracts
@@ -1338,7 +1336,7 @@ std::optional<allocation> planner::fill_along(const fill_path& path,
       const decimal take = ops::sub(amount, end->placed);
       a.amounts[end->member] = ops::add(a.amounts[end->member], take);
       placed = amount;
-      a.bound = ops::add(end->bound, gain_of(r, end->seg, take));
+      a.bound = ops::add(end->bound, gain_of(r, end->seg, take).value_or(unlimited));
     }
   }
   a.full = placed == amount || ops::sub(amount, placed) < coarsest_unit(members);
@@ -1380,7 +1378,7 @@ std::optional<allocation> planner::fill_as(std::span<const std::uint16_t> member
     while (length.is_positive() && seg[m] < r.segments.size()) {
       const segment& s = r.segments[seg[m]];
       const decimal take = std::min(length, ops::sub(s.length, seg_used[m]));
-      a.bound = ops::add(a.bound, gain_of(r, seg[m], take));
+      a.bound = ops::add(a.bound, gain_of(r, seg[m], take).value_or(unlimited));
       length = ops::sub(length, take);
       seg_used[m] = ops::add(seg_used[m], take);
       if (seg_used[m] >= s.length) {
@@ -1443,7 +1441,7 @@ std::optional<allocation> planner::fill_as(std::span<const std::uint16_t> member
     a.amounts[m] = ops::add(a.amounts[m], take);
     placed = ops::add(placed, take);
     if (take.is_positive()) {
-      a.bound = ops::add(a.bound, gain_of(r, seg[m], take));
+      a.bound = ops::add(a.bound, gain_of(r, seg[m], take).value_or(unlimited));
       seg_used[m] = ops::add(seg_used[m], take);
       if (seg_used[m] >= s.length) {
         ++seg[m];
@@ -1553,11 +1551,6 @@ bool disjoint(const route_list& routes, std::span<const std::uint16_t> members) 
   return true;
 }
 
-// One candidate of the search: an allocation, its bound, and its exact price once evaluated.
-struct candidate {
-  allocation alloc;
-};
-
 // Whether `e` (bound `bound`) beats the best so far: more net, then less spend, then the larger
 // bound (the candidate a best-bound-first search meets first).
 bool beats(const evaluated& e, decimal bound, const evaluated* best, decimal best_bound) {
@@ -1604,11 +1597,7 @@ std::optional<decimal> planner::solo_gain_within(const route& r, decimal amount)
     if (!left.is_positive()) break;
     const segment& s = r.segments[i];
     const decimal take = std::min(left, s.length);
-    std::optional<decimal> g = r.gains[i];
-    if (take != s.length) {
-      auto part = take.try_mul(s.rate, rounding::up);
-      g = part ? std::optional<decimal>(*part) : std::nullopt;
-    }
+    const std::optional<decimal> g = gain_of(r, i, take);
     if (!g) return std::nullopt;
     gain += *g;
     left -= take;

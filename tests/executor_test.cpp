@@ -252,6 +252,16 @@ class ExecutorTest : public ::testing::Test {
     return {first, second};
   }
 
+  // What a restart finds after a crash with `legs` of `i` journaled: the venue knows the first
+  // leg (sent, `sent_amount` spent, still open) and not the second (never sent).
+  void journal_crash(scripted_venue& v, const intent_record& i, const std::vector<leg_record>& legs,
+                     std::string_view sent_amount) {
+    ASSERT_TRUE(journal_.add_intent(i, legs));
+    v.last_leg.amount = dec(sent_amount);
+    v.finds.push_back(std::optional<leg_status>(v.open_status(legs.front().client)));
+    v.finds.push_back(std::optional<leg_status>{});
+  }
+
   asio::io_context io_;
   memory_journal journal_;
   execution_options options_;
@@ -518,11 +528,7 @@ TEST_F(ExecutorTest, RestartAdoptsASubmittingLegAndCancelsANeverSentOne) {
   auto i = intent();
   const leg_record sent = journaled_leg(i, 0, "onek", "USDT-COPM", "50", "100", P::submitting);
   const leg_record never = journaled_leg(i, 1, "onek", "USDT-COPM", "50", "100", P::planned);
-  const std::vector<leg_record> legs{sent, never};
-  ASSERT_TRUE(journal_.add_intent(i, legs));
-  v.last_leg.amount = dec("50");
-  v.finds.push_back(std::optional<leg_status>(v.open_status(sent.client)));
-  v.finds.push_back(std::optional<leg_status>{});
+  ASSERT_NO_FATAL_FAILURE(journal_crash(v, i, {sent, never}, "50"));
 
   const std::vector<venue*> venues{&v};
   executor exec(venues, journal_, options_);
@@ -546,11 +552,7 @@ TEST_F(ExecutorTest, RestartResumesTheLaterHopOfAMultiHopRoute) {
   scripted_venue v("onek", dedup());
   auto i = intent();
   auto [first, second] = two_hop_route(i);
-  const std::vector<leg_record> legs{first, second};
-  ASSERT_TRUE(journal_.add_intent(i, legs));
-  v.last_leg.amount = dec("100");
-  v.finds.push_back(std::optional<leg_status>(v.open_status(first.client)));  // first hop
-  v.finds.push_back(std::optional<leg_status>{});                             // second: unsent
+  ASSERT_NO_FATAL_FAILURE(journal_crash(v, i, {first, second}, "100"));
 
   const std::vector<venue*> venues{&v};
   executor exec(venues, journal_, options_);
@@ -579,11 +581,7 @@ TEST_F(ExecutorTest, RestartDoesNotSendALaterHopOnAnExpiredFirmQuote) {
   auto [first, second] = two_hop_route(i);
   second.quote_id = "Q7";
   second.deadline = std::chrono::system_clock::now() - 1s;  // the quote's validity, gone
-  const std::vector<leg_record> legs{first, second};
-  ASSERT_TRUE(journal_.add_intent(i, legs));
-  v.last_leg.amount = dec("100");
-  v.finds.push_back(std::optional<leg_status>(v.open_status(first.client)));
-  v.finds.push_back(std::optional<leg_status>{});
+  ASSERT_NO_FATAL_FAILURE(journal_crash(v, i, {first, second}, "100"));
 
   const std::vector<venue*> venues{&v};
   executor exec(venues, journal_, options_);

@@ -45,7 +45,7 @@ result<decimal> to_decimal(const Value& v) {
     return fail(error_kind::bad_response, "not a number");
   }
   // A book's prices and quantities ("3988.005", "1.0000") need no rounding: read inline.
-  if (auto plain = plain_decimal(v.text)) return *plain;
+  if (auto plain = decimal::parse_plain(v.text)) return *plain;
   return decimal::parse(v.text, rounding::half_even);
 }
 
@@ -427,9 +427,8 @@ class book_reader {
     const Value& action_value = items[wire::l2_index::action_type];
     auto price = to_decimal(items[wire::l2_index::price]);
     auto quantity = to_decimal(items[wire::l2_index::quantity]);
-    auto pair = numeric(pair_value) && same_text(pair_value.text, id_text_)
-                    ? result<decimal>(instrument_)
-                    : to_decimal(pair_value);
+    auto pair = numeric(pair_value) && pair_value.text == id_text_ ? result<decimal>(instrument_)
+                                                                   : to_decimal(pair_value);
     auto action = numeric(action_value) && action_value.text.size() == 1 &&
                           action_value.text[0] >= '0' && action_value.text[0] <= '9'
                       ? result<decimal>(decimal::from_int(action_value.text[0] - '0'))
@@ -477,15 +476,6 @@ class book_reader {
   }
 
  private:
-  // A few bytes compared in place: a library call costs more than they do.
-  static bool same_text(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      if (a[i] != b[i]) return false;
-    }
-    return true;
-  }
-
   template <class Value>
   static bool numeric(const Value& v) {
     return v.type == jkind::number || v.type == jkind::string;
