@@ -322,6 +322,8 @@ struct prepared_market::state {
   std::shared_ptr<route_set> routes_for(route_key key) const;
   // route_cache: whether `q` has this market's topology, and taking its prices instead.
   bool same_topology(std::span<const pricing> q) const;
+  // Owns the interned names and lists each quote's, in order, for same_topology.
+  void keep_topology();
   void reprice(std::span<const pricing> q);
   void refresh(route_set& set) const;
   // quote_book::is_fresh with max age fresh_for; every quote without fresh_for.
@@ -345,6 +347,8 @@ struct prepared_market::state {
   interner assets;
   interner providers;
   std::vector<quote_ids> ids;
+  // route_cache only: each quote's provider, spend and receive names (keep_topology).
+  std::vector<std::array<std::string_view, 3>> topology;
   // Quotes by spend asset: by_spend[spend_start[a] .. spend_start[a + 1]) spend asset a, in the
   // order of quotes (which keeps the routes in the order a scan of quotes finds them).
   std::vector<std::uint16_t> by_spend;
@@ -571,7 +575,7 @@ namespace {
 
 // a == b for the short names of providers and assets: up to 16 bytes by two overlapping word
 // loads each, no call (a memcmp call per name was a tenth of a plan through a route_cache).
-bool same_name(std::string_view a, std::string_view b) {
+[[gnu::always_inline]] inline bool same_name(std::string_view a, std::string_view b) {
   const std::size_t n = a.size();
   if (n != b.size()) return false;
   const char* x = a.data();
@@ -586,25 +590,32 @@ bool same_name(std::string_view a, std::string_view b) {
   };
   if (n >= 8) return n <= 16 ? words_equal(std::uint64_t{}) : std::memcmp(x, y, n) == 0;
   if (n >= 4) return words_equal(std::uint32_t{});
-  for (std::size_t i = 0; i < n; ++i) {
-    if (x[i] != y[i]) return false;
-  }
-  return true;
+  // 1 to 3 bytes: the first, middle and last cover them all.
+  return n == 0 || (x[0] == y[0] && x[n / 2] == y[n / 2] && x[n - 1] == y[n - 1]);
 }
 
 }  // namespace
 
 bool prepared_market::state::same_topology(std::span<const pricing> q) const {
-  if (q.size() != ids.size()) return false;
+  if (q.size() != topology.size()) return false;
   for (std::size_t i = 0; i < q.size(); ++i) {
-    const quote_ids& k = ids[i];
-    if (!same_name(q[i].provider, providers.name(k.provider)) ||
-        !same_name(q[i].spend_asset, assets.name(k.spend)) ||
-        !same_name(q[i].receive_asset, assets.name(k.receive))) {
+    const auto& [provider, spend, receive] = topology[i];
+    if (!same_name(q[i].provider, provider) || !same_name(q[i].spend_asset, spend) ||
+        !same_name(q[i].receive_asset, receive)) {
       return false;
     }
   }
   return true;
+}
+
+void prepared_market::state::keep_topology() {
+  assets.own();
+  providers.own();
+  topology.resize(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    topology[i] = {providers.name(ids[i].provider), assets.name(ids[i].spend),
+                   assets.name(ids[i].receive)};
+  }
 }
 
 // New prices for the same topology: the index and the searched routes stay; the first segments
@@ -2203,8 +2214,7 @@ plan make_plan(const swap_intent& intent, std::span<const pricing> quotes,
     // Private to one plan at a time like make_plan's own, but keeping its route sets; its names
     // must outlive `quotes`.
     cache.state_ = std::make_unique<prepared_market::state>(quotes, false, true);
-    cache.state_->assets.own();
-    cache.state_->providers.own();
+    cache.state_->keep_topology();
   }
   return planner(intent, *cache.state_, options, now).run();
 }
