@@ -1195,12 +1195,9 @@ task<void> run_bench(const bench_options& options, std::vector<provider_target> 
       return quote_and_plan_once(p, intent, planning, why, book.get());
     };
     row r;
-    r.name = options.rate > 0 ? "engine quote_and_plan (closed)" : "engine quote_and_plan";
+    r.name = "engine quote_and_plan";
     r.kind = "quote_and_plan";
-    // Always closed loop: kiiex::client::directions() walks its market list across awaits while
-    // a concurrent call may replace it (a use-after-free ASan found with overlapping calls), so
-    // this path must not overlap itself until the adapter is fixed.
-    r.load = co_await drive(op, load_plan{total / 8, 0, options.max_requests});
+    r.load = co_await drive(op, load_plan{total / 8, options.rate, options.max_requests});
     out.rows.push_back(std::move(r));
     out.cpu = measure_decision_cpu(venues, ctx);
   }

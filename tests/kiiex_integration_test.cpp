@@ -24,6 +24,7 @@
 #include "engine/json_read.hpp"
 #include "tests/support/loopback_tls.hpp"
 #include "tests/support/run_task.hpp"
+#include "tests/support/run_together.hpp"
 
 namespace swaprouter::kiiex {
 namespace {
@@ -77,7 +78,7 @@ class KiiexIntegration : public ::testing::Test {
     server_.reset();
   }
 
-  void start(std::string_view secret = test_secret) {
+  void start(std::string_view secret = test_secret, client_options tuning = {}) {
     market_.emplace(scenario_.market());
     sim::server_options options;
     options.tls = test_ca().issue(cert_options{});
@@ -89,7 +90,7 @@ class KiiexIntegration : public ::testing::Test {
     http_endpoint e = test_support::loopback_tls(server_->port());
     e.pool_size = 2;
     http_ = make_http_client(io_.get_executor(), e);
-    client_.emplace(*http_, std::string(test_key), "7", hmac_sha256(secret));
+    client_.emplace(*http_, std::string(test_key), "7", hmac_sha256(secret), std::move(tuning));
   }
 
   template <class T>
@@ -101,6 +102,18 @@ class KiiexIntegration : public ::testing::Test {
     asio::steady_timer timer(co_await asio::this_coro::executor, d);
     co_await timer.async_wait(asio::use_awaitable);
     co_return true;
+  }
+
+  // Starts `call` once the server has taken in a request it holds back (an injected fault): a
+  // call that begins while another is suspended at a known point.
+  template <class T>
+  asio::awaitable<T> once_held(asio::awaitable<T> call) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (server_->stats().faults_injected == 0) {
+      timer.expires_after(1ms);
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+    co_return co_await std::move(call);
   }
 
   static asio::awaitable<result<leg_status>> poll_final(client& c, leg_ref ref) {
@@ -223,6 +236,109 @@ std::string text_of(const json_value& object, std::string_view key) {
 decimal amount_of(const json_value& object, std::string_view key) {
   const json_value* v = object.member(key);
   return v == nullptr ? decimal{} : decimal::parse(v->text).value_or(dec("-1"));
+}
+
+// The two directions of the scenario's one instrument, USDTCOPM, as directions() lists them: the
+// buy (spend COPM) at the best offer, then the sell (spend USDT) at the best bid; mid 4000 with a
+// 0.1 % spread, MinimumQuantity 1 USDT.
+void expect_scenario_directions(const result<std::vector<direction>>& dirs) {
+  ASSERT_TRUE(dirs.has_value()) << describe(dirs.error());
+  ASSERT_EQ(dirs->size(), 2u);
+  const direction& buy = dirs->at(0);
+  EXPECT_EQ(buy.provider, "kiiex");
+  EXPECT_EQ(buy.code, "COPM-USDT");
+  EXPECT_EQ(buy.spend_asset, "COPM");
+  EXPECT_EQ(buy.receive_asset, "USDT");
+  EXPECT_TRUE(buy.enabled);
+  EXPECT_EQ(buy.fee_percent, dec("0.25"));
+  EXPECT_EQ(buy.spend_precision, 2);
+  EXPECT_EQ(buy.receive_precision, 6);
+  EXPECT_EQ(buy.min_receive, dec("1"));
+  EXPECT_EQ(buy.spend_rate_value, dec("4002"));
+  EXPECT_EQ(buy.receive_rate_value, dec("1"));
+  const direction& sell = dirs->at(1);
+  EXPECT_EQ(sell.code, "USDT-COPM");
+  EXPECT_EQ(sell.spend_asset, "USDT");
+  EXPECT_EQ(sell.receive_asset, "COPM");
+  EXPECT_TRUE(sell.enabled);
+  EXPECT_EQ(sell.fee_percent, dec("0.25"));
+  EXPECT_EQ(sell.spend_precision, 6);
+  EXPECT_EQ(sell.receive_precision, 2);
+  EXPECT_EQ(sell.min_spend, dec("1"));
+  EXPECT_EQ(sell.spend_rate_value, dec("1"));
+  EXPECT_EQ(sell.receive_rate_value, dec("3998"));
+}
+
+// The sell side's model: ten bids, best first, 0.05 % (2 COPM) apart, level i holding
+// (i + 1) x 1000 USDT.
+void expect_sell_model(const result<pricing>& p) {
+  ASSERT_TRUE(p.has_value()) << describe(p.error());
+  EXPECT_EQ(p->provider, "kiiex");
+  EXPECT_EQ(p->direction_code, "USDT-COPM");
+  EXPECT_EQ(p->model, pricing_model::order_book);
+  EXPECT_EQ(p->book.side, book_side::sell);
+  EXPECT_EQ(p->fee_percent, dec("0.25"));
+  EXPECT_EQ(p->min_spend, dec("1"));
+  ASSERT_EQ(p->book.levels.size(), 10u);
+  EXPECT_EQ(p->book.levels.front().price, dec("3998"));
+  EXPECT_EQ(p->book.levels.front().quantity, dec("1000"));
+  EXPECT_EQ(p->book.levels.back().price, dec("3980"));
+  EXPECT_EQ(p->book.levels.back().quantity, dec("10000"));
+}
+
+// Overlapping calls on one client while its market list is replaced (markets_max_age 0: every
+// call refreshes it). The first directions() and pricing_for() share one refresh; the first
+// GetLevel1 is held back, and once the server holds it a second directions() and pricing_for()
+// start, sharing a refresh that replaces the list while the first directions() is suspended in its
+// walk over the markets: walking markets_ itself there read freed memory (ASan found it;
+// directions() walks a copy).
+TEST_F(KiiexIntegration, OverlappingCallsWhileTheMarketListIsReplaced) {
+  client_options tuning;
+  tuning.markets_max_age = std::chrono::steady_clock::duration::zero();
+  start(test_secret, tuning);
+  server_->faults().set("/ap/GetLevel1", sim::delay_once(300ms));
+  const quote_request sell{"USDT", "COPM", amount_side::spend, dec("2500")};
+  auto [first, first_model, second, second_model] = test_support::run_together(
+      io_, client_->directions(), client_->pricing_for(sell), once_held(client_->directions()),
+      once_held(client_->pricing_for(sell)));
+  expect_scenario_directions(first);
+  expect_sell_model(first_model);
+  expect_scenario_directions(second);
+  expect_sell_model(second_model);
+  // Two refreshes, each shared by two calls, and one login shared by all.
+  std::size_t listings = 0;
+  for (const auto& r : server_->requests()) listings += r.route == "/ap/GetInstruments" ? 1 : 0;
+  EXPECT_EQ(listings, 2u);
+  EXPECT_EQ(client_->login_count(), 1);
+  // And the same again one at a time.
+  expect_scenario_directions(run(client_->directions()));
+  expect_sell_model(run(client_->pricing_for(sell)));
+}
+
+// status() of a filled order overlapping a directions() that replaces the market list while the
+// status waits for GetTradesHistory (held back): status_of() once kept a pointer into the list
+// across that wait and read the received product through it.
+TEST_F(KiiexIntegration, StatusWhileTheMarketListIsReplaced) {
+  start();
+  auto q = price("USDT", "COPM", "2500");
+  ASSERT_TRUE(q.has_value()) << q.error().message;
+  auto s = submit(leg_for(*q, dec("2500"), tolerant(q->receive_net)), "it-overlap-1");
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  auto done = run(poll_final(*client_, s->ref));
+  ASSERT_TRUE(done.has_value()) << done.error().message;
+  ASSERT_EQ(done->state, leg_state::filled);
+  server_->faults().set("/ap/GetTradesHistory", sim::delay_once(300ms));
+  auto [status, dirs] =
+      test_support::run_together(io_, client_->status(s->ref), client_->directions());
+  ASSERT_TRUE(status.has_value()) << status.error().message;
+  EXPECT_EQ(status->state, leg_state::filled);
+  EXPECT_EQ(status->direction_code, "USDT-COPM");
+  EXPECT_EQ(status->spend_filled, dec("2500"));
+  EXPECT_EQ(status->receive_filled, q->receive_gross);
+  EXPECT_EQ(status->fee_filled, q->fee);
+  ASSERT_TRUE(dirs.has_value()) << describe(dirs.error());
+  ASSERT_EQ(dirs->size(), 2u);
+  EXPECT_EQ(dirs->at(1).code, "USDT-COPM");
 }
 
 TEST_F(KiiexIntegration, SellQuoteEqualsFillAndBalancesMoveExactly) {

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstddef>
 #include <exception>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,7 @@
 #include "engine/http.hpp"
 #include "tests/support/loopback_tls.hpp"
 #include "tests/support/run_task.hpp"
+#include "tests/support/run_together.hpp"
 
 namespace swaprouter::onek {
 namespace {
@@ -87,7 +89,7 @@ class OnekIntegration : public ::testing::Test {
 
   // Starts the emulator with config_ (a test adjusts it first) and a client signing with
   // `secret`.
-  void start(std::string_view secret = test_secret) {
+  void start(std::string_view secret = test_secret, client_options tuning = {}) {
     market_.emplace(scenario_.market());
     sim::server_options options;
     options.tls = test_ca().issue(cert_options{});
@@ -98,7 +100,7 @@ class OnekIntegration : public ::testing::Test {
     emulator_.emplace(io_.get_executor(), *server_, *market_, config_, emulator_options);
     server_->start();
     http_ = make_http_client(io_.get_executor(), endpoint());
-    client_.emplace(*http_, std::string(test_access_key), hmac_sha256(secret));
+    client_.emplace(*http_, std::string(test_access_key), hmac_sha256(secret), std::move(tuning));
   }
 
   http_endpoint endpoint() const {
@@ -276,6 +278,67 @@ TEST_F(OnekIntegration, DirectionsAreTheScenarioPrices) {
   EXPECT_EQ(usdt_copm.receive_precision, 2);
   EXPECT_EQ(usdt_copm.spend_rate_value, dec("1"));
   EXPECT_EQ(usdt_copm.receive_rate_value, dec("3996"));
+}
+
+// Overlapping calls on one client while its cached directions are replaced (directions_max_age 0:
+// every price() and pricing_for() lists them again; the first listing is held back so the others
+// finish meanwhile): every call answers exactly what it would alone.
+TEST_F(OnekIntegration, OverlappingCallsWhileTheDirectionsAreReplaced) {
+  client_options options;
+  options.directions_max_age = std::chrono::steady_clock::duration::zero();
+  start(test_secret, options);
+  server_->faults().set("/api/v1/swap-directions", sim::delay_once(200ms, "GET"));
+  const quote_request btc_usdt{"BTC", "USDT", amount_side::spend, dec("0.01")};
+  const quote_request usdt_copm{"USDT", "COPM", amount_side::spend, dec("100")};
+  auto [listed, quoted, model, listed_again, held] = test_support::run_together(
+      io_, client_->directions(), client_->price(btc_usdt), client_->pricing_for(usdt_copm),
+      client_->directions(), client_->balances());
+  for (const auto* dirs : {&listed, &listed_again}) {
+    ASSERT_TRUE(dirs->has_value()) << describe(dirs->error());
+    ASSERT_EQ((*dirs)->size(), 3u);
+    EXPECT_EQ((**dirs)[0].code, "BTC-USDT");
+    EXPECT_EQ((**dirs)[0].receive_rate_value, dec("64935"));
+    EXPECT_EQ((**dirs)[1].code, "USDT-BTC");
+    EXPECT_EQ((**dirs)[1].spend_rate_value, dec("65065.0650652"));
+    EXPECT_EQ((**dirs)[2].code, "USDT-COPM");
+    EXPECT_EQ((**dirs)[2].receive_rate_value, dec("3996"));
+  }
+  ASSERT_TRUE(quoted.has_value()) << describe(quoted.error());
+  EXPECT_EQ(quoted->direction_code, "BTC-USDT");
+  EXPECT_EQ(quoted->spend_amount, dec("0.01"));
+  EXPECT_EQ(quoted->receive_gross, dec("649.35"));
+  EXPECT_EQ(quoted->fee, dec("1.623375"));
+  EXPECT_EQ(quoted->receive_net, dec("647.726625"));
+  ASSERT_TRUE(model.has_value()) << describe(model.error());
+  EXPECT_EQ(model->direction_code, "USDT-COPM");
+  EXPECT_EQ(model->model, pricing_model::rate_table);
+  EXPECT_EQ(model->rate_spend, dec("1"));
+  EXPECT_EQ(model->rate_receive, dec("3996"));
+  EXPECT_EQ(model->fee_percent, dec("0.25"));
+  EXPECT_EQ(model->receive_precision, 2);
+  ASSERT_TRUE(held.has_value()) << describe(held.error());
+  std::map<std::string, decimal> by_asset;
+  for (const auto& b : *held) by_asset[b.asset] = b.available;
+  EXPECT_EQ(by_asset["BTC"], dec("2"));
+  EXPECT_EQ(by_asset["USDT"], dec("100000"));
+}
+
+// Overlapping prices that find the cached directions stale (here: none yet) share one
+// GET /swap-directions instead of each spending a request of its budget on the same listing.
+TEST_F(OnekIntegration, OverlappingPricesShareOneDirectionsRefresh) {
+  start();
+  const quote_request btc_usdt{"BTC", "USDT", amount_side::spend, dec("0.01")};
+  const quote_request usdt_copm{"USDT", "COPM", amount_side::spend, dec("100")};
+  auto [quoted, model, again] = test_support::run_together(
+      io_, client_->price(btc_usdt), client_->pricing_for(usdt_copm), client_->price(btc_usdt));
+  EXPECT_EQ(logged("/api/v1/swap-directions").size(), 1u);
+  for (const auto* q : {&quoted, &again}) {
+    ASSERT_TRUE(q->has_value()) << describe(q->error());
+    EXPECT_EQ((*q)->receive_gross, dec("649.35"));
+    EXPECT_EQ((*q)->receive_net, dec("647.726625"));
+  }
+  ASSERT_TRUE(model.has_value()) << describe(model.error());
+  EXPECT_EQ(model->rate_receive, dec("3996"));
 }
 
 TEST_F(OnekIntegration, BalancesAreTheEmulatorLedger) {

@@ -19,6 +19,7 @@
 #include "engine/cert_authority.hpp"
 #include "tests/support/loopback_tls.hpp"
 #include "tests/support/run_task.hpp"
+#include "tests/support/run_together.hpp"
 
 namespace swaprouter::oxapay {
 namespace {
@@ -179,6 +180,53 @@ TEST_F(OxaPayIntegration, AmbiguousSwapIsReconciledByFindNeverResent) {
   }
   EXPECT_EQ(posts, 1u);
   EXPECT_EQ(emulator_->swap_count(), 1u);
+}
+
+// Overlapping calls on one client while its cached pairs are replaced (pairs_max_age 0: every
+// price() lists them again; the first listing is held back so the others finish meanwhile), then
+// two overlapping swaps: every call answers exactly what it would alone.
+TEST_F(OxaPayIntegration, OverlappingCallsAnswerAsAlone) {
+  start();
+  client_options options;
+  options.pairs_max_age = std::chrono::steady_clock::duration::zero();
+  client c(*http_, std::string(api_key), options);
+  server_->faults().set("/v1/general/swap/pairs", sim::delay_once(200ms, "GET"));
+  auto [listed, ten, twenty, listed_again, held] =
+      test_support::run_together(io_, c.directions(), c.price(usdt_trx("10")),
+                                 c.price(usdt_trx("20")), c.directions(), c.balances());
+  for (const auto* dirs : {&listed, &listed_again}) {
+    ASSERT_TRUE(dirs->has_value()) << describe(dirs->error());
+    ASSERT_EQ((*dirs)->size(), 1u);
+    EXPECT_EQ((**dirs)[0].code, "USDT-TRX");
+    EXPECT_EQ((**dirs)[0].min_spend, dec("5"));
+  }
+  ASSERT_TRUE(ten.has_value()) << describe(ten.error());
+  EXPECT_EQ(ten->direction_code, "USDT-TRX");
+  EXPECT_EQ(ten->spend_amount, dec("10"));
+  EXPECT_EQ(ten->receive_net, dec("39.8"));
+  ASSERT_TRUE(twenty.has_value()) << describe(twenty.error());
+  EXPECT_EQ(twenty->spend_amount, dec("20"));
+  EXPECT_EQ(twenty->receive_net, dec("79.6"));
+  ASSERT_TRUE(held.has_value()) << describe(held.error());
+  std::map<std::string, decimal> before;
+  for (const auto& b : *held) before[b.asset] = b.available;
+  EXPECT_EQ(before["USDT"], dec("100"));
+
+  auto [a, b] = test_support::run_together(io_, c.submit(leg_of("10"), "intent-5/leg-0"),
+                                           c.submit(leg_of("20"), "intent-6/leg-0"));
+  ASSERT_TRUE(a.has_value()) << describe(a.error());
+  ASSERT_TRUE(b.has_value()) << describe(b.error());
+  EXPECT_EQ(a->state, leg_state::filled);
+  EXPECT_EQ(a->ref.client, "intent-5/leg-0");
+  EXPECT_EQ(a->receive_filled, dec("39.8"));
+  EXPECT_EQ(b->state, leg_state::filled);
+  EXPECT_EQ(b->ref.client, "intent-6/leg-0");
+  EXPECT_EQ(b->receive_filled, dec("79.6"));
+  EXPECT_NE(a->ref.provider_ref, b->ref.provider_ref);
+  auto after = balances(c);
+  EXPECT_EQ(after["USDT"], dec("70"));
+  EXPECT_EQ(after["TRX"], dec("119.4"));
+  EXPECT_EQ(emulator_->swap_count(), 2u);
 }
 
 TEST_F(OxaPayIntegration, AuthErrorsAndRateLimits) {

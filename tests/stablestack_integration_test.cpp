@@ -18,6 +18,7 @@
 #include "engine/cert_authority.hpp"
 #include "tests/support/loopback_tls.hpp"
 #include "tests/support/run_task.hpp"
+#include "tests/support/run_together.hpp"
 
 namespace swaprouter::stablestack {
 namespace {
@@ -229,6 +230,94 @@ TEST_F(StableStackIntegration, FindAnswersNoneWhenNothingWasCreated) {
   ASSERT_TRUE(found.has_value()) << describe(found.error());
   EXPECT_FALSE(found->has_value());
   EXPECT_EQ(emulator_->swap_count(), 0u);
+}
+
+// Overlapping quotes, swaps and reads on one client (the first quote held back so the second
+// answers first): every call answers exactly what it would alone, and each swap executes its own
+// quote.
+TEST_F(StableStackIntegration, OverlappingCallsAnswerAsAlone) {
+  start();
+  client c = make_client();
+  server_->faults().set("/api/instant-swaps", sim::delay_once(200ms));
+  auto [twenty, seven, dirs, held] = test_support::run_together(
+      io_, c.price(usdt_usdc("20")), c.price(usdt_usdc("7")), c.directions(), c.balances());
+  ASSERT_TRUE(twenty.has_value()) << describe(twenty.error());
+  EXPECT_EQ(twenty->spend_amount, dec("20"));
+  EXPECT_EQ(twenty->receive_net, dec("19.701"));
+  ASSERT_TRUE(seven.has_value()) << describe(seven.error());
+  EXPECT_EQ(seven->spend_amount, dec("7"));
+  // 7 * 0.99 = 6.93, less 0.5 %: 6.89535.
+  EXPECT_EQ(seven->receive_net, dec("6.89535"));
+  EXPECT_NE(twenty->quote_id, seven->quote_id);
+  ASSERT_TRUE(dirs.has_value()) << describe(dirs.error());
+  ASSERT_EQ(dirs->size(), 1u);
+  EXPECT_EQ(dirs->at(0).code, "USDT-USDC");
+  ASSERT_TRUE(held.has_value()) << describe(held.error());
+
+  auto [a, b] = test_support::run_together(io_, c.submit(leg_for(*twenty), "intent-7/leg-0"),
+                                           c.submit(leg_for(*seven), "intent-8/leg-0"));
+  ASSERT_TRUE(a.has_value()) << describe(a.error());
+  ASSERT_TRUE(b.has_value()) << describe(b.error());
+  EXPECT_EQ(a->ref.client, "intent-7/leg-0");
+  EXPECT_EQ(a->spend_amount, dec("20"));
+  EXPECT_EQ(a->receive_amount, dec("19.701"));
+  EXPECT_EQ(b->ref.client, "intent-8/leg-0");
+  EXPECT_EQ(b->spend_amount, dec("7"));
+  EXPECT_EQ(b->receive_amount, dec("6.89535"));
+  EXPECT_NE(a->ref.provider_ref, b->ref.provider_ref);
+  wait(300ms);
+  auto balances = run(c.balances());
+  ASSERT_TRUE(balances.has_value()) << describe(balances.error());
+  std::map<std::string, decimal> by_asset;
+  for (const auto& x : *balances) by_asset[x.asset] = x.available;
+  EXPECT_EQ(by_asset["USDT"], dec("973"));
+  EXPECT_EQ(by_asset["USDC"], dec("36.59635"));
+}
+
+// Two ambiguous submits of the same amount, only the first of which created a swap, reconciled by
+// two overlapping find()s: exactly one adopts the swap, as when they run one after the other. The
+// known-swap check is made again after find()'s last wait: both once adopted it.
+TEST_F(StableStackIntegration, OverlappingFindsAdoptOneSwapOnce) {
+  start();
+  client c = make_client();
+  auto q = run(c.price(usdt_usdc("25")));
+  ASSERT_TRUE(q.has_value()) << describe(q.error());
+  const leg l = leg_for(*q);
+  sim::fault lost;
+  lost.kind = sim::fault_kind::reset_after;
+  lost.remaining = 1;
+  lost.method = "POST";
+  server_->faults().set("/api/swaps", lost);
+  auto created = run(c.submit(l, "intent-9/leg-0"));
+  ASSERT_FALSE(created.has_value());
+  EXPECT_EQ(created.error().kind, error_kind::unknown_outcome);
+  sim::fault refused;
+  refused.kind = sim::fault_kind::reset_before;
+  refused.remaining = 1;
+  refused.method = "POST";
+  server_->faults().set("/api/swaps", refused);
+  auto not_created = run(c.submit(l, "intent-10/leg-0"));
+  ASSERT_FALSE(not_created.has_value());
+  EXPECT_EQ(not_created.error().kind, error_kind::unknown_outcome);
+  EXPECT_EQ(emulator_->swap_count(), 1u);
+  // The first find() to ask for the swap's legs waits for them while the other lists, asks and
+  // adopts.
+  server_->faults().set("/api/customers/transactions/by_ref_id/{id}", sim::delay_once(200ms));
+
+  auto [first, second] =
+      test_support::run_together(io_, c.find("intent-9/leg-0", l), c.find("intent-10/leg-0", l));
+  ASSERT_TRUE(first.has_value()) << describe(first.error());
+  ASSERT_TRUE(second.has_value()) << describe(second.error());
+  ASSERT_EQ(first->has_value() + second->has_value(), 1);
+  const leg_status& adopted = first->has_value() ? **first : **second;
+  EXPECT_EQ(adopted.spend_amount, dec("25"));
+  EXPECT_EQ(adopted.direction_code, "USDT-USDC");
+  EXPECT_FALSE(adopted.ref.provider_ref.empty());
+  EXPECT_EQ(emulator_->swap_count(), 1u);
+  // The swap is known now: neither finds it again.
+  auto again = run(c.find("intent-10/leg-0", l));
+  ASSERT_TRUE(again.has_value()) << describe(again.error());
+  EXPECT_FALSE(again->has_value());
 }
 
 TEST_F(StableStackIntegration, AuthErrors) {

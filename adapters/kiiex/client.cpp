@@ -458,16 +458,22 @@ task<result<http_response>> client::call(std::string_view name, const std::strin
   const std::string payload = body;
   const auto now = clocks_.steady();
   if (token_.empty() || !last_activity_ || now - *last_activity_ >= options_.session_refresh) {
-    auto logged = co_await login();
+    auto logged = co_await shared_login();
     if (!logged) co_return std::unexpected(std::move(logged.error()));
   }
   auto first = co_await attempt(function, payload, kind);
   if (first || first.error().kind != error_kind::auth) co_return first;
   // errorcode 20 / 401: the session expired or was dropped; nothing was executed.
   token_.clear();
-  auto logged = co_await login();
+  auto logged = co_await shared_login();
   if (!logged) co_return std::unexpected(std::move(logged.error()));
   co_return co_await attempt(function, payload, kind);
+}
+
+task<result<void>> client::shared_login() {
+  // Overlapping calls that find no session share one AuthenticateUser.
+  task<result<void>> fresh = login();
+  co_return co_await login_flight_.run(std::move(fresh));
 }
 
 task<result<void>> client::ensure_markets() {
@@ -475,8 +481,15 @@ task<result<void>> client::ensure_markets() {
   if (markets_at_ && now - *markets_at_ < options_.markets_max_age && !markets_.empty()) {
     co_return result<void>{};
   }
+  // Overlapping calls that find the list stale share one refresh (GetInstruments, GetProducts and
+  // a GetOrderFee per instrument) instead of each sending it again.
+  task<result<void>> refresh = refresh_markets();
+  co_return co_await markets_refresh_.run(std::move(refresh));
+}
+
+task<result<void>> client::refresh_markets() {
   if (token_.empty()) {
-    auto logged = co_await login();
+    auto logged = co_await shared_login();
     if (!logged) co_return std::unexpected(std::move(logged.error()));
   }
   const std::string oms = request_builder::oms_body(oms_id_);
@@ -769,28 +782,30 @@ task<result<leg_status>> client::status_of(std::int64_t order_id, const client_i
     co_return fail(error_kind::bad_response,
                    fmt::format("kiiex: asked for order {}, got {}", order_id, o->order_id));
   }
-  const market_info* market = find_market(o->instrument_id);
-  if (market == nullptr) {
+  const market_info* listed = find_market(o->instrument_id);
+  if (listed == nullptr) {
     co_return fail(
         error_kind::bad_response,
         fmt::format("kiiex: order {} is on unknown instrument {}", order_id, o->instrument_id));
   }
+  // A copy: the trades are read below, and a concurrent call may refresh markets_ meanwhile.
+  const market_info market = *listed;
   const bool buy = o->side == wire::side::buy;
   leg_status out;
   out.ref.provider_ref = std::to_string(order_id);
   out.ref.client = wanted_client;
   out.state = map_state(*o);
   out.provider_status = o->state_text;
-  out.direction_code = direction_code(*market, o->side);
+  out.direction_code = direction_code(market, o->side);
   const decimal notional = o->orig_quantity.mul(o->price, rounding::up).value_or(decimal{});
   // A buy by Value (a market order) has no ordered quantity in the record: what it spends is
   // known only from its executions.
   const bool by_value = buy && o->order_type == "Market";
-  out.spend_amount = !buy      ? o->orig_quantity
+  out.spend_amount = !buy       ? o->orig_quantity
                      : by_value ? o->gross_value_executed
-                                : notional.round(market->quote.decimal_places, rounding::up);
+                                : notional.round(market.quote.decimal_places, rounding::up);
   out.receive_amount =
-      buy ? o->orig_quantity : notional.round(market->quote.decimal_places, rounding::down);
+      buy ? o->orig_quantity : notional.round(market.quote.decimal_places, rounding::down);
   out.reason_code = o->change_reason;
   out.reason_message = o->reject_reason;
   if (o->quantity_executed.is_positive()) {
@@ -807,7 +822,7 @@ task<result<leg_status>> client::status_of(std::int64_t order_id, const client_i
     decimal quantity;
     decimal value;
     decimal fee;
-    const std::int64_t received_product = buy ? market->base.product_id : market->quote.product_id;
+    const std::int64_t received_product = buy ? market.base.product_id : market.quote.product_id;
     for (const auto& t : *trades) {
       if (t.order_id != order_id) continue;
       quantity += t.quantity;
@@ -901,7 +916,7 @@ task<result<leg_status>> client::cancel(const leg_ref& ref) {
 
 task<result<std::vector<balance>>> client::balances() {
   if (token_.empty()) {
-    auto logged = co_await login();
+    auto logged = co_await shared_login();
     if (!logged) co_return std::unexpected(std::move(logged.error()));
   }
   const std::string positions_request = request_builder::positions_body(oms_id_, account_id_);

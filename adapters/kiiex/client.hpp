@@ -19,6 +19,7 @@
 #include "engine/hmac.hpp"
 #include "engine/http.hpp"
 #include "engine/result.hpp"
+#include "engine/single_flight.hpp"
 #include "engine/venue.hpp"
 
 namespace swaprouter::kiiex {
@@ -191,7 +192,9 @@ class client final : public venue {
   task<result<http_response>> call(std::string_view name, const std::string& body, call_kind kind);
   task<result<http_response>> attempt(const std::string& name, const std::string& body,
                                       call_kind kind);
+  task<result<void>> shared_login();
   task<result<void>> ensure_markets();
+  task<result<void>> refresh_markets();
   task<result<order_book>> book_for(const market_info& market);
   task<result<leg_status>> status_of(std::int64_t order_id, const client_id& client);
   const market_info* find_market(std::int64_t instrument_id) const;
@@ -212,6 +215,8 @@ class client final : public venue {
   int logins_ = 0;
   std::vector<market_info> markets_;
   std::optional<std::chrono::steady_clock::time_point> markets_at_;
+  single_flight login_flight_;     // shared_login() of overlapping calls
+  single_flight markets_refresh_;  // ensure_markets() of overlapping calls
 };
 
 }  // namespace swaprouter::kiiex

@@ -649,10 +649,18 @@ result<pricing> pricing_for_pair(const std::vector<direction>& directions,
 
 task<result<void>> client::fresh_directions() {
   const auto now = clocks_.steady();
-  if (!directions_at_ || now - *directions_at_ > options_.directions_max_age) {
-    auto fresh = co_await directions();
-    if (!fresh) co_return std::unexpected(std::move(fresh.error()));
+  if (directions_at_ && now - *directions_at_ <= options_.directions_max_age) {
+    co_return result<void>{};
   }
+  // Overlapping prices that find the cache stale share one GET /swap-directions: each would
+  // otherwise spend a request of that endpoint's budget on the same listing.
+  task<result<void>> refresh = refresh_directions();
+  co_return co_await directions_refresh_.run(std::move(refresh));
+}
+
+task<result<void>> client::refresh_directions() {
+  auto fresh = co_await directions();
+  if (!fresh) co_return std::unexpected(std::move(fresh.error()));
   co_return result<void>{};
 }
 

@@ -17,6 +17,7 @@
 #include "engine/http.hpp"
 #include "engine/rate_budget.hpp"
 #include "engine/result.hpp"
+#include "engine/single_flight.hpp"
 #include "engine/venue.hpp"
 
 namespace swaprouter::onek {
@@ -193,6 +194,7 @@ class client final : public venue {
  private:
   /// Refreshes the directions when they are older than directions_max_age.
   task<result<void>> fresh_directions();
+  task<result<void>> refresh_directions();
   task<result<direction>> direction_for(std::string spend_asset, std::string receive_asset);
   wall_time directions_valid_until() const;
   enum class call_kind : std::uint8_t { read, open };
@@ -218,6 +220,7 @@ class client final : public venue {
   std::vector<direction> directions_;
   std::optional<std::chrono::steady_clock::time_point> directions_at_;
   wall_time directions_provider_time_{};
+  single_flight directions_refresh_;  // fresh_directions() of overlapping calls
 };
 
 }  // namespace swaprouter::onek

@@ -349,11 +349,13 @@ task<result<std::optional<leg_status>>> client::find(const client_id& id, const 
       if (s.from_amount != amount || s.date < std::chrono::floor<std::chrono::seconds>(since)) {
         continue;
       }
-      if (known_swaps_.contains(s.track_id)) continue;
       matches.push_back(s);
     }
     if (page->page_no >= page->last_page) break;
   }
+  // Checked after the pages' awaits: a concurrent submit() or find() may have claimed a swap
+  // meanwhile.
+  std::erase_if(matches, [&](const swap& s) { return known_swaps_.contains(s.track_id); });
   if (matches.empty()) co_return std::optional<leg_status>{};
   if (matches.size() > 1) {
     co_return fail(error_kind::bad_response,

@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace swaprouter::sim {
@@ -63,6 +64,17 @@ struct fault {
   /// Body size for `oversize`.
   std::size_t size_bytes = std::size_t{20} << 20;
 };
+
+/// A delay fault for the next matching request only (of `method`, or any): it holds one answer
+/// back by `delay`, so that calls a test starts together overlap.
+inline fault delay_once(std::chrono::milliseconds delay, std::string method = {}) {
+  fault f;
+  f.kind = fault_kind::delay;
+  f.delay = delay;
+  f.remaining = 1;
+  f.method = std::move(method);
+  return f;
+}
 
 /// A fault and the route pattern it applies to ("*" for every non-admin request).
 struct fault_rule {

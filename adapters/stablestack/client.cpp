@@ -409,8 +409,7 @@ task<result<std::optional<leg_status>>> client::find(const client_id& id, const 
       // time window).
       if (t.transaction_mode != wire::tx_mode::debit) continue;
       if (lower(t.asset_code) != lower(wanted.spend_asset)) continue;
-      if (t.amount != amount || t.created_at < since) continue;
-      if (t.reference_id.empty() || known_swaps_.contains(t.reference_id)) continue;
+      if (t.amount != amount || t.created_at < since || t.reference_id.empty()) continue;
       matches.push_back(t);
     }
     if (!page->total_pages || page_no >= *page->total_pages ||
@@ -418,6 +417,10 @@ task<result<std::optional<leg_status>>> client::find(const client_id& id, const 
       break;
     }
   }
+  // Checked after the pages' awaits: a concurrent submit() or find() may have claimed a swap
+  // meanwhile.
+  std::erase_if(matches,
+                [&](const transaction& t) { return known_swaps_.contains(t.reference_id); });
   if (matches.empty()) co_return std::optional<leg_status>{};
   if (matches.size() > 1) {
     co_return fail(error_kind::bad_response,
@@ -427,6 +430,9 @@ task<result<std::optional<leg_status>>> client::find(const client_id& id, const 
   const leg_ref ref{matches.front().reference_id, client};
   auto found = co_await status(ref);
   if (!found) co_return std::unexpected(std::move(found.error()));
+  // Claimed by a concurrent find() or submit() while the legs were read: theirs, as it would be
+  // had this find() run after them.
+  if (known_swaps_.contains(ref.provider_ref)) co_return std::optional<leg_status>{};
   if (found->direction_code != wanted.spend_asset + "-" + wanted.receive_asset) {
     co_return fail(error_kind::bad_response,
                    fmt::format("stablestack: inconsistent: swap {} is {}",
