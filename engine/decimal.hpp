@@ -148,8 +148,9 @@ class decimal {
     }
     return decimal(difference);
   }
-  decimal& operator+=(decimal other) { return *this = *this + other; }
-  decimal& operator-=(decimal other) { return *this = *this - other; }
+  // The compound ones too: a call per `total += ...` came back in the planner's segment models.
+  [[gnu::always_inline]] decimal& operator+=(decimal other) { return *this = *this + other; }
+  [[gnu::always_inline]] decimal& operator-=(decimal other) { return *this = *this - other; }
 
   friend constexpr bool operator==(decimal, decimal) noexcept = default;
   friend constexpr std::strong_ordering operator<=>(decimal a, decimal b) noexcept {

@@ -154,7 +154,9 @@ struct evaluated {
 
 // The first linear segment of one quote, and whether its levels come best first.
 struct first_segment {
-  bool known = false;
+  // The market's generation plus one when computed, 0 before: new prices make it unknown
+  // without a pass over every quote's.
+  std::uint64_t known_at = 0;
   std::optional<segment> first;
   bool ordered = true;
 };
@@ -623,7 +625,6 @@ void prepared_market::state::keep_topology() {
 void prepared_market::state::reprice(std::span<const pricing> q) {
   quotes = q;
   ++generation;
-  for (first_segment& f : firsts) f = first_segment{};
 }
 
 // A kept set rated with older prices, brought to what a search over the current quotes yields:
@@ -1004,7 +1005,7 @@ std::vector<segment> planner::segments_of(const hop& h, decimal limit) const {
   if (p.model != pricing_model::order_book) {
     // A rate model is its first segment, which rate() already computed for every route's hops.
     const first_segment& f = m_.firsts[h.quote];
-    if (f.known) {
+    if (f.known_at == m_.generation + 1) {
       if (f.first) out.push_back(*f.first);
       return out;
     }
@@ -1086,8 +1087,9 @@ const book_sums* prepared_market::state::sums_for(std::uint16_t quote) const {
 
 const first_segment& prepared_market::state::first_of(std::uint16_t quote) const {
   first_segment& f = firsts[quote];
-  if (f.known) return f;
-  f.known = true;
+  if (f.known_at == generation + 1) return f;
+  f = first_segment{};
+  f.known_at = generation + 1;
   const pricing& p = quotes[quote];
   const decimal keep = hundred - p.fee_percent;
   if (p.model != pricing_model::order_book) {
@@ -1989,14 +1991,15 @@ void planner::reject_rest(plan& out, const std::vector<bool>& used) {
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     if (used[i]) continue;
     route& r = routes_[i];
+    // In place: a temporary moved in copies both texts again (shared_text is never moved from).
     if (bound_failed(r)) {
-      out.rejected.push_back({name(r), r.failure});
+      out.rejected.emplace_back(name(r), r.failure);
     } else if (!failures_[r.index].empty()) {
-      out.rejected.push_back({name(r), failures_[r.index]});
+      out.rejected.emplace_back(name(r), failures_[r.index]);
     } else if (!bounded_[r.index]) {
-      out.rejected.push_back({name(r), cannot_beat});
+      out.rejected.emplace_back(name(r), cannot_beat);
     } else {
-      out.rejected.push_back({name(r), r.viable ? nets_more : no_fit});
+      out.rejected.emplace_back(name(r), r.viable ? nets_more : no_fit);
     }
   }
 }

@@ -630,6 +630,46 @@ TEST(DecimalProperty, MulMatchesReference) {
   }
 }
 
+// A whole-number factor (k x 10^18, either side) makes mul's product exact: k of every size,
+// near multiples of 2^18 that are not whole, and products at the range's end.
+TEST(DecimalProperty, MulByWholeNumbersMatchesReference) {
+  generator gen(property_seed + 14);
+  const u128 top = (u128{1} << 127) - 1;
+  const u128 unit = static_cast<u128>(pow10(18).convert_to<u64>());
+  for (int i = 0; i < cases / 4; ++i) {
+    const decimal b = raw(gen.any());
+    const int128 length = gen.value();
+    const u128 k = (static_cast<u128>(length < 0 ? -length : length) >> gen.uniform(0, 127)) %
+                   (top / unit + 2);
+    const u128 b_mag = static_cast<u128>(b.raw() < 0 ? -b.raw() : b.raw());
+    // The largest whole k x 10^18 whose product with b is in range, and the next one.
+    const u128 at_end = b_mag == 0 ? 0 : top / b_mag;
+    for (const u128 whole : {k, at_end, at_end + 1}) {
+      if (whole > top / unit) continue;
+      for (const u128 m : {whole * unit, whole * unit + (u128{1} << 18), whole * unit + 1}) {
+        if (m > top) continue;
+        const decimal a = raw(gen.coin() ? static_cast<int128>(m) : -static_cast<int128>(m));
+        for (const rounding mode : all_modes) {
+          const std::string what = case_text(i, {a.raw(), b.raw()}, mode);
+          expect_matches(a.mul(b, mode), ref_result(exact_mul(a, b), mode), what);
+          expect_matches(b.mul(a, mode), ref_result(exact_mul(b, a), mode), what + " swapped");
+          if (HasFatalFailure()) return;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(dec("1000").mul(dec("0.000016625"), rounding::up).value(), dec("0.016625"));
+  EXPECT_EQ(dec("-3").mul(dec("0.000000000000000001"), rounding::down).value(),
+            dec("-0.000000000000000003"));
+  EXPECT_EQ(dec("100000000000").mul(dec("-1.5"), rounding::half_even).value(),
+            dec("-150000000000"));
+  // Zero passes as a whole number: still zero, never negative zero.
+  EXPECT_EQ(decimal{}.mul(dec("-2.5"), rounding::up).value().raw(), 0);
+  EXPECT_EQ(dec("-3").mul(decimal{}, rounding::up).value().raw(), 0);
+  EXPECT_FALSE(dec("2").mul(raw(int128_max / 2 + 1), rounding::down).has_value());
+  EXPECT_EQ(dec("2").mul(raw(int128_max / 2), rounding::down).value(), raw(int128_max - 1));
+}
+
 TEST(DecimalProperty, DivMatchesReference) {
   generator gen(property_seed + 4);
   for (int i = 0; i < cases; ++i) {
@@ -710,6 +750,58 @@ TEST(DecimalProperty, PercentFeeMatchesReference) {
       if (HasFatalFailure()) return;
     }
   }
+}
+
+// A percent whose raw value is a multiple of 100 (at most 16 places: every fee and keep factor)
+// takes mul_div's product by percent / 100; one that is not takes the division by 100 x 10^18.
+// Both against the reference, with the multiples of 100 and their neighbours at every size up to
+// the range's ends (the largest multiple of 100, the most negative raw value) and every amount.
+TEST(DecimalProperty, PercentByHundredthsMatchesReference) {
+  generator gen(property_seed + 13);
+  const decimal hundred = dec("100");
+  const u128 top = (u128{1} << 127) - 1;
+  const u128 top_multiple = top - top % 100;
+  for (int i = 0; i < cases / 8; ++i) {
+    const decimal received = raw(gen.any());
+    // A multiple of 100 of any length, or one of the largest, and some neighbours.
+    const int128 length = gen.value();
+    u128 base = static_cast<u128>(length < 0 ? -length : length);
+    if (gen.uniform(0, 7) == 0) base = top_multiple - 100 * static_cast<u128>(gen.uniform(0, 3));
+    base -= base % 100;
+    for (const int offset : {0, -1, 1, 4, 25, 50}) {
+      const u128 m = base + static_cast<u128>(static_cast<int128>(offset));
+      if (m > top) continue;
+      for (const bool negative : {false, true}) {
+        const decimal percent = raw(negative ? -static_cast<int128>(m) : static_cast<int128>(m));
+        for (const rounding mode : all_modes) {
+          expect_matches(received.mul_div(percent, hundred, mode),
+                         ref_result(exact_mul_div(received, percent, hundred), mode),
+                         case_text(i, {received.raw(), percent.raw()}, mode));
+          if (HasFatalFailure()) return;
+        }
+      }
+    }
+  }
+  // The one raw value outside the symmetric range is a multiple of 4 but not of 100.
+  const decimal most_negative = raw(int128_min);
+  for (const rounding mode : all_modes) {
+    for (const decimal a : {dec("1"), dec("-1"), raw(1), dec("0.01"), decimal{}}) {
+      expect_matches(a.mul_div(most_negative, hundred, mode),
+                     ref_result(exact_mul_div(a, most_negative, hundred), mode), "most negative");
+    }
+  }
+  // Values a fee takes: 0.25 % of 1000 is 2.5, up; 99.75 % of 4000 is 3990.
+  EXPECT_EQ(dec("1000").mul_div(dec("0.25"), hundred, rounding::up).value(), dec("2.5"));
+  EXPECT_EQ(dec("4000").mul_div(dec("99.75"), hundred, rounding::up).value(), dec("3990"));
+  EXPECT_EQ(dec("0.000000000000000001").mul_div(dec("0.25"), hundred, rounding::up).value(),
+            dec("0.000000000000000001"));
+  EXPECT_EQ(dec("0.000000000000000001").mul_div(dec("0.25"), hundred, rounding::down).value(),
+            decimal{});
+  EXPECT_EQ(dec("-0.000000000000000002").mul_div(dec("25"), hundred, rounding::half_even).value(),
+            decimal{});
+  EXPECT_EQ(dec("-0.000000000000000006").mul_div(dec("25"), hundred, rounding::half_even).value(),
+            dec("-0.000000000000000002"));
+  EXPECT_FALSE(raw(int128_max).mul_div(dec("200"), hundred, rounding::down).has_value());
 }
 
 // 64-bit divisors and increments at the edges (1, 2^63, 2^64 - 1, ...) against numerators of
