@@ -28,7 +28,10 @@ class single_flight {
   task<result<void>> run(task<result<void>> refresh) {
     if (const std::shared_ptr<flight> joined = current_) {
       co_await joined->done.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-      if (!joined->outcome) co_return fail(error_kind::internal, "the shared refresh threw");
+      // No outcome: this wait was cancelled, or the refresh threw (its own caller sees that).
+      if (!joined->outcome) {
+        co_return fail(error_kind::internal, "the shared refresh did not finish for this call");
+      }
       co_return *joined->outcome;
     }
     const auto led = std::make_shared<flight>(co_await boost::asio::this_coro::executor);
