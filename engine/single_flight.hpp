@@ -49,9 +49,24 @@ class single_flight {
     co_return *led->outcome;
   }
 
+  /// run() for a listing whose value the callers read from the cache it fills: its outcome
+  /// without the value.
+  template <class T>
+  task<result<void>> run_listing(task<result<T>> listing) {
+    task<result<void>> outcome = without_value(std::move(listing));
+    co_return co_await run(std::move(outcome));
+  }
+
   bool in_flight() const noexcept { return current_ != nullptr; }
 
  private:
+  template <class T>
+  static task<result<void>> without_value(task<result<T>> listing) {
+    auto listed = co_await std::move(listing);
+    if (!listed) co_return std::unexpected(std::move(listed.error()));
+    co_return result<void>{};
+  }
+
   struct flight {
     explicit flight(boost::asio::any_io_executor executor)
         : done(std::move(executor), boost::asio::steady_timer::time_point::max()) {}

@@ -229,6 +229,32 @@ TEST_F(OxaPayIntegration, OverlappingCallsAnswerAsAlone) {
   EXPECT_EQ(emulator_->swap_count(), 2u);
 }
 
+// Overlapping prices on a client without pairs share one listing of them; a price after it
+// ended, with the pairs stale again, lists them again.
+TEST_F(OxaPayIntegration, OverlappingPricesShareOnePairsListing) {
+  start();
+  client_options options;
+  options.pairs_max_age = std::chrono::steady_clock::duration::zero();
+  client c(*http_, std::string(api_key), options);
+  const auto listings = [&] {
+    std::size_t n = 0;
+    for (const auto& r : server_->requests()) n += r.route == "/v1/general/swap/pairs" ? 1 : 0;
+    return n;
+  };
+  auto [ten, twenty, five] = test_support::run_together(
+      io_, c.price(usdt_trx("10")), c.price(usdt_trx("20")), c.price(usdt_trx("5")));
+  EXPECT_EQ(listings(), 1u);
+  ASSERT_TRUE(ten.has_value()) << describe(ten.error());
+  EXPECT_EQ(ten->receive_net, dec("39.8"));
+  ASSERT_TRUE(twenty.has_value()) << describe(twenty.error());
+  EXPECT_EQ(twenty->receive_net, dec("79.6"));
+  ASSERT_TRUE(five.has_value()) << describe(five.error());
+  EXPECT_EQ(five->receive_net, dec("19.9"));
+  auto later = run(c.price(usdt_trx("10")));
+  ASSERT_TRUE(later.has_value()) << describe(later.error());
+  EXPECT_EQ(listings(), 2u);
+}
+
 TEST_F(OxaPayIntegration, AuthErrorsAndRateLimits) {
   sim::provider_config config = base_config();
   config.rate_limits["/general/swap/calculate"] =

@@ -126,5 +126,44 @@ TEST(SingleFlight, ALeaderThatThrowsRethrowsAndFailsItsWaiters) {
   EXPECT_FALSE(flight.in_flight());
 }
 
+// A listing's value stays where the listing puts it; the callers get its outcome alone.
+task<result<int>> listing(int* runs, int* cache, result<int> value) {
+  ++*runs;
+  asio::steady_timer timer(co_await asio::this_coro::executor, 20ms);
+  co_await timer.async_wait(asio::use_awaitable);
+  if (value) *cache = *value;
+  co_return value;
+}
+
+task<result<void>> list(single_flight* flight, int* runs, int* cache, result<int> value) {
+  task<result<int>> fresh = listing(runs, cache, std::move(value));
+  co_return co_await flight->run_listing(std::move(fresh));
+}
+
+TEST(SingleFlight, AListingIsSharedWithoutItsValue) {
+  asio::io_context io;
+  single_flight flight;
+  int runs = 0;
+  int cache = 0;
+  outcome_slot a, b;
+  spawn(io, list(&flight, &runs, &cache, 42), a);
+  spawn(io, list(&flight, &runs, &cache, 7), b);
+  run_until_done(io, {&a, &b});
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(cache, 42);
+  ASSERT_TRUE(a.value && b.value);
+  EXPECT_TRUE(a.value->has_value());
+  EXPECT_TRUE(b.value->has_value());
+  outcome_slot failed;
+  spawn(io, list(&flight, &runs, &cache, fail(error_kind::bad_response, "page 2 unreadable")),
+        failed);
+  run_until_done(io, {&failed});
+  EXPECT_EQ(runs, 2);
+  EXPECT_EQ(cache, 42);
+  ASSERT_TRUE(failed.value);
+  ASSERT_FALSE(failed.value->has_value());
+  EXPECT_EQ(failed.value->error().message, "page 2 unreadable");
+}
+
 }  // namespace
 }  // namespace swaprouter

@@ -654,14 +654,8 @@ task<result<void>> client::fresh_directions() {
   }
   // Overlapping prices that find the cache stale share one GET /swap-directions: each would
   // otherwise spend a request of that endpoint's budget on the same listing.
-  task<result<void>> refresh = refresh_directions();
-  co_return co_await directions_refresh_.run(std::move(refresh));
-}
-
-task<result<void>> client::refresh_directions() {
-  auto fresh = co_await directions();
-  if (!fresh) co_return std::unexpected(std::move(fresh.error()));
-  co_return result<void>{};
+  task<result<std::vector<direction>>> listing = directions();
+  co_return co_await directions_refresh_.run_listing(std::move(listing));
 }
 
 task<result<direction>> client::direction_for(std::string spend_asset, std::string receive_asset) {

@@ -194,7 +194,6 @@ class client final : public venue {
  private:
   /// Refreshes the directions when they are older than directions_max_age.
   task<result<void>> fresh_directions();
-  task<result<void>> refresh_directions();
   task<result<direction>> direction_for(std::string spend_asset, std::string receive_asset);
   wall_time directions_valid_until() const;
   enum class call_kind : std::uint8_t { read, open };

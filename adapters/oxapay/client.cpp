@@ -213,7 +213,10 @@ task<result<quote>> client::price(const quote_request& request) {
     co_return fail(error_kind::invalid_argument, "oxapay quotes the spend amount only");
   }
   if (!directions_at_ || clocks_.steady() - *directions_at_ > options_.pairs_max_age) {
-    auto fresh = co_await directions();
+    // Overlapping prices that find the pairs stale share one listing (up to 20 pages of
+    // GET /general/swap/pairs) instead of each sending it again.
+    task<result<std::vector<direction>>> listing = directions();
+    auto fresh = co_await pairs_refresh_.run_listing(std::move(listing));
     if (!fresh) co_return std::unexpected(std::move(fresh.error()));
   }
   const auto dir = std::find_if(directions_.begin(), directions_.end(), [&](const direction& d) {

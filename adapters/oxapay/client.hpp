@@ -17,6 +17,7 @@
 #include "engine/decimal.hpp"
 #include "engine/http.hpp"
 #include "engine/result.hpp"
+#include "engine/single_flight.hpp"
 #include "engine/venue.hpp"
 
 namespace swaprouter::oxapay {
@@ -119,6 +120,7 @@ class client final : public venue {
   std::uint64_t quote_rate_limited_ = 0;  // 429s of the quote endpoint (not in the circuit)
   std::vector<direction> directions_;
   std::optional<std::chrono::steady_clock::time_point> directions_at_;
+  single_flight pairs_refresh_;  // price()'s listing of the pairs, for overlapping calls
   std::map<client_id, wall_time> ambiguous_since_;
   std::set<std::string> known_swaps_;
 };
