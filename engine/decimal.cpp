@@ -339,6 +339,12 @@ inline bool rounded_quotient(const quotient& q, rounding mode, u128 divisor, boo
   return true;
 }
 
+// a x b / 10^18 for magnitudes a and b, rounded by `mode`, signed: a product of raw values at the
+// decimal's scale. False when beyond the range.
+inline bool scaled_product(u128 a, u128 b, rounding mode, bool negative, int128& out) {
+  return rounded_quotient(fixed_one::divide(multiply(a, b)), mode, one, negative, out);
+}
+
 // Writes the 18 fractional digits of a magnitude's remainder (below 10^18), zero padded: plus
 // 10^18 it has exactly 19 digits, a 1 and then the padded 18.
 char* write_fraction(char* out, u64 fraction) {
@@ -629,9 +635,8 @@ std::optional<decimal> decimal::try_mul(decimal other, rounding mode) const noex
       return decimal(with_sign(product, negative));
     }
   }
-  const quotient q = fixed_one::divide(multiply(a, b));
   int128 out = 0;
-  if (!rounded_quotient(q, mode, one, negative, out)) return std::nullopt;
+  if (!scaled_product(a, b, mode, negative, out)) return std::nullopt;
   return decimal(out);
 }
 
@@ -677,10 +682,11 @@ std::optional<decimal> decimal::try_mul_div(decimal num, decimal den,
   // check sees the same magnitude; the sign is this's times num's either way.
   if (den.raw_ == static_cast<int128>(hundred_raw)) {
     if (const auto hundredth = exact_hundredth(magnitude(num.raw_))) {
-      // try_mul's steps, in place: a call to it cost a third of what this saves.
-      const quotient q = fixed_one::divide(multiply(magnitude(raw_), *hundredth));
+      // try_mul's product, inline: a call to try_mul cost a third of what this saves.
       int128 out = 0;
-      if (!rounded_quotient(q, mode, one, (raw_ < 0) != (num.raw_ < 0), out)) return std::nullopt;
+      if (!scaled_product(magnitude(raw_), *hundredth, mode, (raw_ < 0) != (num.raw_ < 0), out)) {
+        return std::nullopt;
+      }
       return decimal(out);
     }
   }

@@ -23,6 +23,7 @@
 #include "engine/http.hpp"
 #include "engine/json_read.hpp"
 #include "tests/support/loopback_tls.hpp"
+#include "tests/support/request_log.hpp"
 #include "tests/support/run_task.hpp"
 #include "tests/support/run_together.hpp"
 
@@ -306,9 +307,7 @@ TEST_F(KiiexIntegration, OverlappingCallsWhileTheMarketListIsReplaced) {
   expect_scenario_directions(second);
   expect_sell_model(second_model);
   // Two refreshes, each shared by two calls, and one login shared by all.
-  std::size_t listings = 0;
-  for (const auto& r : server_->requests()) listings += r.route == "/ap/GetInstruments" ? 1 : 0;
-  EXPECT_EQ(listings, 2u);
+  EXPECT_EQ(test_support::count_requests(*server_, "/ap/GetInstruments"), 2u);
   EXPECT_EQ(client_->login_count(), 1);
   // And the same again one at a time.
   expect_scenario_directions(run(client_->directions()));

@@ -18,6 +18,7 @@
 #include "adapters/sim/server.hpp"
 #include "engine/cert_authority.hpp"
 #include "tests/support/loopback_tls.hpp"
+#include "tests/support/request_log.hpp"
 #include "tests/support/run_task.hpp"
 #include "tests/support/run_together.hpp"
 
@@ -174,11 +175,7 @@ TEST_F(OxaPayIntegration, AmbiguousSwapIsReconciledByFindNeverResent) {
   ASSERT_TRUE(found->has_value());
   EXPECT_EQ((*found)->spend_amount, dec("12"));
   EXPECT_EQ((*found)->state, leg_state::filled);
-  std::size_t posts = 0;
-  for (const auto& r : server_->requests()) {
-    posts += r.route == "/v1/general/swap" && r.method == "POST" ? 1 : 0;
-  }
-  EXPECT_EQ(posts, 1u);
+  EXPECT_EQ(test_support::count_requests(*server_, "/v1/general/swap", "POST"), 1u);
   EXPECT_EQ(emulator_->swap_count(), 1u);
 }
 
@@ -237,9 +234,7 @@ TEST_F(OxaPayIntegration, OverlappingPricesShareOnePairsListing) {
   options.pairs_max_age = std::chrono::steady_clock::duration::zero();
   client c(*http_, std::string(api_key), options);
   const auto listings = [&] {
-    std::size_t n = 0;
-    for (const auto& r : server_->requests()) n += r.route == "/v1/general/swap/pairs" ? 1 : 0;
-    return n;
+    return test_support::count_requests(*server_, "/v1/general/swap/pairs");
   };
   auto [ten, twenty, five] = test_support::run_together(
       io_, c.price(usdt_trx("10")), c.price(usdt_trx("20")), c.price(usdt_trx("5")));

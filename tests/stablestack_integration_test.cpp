@@ -17,6 +17,7 @@
 #include "adapters/stablestack/emulator.hpp"
 #include "engine/cert_authority.hpp"
 #include "tests/support/loopback_tls.hpp"
+#include "tests/support/request_log.hpp"
 #include "tests/support/run_task.hpp"
 #include "tests/support/run_together.hpp"
 
@@ -115,9 +116,7 @@ class StableStackIntegration : public ::testing::Test {
   }
 
   std::size_t posts_to(std::string_view route) const {
-    std::size_t n = 0;
-    for (const auto& r : server_->requests()) n += r.route == route && r.method == "POST" ? 1 : 0;
-    return n;
+    return test_support::count_requests(*server_, route, "POST");
   }
 
   asio::io_context io_;

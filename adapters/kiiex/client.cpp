@@ -526,30 +526,31 @@ task<result<void>> client::refresh_markets() {
   co_return result<void>{};
 }
 
-const market_info* client::find_market(std::int64_t instrument_id) const {
+// The lookups answer copies: every caller suspends afterwards, and a concurrent call may refresh
+// markets_ meanwhile.
+std::optional<market_info> client::find_market(std::int64_t instrument_id) const {
   for (const auto& m : markets_) {
-    if (m.inst.instrument_id == instrument_id) return &m;
-  }
-  return nullptr;
-}
-
-std::optional<std::pair<const market_info*, wire::side>> client::find_direction(
-    std::string_view spend, std::string_view receive) const {
-  for (const auto& m : markets_) {
-    if (m.quote.symbol == spend && m.base.symbol == receive) return std::pair{&m, wire::side::buy};
-    if (m.base.symbol == spend && m.quote.symbol == receive) return std::pair{&m, wire::side::sell};
+    if (m.inst.instrument_id == instrument_id) return m;
   }
   return std::nullopt;
 }
 
-// A copy: the caller suspends after this, and a concurrent call may refresh markets_ meanwhile.
+std::optional<std::pair<market_info, wire::side>> client::find_direction(
+    std::string_view spend, std::string_view receive) const {
+  for (const auto& m : markets_) {
+    if (m.quote.symbol == spend && m.base.symbol == receive) return std::pair{m, wire::side::buy};
+    if (m.base.symbol == spend && m.quote.symbol == receive) return std::pair{m, wire::side::sell};
+  }
+  return std::nullopt;
+}
+
 result<std::pair<market_info, wire::side>> client::market_for(const quote_request& request) const {
-  const auto found = find_direction(request.spend_asset, request.receive_asset);
+  auto found = find_direction(request.spend_asset, request.receive_asset);
   if (!found) {
     return fail(error_kind::rejected, fmt::format("kiiex: no instrument for {} -> {}",
                                                   request.spend_asset, request.receive_asset));
   }
-  return std::pair{*found->first, found->second};
+  return std::move(*found);
 }
 
 task<result<std::vector<direction>>> client::directions() {
@@ -695,7 +696,7 @@ task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {
   if (wanted.side != amount_side::spend) co_return bad("KIIEX legs fix the spend amount");
   // The slippage bound is the order's limit price: without it the order could fill anywhere.
   if (!wanted.min_receive.is_positive()) co_return bad("a positive min_receive is required");
-  const market_info market = *found->first;
+  const market_info& market = found->first;
   const wire::side side = found->second;
   const trade_rules rules = market.rules();
   const decimal keep = decimal::from_int(100) - market.fee_percent;
@@ -782,14 +783,13 @@ task<result<leg_status>> client::status_of(std::int64_t order_id, const client_i
     co_return fail(error_kind::bad_response,
                    fmt::format("kiiex: asked for order {}, got {}", order_id, o->order_id));
   }
-  const market_info* listed = find_market(o->instrument_id);
-  if (listed == nullptr) {
+  const std::optional<market_info> listed = find_market(o->instrument_id);
+  if (!listed) {
     co_return fail(
         error_kind::bad_response,
         fmt::format("kiiex: order {} is on unknown instrument {}", order_id, o->instrument_id));
   }
-  // A copy: the trades are read below, and a concurrent call may refresh markets_ meanwhile.
-  const market_info market = *listed;
+  const market_info& market = *listed;
   const bool buy = o->side == wire::side::buy;
   leg_status out;
   out.ref.provider_ref = std::to_string(order_id);

@@ -197,9 +197,9 @@ class client final : public venue {
   task<result<void>> refresh_markets();
   task<result<order_book>> book_for(const market_info& market);
   task<result<leg_status>> status_of(std::int64_t order_id, const client_id& client);
-  const market_info* find_market(std::int64_t instrument_id) const;
-  std::optional<std::pair<const market_info*, wire::side>> find_direction(
-      std::string_view spend, std::string_view receive) const;
+  std::optional<market_info> find_market(std::int64_t instrument_id) const;
+  std::optional<std::pair<market_info, wire::side>> find_direction(std::string_view spend,
+                                                                   std::string_view receive) const;
   result<std::pair<market_info, wire::side>> market_for(const quote_request& request) const;
   std::string next_nonce();
 
