@@ -112,15 +112,8 @@ struct quotient {
   bool fits = false;  // false when the quotient needs more than 128 bits
 };
 
-constexpr u64 pow10_64(std::size_t k) { return k == 0 ? 1 : 10 * pow10_64(k - 1); }
-
-template <std::size_t... k>
-constexpr std::array<u64, sizeof...(k)> make_pow10(std::index_sequence<k...>) {
-  return {pow10_64(k)...};
-}
-
 // 10^0 .. 10^19, every power of ten below 2^64.
-constexpr auto pow10_table = make_pow10(std::make_index_sequence<20>());
+constexpr const auto& pow10_table = detail::pow10;
 static_assert(pow10_table[decimal::scale] == one);
 
 // Division by an invariant 64-bit divisor with its precomputed reciprocal (Moller and Granlund,
@@ -185,7 +178,7 @@ using fixed_one = fixed_divisor<one>;
 template <std::size_t... k>
 constexpr std::array<quotient (*)(const u256&), sizeof...(k)> make_divide_by_powers(
     std::index_sequence<k...>) {
-  return {static_cast<quotient (*)(const u256&)>(&fixed_divisor<pow10_64(k)>::divide)...};
+  return {static_cast<quotient (*)(const u256&)>(&fixed_divisor<pow10_table[k]>::divide)...};
 }
 // Indexed as pow10_table: 10^0 .. 10^19, each divisor fixed at compile time.
 constexpr auto divide_by_powers = make_divide_by_powers(std::make_index_sequence<20>());
@@ -391,7 +384,7 @@ u128 round_to_power(u128 mag, rounding mode) {
   if constexpr (k == 0) {
     return mag;  // 18 places: nothing to round
   } else {
-    constexpr u64 unit = pow10_64(k);
+    constexpr u64 unit = pow10_table[k];
     const quotient q = fixed_divisor<unit>::divide(mag);
     return round_magnitude(q.value, q.remainder, unit, mode) * unit;
   }

@@ -15,6 +15,20 @@ namespace swaprouter {
 
 __extension__ using int128 = __int128;
 
+namespace detail {
+/// 10^0 .. 10^19, every power of ten below 2^64: the one table of decimal, its parsing and its
+/// users' precisions.
+inline constexpr std::array<std::uint64_t, 20> pow10 = [] {
+  std::array<std::uint64_t, 20> out{};
+  std::uint64_t power = 1;
+  for (auto& one : out) {
+    one = power;
+    power *= 10;
+  }
+  return out;
+}();
+}  // namespace detail
+
 /// How a value that does not fit the target precision is rounded. Every rounding is explicit.
 enum class rounding : std::uint8_t {
   down,       ///< toward zero (what we spend, what we expect to receive)
@@ -35,6 +49,11 @@ class decimal {
   /// The value raw / 10^18.
   static constexpr decimal from_raw(int128 raw) noexcept { return decimal(raw); }
   static decimal from_int(std::int64_t whole) noexcept;
+  /// One unit of the `places`-th fractional digit (10^-places), the step of a precision; `places`
+  /// must be 0..18.
+  static constexpr decimal unit(int places) noexcept {
+    return from_raw(detail::pow10[static_cast<std::size_t>(scale - places)]);
+  }
 
   /// Parses the forms providers send: "0.00003390", "29485.25", "1", "-3.5", "+2", ".5", "1e-8",
   /// "2.5E+3" (a JSON number read as text is the same). Digits beyond 18 places are rounded by
@@ -67,18 +86,9 @@ class decimal {
       count += places;
     }
     if (p != end || count == 0 || count > 19 || places > scale) return std::nullopt;
-    static constexpr std::array<std::uint64_t, scale + 1> pow10 = [] {
-      std::array<std::uint64_t, scale + 1> out{};
-      std::uint64_t power = 1;
-      for (auto& one : out) {
-        one = power;
-        power *= 10;
-      }
-      return out;
-    }();
     // < 10^19 * 10^18: within the range.
     const int128 magnitude =
-        static_cast<int128>(digits) * pow10[static_cast<std::size_t>(scale - places)];
+        static_cast<int128>(digits) * detail::pow10[static_cast<std::size_t>(scale - places)];
     return from_raw(negative ? -magnitude : magnitude);
   }
 

@@ -17,18 +17,9 @@ std::unexpected<price_error> failure(price_failure reason, decimal amount = {},
   return std::unexpected(price_error{reason, amount, limit});
 }
 
+// A precision outside 0..18 never prices (usable refuses it); its unit is the loop's value.
 decimal unit_at(int places) {
-  // By table for every valid precision (a route's units are taken on every plan); the loop's
-  // value for any other.
-  static constexpr std::array<int128, decimal::scale + 1> units = [] {
-    std::array<int128, decimal::scale + 1> out{};
-    int128 raw = 1;
-    for (int i = decimal::scale; i >= 0; --i, raw *= 10) out[static_cast<std::size_t>(i)] = raw;
-    return out;
-  }();
-  if (places >= 0 && places <= decimal::scale) {
-    return decimal::from_raw(units[static_cast<std::size_t>(places)]);
-  }
+  if (places >= 0 && places <= decimal::scale) return decimal::unit(places);
   int128 raw = 1;
   for (int i = places; i < decimal::scale; ++i) raw *= 10;
   return decimal::from_raw(raw);

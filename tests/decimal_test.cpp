@@ -316,6 +316,19 @@ TEST(DecimalParse, MessageTruncatesLongText) {
 
 // Formatting and rounding: examples.
 
+TEST(DecimalUnit, OneStepOfEachPrecision) {
+  EXPECT_EQ(decimal::unit(0), dec("1"));
+  EXPECT_EQ(decimal::unit(2), dec("0.01"));
+  EXPECT_EQ(decimal::unit(8), dec("0.00000001"));
+  EXPECT_EQ(decimal::unit(18), raw(1));
+  // Every precision: ten of one place make one of the place before.
+  for (int places = 1; places <= decimal::scale; ++places) {
+    EXPECT_EQ(decimal::unit(places).mul(decimal::from_int(10), rounding::down).value(),
+              decimal::unit(places - 1))
+        << places;
+  }
+}
+
 TEST(DecimalFormat, ShortestExactText) {
   EXPECT_EQ(dec("0.00003390").to_string(), "0.0000339");
   EXPECT_EQ(dec("29485.25").to_string(), "29485.25");

@@ -420,6 +420,45 @@ TEST_F(KiiexIntegration, SessionExpiryAndRelogin) {
   EXPECT_EQ(client_->login_count(), 2);
 }
 
+// Two calls overlapping on an expired session: the first one's refusal is held back, the second
+// is refused, logs in again and succeeds; the first, refused later, retries on that new session
+// instead of replacing it with a third login.
+TEST_F(KiiexIntegration, OverlappingRefusalsShareOneRelogin) {
+  config_.session.idle_timeout = 400ms;
+  start();
+  ASSERT_TRUE(run(client_->balances()).has_value());
+  run(pause(500ms));
+  server_->faults().set("/ap/GetAccountPositions", sim::delay_once(100ms));
+  auto [held, second] =
+      test_support::run_together(io_, client_->balances(), once_held(client_->balances()));
+  ASSERT_TRUE(held.has_value()) << held.error().message;
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  ASSERT_EQ(held->size(), second->size());
+  for (std::size_t i = 0; i < held->size(); ++i) {
+    EXPECT_EQ(held->at(i).asset, second->at(i).asset);
+    EXPECT_EQ(held->at(i).available, second->at(i).available);
+  }
+  EXPECT_EQ(client_->login_count(), 2);
+  EXPECT_EQ(test_support::count_requests(*server_, "/ap/AuthenticateUser"), 2u);
+}
+
+// As above, but the held call's refusal comes back after the other call's new session expired
+// too: that session is refused in turn, and the held call logs in once more and succeeds.
+TEST_F(KiiexIntegration, OverlappingRefusalAfterTheNewerSessionExpiredLogsInAgain) {
+  config_.session.idle_timeout = 200ms;
+  start();
+  ASSERT_TRUE(run(client_->balances()).has_value());
+  run(pause(300ms));
+  server_->faults().set("/ap/GetAccountPositions", sim::delay_once(400ms));
+  auto [held, second] =
+      test_support::run_together(io_, client_->balances(), once_held(client_->balances()));
+  ASSERT_TRUE(held.has_value()) << held.error().message;
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  EXPECT_EQ(client_->login_count(), 3);
+  // The held call: refused with the first session, then with the second, then answered.
+  EXPECT_EQ(test_support::count_requests(*server_, "/ap/GetAccountPositions"), 6u);
+}
+
 TEST_F(KiiexIntegration, WrongSecretIsRefused) {
   start("not-the-secret");
   auto b = run(client_->balances());

@@ -461,12 +461,24 @@ task<result<http_response>> client::call(std::string_view name, const std::strin
     auto logged = co_await shared_login();
     if (!logged) co_return std::unexpected(std::move(logged.error()));
   }
-  auto first = co_await attempt(function, payload, kind);
-  if (first || first.error().kind != error_kind::auth) co_return first;
-  // errorcode 20 / 401: the session expired or was dropped; nothing was executed.
-  token_.clear();
-  auto logged = co_await shared_login();
-  if (!logged) co_return std::unexpected(std::move(logged.error()));
+  // attempt() sends the token as it is when called.
+  std::string sent_token = token_;
+  auto answer = co_await attempt(function, payload, kind);
+  const auto refused = [&] { return !answer && answer.error().kind == error_kind::auth; };
+  if (!refused()) co_return answer;
+  // errorcode 20 / 401: the session expired or was dropped; nothing was executed. An overlapping
+  // call may have logged in again while this one waited: that session is tried first, rather
+  // than replaced by another login (which could in turn get that call's retry refused).
+  if (!token_.empty() && token_ != sent_token) {
+    sent_token = token_;
+    answer = co_await attempt(function, payload, kind);
+    if (!refused()) co_return answer;
+  }
+  if (token_ == sent_token) token_.clear();
+  if (token_.empty()) {
+    auto logged = co_await shared_login();
+    if (!logged) co_return std::unexpected(std::move(logged.error()));
+  }
   co_return co_await attempt(function, payload, kind);
 }
 

@@ -2,8 +2,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <charconv>
@@ -21,6 +19,7 @@
 #include "adapters/sim/emulator_config.hpp"
 #include "engine/hmac.hpp"
 #include "engine/json_read.hpp"
+#include "engine/json_write.hpp"
 
 namespace swaprouter::kiiex {
 namespace {
@@ -41,48 +40,6 @@ std::string lower(std::string_view text) {
 std::int64_t unix_ms(wall_time t) {
   return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
 }
-
-// A JSON writer whose numbers are written from exact decimal text (AlphaPoint sends numbers).
-class json_out {
- public:
-  json_out& begin_object() { return w_.StartObject(), *this; }
-  json_out& end_object() { return w_.EndObject(), *this; }
-  json_out& begin_array() { return w_.StartArray(), *this; }
-  json_out& end_array() { return w_.EndArray(), *this; }
-  json_out& key(std::string_view k) {
-    w_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
-    return *this;
-  }
-  json_out& str(std::string_view v) {
-    w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-    return *this;
-  }
-  json_out& num(decimal v) {
-    const std::string text = v.to_string();
-    w_.RawValue(text.data(), text.size(), rapidjson::kNumberType);
-    return *this;
-  }
-  json_out& integer(std::int64_t v) { return w_.Int64(v), *this; }
-  json_out& raw_number(std::string_view text) {
-    w_.RawValue(text.data(), text.size(), rapidjson::kNumberType);
-    return *this;
-  }
-  // An object this writer's kind wrote before (a ticket's depositInfo).
-  json_out& raw_object(std::string_view text) {
-    w_.RawValue(text.data(), text.size(), rapidjson::kObjectType);
-    return *this;
-  }
-  json_out& boolean(bool v) { return w_.Bool(v), *this; }
-  json_out& null() { return w_.Null(), *this; }
-  json_out& field(std::string_view k, std::string_view v) { return key(k).str(v); }
-  json_out& field(std::string_view k, decimal v) { return key(k).num(v); }
-  json_out& field_int(std::string_view k, std::int64_t v) { return key(k).integer(v); }
-  std::string take() const { return std::string(buffer_.GetString(), buffer_.GetSize()); }
-
- private:
-  rapidjson::StringBuffer buffer_;
-  rapidjson::Writer<rapidjson::StringBuffer> w_{buffer_};
-};
 
 sim_response generic(int status, bool ok, int code, std::string_view message,
                      std::string_view detail = {}) {
@@ -328,19 +285,13 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
       m.base_places = base.precision;
       m.quote_places = d.receive_precision.value_or(quote.precision);
       const int quantity_places = d.spend_precision.value_or(base.precision);
-      m.quantity_increment = unit(quantity_places);
+      m.quantity_increment = decimal::unit(quantity_places);
       m.fee_percent = d.fee_percent.value_or(config_.fee_percent);
       m.spread = d.spread.value_or(config_.spread);
       m.config = &d;
       markets_.push_back(m);
     }
     sim::set_balances(ledger_, config_);
-  }
-
-  static decimal unit(int places) {
-    int128 raw = 1;
-    for (int i = places; i < decimal::scale; ++i) raw *= 10;
-    return decimal::from_raw(raw);
   }
 
   void install() {
@@ -523,19 +474,19 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
 
   decimal price_increment(const market_spec& m) const {
     auto mid_price = mid(m);
-    if (!mid_price || !mid_price->is_positive()) return unit(8);
+    if (!mid_price || !mid_price->is_positive()) return decimal::unit(8);
     const std::string text = mid_price->to_string();
     const auto dot = text.find('.');
     int places = 0;
     if (*mid_price >= decimal::from_int(1)) {
       const int digits = static_cast<int>(dot == std::string::npos ? text.size() : dot);
-      places = std::max(0, settings_.significant_price_digits - digits);
+      places = std::clamp(settings_.significant_price_digits - digits, 0, decimal::scale);
     } else {
       const auto first = text.find_first_not_of("0.", dot);
       const int zeros = static_cast<int>(first - dot - 1);
-      places = std::min(decimal::scale, settings_.significant_price_digits + zeros);
+      places = std::clamp(settings_.significant_price_digits + zeros, 0, decimal::scale);
     }
-    return unit(places);
+    return decimal::unit(places);
   }
 
   decimal minimum_quantity(const market_spec& m) const {
@@ -675,7 +626,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
           .field(f::product_full_name, a.name)
           .field(f::product_type, a.is_fiat ? "NationalCurrency" : "CryptoCurrency")
           .field_int(f::decimal_places, a.precision)
-          .field(f::tick_size, unit(a.precision))
+          .field(f::tick_size, decimal::unit(a.precision))
           .key("DepositEnabled")
           .boolean(true)
           .key("WithdrawEnabled")

@@ -50,13 +50,6 @@ result<receive_breakdown> receive_for_spend(const direction& dir, decimal spend)
   return receive_for_gross(dir, *gross);
 }
 
-// One unit of the last place at `places` decimals: 0.00000001 for 8.
-decimal unit(int places) {
-  int128 raw = 1;
-  for (int i = places; i < decimal::scale; ++i) raw *= 10;
-  return decimal::from_raw(raw);
-}
-
 bool valid_precision(int places) { return places >= 0 && places <= decimal::scale; }
 
 // Exact receive (project decision; the seed says only "Amount to receive"):
@@ -98,7 +91,7 @@ result<exact_receive> gross_for_net(const direction& dir, decimal net_wanted) {
   if (!estimate) return std::unexpected(std::move(estimate.error()));
   auto rounded = estimate->checked_round(dir.receive_precision, rounding::up);
   if (!rounded) return std::unexpected(std::move(rounded.error()));
-  const decimal step = unit(dir.receive_precision);
+  const decimal step = decimal::unit(dir.receive_precision);  // usable(): 0..18
   decimal gross = std::max(*rounded, step);
   auto r = receive_for_gross(dir, gross);
   if (!r) return std::unexpected(std::move(r.error()));

@@ -2,8 +2,6 @@
 
 #include <openssl/crypto.h>
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
@@ -24,6 +22,7 @@
 #include "adapters/sim/text.hpp"
 #include "engine/hmac.hpp"
 #include "engine/http.hpp"
+#include "engine/json_write.hpp"
 
 namespace swaprouter::onek {
 namespace {
@@ -47,17 +46,12 @@ constexpr int callback_attempts = 5;
 constexpr int rate_places = 8;
 
 sim_response error_response(int status, std::string_view code, std::string_view message) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  w.StartObject();
-  w.Key(wire::error_field::code.data(),
-        static_cast<rapidjson::SizeType>(wire::error_field::code.size()));
-  w.String(code.data(), static_cast<rapidjson::SizeType>(code.size()));
-  w.Key(wire::error_field::message.data(),
-        static_cast<rapidjson::SizeType>(wire::error_field::message.size()));
-  w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
-  w.EndObject();
-  return sim_response::json(status, std::string(buffer.GetString(), buffer.GetSize()));
+  json_out j;
+  j.begin_object()
+      .field(wire::error_field::code, code)
+      .field(wire::error_field::message, message)
+      .end_object();
+  return sim_response::json(status, j.take());
 }
 
 sim_response bad_request(std::string_view message) {
@@ -79,44 +73,6 @@ std::string at_least(decimal value, int places) {
 std::int64_t unix_ms(wall_time time) {
   return std::chrono::duration_cast<milliseconds>(time.time_since_epoch()).count();
 }
-
-// A JSON writer with string_view helpers.
-class json_out {
- public:
-  void begin_object() { w_.StartObject(); }
-  void end_object() { w_.EndObject(); }
-  void begin_array() { w_.StartArray(); }
-  void end_array() { w_.EndArray(); }
-  void key(std::string_view k) { w_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
-  void str(std::string_view v) { w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size())); }
-  void null() { w_.Null(); }
-  void boolean(bool v) { w_.Bool(v); }
-  void integer(std::int64_t v) { w_.Int64(v); }
-  void str_or_null(std::string_view v) {
-    if (v.empty()) {
-      null();
-    } else {
-      str(v);
-    }
-  }
-  void time(wall_time t) { str(format_timestamp(t)); }
-  void time_or_null(const std::optional<wall_time>& t) {
-    if (t) {
-      time(*t);
-    } else {
-      null();
-    }
-  }
-  void field(std::string_view k, std::string_view v) {
-    key(k);
-    str(v);
-  }
-  std::string take() const { return std::string(buffer_.GetString(), buffer_.GetSize()); }
-
- private:
-  rapidjson::StringBuffer buffer_;
-  rapidjson::Writer<rapidjson::StringBuffer> w_{buffer_};
-};
 
 // A callback URL the emulator may call: http(s) on a loopback host.
 struct callback_target {
@@ -333,16 +289,12 @@ void write_swap_fields(json_out& j, const swap_record& s) {
   j.str_or_null(s.reason_code);
   j.key(f::reason_message);
   j.str_or_null(s.reason_message);
-  j.key(f::created_at);
-  j.time(s.created_at);
-  j.key(f::updated_at);
-  j.time(s.updated_at);
+  j.field(f::created_at, s.created_at);
+  j.field(f::updated_at, s.updated_at);
   j.key(f::done_at);
   j.time_or_null(s.done_at);
-  j.key(f::expires_at);
-  j.time(s.expires_at);
-  j.key(f::valid_till);
-  j.time(s.expires_at);
+  j.field(f::expires_at, s.expires_at);
+  j.field(f::valid_till, s.expires_at);
   j.key(f::cancel_requested_at);
   j.time_or_null(s.cancel_requested_at);
 }
@@ -634,8 +586,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
       j.boolean(a.is_fiat);
       j.key("is_stable");
       j.boolean(a.is_stable);
-      j.key("updated_at");
-      j.time(started_at_);
+      j.field("updated_at", started_at_);
       // Deposits and withdrawals are not emulated: no methods.
       j.key("deposit");
       j.begin_array();
@@ -659,8 +610,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
       j.field(f::currency, code);
       j.field(f::available, at_least(e.available, places));
       j.field(f::frozen, at_least(e.frozen, places));
-      j.key(f::updated_at);
-      j.time(e.updated_at);
+      j.field(f::updated_at, e.updated_at);
       j.end_object();
     }
     j.end_array();
@@ -987,8 +937,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     j.integer(offset_.count());
     j.key("timestamp");
     j.integer(unix_ms(now()));
-    j.key("now");
-    j.time(now());
+    j.field("now", now());
     j.end_object();
     return sim_response::json(200, j.take());
   }
@@ -1008,8 +957,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     json_out j;
     j.begin_object();
     j.field("provider", config_.name);
-    j.key("now");
-    j.time(now());
+    j.field("now", now());
     j.key("clock_offset_ms");
     j.integer(offset_.count());
     j.key("balances");
@@ -1029,8 +977,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
         j.field("status", h.status);
         j.key("reason_code");
         j.str_or_null(h.reason_code);
-        j.key("at");
-        j.time(h.at);
+        j.field("at", h.at);
         j.end_object();
       }
       j.end_array();
@@ -1039,8 +986,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
       for (const auto& c : s.callbacks) {
         j.begin_object();
         j.field("status", c.status);
-        j.key("at");
-        j.time(c.at);
+        j.field("at", c.at);
         j.field("outcome", c.outcome);
         j.end_object();
       }

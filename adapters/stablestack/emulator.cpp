@@ -354,12 +354,9 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
       j.field(f::to_amount, q.to_amount.to_string());
       j.key(f::confirmed);
       j.boolean(q.confirmed);
-      j.key(f::expires_at);
-      j.time(q.expires_at);
-      j.key(f::created_at);
-      j.time(q.created_at);
-      j.key(f::updated_at);
-      j.time(q.updated_at);
+      j.field(f::expires_at, q.expires_at);
+      j.field(f::created_at, q.created_at);
+      j.field(f::updated_at, q.updated_at);
       j.key(f::user);
       j.begin_object();
       j.field("id", q.scope.empty() ? merchant_id_ : q.scope);
@@ -370,10 +367,8 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
       j.field("first_name", "Sim");
       j.field("last_name", "Merchant");
       j.field("display_name", "Sim Merchant");
-      j.key("created_at");
-      j.time(started_at_);
-      j.key("updated_at");
-      j.time(started_at_);
+      j.field("created_at", started_at_);
+      j.field("updated_at", started_at_);
       j.end_object();
       j.end_object();
       j.end_object();
@@ -543,10 +538,8 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     j.field(f::amount, t.amount.to_string(wire::ledger_places, rounding::down));
     j.field(f::reference_id, t.reference_id);
     j.field(f::status, t.status);
-    j.key(f::created_at);
-    j.time(t.created_at);
-    j.key(f::updated_at);
-    j.time(t.updated_at);
+    j.field(f::created_at, t.created_at);
+    j.field(f::updated_at, t.updated_at);
     j.key(f::network);
     j.null();
     j.key(f::crypto_transaction_id);
@@ -700,10 +693,8 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     j.key(f::description);
     j.str_or_null(w.description);
     j.field(f::status, "active");
-    j.key(f::created_at);
-    j.time(w.created_at);
-    j.key(f::updated_at);
-    j.time(std::max(w.created_at, e.updated_at));
+    j.field(f::created_at, w.created_at);
+    j.field(f::updated_at, std::max(w.created_at, e.updated_at));
     j.key(f::customer_id);
     j.str_or_null(scope);
     j.key(f::addresses);
@@ -755,8 +746,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     j.begin_object();
     j.key("offset_ms");
     j.integer(offset_.count());
-    j.key("now");
-    j.time(now());
+    j.field("now", now());
     j.end_object();
     return sim_response::json(200, j.take());
   }
@@ -776,8 +766,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     json_out j;
     j.begin_object();
     j.field("provider", config_.name);
-    j.key("now");
-    j.time(now());
+    j.field("now", now());
     j.key("accounts");
     j.begin_object();
     for (const auto& [scope, ledger] : ledgers_) {
