@@ -20,7 +20,8 @@ constexpr std::size_t split_cap = 8;
 const decimal hundred = decimal::from_int(100);
 // The length of a segment without a limit; far above any amount a swap moves, far enough below
 // the decimal range that rate x length cannot overflow for rates up to 10^8.
-const decimal unlimited = decimal::from_int(100'000'000'000);
+constexpr std::int64_t unlimited_units = 100'000'000'000;
+const decimal unlimited = decimal::from_int(unlimited_units);
 // Above the rounding a linear bound adds per segment (one last place each), so that a bound
 // computed from the best rate alone never falls below the exact linear optimum.
 const decimal rounding_slack = decimal::from_raw(1'000'000);
@@ -371,12 +372,16 @@ namespace {
 
 using market_state = prepared_market::state;
 
-// A set's routes best rate first, ties in the order found: a stable sort, by insertion for the
-// few routes of most sets (std::stable_sort allocates its buffer on every call).
+// A set's routes best rate first, ties in the order found. The order is total (a route's place
+// breaks ties), so sorting any permutation of the routes yields it: a route_cache's set sorts its
+// previous order, usually sorted already or nearly, after new prices. By insertion for the few
+// routes of most sets (std::stable_sort allocates its buffer on every call).
 void sort_by_rate(route_set& set) {
   std::vector<std::uint16_t>& order = set.by_rate;
   const auto before = [&](std::uint16_t a, std::uint16_t b) {
-    return set.routes[a].best_rate > set.routes[b].best_rate;
+    const decimal x = set.routes[a].best_rate;
+    const decimal y = set.routes[b].best_rate;
+    return x > y || (x == y && a < b);
   };
   if (order.size() > 32) {
     std::stable_sort(order.begin(), order.end(), before);
@@ -638,7 +643,8 @@ void prepared_market::state::refresh(route_set& set) const {
     r.low = decimal{};
     r.high = unlimited;
     r.high_limit = limit_ref{};
-    r.failure = shared_text{};
+    // Most routes' bounds did not fail: their text is already the empty one (no copy to make).
+    if (!r.failure.empty()) r.failure = shared_text{};
     r.viable = false;
     r.low_gain.reset();
     r.segments.clear();
@@ -649,7 +655,6 @@ void prepared_market::state::refresh(route_set& set) const {
     rate(*this, r);
   }
   for (std::size_t i = 0; i < n; ++i) {
-    set.by_rate[i] = static_cast<std::uint16_t>(i);
     set.bounded[i].store(false, std::memory_order_relaxed);
     set.segmented[i].store(false, std::memory_order_relaxed);
     set.limited[i].store(false, std::memory_order_relaxed);
@@ -672,10 +677,11 @@ struct search_entry {
 };
 
 // What queue_subsets sums per subset of best_for's top routes, in raw units (a lazy run leaves
-// out the slack and the rest: see rated_sums).
+// out the slack and the rest: see lazy_rate_part).
 struct subset_sums {
   int128 capacity, sum, best_rate, fixed, lows, at_lows, slack, coarsest, rest;
   std::uint32_t conflicts;
+  std::uint8_t members;
   bool has_sum, rated;
 };
 using subset_table = std::array<subset_sums, std::size_t{1} << split_cap>;
@@ -706,16 +712,18 @@ class route_list {
 };
 
 // A plan's working vectors, kept per thread: a plan reuses the storage of the previous one on
-// its thread (a plan of a few quotes spent a tenth of its time allocating them).
+// its thread (a plan of a few quotes spent a tenth of its time allocating them). Flags are bytes,
+// not std::vector<bool>'s bits: a plan reads them for every route it rejects.
 struct planner_scratch {
   std::vector<admission> admitted;
   std::vector<std::int8_t> allowed;
   std::vector<std::uint16_t> routes;
-  std::vector<bool> bounded;
+  std::vector<std::uint8_t> bounded;
   std::vector<std::string> failures;
   std::vector<std::uint16_t> by_rate;
   std::vector<std::int32_t> places;
-  std::vector<bool> used;
+  std::vector<std::uint8_t> used;
+  shared_text named;
   // best_for's queue of subsets, their fills, every subset's sums and its two evaluation slots
   // (a fresh queue per call was a large allocation; returning, moving and copying evaluations of
   // several kilobytes each cost a tenth of a search).
@@ -774,7 +782,8 @@ class planner {
   bool present(const route& r);
 
   void enumerate();
-  shared_text name(route& r) const;
+  // The route's name: a kept set's own, else made in the scratch (valid until the next name).
+  const shared_text& name(route& r);
   std::string describe_route(const route& r) const;
   // A route set's bound failure counts only once this plan bounded the route (another plan may
   // have bounded it before).
@@ -807,7 +816,9 @@ class planner {
   const std::vector<std::uint16_t>& by_rate() const { return by_rate_; }
   std::optional<decimal> solo_gain(route& r, decimal amount) const;
   static std::optional<decimal> solo_gain_within(const route& r, decimal amount);
-  std::optional<evaluated> best_for(decimal amount);
+  // The best evaluation, in the plan's scratch (no copy of several kilobytes): valid until the
+  // next search.
+  const evaluated* best_for(decimal amount);
   template <bool lazy>
   void queue_subsets(const subset_members& ms, std::size_t count,
                      const std::array<std::uint32_t, split_cap>& conflicts, decimal amount,
@@ -821,7 +832,7 @@ class planner {
   plan plan_receive();
   planned_route build_route(route& r, const chain_price& c, decimal asked) const;
   std::string limit_of(route& r) const;
-  void reject_rest(plan& out, const std::vector<bool>& used);
+  void reject_rest(plan& out, const std::vector<std::uint8_t>& used);
   plan no_plan(std::string why);
 
   const swap_intent& intent_;
@@ -838,7 +849,7 @@ class planner {
   route_list routes_{scratch_.routes};
   // Per route of the set: whether this plan bounded it, and why this plan rejected it when its
   // bound did not fail (the whole amount's failure, an exact-receive failure).
-  std::vector<bool>& bounded_ = scratch_.bounded;
+  std::vector<std::uint8_t>& bounded_ = scratch_.bounded;
   std::vector<std::string>& failures_ = scratch_.failures;
   std::vector<std::uint16_t>& by_rate_ = scratch_.by_rate;
   std::vector<rejected_route> rejected_;
@@ -905,8 +916,8 @@ bool planner::present(const route& r) {
 
 // A plan names most routes once: only a kept set keeps the names (they depend on the topology
 // alone, so a route_cache's set keeps them across prices).
-shared_text planner::name(route& r) const {
-  if (!set_->keep) return describe_route(r);
+const shared_text& planner::name(route& r) {
+  if (!set_->keep) return scratch_.named = describe_route(r);
   set_->once(set_->named[r.index], [&] { r.name = describe_route(r); });
   return r.name;
 }
@@ -989,55 +1000,95 @@ std::expected<chain_price, chain_failure> planner::price_chain(const route& r,
   return c;
 }
 
-// The linear segments of one quote: rates net of the percent fee, rounded up (see compose).
-// With a positive `limit` below `unlimited`, the levels stop once their lengths reach it: a route
-// never spends beyond its high.
-std::vector<segment> planner::segments_of(const hop& h, decimal limit) const {
-  const pricing& p = quote_of(h);
-  const decimal keep = hundred - p.fee_percent;
-  std::vector<segment> out;
-  decimal total;
-  const auto push = [&](decimal length, std::optional<decimal> rate) {
-    if (!rate) return;
-    out.push_back({std::min(length, unlimited), *rate});
-    total += out.back().length;
-  };
-  if (p.model != pricing_model::order_book) {
-    // A rate model is its first segment, which rate() already computed for every route's hops.
-    const first_segment& f = m_.firsts[h.quote];
-    if (f.known_at == m_.generation + 1) {
-      if (f.first) out.push_back(*f.first);
-      return out;
+// The linear segments of one quote, level by level: rates net of the percent fee, rounded up
+// (see compose). Produced as they are asked for: a later hop of a route is composed only as far
+// as its earlier hops deliver, and a deep book's levels beyond that are never priced.
+class quote_segments {
+ public:
+  // `known`: the quote's first segment when this market's prices computed it (rate models).
+  quote_segments(const pricing& p, const first_segment* known)
+      : p_(p), keep_(hundred - p.fee_percent), known_(known) {}
+
+  // The next segment; none once every level was produced.
+  std::optional<segment> next() {
+    if (p_.model != pricing_model::order_book) {
+      // A rate model is its first segment, which rate() already computed for every route's hops.
+      if (done_) return std::nullopt;
+      done_ = true;
+      if (known_) return known_->first;
+      auto gross = p_.rate_receive.try_div(p_.rate_spend, rounding::up);
+      if (!gross) return std::nullopt;
+      auto rate = gross->try_mul_div(keep_, hundred, rounding::up);
+      if (!rate) return std::nullopt;
+      return segment{unlimited, *rate};
     }
-    auto gross = p.rate_receive.try_div(p.rate_spend, rounding::up);
-    if (gross) push(unlimited, gross->try_mul_div(keep, hundred, rounding::up));
-    return out;
+    // A level whose figures do not fit yields no segment: the next one is tried.
+    for (; level_ < p_.book.levels.size(); ++level_) {
+      const book_level& level = p_.book.levels[level_];
+      if (p_.book.side == book_side::sell) {
+        auto rate = level.price.try_mul_div(keep_, hundred, rounding::up);
+        if (!rate) continue;
+        ++level_;
+        return segment{std::min(level.quantity, unlimited), *rate};
+      }
+      auto length = level.quantity.try_mul(level.price, rounding::up);
+      auto per_spend = keep_.try_div(level.price, rounding::up);
+      if (!length || !per_spend) continue;
+      auto rate = per_spend->try_div(hundred, rounding::up);
+      if (!rate) continue;
+      ++level_;
+      return segment{std::min(*length, unlimited), *rate};
+    }
+    return std::nullopt;
   }
-  out.reserve(p.book.levels.size());
-  for (const book_level& level : p.book.levels) {
-    if (limit.is_positive() && limit < unlimited && total >= limit) break;
-    if (p.book.side == book_side::sell) {
-      push(level.quantity, level.price.try_mul_div(keep, hundred, rounding::up));
-      continue;
-    }
-    auto length = level.quantity.try_mul(level.price, rounding::up);
-    auto per_spend = keep.try_div(level.price, rounding::up);
-    if (length && per_spend) push(*length, per_spend->try_div(hundred, rounding::up));
+
+  std::size_t levels() const { return p_.book.levels.size(); }
+
+ private:
+  const pricing& p_;
+  decimal keep_;
+  const first_segment* known_;
+  std::size_t level_ = 0;
+  bool done_ = false;
+};
+
+// Hop h's quote's first segment when a rate model's and computed for this market's prices
+// (rate() computes it for every route's hops), else none.
+const first_segment* known_first(const market_state& m, const hop& h) {
+  const first_segment& f = m.firsts[h.quote];
+  if (m.quotes[h.quote].model == pricing_model::order_book || f.known_at != m.generation + 1) {
+    return nullptr;
+  }
+  return &f;
+}
+
+// The linear segments of one quote. With a positive `limit` below `unlimited`, the levels stop
+// once their lengths reach it: a route never spends beyond its high.
+std::vector<segment> planner::segments_of(const hop& h, decimal limit) const {
+  quote_segments source(quote_of(h), known_first(m_, h));
+  std::vector<segment> out;
+  out.reserve(source.levels());
+  decimal total;
+  while (!(limit.is_positive() && limit < unlimited && total >= limit)) {
+    const std::optional<segment> s = source.next();
+    if (!s) break;
+    out.push_back(*s);
+    total += s->length;
   }
   return out;
 }
 
 // Chains a route's segments: `next` consumes what `first` produces. Rates and lengths are
 // rounded up so the linear model never under-states a route (it bounds the exact price above).
-std::vector<segment> compose(const std::vector<segment>& first, const std::vector<segment>& next) {
+std::vector<segment> compose(const std::vector<segment>& first, quote_segments& next) {
   std::vector<segment> out;
-  out.reserve(first.size() + next.size());
+  out.reserve(first.size() + next.levels());
   std::size_t i = 0;
-  std::size_t j = 0;
   decimal first_left = first.empty() ? decimal{} : first[0].length;
-  decimal next_left = next.empty() ? decimal{} : next[0].length;
-  while (i < first.size() && j < next.size()) {
-    auto rate = first[i].rate.try_mul(next[j].rate, rounding::up);
+  std::optional<segment> to = first.empty() ? std::nullopt : next.next();
+  decimal next_left = to ? to->length : decimal{};
+  while (i < first.size() && to) {
+    auto rate = first[i].rate.try_mul(to->rate, rounding::up);
     auto produced = first_left.try_mul(first[i].rate, rounding::up);
     if (!rate || !produced) break;
     if (*produced <= next_left) {
@@ -1050,7 +1101,8 @@ std::vector<segment> compose(const std::vector<segment>& first, const std::vecto
     if (!length) break;
     out.push_back({std::min(*length, first_left), *rate});
     first_left -= std::min(*length, first_left);
-    if (++j < next.size()) next_left = next[j].length;
+    to = next.next();
+    if (to) next_left = to->length;
   }
   return out;
 }
@@ -1059,7 +1111,17 @@ std::vector<segment> compose(const std::vector<segment>& first, const std::vecto
 // same arithmetic, one step of its loop.
 std::optional<segment> compose_first(const segment& first, const segment& next) {
   auto rate = first.rate.try_mul(next.rate, rounding::up);
-  auto produced = first.length.try_mul(first.rate, rounding::up);
+  // A rate model's segment is `unlimited` long: a whole number, so the product is exact and
+  // fails exactly when 10^11 x rate leaves the range; an integer product instead of try_mul.
+  constexpr int128 most_raw = ((int128{1} << 126) - 1 + (int128{1} << 126)) / unlimited_units;
+  std::optional<decimal> produced;
+  if (first.length == unlimited) {
+    if (first.rate.raw() <= most_raw && first.rate.raw() >= -most_raw) {
+      produced = decimal::from_raw(first.rate.raw() * unlimited_units);
+    }
+  } else {
+    produced = first.length.try_mul(first.rate, rounding::up);
+  }
   if (!rate || !produced) return std::nullopt;
   if (*produced <= next.length) return segment{first.length, *rate};
   auto length = next.length.try_div(first.rate, rounding::up);
@@ -1204,7 +1266,10 @@ void planner::segments_for(route& r) const {
       limit = intent_.amount;
     }
     r.segments = segments_of(r.hops[0], limit);
-    for (int k = 1; k < r.count; ++k) r.segments = compose(r.segments, segments_of(r.hops[k], {}));
+    for (int k = 1; k < r.count; ++k) {
+      quote_segments next(quote_of(r.hops[k]), known_first(m_, r.hops[k]));
+      r.segments = compose(r.segments, next);
+    }
     r.gains.reserve(r.segments.size());
     __uint128_t total = 0;
     int longest = 0;
@@ -1618,13 +1683,13 @@ std::optional<decimal> planner::solo_gain_within(const route& r, decimal amount)
   return gain - r.fixed;
 }
 
-// The rate part of a subset's cheap bound (see queue_subsets), from its sums: its lows at their
-// routes' best rates, the rest at the subset's best, the slack, less the fixed fees; none when
-// the product does not fit. A sum that overflows throws.
-std::optional<int128> rate_part(const subset_sums& t) {
-  auto rest = decimal::from_raw(t.rest).try_mul(decimal::from_raw(t.best_rate), rounding::up);
-  if (!rest) return std::nullopt;
-  return (decimal::from_raw(t.at_lows) + *rest + decimal::from_raw(t.slack) -
+// The rate part of a subset's cheap bound (see queue_subsets), from its sums and its `rest`
+// and `slack`: its lows at their routes' best rates, the rest at the subset's best, the slack,
+// less the fixed fees; none when the product does not fit. A sum that overflows throws.
+std::optional<int128> rate_part(const subset_sums& t, int128 rest, int128 slack) {
+  auto product = decimal::from_raw(rest).try_mul(decimal::from_raw(t.best_rate), rounding::up);
+  if (!product) return std::nullopt;
+  return (decimal::from_raw(t.at_lows) + *product + decimal::from_raw(slack) -
           decimal::from_raw(t.fixed))
       .raw();
 }
@@ -1651,13 +1716,10 @@ bool subsets_fit(const subset_members& ms, std::size_t count, decimal amount) {
   return bits_of_magnitude(magnitude(amount.raw()) + lows) + rate_bits <= 184;
 }
 
-// The sums of a subset a lazy run queued, with the two it leaves out (the slack, one per member,
-// and the rest): what an eager run sums for its rate part.
-subset_sums rated_sums(const subset_table& table, std::uint32_t mask, decimal amount) {
-  subset_sums t = table[mask];
-  t.slack = rounding_slack.raw() * std::popcount(mask);
-  t.rest = amount.raw() - t.lows;
-  return t;
+// The rate part of a subset a lazy run queued, with the two sums it leaves out (the slack, one
+// per member, and the rest) as an eager run sums them.
+std::optional<int128> lazy_rate_part(const subset_sums& t, decimal amount) {
+  return rate_part(t, amount.raw() - t.lows, rounding_slack.raw() * t.members);
 }
 // Queues every subset of the members that can be full, with a cheap upper bound of its linear
 // optimum (the sum of its routes' solo gains; or its lows at their routes' best rates and the
@@ -1668,8 +1730,8 @@ subset_sums rated_sums(const subset_table& table, std::uint32_t mask, decimal am
 // when subsets_fit: nothing can overflow): plain sums, and a rated subset is queued with
 // refined = false: the rate part (a multiplication per subset, most of an eager run's cost) is
 // applied only when best_for's scan for the queue's first entry meets the subset with an
-// unrefined key that would come first (rated_sums). A key only falls when refined, so the entries
-// found first are those of the order by refined keys, and most subsets are never refined.
+// unrefined key that would come first (lazy_rate_part). A key only falls when refined, so the
+// entries found first are those of the order by refined keys, and most subsets are never refined.
 template <bool lazy>
 void planner::queue_subsets(const subset_members& ms, std::size_t count,
                             const std::array<std::uint32_t, split_cap>& conflicts, decimal amount,
@@ -1691,9 +1753,13 @@ void planner::queue_subsets(const subset_members& ms, std::size_t count,
   // Per subset as the parent's sums plus its highest member.
   using sums = subset_sums;
   subset_table& all = scratch_.subsets;
-  all[0] = sums{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, true, true};
+  all[0] = sums{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, true, true};
   const int128 slack_raw = rounding_slack.raw();
   const int128 amount_raw = amount.raw();
+  // Every subset is queued at most once: the entries are made up front and the queue cut to
+  // those used (an emplace_back call per subset cost more than the subset's sums).
+  queue.resize(std::size_t{1} << count);
+  std::size_t queued = 0;
   for (std::uint32_t mask = 1; mask < (1u << count); ++mask) {
     const std::size_t b = static_cast<std::size_t>(std::bit_width(mask)) - 1;
     const subset_member& r = ms[b];
@@ -1710,10 +1776,11 @@ void planner::queue_subsets(const subset_members& ms, std::size_t count,
     t.lows = add(p.lows, r.low);
     if constexpr (!lazy) t.slack = add(p.slack, slack_raw);
     t.conflicts = p.conflicts | conflicts[b];
+    t.members = static_cast<std::uint8_t>(p.members + 1);
     if (!options_.allow_partial && !(sub(amount_raw, t.capacity) < t.coarsest)) continue;
     if (t.lows > amount_raw) continue;
     if ((t.conflicts & mask) != 0) continue;
-    search_entry& e = queue.emplace_back();
+    search_entry& e = queue[queued++];
     e.mask = mask;
     if (t.has_sum) e.key = decimal::from_raw(t.sum);
     if (t.rated) {
@@ -1721,12 +1788,14 @@ void planner::queue_subsets(const subset_members& ms, std::size_t count,
         e.refined = false;
       } else {
         t.rest = sub(amount_raw, t.lows);
-        if (auto by_rate = rate_part(t); by_rate && (!e.key || *by_rate < e.key->raw())) {
+        if (auto by_rate = rate_part(t, t.rest, t.slack);
+            by_rate && (!e.key || *by_rate < e.key->raw())) {
           e.key = decimal::from_raw(*by_rate);
         }
       }
     }
   }
+  queue.resize(queued);
 }
 
 // Branch and bound over subsets of the best routes: each subset's linear optimum bounds every
@@ -1741,7 +1810,7 @@ void planner::queue_subsets(const subset_members& ms, std::size_t count,
 // An exact entry on top is then the next one of the order by exact bound, ties by mask, and the
 // search stops once the top cannot beat the best net: the same subsets in the same order as
 // filling all of them and sorting, at a fraction of the fills.
-std::optional<evaluated> planner::best_for(decimal amount) {
+const evaluated* planner::best_for(decimal amount) {
   const std::vector<std::uint16_t>& order = by_rate();
   const std::size_t width = options_.split ? std::min(options_.split_routes, split_cap) : 0;
   std::array<std::uint16_t, split_cap> top{};
@@ -1838,7 +1907,7 @@ std::optional<evaluated> planner::best_for(decimal amount) {
   const auto refine = [&](entry& e) {
     if (e.refined) return;
     // Cannot throw: subsets_fit checked the operands.
-    const auto by_rate = rate_part(rated_sums(scratch_.subsets, e.mask, amount));
+    const auto by_rate = lazy_rate_part(scratch_.subsets[e.mask], amount);
     if (by_rate && (!e.key || *by_rate < e.key->raw())) e.key = decimal::from_raw(*by_rate);
     e.refined = true;
   };
@@ -1900,8 +1969,7 @@ std::optional<evaluated> planner::best_for(decimal amount) {
     auto a = fill(one, amount);
     if (a && (a->full || options_.allow_partial)) consider(*a);
   }
-  if (!best) return std::nullopt;
-  return *best;
+  return best;
 }
 
 // `asked` is what price_chain asked of the first hop for `c`.
@@ -1981,7 +2049,7 @@ planned_route planner::build_route(route& r, const chain_price& c, decimal asked
 
 // Every candidate not in the plan, with its reason. A route the search ruled out by its best
 // rate alone was never bounded or priced: its reason says so instead of naming a limit.
-void planner::reject_rest(plan& out, const std::vector<bool>& used) {
+void planner::reject_rest(plan& out, const std::vector<std::uint8_t>& used) {
   // Shared by every plan: most rejected routes read one of these.
   static const shared_text cannot_beat("outranked: its best rate cannot beat the plan");
   static const shared_text nets_more("outranked: the plan nets more");
@@ -2022,7 +2090,7 @@ plan planner::no_plan(std::string why) {
 
 plan planner::build(const evaluated& best) {
   plan out;
-  std::vector<bool>& used = scratch_.used;
+  std::vector<std::uint8_t>& used = scratch_.used;
   used.assign(routes_.size(), false);
   out.routes.reserve(best.alloc.routes.size());
   std::size_t legs = 0;
@@ -2071,7 +2139,7 @@ plan planner::build(const evaluated& best) {
 }
 
 plan planner::plan_spend() {
-  auto best = best_for(intent_.amount);
+  const evaluated* best = best_for(intent_.amount);
   if (!best) return no_plan("no route: no candidate or split can take the amount");
   return build(*best);
 }
@@ -2082,12 +2150,18 @@ std::optional<evaluated> planner::least_split_spend() {
   const auto enough = [&](const std::optional<evaluated>& e) {
     return e && e->net >= intent_.amount;
   };
+  // Each search reuses the scratch the previous one answered in: the answer kept is a copy.
+  const auto search = [&](decimal amount) -> std::optional<evaluated> {
+    const evaluated* e = best_for(amount);
+    if (!e) return std::nullopt;
+    return *e;
+  };
   decimal high = decimal::from_int(1);
-  auto best = best_for(high);
+  auto best = search(high);
   for (int i = 0; !enough(best); ++i) {
     if (i == 60 || (intent_.max_spend && high > *intent_.max_spend)) return std::nullopt;
     high = high + high;
-    best = best_for(high);
+    best = search(high);
   }
   const decimal precision = decimal::from_raw(10'000'000'000);
   decimal low;
@@ -2096,7 +2170,7 @@ std::optional<evaluated> planner::least_split_spend() {
         (low + (high - low).try_div(decimal::from_int(2), rounding::down).value_or(decimal{}))
             .round(8, rounding::down);
     if (mid <= low || mid >= high) break;
-    auto e = best_for(mid);
+    auto e = search(mid);
     if (enough(e)) {
       high = mid;
       best = std::move(e);
