@@ -76,12 +76,13 @@ json_document::~json_document() {
 // per thread, so a parse allocates only what its document keeps.
 class json_document_builder {
  public:
-  static constexpr std::size_t terminator_bytes = 4;
+  static constexpr std::size_t terminator_bytes = 8;
 
   // Gives `doc` its copy of `body`, NUL-terminated: the in-situ stream has no length and stops
   // at the NUL where the body ends. RapidJSON's UTF-8 validation takes a multi-byte sequence's
   // continuation bytes without looking for the end (up to 3 after its lead byte): a body that
   // ends inside one reads on into padding NULs, which fail the sequence, never past the copy.
+  // Eight NULs: plain_amount reads a value's text a word at a time.
   json_document_builder(std::string_view body, const json_limits& limits, json_document& doc)
       : limits_(limits), doc_(doc), scratch_(thread_scratch()) {
     scratch_.clear();
@@ -741,11 +742,9 @@ bool read_scalar_rows(std::string_view body, const json_limits& limits, std::siz
       if (*p != '[') return false;
       ++p;
       spaces();
-      if (++count > max_values) return false;
       std::size_t items = 0;
       if (*p != ']') {
         for (;;) {
-          if (++count > max_values) return false;
           // A number in the row's first `width` (a book's every value) is read without the
           // other values' tests.
           if (items < width && (is_digit(*p) || *p == '-')) {
@@ -800,7 +799,10 @@ bool read_scalar_rows(std::string_view body, const json_limits& limits, std::siz
         }
       }
       ++p;
-      if (items < width || !take(context, row.data())) return false;
+      // The row and its values counted at its end, not one by one: a body over the limit is
+      // refused all the same, before the row is taken.
+      count += 1 + items;
+      if (count > max_values || items < width || !take(context, row.data())) return false;
       if (another()) continue;
       if (broken) return false;
       break;

@@ -266,5 +266,68 @@ TEST(JsonRead, ScalarRowsOneAtATime) {
   EXPECT_TRUE(wide.values.empty());
 }
 
+// plain_amount reads by words what follows the text too: its answer is parse_plain's whatever
+// those bytes are, for every form near its limits (8 digits a side, a '.' at either end, signs,
+// exponents, other bytes at every place).
+TEST(JsonRead, PlainAmountIsParsePlainWhateverFollows) {
+  std::vector<std::string> texts = {"",
+                                    "0",
+                                    "7",
+                                    "3988.005",
+                                    "1.1234",
+                                    "12345678",
+                                    "123456789",
+                                    "1.12345678",
+                                    "1.123456789",
+                                    "12345678.12345678",
+                                    "123456789.5",
+                                    "0.00100000",
+                                    "294852.500000",
+                                    ".5",
+                                    "5.",
+                                    ".",
+                                    "-3.5",
+                                    "+2",
+                                    "1e5",
+                                    "1.5e-3",
+                                    "1..2",
+                                    "1.2.3",
+                                    "00012.50",
+                                    "9999999999999999999",
+                                    "0.000000000000000001",
+                                    "1.0000000000000000001",
+                                    " 1",
+                                    "1 "};
+  const std::string digits = "0123456789";
+  for (std::size_t whole = 0; whole <= 10; ++whole) {
+    for (std::size_t places = 0; places <= 10; ++places) {
+      std::string t;
+      for (std::size_t i = 0; i < whole; ++i) t += digits[(i * 7 + 3) % 10];
+      t += '.';
+      for (std::size_t i = 0; i < places; ++i) t += digits[(i * 3 + 1) % 10];
+      texts.push_back(t);
+      texts.push_back(t.substr(0, t.size() - (places != 0 ? 1 : 0)) + "x");
+      if (places == 0) texts.push_back(t.substr(0, whole));
+    }
+  }
+  const std::vector<std::string> afters = {std::string(8, '\0'), "99999999", ".1234567",
+                                           "\"},{}:[]", "e5------"};
+  for (const std::string& text : texts) {
+    for (const std::string& after : afters) {
+      const std::string padded = text + after;
+      const std::string_view view(padded.data(), text.size());
+      const auto expected = decimal::parse_plain(text);
+      const auto got = plain_amount(view);
+      ASSERT_EQ(got.has_value(), expected.has_value()) << text << " then " << after;
+      if (expected) {
+        EXPECT_TRUE(got->raw() == expected->raw()) << text << " then " << after;
+      }
+    }
+  }
+  const std::string book_price = std::string("3988.005") + std::string(8, '\0');
+  EXPECT_TRUE(plain_amount(std::string_view(book_price.data(), 8)) ==
+              decimal::from_raw(int128{3988005} * 1'000'000'000'000'000));
+}
+
 }  // namespace
 }  // namespace swaprouter

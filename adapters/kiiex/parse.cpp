@@ -38,15 +38,16 @@ result<json_document> parse_body(std::string_view body, std::string_view what) {
 
 // An exact decimal from a JSON number's text (or a numeric string). APEX sends C# decimals with up
 // to 28 significant digits (VENUES.md 1.1); places beyond our 18 are rounded half-even, which
-// moves a value by at most 5 * 10^-19.
+// moves a value by at most 5 * 10^-19. None for anything else: each caller words its own error.
 template <class Value>  // json or json_scalar
-result<decimal> to_decimal(const Value& v) {
-  if (v.type != jkind::number && v.type != jkind::string) {
-    return fail(error_kind::bad_response, "not a number");
-  }
-  // A book's prices and quantities ("3988.005", "1.0000") need no rounding: read inline.
-  if (auto plain = decimal::parse_plain(v.text)) return *plain;
-  return decimal::parse(v.text, rounding::half_even);
+std::optional<decimal> to_decimal(const Value& v) {
+  if (v.type != jkind::number && v.type != jkind::string) return std::nullopt;
+  // A book's prices and quantities ("3988.005", "1.0000") need no rounding: read inline, a word
+  // at a time (the values of documents and of read_scalar_rows are padded for it).
+  if (auto plain = plain_amount(v.text)) return plain;
+  auto parsed = decimal::parse(v.text, rounding::half_even);
+  if (!parsed) return std::nullopt;
+  return *parsed;
 }
 
 // Reads one object's fields ignoring key case; the first problem is kept (straight-line parsers).
@@ -287,7 +288,7 @@ result<level1_summary> read_summary(const json& v, const std::string& context) {
       return fail(error_kind::bad_response, fmt::format("{}[{}]: not a decimal: \"{}\"", context, i,
                                                         excerpt(v.items[i].text)));
     }
-    return d;
+    return *d;
   };
   auto id = number(0, false);
   if (!id) return std::unexpected(id.error());
@@ -427,11 +428,12 @@ class book_reader {
     const Value& action_value = items[wire::l2_index::action_type];
     auto price = to_decimal(items[wire::l2_index::price]);
     auto quantity = to_decimal(items[wire::l2_index::quantity]);
-    auto pair = numeric(pair_value) && pair_value.text == id_text_ ? result<decimal>(instrument_)
-                                                                   : to_decimal(pair_value);
+    auto pair = numeric(pair_value) && pair_value.text == id_text_
+                    ? std::optional<decimal>(instrument_)
+                    : to_decimal(pair_value);
     auto action = numeric(action_value) && action_value.text.size() == 1 &&
                           action_value.text[0] >= '0' && action_value.text[0] <= '9'
-                      ? result<decimal>(decimal::from_int(action_value.text[0] - '0'))
+                      ? std::optional<decimal>(decimal::from_int(action_value.text[0] - '0'))
                       : to_decimal(action_value);
     // Side 0 (buy) or 1 (sell) as a plain number is read at once, any other form as before.
     const Value& side_value = items[wire::l2_index::side];
