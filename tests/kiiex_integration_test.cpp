@@ -521,6 +521,26 @@ TEST_F(KiiexIntegration, FindByClientOrderIdAfterResetAfter) {
   EXPECT_FALSE(none->has_value());
 }
 
+// A bare 401 on SendOrder (not the exchange's errorcode 20 answer) says nothing about whether the
+// order was taken: the leg is unknown, SendOrder is not sent again and no login is made for it.
+TEST_F(KiiexIntegration, BareUnauthorizedOnSendOrderIsUnknownAndNotResent) {
+  start();
+  auto q = price("USDT", "COPM", "100");
+  ASSERT_TRUE(q.has_value()) << q.error().message;
+  sim::fault f;
+  f.kind = sim::fault_kind::status;
+  f.status = 401;
+  f.body = "<html><body>401 Authorization Required</body></html>";
+  f.remaining = 1;
+  server_->faults().set("/ap/SendOrder", f);
+  const int logins = client_->login_count();
+  auto s = submit(leg_for(*q, dec("100"), q->receive_net), "it-bare-401");
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().kind, error_kind::unknown_outcome);
+  EXPECT_EQ(test_support::count_requests(*server_, "/ap/SendOrder"), 1u);
+  EXPECT_EQ(client_->login_count(), logins);
+}
+
 TEST_F(KiiexIntegration, FokWithoutEnoughDepthWithinTheLimitExecutesNothing) {
   start();
   auto book = parse_l2_snapshot(raw("GetL2Snapshot", request_builder::l2_body(1, 1, 10)).body, 1);

@@ -18,6 +18,16 @@ namespace {
 
 using steady_time = std::chrono::steady_clock::time_point;
 
+// What an order for a leg of `amount` spends: a sell's quantity, rounded down to the quantity
+// increment; a buy's value, rounded down to the quote product's places (submit() and find()).
+result<decimal> order_spend(const market_info& market, wire::side side, decimal amount) {
+  if (side == wire::side::sell) {
+    return amount.round_to_increment(market.rules().quantity_increment, rounding::down);
+  }
+  // checked: the places come from the exchange's GetProducts.
+  return amount.checked_round(market.quote.decimal_places, rounding::down);
+}
+
 // Compact JSON with numbers written from exact decimal text (AlphaPoint takes JSON numbers).
 class body_writer {
  public:
@@ -419,8 +429,11 @@ task<result<http_response>> client::attempt(const std::string& name, const std::
         generic ? generic->errormsg + (generic->detail.empty() ? "" : ": " + generic->detail)
                 : excerpt(response.body, 200);
     e.message = fmt::format("kiiex {} answered {} errorcode {}: {}", name, status, code, text);
-    if (status == 401 || status == 403 || code == wire::errorcode::not_authorized) {
-      // Refused before anything was executed: safe to log in again and resend, even SendOrder.
+    if (code == wire::errorcode::not_authorized ||
+        (!send_order && (status == 401 || status == 403))) {
+      // Refused before anything was executed: safe to log in again and resend, even SendOrder,
+      // for which only the exchange's own answer (errorcode 20) says so; a bare 401 or 403 on
+      // SendOrder could come from anything on the way, and stays unknown (FAULTS.md 8).
       e.kind = error_kind::auth;
     } else if (status == 429) {
       e.kind = error_kind::rate_limited;
@@ -554,6 +567,13 @@ std::optional<std::pair<market_info, wire::side>> client::find_direction(
     if (m.base.symbol == spend && m.quote.symbol == receive) return std::pair{m, wire::side::sell};
   }
   return std::nullopt;
+}
+
+std::optional<std::pair<market_info, wire::side>> client::find_direction(
+    std::string_view code) const {
+  const auto dash = code.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  return find_direction(code.substr(0, dash), code.substr(dash + 1));
 }
 
 result<std::pair<market_info, wire::side>> client::market_for(const quote_request& request) const {
@@ -695,11 +715,7 @@ task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {
   const client_id client = id;
   auto ready = co_await ensure_markets();
   if (!ready) co_return std::unexpected(std::move(ready.error()));
-  const auto dash = wanted.direction_code.find('-');
-  const auto found = dash == std::string::npos
-                         ? std::nullopt
-                         : find_direction(std::string_view(wanted.direction_code).substr(0, dash),
-                                          std::string_view(wanted.direction_code).substr(dash + 1));
+  const auto found = find_direction(wanted.direction_code);
   const auto bad = [&](std::string why) {
     return fail(error_kind::invalid_argument,
                 fmt::format("kiiex {}: {}", wanted.direction_code, why));
@@ -710,7 +726,6 @@ task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {
   if (!wanted.min_receive.is_positive()) co_return bad("a positive min_receive is required");
   const market_info& market = found->first;
   const wire::side side = found->second;
-  const trade_rules rules = market.rules();
   const decimal keep = decimal::from_int(100) - market.fee_percent;
 
   order_params params;
@@ -721,7 +736,7 @@ task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {
   params.client_order_id = wire::client_order_id(client);
   decimal spend;
   if (side == wire::side::sell) {
-    auto quantity = wanted.amount.round_to_increment(rules.quantity_increment, rounding::down);
+    auto quantity = order_spend(market, side, wanted.amount);
     if (!quantity || !quantity->is_positive()) co_return bad("amount rounds to nothing");
     // Lowest average price whose net still meets min_receive: gross = net * 100 / (100 - fee).
     auto gross = wanted.min_receive.mul_div(decimal::from_int(100), keep, rounding::up);
@@ -734,7 +749,9 @@ task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {
     params.limit_price = *limit;
     spend = *quantity;
   } else {
-    spend = wanted.amount.round(market.quote.decimal_places, rounding::down);
+    auto value = order_spend(market, side, wanted.amount);
+    if (!value) co_return std::unexpected(std::move(value.error()));
+    spend = *value;
     // Highest average price at which spending the amount still nets min_receive.
     auto price = spend.mul_div(
         keep, wanted.min_receive.mul(decimal::from_int(100), rounding::down).value_or(decimal{}),
@@ -904,6 +921,19 @@ task<result<std::optional<leg_status>>> client::find(const client_id& id, const 
         error_kind::bad_response,
         fmt::format("kiiex: inconsistent: order {} is {}, not {}", found->ref.provider_ref,
                     found->direction_code, wanted.direction_code));
+  }
+  // A ClientOrderId is ours only by convention: an order under it for another amount is not
+  // this leg's (FAULTS.md 25). What submit() sends: a sell of the amount rounded down to the
+  // quantity increment, a buy by value that never spends more than the amount.
+  if (const auto market = find_direction(wanted.direction_code)) {
+    const bool sell = market->second == wire::side::sell;
+    const auto sent = order_spend(market->first, market->second, wanted.amount);
+    if (!sent || (sell ? found->spend_amount != *sent : found->spend_amount > *sent)) {
+      co_return fail(error_kind::bad_response,
+                     fmt::format("kiiex: inconsistent: order {} spends {}, the leg {}",
+                                 found->ref.provider_ref, found->spend_amount.to_string(),
+                                 wanted.amount.to_string()));
+    }
   }
   co_return std::optional<leg_status>(std::move(*found));
 }

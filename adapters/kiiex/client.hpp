@@ -165,7 +165,8 @@ class client final : public venue {
   task<result<leg_status>> submit(const leg& leg, const client_id& id) override;
   /// GetOrderStatus, then GetTradesHistory for the fills when anything executed.
   task<result<leg_status>> status(const leg_ref& ref) override;
-  /// GetOpenOrders, then GetOrdersHistory filtered by the ClientOrderId.
+  /// GetOpenOrders, then GetOrdersHistory filtered by the ClientOrderId; an order of another
+  /// direction or amount under it is bad_response ("inconsistent").
   task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg) override;
   /// CancelOrder, then status.
   task<result<leg_status>> cancel(const leg_ref& ref) override;
@@ -200,6 +201,8 @@ class client final : public venue {
   std::optional<market_info> find_market(std::int64_t instrument_id) const;
   std::optional<std::pair<market_info, wire::side>> find_direction(std::string_view spend,
                                                                    std::string_view receive) const;
+  // The market and side of a direction code "SPEND-RECEIVE".
+  std::optional<std::pair<market_info, wire::side>> find_direction(std::string_view code) const;
   result<std::pair<market_info, wire::side>> market_for(const quote_request& request) const;
   std::string next_nonce();
 
