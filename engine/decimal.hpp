@@ -5,6 +5,7 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,9 +50,10 @@ class decimal {
   /// The value raw / 10^18.
   static constexpr decimal from_raw(int128 raw) noexcept { return decimal(raw); }
   static decimal from_int(std::int64_t whole) noexcept;
-  /// One unit of the `places`-th fractional digit (10^-places), the step of a precision; `places`
-  /// must be 0..18.
+  /// One unit of the `places`-th fractional digit (10^-places), the step of a precision. As
+  /// round(), it ends the process on `places` outside 0..18 (callers check provider precisions).
   static constexpr decimal unit(int places) noexcept {
+    if (places < 0 || places > scale) std::abort();
     return from_raw(detail::pow10[static_cast<std::size_t>(scale - places)]);
   }
 

@@ -17,13 +17,9 @@ std::unexpected<price_error> failure(price_failure reason, decimal amount = {},
   return std::unexpected(price_error{reason, amount, limit});
 }
 
-// A precision outside 0..18 never prices (usable refuses it); its unit is the loop's value.
-decimal unit_at(int places) {
-  if (places >= 0 && places <= decimal::scale) return decimal::unit(places);
-  int128 raw = 1;
-  for (int i = places; i < decimal::scale; ++i) raw *= 10;
-  return decimal::from_raw(raw);
-}
+// A precision outside 0..18 never prices (usable refuses it), but the planner takes units
+// before it asks: such a unit is clamped to the range instead of overflowing.
+decimal unit_at(int places) { return decimal::unit(std::clamp(places, 0, decimal::scale)); }
 
 bool valid_places(int places) { return places >= 0 && places <= decimal::scale; }
 

@@ -375,7 +375,7 @@ using market_state = prepared_market::state;
 // A set's routes best rate first, ties in the order found. The order is total (a route's place
 // breaks ties), so sorting any permutation of the routes yields it: a route_cache's set sorts its
 // previous order, usually sorted already or nearly, after new prices. By insertion for the few
-// routes of most sets (std::stable_sort allocates its buffer on every call).
+// routes of most sets; a total order needs no stable sort (which allocates on every call).
 void sort_by_rate(route_set& set) {
   std::vector<std::uint16_t>& order = set.by_rate;
   const auto before = [&](std::uint16_t a, std::uint16_t b) {
@@ -384,7 +384,7 @@ void sort_by_rate(route_set& set) {
     return x > y || (x == y && a < b);
   };
   if (order.size() > 32) {
-    std::stable_sort(order.begin(), order.end(), before);
+    std::sort(order.begin(), order.end(), before);
     return;
   }
   for (std::size_t i = 1; i < order.size(); ++i) {
@@ -1111,8 +1111,9 @@ std::vector<segment> compose(const std::vector<segment>& first, quote_segments& 
 // same arithmetic, one step of its loop.
 std::optional<segment> compose_first(const segment& first, const segment& next) {
   auto rate = first.rate.try_mul(next.rate, rounding::up);
-  // A rate model's segment is `unlimited` long: a whole number, so the product is exact and
-  // fails exactly when 10^11 x rate leaves the range; an integer product instead of try_mul.
+  // A segment `unlimited` long (a rate model's, or a level capped there) is a whole number long,
+  // so the product is exact and fails exactly when 10^11 x rate leaves the range: an integer
+  // product instead of try_mul.
   constexpr int128 most_raw = ((int128{1} << 126) - 1 + (int128{1} << 126)) / unlimited_units;
   std::optional<decimal> produced;
   if (first.length == unlimited) {
@@ -1128,9 +1129,6 @@ std::optional<segment> compose_first(const segment& first, const segment& next) 
   if (!length) return std::nullopt;
   return segment{std::min(*length, first.length), *rate};
 }
-
-// A quote's first linear segment, as segments_of would produce it, from its first usable level
-// alone; and whether its levels come best first (then no later segment has a better rate).
 }  // namespace
 
 const book_sums* prepared_market::state::sums_for(std::uint16_t quote) const {
@@ -1147,41 +1145,24 @@ const book_sums* prepared_market::state::sums_for(std::uint16_t quote) const {
   return &sums[quote];
 }
 
+// A quote's first linear segment, as segments_of produces it (the same source), from its first
+// usable level alone; and whether its levels come best first (then no later segment has a
+// better rate).
 const first_segment& prepared_market::state::first_of(std::uint16_t quote) const {
   first_segment& f = firsts[quote];
   if (f.known_at == generation + 1) return f;
   f = first_segment{};
   f.known_at = generation + 1;
   const pricing& p = quotes[quote];
-  const decimal keep = hundred - p.fee_percent;
-  if (p.model != pricing_model::order_book) {
-    auto gross = p.rate_receive.try_div(p.rate_spend, rounding::up);
-    if (!gross) return f;
-    auto net = gross->try_mul_div(keep, hundred, rounding::up);
-    if (net) f.first = segment{unlimited, *net};
-    return f;
-  }
-  const bool sell = p.book.side == book_side::sell;
-  const auto& levels = p.book.levels;
-  for (std::size_t l = 1; l < levels.size() && f.ordered; ++l) {
-    f.ordered =
-        sell ? levels[l].price <= levels[l - 1].price : levels[l].price >= levels[l - 1].price;
-  }
-  for (const book_level& level : levels) {
-    if (sell) {
-      auto rate = level.price.try_mul_div(keep, hundred, rounding::up);
-      if (!rate) continue;
-      f.first = segment{std::min(level.quantity, unlimited), *rate};
-      return f;
+  if (p.model == pricing_model::order_book) {
+    const bool sell = p.book.side == book_side::sell;
+    const auto& levels = p.book.levels;
+    for (std::size_t l = 1; l < levels.size() && f.ordered; ++l) {
+      f.ordered =
+          sell ? levels[l].price <= levels[l - 1].price : levels[l].price >= levels[l - 1].price;
     }
-    auto length = level.quantity.try_mul(level.price, rounding::up);
-    auto per_spend = keep.try_div(level.price, rounding::up);
-    if (!length || !per_spend) continue;
-    auto rate = per_spend->try_div(hundred, rounding::up);
-    if (!rate) continue;
-    f.first = segment{std::min(*length, unlimited), *rate};
-    return f;
   }
+  f.first = quote_segments(p, nullptr).next();
   return f;
 }
 
@@ -1841,7 +1822,6 @@ const evaluated* planner::best_for(decimal amount) {
   };
   std::vector<entry>& queue = scratch_.queue;
   queue.clear();
-  queue.reserve(std::size_t{1} << count);
   std::vector<allocation>& filled = scratch_.filled;
   filled.clear();
   std::array<std::uint16_t, split_cap> members{};

@@ -757,6 +757,28 @@ TEST(RouterCache, SameTopologyOtherPricesPlansTheSame) {
   EXPECT_GT(replaced, 500);
 }
 
+// Routes of equal best rate rank in the order found, whatever their order under the previous
+// prices: a cached set re-sorted after a tie appears plans as a fresh one (provider a, found
+// first).
+TEST(RouterCache, TiesAfterNewPricesRankInTheOrderFound) {
+  planner_options options;
+  options.split = false;
+  route_cache cache;
+  const std::vector<pricing> before = {rate("a", "USDT", "COPM", "4000"),
+                                       rate("b", "USDT", "COPM", "4010")};
+  const plan first = make_plan(spend("100"), before, options, now, cache);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first.routes.at(0).legs.at(0).order.provider, "b");
+  const std::vector<pricing> tied = {rate("a", "USDT", "COPM", "4010"),
+                                     rate("b", "USDT", "COPM", "4010")};
+  const plan cached = make_plan(spend("100"), tied, options, now, cache);
+  const plan fresh = make_plan(spend("100"), tied, options, now);
+  ASSERT_TRUE(cached.ok());
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh.routes.at(0).legs.at(0).order.provider, "a");
+  EXPECT_EQ(cached.routes.at(0).legs.at(0).order.provider, "a");
+}
+
 TEST(RouterCache, TopologyChangeReplacesTheRoutes) {
   const std::vector<pricing> two = {rate("a", "USDT", "COPM", "4000"),
                                     rate("b", "USDT", "COPM", "4100")};
