@@ -1009,8 +1009,9 @@ class quote_segments {
   quote_segments(const pricing& p, const first_segment* known)
       : p_(p), keep_(hundred - p.fee_percent), known_(known) {}
 
-  // The next segment; none once every level was produced.
-  std::optional<segment> next() {
+  // The next segment; none once every level was produced. Inlined: every repricing takes each
+  // quote's first segment through it (a call was 1 % of a route-cache plan).
+  [[gnu::always_inline]] std::optional<segment> next() {
     if (p_.model != pricing_model::order_book) {
       // A rate model is its first segment, which rate() already computed for every route's hops.
       if (done_) return std::nullopt;
