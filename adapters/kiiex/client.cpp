@@ -1,8 +1,6 @@
 #include "adapters/kiiex/client.hpp"
 
 #include <fmt/format.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <random>
@@ -11,6 +9,7 @@
 
 #include "engine/guarded_call.hpp"
 #include "engine/json_read.hpp"
+#include "engine/json_write.hpp"
 #include "engine/redact.hpp"
 
 namespace swaprouter::kiiex {
@@ -28,42 +27,31 @@ result<decimal> order_spend(const market_info& market, wire::side side, decimal 
   return amount.checked_round(market.quote.decimal_places, rounding::down);
 }
 
-// Compact JSON with numbers written from exact decimal text (AlphaPoint takes JSON numbers).
+// An AlphaPoint request body: one object, numbers written from exact decimal text (AlphaPoint
+// takes JSON numbers).
 class body_writer {
  public:
-  body_writer() { w_.StartObject(); }
+  body_writer() { json_.begin_object(); }
   body_writer& integer(std::string_view key, std::int64_t v) {
-    name(key);
-    w_.Int64(v);
+    json_.field_int(key, v);
     return *this;
   }
   body_writer& number(std::string_view key, decimal v) {
-    name(key);
-    const std::string text = v.to_string();
-    w_.RawValue(text.data(), text.size(), rapidjson::kNumberType);
+    json_.field(key, v);
     return *this;
   }
   body_writer& boolean(std::string_view key, bool v) {
-    name(key);
-    w_.Bool(v);
+    json_.key(key).boolean(v);
     return *this;
   }
   body_writer& text(std::string_view key, std::string_view v) {
-    name(key);
-    w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    json_.field(key, v);
     return *this;
   }
-  std::string take() {
-    w_.EndObject();
-    return std::string(buffer_.GetString(), buffer_.GetSize());
-  }
+  std::string take() { return json_.end_object().take(); }
 
  private:
-  void name(std::string_view key) {
-    w_.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  }
-  rapidjson::StringBuffer buffer_;
-  rapidjson::Writer<rapidjson::StringBuffer> w_{buffer_};
+  json_out json_;
 };
 
 bool mentions_timeout(std::string_view text) {

@@ -1,14 +1,13 @@
 #include "adapters/onek/client.hpp"
 
 #include <fmt/format.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <utility>
 
 #include "adapters/onek/wire.hpp"
 #include "engine/guarded_call.hpp"
+#include "engine/json_write.hpp"
 #include "engine/redact.hpp"
 
 namespace swaprouter::onek {
@@ -379,45 +378,24 @@ result<http_request> request_builder::swap_open(const open_params& params,
   }
   const std::string amount = params.amount.to_string(params.precision, rounding::down);
 
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  const auto key = [&](std::string_view k) {
-    writer.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
-  };
-  const auto text = [&](std::string_view v) {
-    writer.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-  };
-  writer.StartObject();
-  key(wire::open_field::direction);
-  text(params.direction);
-  key(params.side == amount_side::spend ? wire::open_field::spend_amount
-                                        : wire::open_field::receive_amount);
-  text(amount);
-  if (params.callback_url) {
-    key(wire::open_field::callback_url);
-    text(*params.callback_url);
-  }
-  key(wire::open_field::custom_id);
-  text(params.custom_id);
-  key(wire::open_field::time_to_live);
-  writer.Int64(params.time_to_live.count());
-  writer.EndObject();
-  return signed_request("POST", std::string(wire::path::swap_open),
-                        std::string(buffer.GetString(), buffer.GetSize()), timestamp_ms);
+  json_out body;
+  body.begin_object().field(wire::open_field::direction, params.direction);
+  body.field(params.side == amount_side::spend ? wire::open_field::spend_amount
+                                               : wire::open_field::receive_amount,
+             amount);
+  if (params.callback_url) body.field(wire::open_field::callback_url, *params.callback_url);
+  body.field(wire::open_field::custom_id, params.custom_id)
+      .field_int(wire::open_field::time_to_live, params.time_to_live.count())
+      .end_object();
+  return signed_request("POST", std::string(wire::path::swap_open), body.take(), timestamp_ms);
 }
 
 result<http_request> request_builder::swap_cancel(std::string_view code,
                                                   std::int64_t timestamp_ms) {
   if (!valid_code(code)) return fail(error_kind::invalid_argument, "onek swap/cancel: bad code");
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  writer.StartObject();
-  writer.Key(wire::cancel_field::code.data(),
-             static_cast<rapidjson::SizeType>(wire::cancel_field::code.size()));
-  writer.String(code.data(), static_cast<rapidjson::SizeType>(code.size()));
-  writer.EndObject();
-  return signed_request("POST", std::string(wire::path::swap_cancel),
-                        std::string(buffer.GetString(), buffer.GetSize()), timestamp_ms);
+  json_out body;
+  body.begin_object().field(wire::cancel_field::code, code).end_object();
+  return signed_request("POST", std::string(wire::path::swap_cancel), body.take(), timestamp_ms);
 }
 
 result<http_request> request_builder::swap_item(std::string_view code, std::int64_t timestamp_ms) {
