@@ -405,17 +405,15 @@ constexpr std::size_t fast_padding = 8;
 constexpr std::size_t fast_body_bytes = 256u << 10;
 
 // Past the digits from `p`, eight bytes at a time: a number's end is found without a branch per
-// digit (whose misprediction at every number's end was most of a book's parse). A byte is not a
-// digit when adding 0x46 or subtracting 0x30 sets its top bit; carries and borrows only move
-// upward from a non-digit, so the lowest flagged byte is the first non-digit. Reads up to 7
-// bytes past a non-digit, within the padding.
+// digit (whose misprediction at every number's end was most of a book's parse): the lowest byte
+// detail::non_digit_bytes flags is the first non-digit. Reads up to 7 bytes past a non-digit,
+// within the padding.
 [[gnu::always_inline]] inline char* skip_digits(char* p) {
   if constexpr (std::endian::native == std::endian::little) {
     for (;;) {
       std::uint64_t word = 0;
       std::memcpy(&word, p, sizeof word);
-      const std::uint64_t other =
-          ((word + 0x4646464646464646u) | (word - 0x3030303030303030u)) & 0x8080808080808080u;
+      const std::uint64_t other = detail::non_digit_bytes(word);
       if (other != 0) return p + (std::countr_zero(other) >> 3);
       p += sizeof word;
     }

@@ -121,8 +121,9 @@ bool read_scalar_rows(std::string_view body, const json_limits& limits, std::siz
 
 namespace detail {
 
-// Flags (0x80) the bytes of `word` that are not ASCII digits; the lowest flag is exact (see
-// skip_digits in json_read.cpp).
+// Flags (0x80) the bytes of `word` that are not ASCII digits: a byte is not a digit when adding
+// 0x46 or subtracting 0x30 sets its top bit. Carries and borrows only move upward from a
+// non-digit, so the lowest flag is exact (higher ones may not be).
 constexpr std::uint64_t non_digit_bytes(std::uint64_t word) {
   return ((word + 0x4646464646464646u) | (word - 0x3030303030303030u)) & 0x8080808080808080u;
 }

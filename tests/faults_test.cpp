@@ -30,6 +30,7 @@
 #include "tests/onek_samples.hpp"
 #include "tests/oxapay_samples.hpp"
 #include "tests/support/fault_fixture.hpp"
+#include "tests/support/fault_scenario.hpp"
 
 namespace swaprouter {
 namespace {
@@ -37,57 +38,20 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using sim::fault_kind;
+using testing::count_of;
 using testing::fault_world;
+using testing::intent_at;
+using testing::pair_for;
+using testing::phase_of_leg;
+using testing::swaps_for;
 
 decimal dec(std::string_view text) { return decimal::parse(text).value(); }
 
 constexpr std::array<std::string_view, 4> providers{"onek", "kiiex", "stablestack", "oxapay"};
 
-// What each provider converts in the fault scenario, and a minimum per USDT spent far below
-// any price.
-struct pair_of {
-  std::string receive;
-  std::string min_per_usdt;
-};
-pair_of pair_for(std::string_view provider) {
-  if (provider == "kiiex") return {"COPM", "2000"};
-  if (provider == "oxapay") return {"BTC", "0.000005"};
-  return {"USDC", "0.9"};
-}
-
-intent_record intent_at(fault_world& w, std::string id, std::string_view provider,
-                        std::string amount = "100") {
-  const auto p = pair_for(provider);
-  const decimal min =
-      dec(amount).mul(dec(p.min_per_usdt), rounding::down).value().round(8, rounding::down);
-  return w.intent(std::move(id), "USDT", p.receive, std::move(amount), min.to_string());
-}
-
 std::size_t swaps_of(fault_world& w, std::string_view provider) { return w.swaps(provider).size(); }
 
-// The provider's swaps of a leg: those carrying its client id, or the one its journal row holds
-// (KIIEX keeps a number for the client id, StableStack and OxaPay none).
-std::size_t swaps_for(fault_world& w, std::string_view provider, const client_id& client) {
-  std::size_t n = 0;
-  auto leg = w.records().leg(client);
-  const std::string ref = leg && *leg ? (*leg)->provider_ref : std::string();
-  for (const auto& s : w.swaps(provider)) {
-    n += s.client == client || (!ref.empty() && s.ref == ref) ? 1 : 0;
-  }
-  return n;
-}
-
 bool dedupes(std::string_view provider) { return provider == "onek" || provider == "kiiex"; }
-
-leg_phase phase_of_leg(fault_world& w, const client_id& client) {
-  auto leg = w.records().leg(client);
-  if (!leg || !*leg) return leg_phase::planned;
-  return (*leg)->phase;
-}
-
-std::size_t count_of(const std::vector<leg_phase>& phases, leg_phase p) {
-  return static_cast<std::size_t>(std::count(phases.begin(), phases.end(), p));
-}
 
 // The executor treats an error as an unknown outcome (never a rejection, never a safe retry).
 bool ambiguous(const error& e) {
@@ -1029,8 +993,7 @@ TEST(Faults, S17_settled_amount_mismatch) {
   const auto i = intent_at(w, "I-s17", "onek");
   auto quoted = w.plan(i, "onek");
   // 001k's rate falls 5 % between the quote and the swap: it settles outside the tolerance.
-  const decimal mid = w.market().mid_rate("USDT", "USDC").value();
-  ASSERT_TRUE(w.market().set_rate("USDT", "USDC", mid.mul(dec("0.95"), rounding::down).value()));
+  testing::move_rate(w, "USDT", "USDC", "0.95");
   auto exec = w.make_executor();
   const auto out = w.run(exec->execute(i, quoted));
   EXPECT_TRUE(out.filled) << out.state;

@@ -22,60 +22,22 @@
 #include "adapters/stablestack/wire.hpp"
 #include "engine/hmac.hpp"
 #include "tests/support/fault_fixture.hpp"
+#include "tests/support/fault_scenario.hpp"
 
 namespace swaprouter {
 namespace {
 
 using namespace std::chrono_literals;
 using sim::fault_kind;
+using testing::alarms_for;
+using testing::count_of;
+using testing::creates;
 using testing::fault_world;
+using testing::intent_at;
+using testing::phase_of_leg;
+using testing::swaps_for;
 
 decimal dec(std::string_view text) { return decimal::parse(text).value(); }
-
-// What each provider converts in the fault scenario, and a minimum per USDT far below any price.
-std::pair<std::string, std::string> pair_for(std::string_view provider) {
-  if (provider == "kiiex") return {"COPM", "2000"};
-  if (provider == "oxapay") return {"BTC", "0.000005"};
-  return {"USDC", "0.9"};
-}
-
-intent_record intent_at(fault_world& w, std::string id, std::string_view provider,
-                        std::string amount = "100") {
-  const auto [receive, per_usdt] = pair_for(provider);
-  const decimal min =
-      dec(amount).mul(dec(per_usdt), rounding::down).value().round(8, rounding::down);
-  return w.intent(std::move(id), "USDT", receive, std::move(amount), min.to_string());
-}
-
-// The provider's swaps of a leg: those carrying its client id, or the one its journal row holds.
-std::size_t swaps_for(fault_world& w, std::string_view provider, const client_id& client) {
-  auto leg = w.records().leg(client);
-  const std::string ref = leg && *leg ? (*leg)->provider_ref : std::string();
-  std::size_t n = 0;
-  for (const auto& s : w.swaps(provider)) {
-    n += s.client == client || (!ref.empty() && s.ref == ref) ? 1 : 0;
-  }
-  return n;
-}
-
-leg_phase phase_of_leg(fault_world& w, const client_id& client) {
-  auto leg = w.records().leg(client);
-  return leg && *leg ? (*leg)->phase : leg_phase::planned;
-}
-
-std::size_t count_of(const std::vector<leg_phase>& phases, leg_phase p) {
-  return static_cast<std::size_t>(std::count(phases.begin(), phases.end(), p));
-}
-
-std::size_t alarms_for(fault_world& w, const client_id& client) {
-  std::size_t n = 0;
-  for (const auto& e : w.events("alarm")) n += e.client == client ? 1 : 0;
-  return n;
-}
-
-std::size_t creates(fault_world& w, std::string_view p) {
-  return w.requests(p, fault_world::create_route(p));
-}
 
 // StableStack's completed debit of `amount` USDT for swap `ref` and, `with_credit`, its credit of
 // `credit_amount` in `credit`, as a page of GET /api/transactions or GET by_ref_id.
@@ -312,8 +274,7 @@ TEST(ProviderFaults, S17_OxaPaySettlesOutsideTheQuote) {
   const client_id client = "I-pf17-ox-L0-A0";
   const auto i = intent_at(w, "I-pf17-ox", "oxapay");
   auto quoted = w.plan(i, "oxapay");
-  const decimal mid = w.market().mid_rate("USDT", "BTC").value();
-  ASSERT_TRUE(w.market().set_rate("USDT", "BTC", mid.mul(dec("0.95"), rounding::down).value()));
+  testing::move_rate(w, "USDT", "BTC", "0.95");
   auto exec = w.make_executor();
   const auto out = w.run(exec->execute(i, quoted));
   w.market().clear_rate("USDT", "BTC");
@@ -401,8 +362,7 @@ TEST(ProviderFaults, S17_KiiexNeverSettlesOutsideItsLimit) {
   const client_id client = "I-pf17-kx-L0-A0";
   const auto i = intent_at(w, "I-pf17-kx", "kiiex");
   auto quoted = w.plan(i, "kiiex");
-  const decimal mid = w.market().mid_rate("USDT", "COPM").value();
-  ASSERT_TRUE(w.market().set_rate("USDT", "COPM", mid.mul(dec("0.95"), rounding::down).value()));
+  testing::move_rate(w, "USDT", "COPM", "0.95");
   auto exec = w.make_executor();
   const auto out = w.run(exec->execute(i, quoted));
   w.market().clear_rate("USDT", "COPM");
