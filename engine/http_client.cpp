@@ -127,6 +127,14 @@ struct connection {
         [](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); }, stream);
   }
 
+  // Answer bytes already read beyond the last answer: in the parser's buffer, or decrypted and
+  // waiting inside OpenSSL (the parser reads a TLS record in pieces).
+  bool read_past_answer() {
+    if (buffer.size() != 0) return true;
+    auto* tls = std::get_if<beast::ssl_stream<beast::tcp_stream>>(&stream);
+    return tls != nullptr && SSL_pending(tls->native_handle()) > 0;
+  }
+
   // A connection the server closed while idle has EOF pending. Pending bytes on a plain
   // connection are an answer nobody asked for; on TLS they are usually TLS 1.3 session tickets,
   // which the next read consumes.
@@ -205,7 +213,9 @@ class beast_http_client final : public http_client {
     }
     response.body = std::move(message.body());
 
-    if (message.keep_alive()) give_back(std::move(conn));
+    // Bytes read past the answer (a server that declared a Content-Length shorter than its
+    // body) would be parsed as the start of the next answer: that connection is not reused.
+    if (message.keep_alive() && !conn->read_past_answer()) give_back(std::move(conn));
     if (response.status >= 300 && response.status < 400) {
       // Redirects are never followed: a provider that redirects is misconfigured or hostile.
       error e = make_error(error_kind::redirect,

@@ -17,7 +17,7 @@ namespace swaprouter::sim {
 
 namespace {
 
-constexpr std::array<std::pair<fault_kind, std::string_view>, 12> kind_names{{
+constexpr std::array<std::pair<fault_kind, std::string_view>, 13> kind_names{{
     {fault_kind::delay, "delay"},
     {fault_kind::drop, "drop"},
     {fault_kind::reset_before, "reset_before"},
@@ -30,6 +30,7 @@ constexpr std::array<std::pair<fault_kind, std::string_view>, 12> kind_names{{
     {fault_kind::redirect, "redirect"},
     {fault_kind::oversize, "oversize"},
     {fault_kind::endless_chunked, "endless_chunked"},
+    {fault_kind::short_content_length, "short_content_length"},
 }};
 
 std::string_view as_view(const rapidjson::Value& v) {

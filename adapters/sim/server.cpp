@@ -480,6 +480,18 @@ struct server::impl : std::enable_shared_from_this<impl> {
           beast::get_lowest_layer(stream).close();
           co_return;
         }
+        case fault_kind::short_content_length: {
+          auto res = dispatch(request, match);
+          entry.status = res ? res->status : 0;
+          log(std::move(entry));
+          if (res && co_await write_short_length(stream, std::move(*res), keep_alive, version)) {
+            // Held until the peer sends again or leaves: a client that reuses the connection
+            // reads the rest of this body as the start of its next answer.
+            co_await wait_for_peer(stream);
+          }
+          beast::get_lowest_layer(stream).close();
+          co_return;
+        }
         case fault_kind::oversize: {
           if (run_first) dispatch(request, match);
           entry.status = 200;
@@ -580,6 +592,20 @@ struct server::impl : std::enable_shared_from_this<impl> {
     }
   }
 
+  // The header declares half the body (Content-Length = size / 2); all of it follows. False
+  // when a write failed or stop() came meanwhile.
+  template <class Stream>
+  net::awaitable<bool> write_short_length(Stream& stream, sim_response res, bool keep_alive,
+                                          unsigned version) {
+    std::string body = std::move(res.body);
+    auto message = to_message(std::move(res), keep_alive, version);
+    message.content_length(body.size() / 2);
+    http::response_serializer<http::string_body> serializer(message);
+    if (!co_await write_head(stream, serializer)) co_return false;
+    auto [ec, n] = co_await net::async_write(stream, net::buffer(body), use_tuple);
+    co_return !ec && !stopping_;
+  }
+
   // The header of a JSON answer whose body is written piecewise after it.
   static http::response<http::empty_body> streamed_json_head(bool keep_alive, unsigned version) {
     http::response<http::empty_body> message{http::status::ok, version};
@@ -660,6 +686,15 @@ struct server::impl : std::enable_shared_from_this<impl> {
       auto [ec, n] = co_await lowest.async_read_some(net::buffer(scratch), use_tuple);
       if (ec || stopping_) co_return;
     }
+  }
+
+  // Returns once the peer sends anything, leaves, stays idle for the idle timeout, or stop().
+  template <class Stream>
+  net::awaitable<void> wait_for_peer(Stream& stream) {
+    auto& lowest = beast::get_lowest_layer(stream);
+    lowest.expires_after(options_.idle_timeout);
+    std::array<char, 1024> scratch;
+    co_await lowest.async_read_some(net::buffer(scratch), use_tuple);
   }
 
   // SO_LINGER 0 makes close() send RST instead of FIN: the peer's read fails with a reset.
