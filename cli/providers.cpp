@@ -130,9 +130,10 @@ class configured_venue final : public forwarding_venue {
     co_return co_await inner_.status(ref);
   }
 
-  task<result<std::optional<leg_status>>> find(const client_id& id, const leg& order) override {
+  task<result<std::optional<leg_status>>> find(const client_id& id, const leg& order,
+                                               const held_swaps& held) override {
     if (auto refused = refuse({}, {}, "status")) co_return std::unexpected(std::move(*refused));
-    co_return co_await inner_.find(id, order);
+    co_return co_await inner_.find(id, order, held);
   }
 
   task<result<leg_status>> cancel(const leg_ref& ref) override {

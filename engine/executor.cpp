@@ -178,6 +178,17 @@ struct executor::impl {
     return true;
   }
 
+  // For find(): the provider swaps the journal gives to legs other than `rec`, so that a provider
+  // searched by amount never counts them as candidates. A journal that cannot be read holds
+  // nothing here: the swap stays a candidate, so two still freeze the leg and a single one is
+  // checked again by held_by_another; neither adopts another leg's swap nor resends.
+  held_swaps held_by_others(const leg_record& rec) {
+    return [this, provider = rec.provider, client = rec.client](std::string_view ref) {
+      auto holder = log.records().leg_by_ref(provider, ref);
+      return holder && *holder && (*holder)->client != client;
+    };
+  }
+
   // Adopts a provider record found for `rec`, unless it belongs to another client id.
   task<bool> adopt(leg_record& rec, const leg_status& found, std::string_view how) {
     if (!found.ref.client.empty() && found.ref.client != rec.client) {
@@ -299,7 +310,8 @@ struct executor::impl {
     while (true) {
       const leg order = order_of(rec);
       const client_id id = rec.client;
-      auto found = co_await provider->find(id, order);
+      const held_swaps held = held_by_others(rec);
+      auto found = co_await provider->find(id, order, held);
       if (held_by_another(rec, found)) *found = std::nullopt;
       if (found && *found) {
         const bool adopted = co_await adopt(rec, **found, "adopted by client id");
@@ -408,7 +420,11 @@ struct executor::impl {
       if ((h > 0 || job.start) && it != models.end()) {
         amount = amount.round(it->second.spend_precision, rounding::down);
       }
-      const decimal hop_min_final = scaled(job.min_final, amount, first_amount, rounding::up);
+      // The first hop's share of the route's minimum follows its amount (a resumed route's is
+      // rounded to the hop's precision); a later hop carries everything the one before delivered,
+      // in another asset, so the whole of it.
+      const decimal hop_min_final =
+          h == 0 ? scaled(job.min_final, amount, first_amount, rounding::up) : job.min_final;
       const chain_price priced = price_chain(st->legs, job, h, amount);
       const auto now = std::chrono::system_clock::now();
       // The leg's own deadline, when planned, is its firm quote's validity if that ends first.
@@ -857,7 +873,8 @@ task<recovery_result> executor::recover() {
     }
     const leg order = impl::order_of(*rec);
     const client_id id = rec->client;
-    auto found = co_await provider->find(id, order);
+    const held_swaps held = self.held_by_others(*rec);
+    auto found = co_await provider->find(id, order, held);
     if (self.held_by_another(*rec, found)) *found = std::nullopt;
     if (found && *found) {
       ++out.adopted;

@@ -168,7 +168,8 @@ task<result<leg_status>> paper_venue::status(const leg_ref& ref) {
   co_return fail(error_kind::not_found, "paper ledger: no swap " + ref.provider_ref);
 }
 
-task<result<std::optional<leg_status>>> paper_venue::find(const client_id& id, const leg&) {
+task<result<std::optional<leg_status>>> paper_venue::find(const client_id& id, const leg&,
+                                                          const held_swaps&) {
   if (auto it = by_client_.find(id); it != by_client_.end()) {
     co_return std::optional<leg_status>(swaps_[it->second]);
   }

@@ -46,7 +46,9 @@ class paper_venue final : public forwarding_venue {
   task<result<pricing>> pricing_for(const quote_request& request) override;
   task<result<leg_status>> submit(const leg& leg, const client_id& id) override;
   task<result<leg_status>> status(const leg_ref& ref) override;
-  task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg) override;
+  /// By client id in the paper ledger: `held` is not needed.
+  task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg,
+                                               const held_swaps& held) override;
   /// Paper swaps are final at once: answers the swap's status unchanged.
   task<result<leg_status>> cancel(const leg_ref& ref) override;
   task<result<std::vector<balance>>> balances() override;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/circuit_breaker.hpp"
@@ -43,6 +44,10 @@ struct venue_health {
 /// provider rounded `asked` to. Pure.
 pricing quote_pricing(quote q, decimal asked);
 
+/// Asked by venue::find() about a provider swap: true when the journal gives `provider_ref` to
+/// another leg; find() never offers such a swap. Empty: none known.
+using held_swaps = std::function<bool(std::string_view provider_ref)>;
+
 /// One provider, seen by the engine. Implementations build, sign and parse provider requests and
 /// keep their own rate budget, circuit and clock offset. Not thread-safe: used from one executor.
 class venue {
@@ -61,8 +66,10 @@ class venue {
   virtual task<result<leg_status>> submit(const leg& leg, const client_id& id) = 0;
   virtual task<result<leg_status>> status(const leg_ref& ref) = 0;
   /// Looks a leg up by our client id after an ambiguous outcome: nullopt only when the provider
-  /// positively answered that it has none.
-  virtual task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg) = 0;
+  /// positively answered that it has none. Providers searched by pair, amount and time never
+  /// count a swap `held` names as a candidate.
+  virtual task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg,
+                                                       const held_swaps& held) = 0;
   virtual task<result<leg_status>> cancel(const leg_ref& ref) = 0;
   virtual task<result<std::vector<balance>>> balances() = 0;
   /// The venue's circuit, clock offset and 429 count as they are now; no request. The default
@@ -100,8 +107,9 @@ class forwarding_venue : public venue {
     return inner_.submit(leg, id);
   }
   task<result<leg_status>> status(const leg_ref& ref) override { return inner_.status(ref); }
-  task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg) override {
-    return inner_.find(id, leg);
+  task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg,
+                                               const held_swaps& held) override {
+    return inner_.find(id, leg, held);
   }
   task<result<leg_status>> cancel(const leg_ref& ref) override { return inner_.cancel(ref); }
   task<result<std::vector<balance>>> balances() override { return inner_.balances(); }

@@ -36,6 +36,20 @@ error failure(error_kind kind, bool reached, std::string message = "scripted") {
   return e;
 }
 
+// A rate-table price at onek for `direction` ("USDT-COPM"): `rate` per unit spent, no fee, 8
+// places.
+pricing onek_rate(std::string_view direction, decimal rate) {
+  pricing p;
+  p.provider = "onek";
+  p.direction_code = std::string(direction);
+  const std::size_t dash = direction.find('-');
+  p.spend_asset = std::string(direction.substr(0, dash));
+  p.receive_asset = std::string(direction.substr(dash + 1));
+  p.rate_receive = rate;
+  p.obtained_at = std::chrono::system_clock::now();
+  return p;
+}
+
 // A provider whose answers a test scripts; unscripted calls answer as a healthy provider: submit
 // opens, status fills at rate 2, find finds nothing, cancel requests a cancel.
 class scripted_venue final : public venue {
@@ -96,8 +110,10 @@ class scripted_venue final : public venue {
     }
     co_return filled_status(ref.client);
   }
-  task<result<std::optional<leg_status>>> find(const client_id&, const leg&) override {
+  task<result<std::optional<leg_status>>> find(const client_id&, const leg&,
+                                               const held_swaps& held) override {
     ++find_calls;
+    last_held = held;
     if (!finds.empty()) {
       auto next = finds.front();
       finds.pop_front();
@@ -145,6 +161,7 @@ class scripted_venue final : public venue {
   std::deque<result<leg_status>> submits;
   std::deque<result<leg_status>> statuses;
   std::deque<result<std::optional<leg_status>>> finds;
+  held_swaps last_held;  // what the last find() was told of other legs' swaps
   std::vector<client_id> submitted;
   leg last_leg;
   int status_calls = 0;
@@ -505,6 +522,75 @@ TEST_F(ExecutorTest, SlippageGuardNeverSendsAWorstCaseBelowTheMinimum) {
   EXPECT_FALSE(out.filled);
 }
 
+// A two-hop route whose middle asset is worth far less than the first (USDT -> COPM -> BTC at
+// 1000 units per unit each way: 100 USDT -> 100,000 "COPM" -> 100,000,000 "BTC"): the second hop
+// is guarded by the whole route's minimum, not by that minimum scaled by COPM per USDT, so it is
+// sent and fills. The same route the other way round (1 unit per 1000) sends its second hop only
+// while its worst case still meets the minimum.
+TEST_F(ExecutorTest, ALaterHopIsGuardedByTheWholeRoutesMinimum) {
+  for (const bool cheap_middle : {true, false}) {
+    SCOPED_TRACE(cheap_middle ? "1000 per unit" : "1 per 1000");
+    memory_journal journal;
+    scripted_venue v("onek", dedup());
+    v.rate = cheap_middle ? dec("1000") : dec("0.001");
+    auto i = intent();
+    i.receive_asset = "BTC";
+    // 100 x rate x rate, less a little.
+    i.min_receive = cheap_middle ? dec("99000000") : dec("0.000099");
+    quoted_plan quoted;
+    quoted.models = {onek_rate("USDT-COPM", v.rate), onek_rate("COPM-BTC", v.rate)};
+    quoted.result = make_plan(planner_intent(i), quoted.models, options_.planning,
+                              std::chrono::system_clock::now());
+    ASSERT_TRUE(quoted.result.ok()) << quoted.result.failure;
+    ASSERT_EQ(quoted.result.routes.size(), 1u);
+    ASSERT_EQ(quoted.result.routes.front().legs.size(), 2u);
+
+    const std::vector<venue*> venues{&v};
+    executor exec(venues, journal, options_);
+    const auto out = run(exec.execute(i, quoted));
+    EXPECT_EQ(v.submitted.size(), 2u);
+    EXPECT_EQ(journal.phases_of("I1-L1-A0").back(), P::filled);
+    EXPECT_EQ(v.last_leg.spend_asset, "COPM");
+    EXPECT_EQ(v.last_leg.amount, cheap_middle ? dec("100000") : dec("0.1"));
+    EXPECT_EQ(journal.intent(i.id).value()->state, "done");
+    EXPECT_TRUE(out.filled);
+  }
+}
+
+// The same route the other way round (1 unit per 1000 each way), whose first hop fills 10 %
+// worse than quoted: what it delivered can no longer meet the route's minimum, so the second hop
+// is not sent. A minimum scaled by COPM per USDT would have let it through.
+TEST_F(ExecutorTest, ALaterHopBelowTheWholeRoutesMinimumIsNotSent) {
+  scripted_venue v("onek", dedup());
+  auto i = intent();
+  i.receive_asset = "BTC";
+  i.min_receive = dec("0.000099");
+  quoted_plan quoted;
+  quoted.models = {onek_rate("USDT-COPM", dec("0.001")), onek_rate("COPM-BTC", dec("0.001"))};
+  quoted.result = make_plan(planner_intent(i), quoted.models, options_.planning,
+                            std::chrono::system_clock::now());
+  ASSERT_TRUE(quoted.result.ok()) << quoted.result.failure;
+  ASSERT_EQ(quoted.result.routes.front().legs.size(), 2u);
+  v.rate = dec("0.0009");  // the first hop delivers 0.09 COPM instead of 0.1
+
+  const std::vector<venue*> venues{&v};
+  executor exec(venues, journal_, options_);
+  run(exec.execute(i, quoted));
+  EXPECT_EQ(v.submitted, std::vector<client_id>{"I1-L0-A0"});
+  EXPECT_EQ(journal_.leg("I1-L0-A0").value()->receive_filled, dec("0.09"));
+  EXPECT_EQ(journal_.phases_of("I1-L1-A0"), (std::vector<P>{P::planned, P::cancelled}));
+  // The first hop's settlement off its quote, the second hop's guard, and the 0.09 COPM that
+  // no provider here takes on.
+  std::vector<std::string> alarms;
+  for (const auto& e : journal_.events("alarm")) alarms.push_back(e.detail);
+  EXPECT_EQ(alarms,
+            (std::vector<std::string>{
+                "settlement outside tolerance: received 0.09 for quoted 0.1, spent 100 of 100",
+                "not sent: slippage guard: worst case 0.00009 BTC below the minimum share 0.000099",
+                "remainder 0.09 COPM not re-planned: no route: no candidate or split can take the "
+                "amount"}));
+}
+
 TEST_F(ExecutorTest, HintFetchesAtOnce) {
   scripted_venue v("onek", dedup());
   options_.poll_initial = 10s;
@@ -543,6 +629,41 @@ TEST_F(ExecutorTest, RestartAdoptsASubmittingLegAndCancelsANeverSentOne) {
   EXPECT_EQ(journal_.leg("I1-L2-A1").value()->phase, P::filled);
   EXPECT_EQ(journal_.intent(i.id).value()->state, "done");
   EXPECT_EQ(exec.summary(i.id).value().received, dec("200"));
+}
+
+// A provider searched by amount is told, at restart and when reconciling, which swaps the journal
+// gives to other legs: not the leg's own, not one nobody holds.
+TEST_F(ExecutorTest, FindIsToldWhichSwapsTheJournalGivesToOtherLegs) {
+  scripted_venue v("stablestack", no_dedup());
+  auto i = intent();
+  leg_record held = journaled_leg(i, 0, "stablestack", "USDT-COPM", "50", "100", P::filled);
+  held.provider_ref = "R-held";
+  const leg_record sent =
+      journaled_leg(i, 1, "stablestack", "USDT-COPM", "50", "100", P::submitting);
+  ASSERT_TRUE(journal_.add_intent(i, std::vector<leg_record>{held, sent}));
+  v.last_leg.amount = dec("50");
+  v.finds.push_back(std::optional<leg_status>(v.open_status(sent.client)));
+
+  const std::vector<venue*> venues{&v};
+  executor exec(venues, journal_, options_);
+  const auto recovered = run(exec.recover());
+  EXPECT_EQ(recovered.adopted, 1u);
+  EXPECT_EQ(journal_.leg(sent.client).value()->provider_ref, "R-" + sent.client);
+  ASSERT_TRUE(v.last_held);
+  EXPECT_TRUE(v.last_held("R-held"));
+  EXPECT_FALSE(v.last_held("R-" + sent.client)) << "its own swap";
+  EXPECT_FALSE(v.last_held("R-nobody"));
+
+  // An answer lost while running: reconcile tells find() the same.
+  v.last_held = nullptr;
+  v.submits.push_back(std::unexpected(failure(error_kind::unknown_outcome, true)));
+  v.finds.push_back(std::optional<leg_status>(v.open_status("I2-L0-A0")));
+  const auto out = run(exec.run(intent("I2")));
+  EXPECT_TRUE(out.filled) << out.state;
+  ASSERT_TRUE(v.last_held);
+  EXPECT_TRUE(v.last_held("R-held"));
+  EXPECT_TRUE(v.last_held("R-" + sent.client));
+  EXPECT_FALSE(v.last_held("R-I2-L0-A0")) << "its own swap";
 }
 
 // A two-hop route USDT -> USDC -> COPM whose first hop was in flight when the process died: the
@@ -753,11 +874,13 @@ class http_venue final : public venue {
     co_await post("/status");
     co_return co_await inner_.status(wanted);
   }
-  task<result<std::optional<leg_status>>> find(const client_id& id, const leg& l) override {
+  task<result<std::optional<leg_status>>> find(const client_id& id, const leg& l,
+                                               const held_swaps& held) override {
     const client_id client = id;
     const leg order = l;
+    const held_swaps others = held;
     co_await post("/find");
-    co_return co_await inner_.find(client, order);
+    co_return co_await inner_.find(client, order, others);
   }
   task<result<leg_status>> cancel(const leg_ref& ref) override {
     co_return co_await inner_.cancel(ref);

@@ -39,8 +39,10 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using sim::fault_kind;
 using testing::count_of;
+using testing::crash_at;
 using testing::fault_world;
 using testing::intent_at;
+using testing::killed;
 using testing::pair_for;
 using testing::phase_of_leg;
 using testing::swaps_for;
@@ -100,12 +102,6 @@ std::optional<std::uint64_t> env_number(const char* name) {
   return std::strtoull(text, nullptr, 10);
 }
 
-// The crash hook's "kill -9" in process: nothing after the point runs; the journal keeps what
-// was committed.
-struct killed {
-  std::string point;
-};
-
 constexpr std::array<std::string_view, 4> crash_points{
     "after_intent_commit", "after_request_write", "after_response_read", "before_state_commit"};
 
@@ -113,16 +109,7 @@ constexpr std::array<std::string_view, 4> crash_points{
 // journal reopened) and reconciles with a new executor.
 recovery_result crash_and_recover(fault_world& w, intent_record i, std::string_view provider,
                                   std::string_view point) {
-  {
-    execution_options crashing = w.options;
-    const std::string at(point);
-    crashing.crash = [at](std::string_view here) {
-      if (here == at) throw killed{at};
-    };
-    auto doomed = w.make_executor(crashing);
-    auto quoted = w.plan(i, provider);
-    EXPECT_THROW(w.run(doomed->execute(i, quoted)), killed) << point;
-  }
+  crash_at(w, i, provider, point);
   w.restart();
   auto restarted = w.make_executor();
   return w.run(restarted->recover());

@@ -511,12 +511,12 @@ TEST_F(KiiexIntegration, FindByClientOrderIdAfterResetAfter) {
   EXPECT_EQ(s.error().kind, error_kind::unknown_outcome);
   run(pause(300ms));
   const client_id id("it-find-1");
-  auto found = run(client_->find(id, l));
+  auto found = run(client_->find(id, l, {}));
   ASSERT_TRUE(found.has_value()) << found.error().message;
   ASSERT_TRUE(found->has_value());
   EXPECT_EQ((*found)->state, leg_state::filled);
   const client_id other("it-find-none");
-  auto none = run(client_->find(other, l));
+  auto none = run(client_->find(other, l, {}));
   ASSERT_TRUE(none.has_value()) << none.error().message;
   EXPECT_FALSE(none->has_value());
 }

@@ -921,14 +921,14 @@ TEST_F(OnekClient, ExactReceiveSubmitSendsTheGrossForTheNet) {
   // find() accepts the swap by its net: the gross sent depended on the fee at the time.
   std::string listed = "[" + created + "]";
   http_.answer(200, listed);
-  auto found = run(c.find("my-swap-123", l));
+  auto found = run(c.find("my-swap-123", l, {}));
   ASSERT_TRUE(found.has_value()) << found.error().message;
   ASSERT_TRUE(found->has_value());
   EXPECT_EQ((*found)->ref.provider_ref, "SWP123456");
   leg more = l;
   more.amount = dec("294.100001");
   http_.answer(200, listed);
-  auto short_find = run(c.find("my-swap-123", more));
+  auto short_find = run(c.find("my-swap-123", more, {}));
   ASSERT_FALSE(short_find.has_value());
   EXPECT_THAT(short_find.error().message, HasSubstr("inconsistent"));
 }
@@ -936,7 +936,7 @@ TEST_F(OnekClient, ExactReceiveSubmitSendsTheGrossForTheNet) {
 TEST_F(OnekClient, FindByCustomId) {
   client& c = make();
   http_.answer(200, "[]");
-  auto none = run(c.find("intent-7-leg-0", btc_leg()));
+  auto none = run(c.find("intent-7-leg-0", btc_leg(), {}));
   ASSERT_TRUE(none.has_value()) << none.error().message;
   EXPECT_EQ(*none, std::nullopt);
   const http_request list = http_.calls().back();
@@ -945,7 +945,7 @@ TEST_F(OnekClient, FindByCustomId) {
   expect_signed(list, "1676541877000");
 
   http_.answer(200, std::string(samples::seed_swap_list));
-  auto one = run(c.find("my-swap-123", btc_leg()));
+  auto one = run(c.find("my-swap-123", btc_leg(), {}));
   ASSERT_TRUE(one.has_value()) << one.error().message;
   ASSERT_TRUE(one->has_value());
   EXPECT_EQ((*one)->state, leg_state::filled);
@@ -957,7 +957,7 @@ TEST_F(OnekClient, FindRefusesInconsistentRecords) {
   std::string swap_object(samples::seed_swap_list);
   swap_object = swap_object.substr(1, swap_object.rfind(']') - 1);
   http_.answer(200, "[" + swap_object + "," + swap_object + "]");
-  auto two = run(c.find("my-swap-123", btc_leg()));
+  auto two = run(c.find("my-swap-123", btc_leg(), {}));
   ASSERT_FALSE(two.has_value());
   EXPECT_EQ(two.error().kind, error_kind::bad_response);
   EXPECT_THAT(two.error().message, HasSubstr("inconsistent"));
@@ -965,22 +965,22 @@ TEST_F(OnekClient, FindRefusesInconsistentRecords) {
   leg other = btc_leg();
   other.direction_code = "USDT-BTC";
   http_.answer(200, std::string(samples::seed_swap_list));
-  auto direction = run(c.find("my-swap-123", other));
+  auto direction = run(c.find("my-swap-123", other, {}));
   ASSERT_FALSE(direction.has_value());
   EXPECT_THAT(direction.error().message, HasSubstr("inconsistent"));
 
   http_.answer(200, std::string(samples::seed_swap_list));
-  auto amount = run(c.find("my-swap-123", btc_leg("0.02")));
+  auto amount = run(c.find("my-swap-123", btc_leg("0.02"), {}));
   ASSERT_FALSE(amount.has_value());
   EXPECT_THAT(amount.error().message, HasSubstr("inconsistent"));
 
   http_.answer(200, std::string(samples::seed_swap_list));
-  auto id = run(c.find("my-swap-124", btc_leg()));
+  auto id = run(c.find("my-swap-124", btc_leg(), {}));
   ASSERT_FALSE(id.has_value());
   EXPECT_THAT(id.error().message, HasSubstr("inconsistent"));
 
   http_.answer(500, "");
-  auto failed = run(c.find("my-swap-123", btc_leg()));
+  auto failed = run(c.find("my-swap-123", btc_leg(), {}));
   ASSERT_FALSE(failed.has_value());
   EXPECT_EQ(failed.error().kind, error_kind::http_status);
 }

@@ -520,7 +520,7 @@ TEST_F(OnekIntegration, FindAdoptsASwapWhoseAnswerWasLost) {
   ASSERT_EQ(swaps_in_ledger("lost-1"), 1u);
 
   const client_id id = "lost-1";
-  auto found = run(client_->find(id, l));
+  auto found = run(client_->find(id, l, {}));
   ASSERT_TRUE(found.has_value()) << describe(found.error());
   ASSERT_TRUE(found->has_value());
   const rapidjson::Document doc = ledger();
@@ -533,7 +533,7 @@ TEST_F(OnekIntegration, FindAdoptsASwapWhoseAnswerWasLost) {
   EXPECT_EQ(logged("/api/v1/swap/open").size(), 1u);
 
   const client_id other = "never-sent";
-  auto none = run(client_->find(other, l));
+  auto none = run(client_->find(other, l, {}));
   ASSERT_TRUE(none.has_value()) << describe(none.error());
   EXPECT_EQ(*none, std::nullopt);
 }

@@ -242,7 +242,7 @@ TEST_F(OxaPayClient, FindSearchesHistoryByPairTimeAndAmount) {
   http_.answer(502, "");
   ASSERT_EQ(run(c.submit(usdt_trx("10"), "id-2")).error().kind, error_kind::unknown_outcome);
   http_.answer(200, std::string(samples::history));
-  auto found = run(c.find("id-2", usdt_trx("10")));
+  auto found = run(c.find("id-2", usdt_trx("10"), {}));
   ASSERT_TRUE(found.has_value()) << describe(found.error());
   ASSERT_TRUE(found->has_value());
   EXPECT_EQ((*found)->ref.provider_ref, "393831001");
@@ -251,9 +251,43 @@ TEST_F(OxaPayClient, FindSearchesHistoryByPairTimeAndAmount) {
             "to_date=1736509090&page=1&size=200");
   // Another amount: nothing.
   http_.answer(200, std::string(samples::history));
-  auto none = run(c.find("id-3", usdt_trx("11")));
+  auto none = run(c.find("id-3", usdt_trx("11"), {}));
   ASSERT_TRUE(none.has_value());
   EXPECT_FALSE(none->has_value());
+}
+
+// After a restart the client knows none of the swaps it made; the journal (held) tells it that
+// 393831001 is another leg's, so 393831002 of the same pair and amount is the one candidate.
+TEST_F(OxaPayClient, FindNeverCountsASwapAnotherLegHolds) {
+  client& c = make();
+  std::string two(samples::history);
+  const std::string first = R"({"track_id":"393831001")";
+  const auto at = two.find(first);
+  const auto end = two.find('}', at) + 1;
+  std::string second = two.substr(at, end - at);
+  second.replace(0, first.size(), R"({"track_id":"393831002")");
+  two.insert(end, "," + second);
+  http_.answer(200, two);
+  auto unknown = run(c.find("id-4", usdt_trx("10"), {}));
+  ASSERT_FALSE(unknown.has_value()) << "without the journal both are candidates";
+  EXPECT_EQ(unknown.error().kind, error_kind::bad_response);
+  EXPECT_NE(unknown.error().message.find("inconsistent: 2 swaps match"), std::string::npos)
+      << describe(unknown.error());
+
+  std::vector<std::string> asked;
+  const held_swaps held = [&](std::string_view ref) {
+    asked.emplace_back(ref);
+    return ref == "393831001";
+  };
+  http_.answer(200, two);
+  auto found = run(c.find("id-4", usdt_trx("10"), held));
+  ASSERT_TRUE(found.has_value()) << describe(found.error());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->ref.provider_ref, "393831002");
+  EXPECT_EQ((*found)->ref.client, "id-4");
+  EXPECT_EQ((*found)->spend_filled, dec("10"));
+  EXPECT_EQ(http_.sent.size(), 2u);
+  EXPECT_EQ(asked, (std::vector<std::string>{"393831001", "393831002"}));
 }
 
 TEST_F(OxaPayClient, BalancesFromTheDocumentedMap) {

@@ -170,7 +170,7 @@ TEST_F(OxaPayIntegration, AmbiguousSwapIsReconciledByFindNeverResent) {
   ASSERT_FALSE(done.has_value());
   EXPECT_EQ(done.error().kind, error_kind::unknown_outcome) << describe(done.error());
   EXPECT_EQ(emulator_->swap_count(), 1u);
-  auto found = run(c.find("intent-3/leg-0", leg_of("12")));
+  auto found = run(c.find("intent-3/leg-0", leg_of("12"), {}));
   ASSERT_TRUE(found.has_value()) << describe(found.error());
   ASSERT_TRUE(found->has_value());
   EXPECT_EQ((*found)->spend_amount, dec("12"));

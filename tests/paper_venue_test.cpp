@@ -268,11 +268,11 @@ TEST_F(PaperVenue, SlippageBoundLimitsAndBalanceAreTheProvidersRules) {
   EXPECT_EQ(filled.spend_filled, q.spend_amount);
   EXPECT_EQ(net_received(filled, 8), q.receive_net);
   EXPECT_EQ(run(paper.submit(fair, "C-fill")).value().ref.provider_ref, filled.ref.provider_ref);
-  const auto found = run(paper.find("C-fill", fair)).value();
+  const auto found = run(paper.find("C-fill", fair, {})).value();
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->ref.provider_ref, filled.ref.provider_ref);
   EXPECT_EQ(run(paper.status(filled.ref)).value().state, leg_state::filled);
-  EXPECT_FALSE(run(paper.find("C-none", fair)).value().has_value());
+  EXPECT_FALSE(run(paper.find("C-none", fair, {})).value().has_value());
   const auto balances = run(paper.balances()).value();
   EXPECT_EQ(balance_of(balances, "USDT"), dec("50"));
   EXPECT_EQ(balance_of(balances, "COPM"), q.receive_net);

@@ -2,15 +2,16 @@
 // emulator in the fault world (tests/support/fault_fixture.hpp): documented rejections against
 // disguised timeouts in each provider's own error shape (8), transient status errors where the
 // executor polls (10), settlements that differ from the quote (17), and provider records that
-// must not be adopted (25): two candidates in the history of a provider without client ids,
-// a history entry of another pair or amount, a KIIEX order for another amount under our
-// ClientOrderId. I1-I5 are checked after each.
+// must not be adopted (25): two candidates in the history of a provider without client ids (a
+// swap the journal gives to another leg is none), a history entry of another pair or amount, a
+// KIIEX order for another amount under our ClientOrderId. I1-I5 are checked after each.
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +32,7 @@ using namespace std::chrono_literals;
 using sim::fault_kind;
 using testing::alarms_for;
 using testing::count_of;
+using testing::crash_at;
 using testing::creates;
 using testing::fault_world;
 using testing::intent_at;
@@ -381,40 +383,114 @@ TEST(ProviderFaults, S17_KiiexNeverSettlesOutsideItsLimit) {
 
 // --- 25: records that must not be adopted ----------------------------------------------------
 
+// Alarms of any leg that call a provider record inconsistent.
+std::size_t inconsistent_alarms(fault_world& w) {
+  std::size_t n = 0;
+  for (const auto& e : w.events("alarm")) {
+    n += e.detail.find("inconsistent") != std::string::npos ? 1 : 0;
+  }
+  return n;
+}
+
 // StableStack and OxaPay keep no client id: after a restart the adapter no longer knows which
-// swaps it made, so an earlier swap of the same pair and amount in the window is a second
-// candidate for an ambiguous create. Two candidates: frozen and alarmed, never resent, and the
-// earlier leg keeps its swap.
+// swaps it made, so they are searched by pair, amount and time. A swap of the same amount the
+// journal gives to another leg (an earlier convert, an equal TWAP slice) is no candidate: the
+// leg whose answer was lost is adopted with its own swap, not frozen.
+TEST(ProviderFaults, S25_AnotherLegsSwapIsNoCandidateAfterARestart) {
+  fault_world w("pf-s25-held");
+  w.start();
+  for (const std::string_view p : {"stablestack", "oxapay"}) {
+    SCOPED_TRACE(p);
+    const std::string first_id = fmt::format("I-pf25-{}-first", p);
+    ASSERT_TRUE(w.execute(intent_at(w, first_id, p, "77"), p).filled);
+    const auto first = w.records().leg(first_id + "-L0-A0").value().value();
+    ASSERT_FALSE(first.provider_ref.empty());
+    const auto other_swap = [&](const std::set<std::string>& known) {
+      std::string ref;
+      for (const auto& s : w.swaps(p)) {
+        if (!known.contains(s.ref)) ref = s.ref;
+      }
+      return ref;
+    };
+
+    // The swap is made, the process dies before its answer reaches the journal; the restart
+    // looks the leg up among two swaps of 77 USDT.
+    const std::string id = fmt::format("I-pf25-{}-second", p);
+    const client_id client = id + "-L0-A0";
+    crash_at(w, intent_at(w, id, p, "77"), p, "after_response_read");
+    ASSERT_EQ(w.swaps(p).size(), 2u);
+    const std::string second_swap = other_swap({first.provider_ref});
+    EXPECT_EQ(phase_of_leg(w, client), leg_phase::submitting);
+    w.restart();
+    const auto recovered = w.run(w.make_executor()->recover());
+    EXPECT_EQ(recovered.adopted, 1u);
+    EXPECT_EQ(recovered.frozen, 0u);
+    const auto second = w.records().leg(client).value().value();
+    EXPECT_EQ(second.phase, leg_phase::filled);
+    EXPECT_EQ(second.provider_ref, second_swap);
+    EXPECT_EQ(count_of(w.phases_of(client), leg_phase::frozen), 0u);
+    EXPECT_EQ(alarms_for(w, client), 0u);
+    EXPECT_EQ(creates(w, p), 2u) << "never resent";
+    EXPECT_EQ(swaps_for(w, p, client), 1u);
+    EXPECT_EQ(swaps_for(w, p, first.client), 1u);
+    EXPECT_EQ(w.records().leg_by_ref(p, first.provider_ref).value().value().client, first.client);
+
+    // The same while running: a new process's adapter, the create's answer lost; reconcile
+    // searches three swaps of 77 USDT, two of them journaled.
+    w.restart();
+    const std::string third_id = fmt::format("I-pf25-{}-third", p);
+    const client_id third_client = third_id + "-L0-A0";
+    w.fault(p, fault_world::create_route(p), fault_world::once(fault_kind::reset_after));
+    EXPECT_TRUE(w.execute(intent_at(w, third_id, p, "77"), p).filled);
+    const auto phases = w.phases_of(third_client);
+    ASSERT_GE(phases.size(), 3u);
+    EXPECT_EQ(phases[2], leg_phase::unknown);
+    EXPECT_EQ(count_of(phases, leg_phase::frozen), 0u);
+    ASSERT_EQ(w.swaps(p).size(), 3u);
+    const auto third = w.records().leg(third_client).value().value();
+    EXPECT_EQ(third.phase, leg_phase::filled);
+    EXPECT_EQ(third.provider_ref, other_swap({first.provider_ref, second_swap}));
+    EXPECT_EQ(alarms_for(w, third_client), 0u);
+    EXPECT_EQ(creates(w, p), 3u) << "never resent";
+  }
+  EXPECT_EQ(inconsistent_alarms(w), 0u);
+  w.check_invariants();
+}
+
+// Two swaps of the same pair and amount whose answers both died with their process: the journal
+// tells neither's leg, so each leg has two candidates after the restart. Frozen and alarmed,
+// never resent, not even after another restart.
 TEST(ProviderFaults, S25_TwoCandidatesInTheHistoryAreFrozenNeverResent) {
   fault_world w("pf-s25-two");
   w.start();
   std::size_t frozen = 0;
   for (const std::string_view p : {"stablestack", "oxapay"}) {
     SCOPED_TRACE(p);
-    const std::string held_id = fmt::format("I-pf25-{}-held", p);
-    ASSERT_TRUE(w.execute(intent_at(w, held_id, p, "77"), p).filled);
-    const auto held = w.records().leg(held_id + "-L0-A0").value().value();
-    w.restart();
-    const std::string id = fmt::format("I-pf25-{}-two", p);
-    const client_id client = id + "-L0-A0";
-    w.fault(p, fault_world::create_route(p), fault_world::once(fault_kind::reset_after));
-    const auto out = w.execute(intent_at(w, id, p, "77"), p);
-    EXPECT_FALSE(out.filled);
-    const auto phases = w.phases_of(client);
-    ASSERT_GE(phases.size(), 4u);
-    EXPECT_EQ(phases[2], leg_phase::unknown);
-    EXPECT_EQ(phases.back(), leg_phase::frozen) << "not adopted";
-    EXPECT_TRUE(w.records().leg(client).value().value().provider_ref.empty());
-    EXPECT_EQ(alarms_for(w, client), 1u);
-    EXPECT_EQ(creates(w, p), 2u) << "never resent";
+    std::vector<client_id> clients;
+    for (const std::string_view n : {"a", "b"}) {
+      const std::string id = fmt::format("I-pf25-{}-two-{}", p, n);
+      clients.push_back(id + "-L0-A0");
+      crash_at(w, intent_at(w, id, p, "77"), p, "after_response_read");
+    }
     EXPECT_EQ(w.swaps(p).size(), 2u);
-    EXPECT_EQ(w.records().leg_by_ref(p, held.provider_ref).value().value().client, held.client);
-    // Not even after a restart.
     w.restart();
     const auto recovered = w.run(w.make_executor()->recover());
-    EXPECT_EQ(recovered.frozen, ++frozen) << "this provider's leg and the earlier one";
-    EXPECT_EQ(phase_of_leg(w, client), leg_phase::frozen);
+    frozen += 2;
+    EXPECT_EQ(recovered.frozen, frozen) << "both of this provider's legs and the earlier ones";
+    EXPECT_EQ(recovered.adopted, 0u);
+    for (const auto& client : clients) {
+      SCOPED_TRACE(client);
+      EXPECT_EQ(phase_of_leg(w, client), leg_phase::frozen) << "not adopted";
+      EXPECT_TRUE(w.records().leg(client).value().value().provider_ref.empty());
+      EXPECT_EQ(alarms_for(w, client), 1u);
+    }
+    EXPECT_EQ(creates(w, p), 2u) << "never resent";
+    // Not even after a restart.
+    w.restart();
+    const auto again = w.run(w.make_executor()->recover());
+    EXPECT_EQ(again.frozen, frozen);
     EXPECT_EQ(creates(w, p), 2u);
+    EXPECT_EQ(w.swaps(p).size(), 2u);
   }
   w.check_invariants();
 }

@@ -139,7 +139,8 @@ class fake_venue final : public venue {
   task<result<leg_status>> status(const leg_ref&) override {
     co_return fail(error_kind::internal, "unused");
   }
-  task<result<std::optional<leg_status>>> find(const client_id&, const leg&) override {
+  task<result<std::optional<leg_status>>> find(const client_id&, const leg&,
+                                               const held_swaps&) override {
     co_return fail(error_kind::internal, "unused");
   }
   task<result<leg_status>> cancel(const leg_ref&) override {

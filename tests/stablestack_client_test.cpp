@@ -336,7 +336,7 @@ TEST_F(StableStackClient, FindListsDebitsInTheWindowAndAdoptsTheOneMatch) {
   listing.replace(listing.find(R"("totalPages":3)"), 14, R"("totalPages":1)");
   http_.answer(200, listing);
   http_.answer(200, std::string(samples::by_customer_page));
-  auto found = run(c.find("id-4", usdt_usdc("0.13")));
+  auto found = run(c.find("id-4", usdt_usdc("0.13"), {}));
   ASSERT_TRUE(found.has_value()) << describe(found.error());
   ASSERT_TRUE(found->has_value());
   EXPECT_EQ((*found)->ref.provider_ref, "e60637ec-e5d0-4c68-9bc8-a12658e5735e");
@@ -351,24 +351,69 @@ TEST_F(StableStackClient, FindListsDebitsInTheWindowAndAdoptsTheOneMatch) {
             1);
 }
 
+// The seed's listing with its credit leg turned into a second 0.13 USDT debit, of swap f6...
+std::string two_debits() {
+  std::string two(samples::by_customer_page);
+  const auto replace = [&](std::string_view from, std::string_view to) {
+    two.replace(two.find(from), from.size(), to);
+  };
+  replace(R"("asset_code":"usdc","amount":"0.12000000","reference_id":"e6)",
+          R"("asset_code":"usdt","amount":"0.13000000","reference_id":"f6)");
+  replace(R"("transaction_mode":"CREDIT")", R"("transaction_mode":"DEBIT")");
+  replace(R"("totalPages":3)", R"("totalPages":1)");
+  return two;
+}
+
 TEST_F(StableStackClient, FindAnswersNoneAndRefusesTwoCandidates) {
   client& c = make();
   http_.answer(200, R"({"status":"success","data":[],"pagination":{"total":0,"page":1,)"
                     R"("limit":100,"totalPages":0}})");
-  auto none = run(c.find("id-5", usdt_usdc("0.13")));
+  auto none = run(c.find("id-5", usdt_usdc("0.13"), {}));
   ASSERT_TRUE(none.has_value()) << describe(none.error());
   EXPECT_FALSE(none->has_value());
 
-  std::string two(samples::by_customer_page);
-  // The credit leg becomes a second 0.13 USDT debit of another swap.
-  two.replace(two.find(R"("asset_code":"usdc","amount":"0.12000000","reference_id":"e6)"), 61,
-              R"("asset_code":"usdt","amount":"0.13000000","reference_id":"f6)");
-  two.replace(two.find(R"("transaction_mode":"CREDIT")"), 26, R"("transaction_mode":"DEBIT")");
-  two.replace(two.find(R"("totalPages":3)"), 14, R"("totalPages":1)");
-  http_.answer(200, two);
-  auto both = run(c.find("id-6", usdt_usdc("0.13")));
+  http_.answer(200, two_debits());
+  auto both = run(c.find("id-6", usdt_usdc("0.13"), {}));
   ASSERT_FALSE(both.has_value());
   EXPECT_EQ(both.error().kind, error_kind::bad_response);
+  EXPECT_NE(both.error().message.find("inconsistent: 2 swaps match"), std::string::npos)
+      << describe(both.error());
+}
+
+// After a restart the client knows none of the swaps it made; the journal (held) tells it that
+// the e6... debit is another leg's, so the f6... debit of the same amount is the one candidate.
+TEST_F(StableStackClient, FindNeverCountsASwapAnotherLegHolds) {
+  client& c = make();
+  const std::string e6 = "e60637ec-e5d0-4c68-9bc8-a12658e5735e";
+  const std::string f6 = "f60637ec-e5d0-4c68-9bc8-a12658e5735e";
+  http_.answer(200, two_debits());
+  auto unknown = run(c.find("id-7", usdt_usdc("0.13"), {}));
+  ASSERT_FALSE(unknown.has_value()) << "without the journal both are candidates";
+  EXPECT_EQ(unknown.error().kind, error_kind::bad_response);
+  EXPECT_NE(unknown.error().message.find("inconsistent: 2 swaps match"), std::string::npos)
+      << describe(unknown.error());
+
+  std::vector<std::string> asked;
+  const held_swaps held = [&](std::string_view ref) {
+    asked.emplace_back(ref);
+    return ref == e6;
+  };
+  std::string legs(samples::by_customer_page);
+  for (auto at = legs.find(e6); at != std::string::npos; at = legs.find(e6)) {
+    legs.replace(at, e6.size(), f6);
+  }
+  http_.answer(200, two_debits());
+  http_.answer(200, legs);
+  auto found = run(c.find("id-7", usdt_usdc("0.13"), held));
+  ASSERT_TRUE(found.has_value()) << describe(found.error());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->ref.provider_ref, f6);
+  EXPECT_EQ((*found)->ref.client, "id-7");
+  EXPECT_EQ((*found)->spend_filled, dec("0.13"));
+  ASSERT_EQ(http_.sent.size(), 3u);
+  EXPECT_EQ(http_.sent[2].target, "/api/customers/transactions/by_ref_id/" + f6);
+  // Each candidate asked once, and the adopted one again after its legs were read.
+  EXPECT_THAT(asked, ElementsAre(f6, e6, f6));
 }
 
 TEST_F(StableStackClient, BalancesSumWallets) {

@@ -199,7 +199,7 @@ TEST_F(StableStackIntegration, AmbiguousExecuteIsReconciledByFindNeverResent) {
   EXPECT_TRUE(submitted.error().may_have_reached);
   EXPECT_EQ(emulator_->swap_count(), 1u);
 
-  auto found = run(c.find("intent-3/leg-0", l));
+  auto found = run(c.find("intent-3/leg-0", l, {}));
   ASSERT_TRUE(found.has_value()) << describe(found.error());
   ASSERT_TRUE(found->has_value());
   EXPECT_EQ((*found)->ref.client, "intent-3/leg-0");
@@ -225,7 +225,7 @@ TEST_F(StableStackIntegration, FindAnswersNoneWhenNothingWasCreated) {
   auto submitted = run(c.submit(leg_for(*q), "intent-4/leg-0"));
   ASSERT_FALSE(submitted.has_value());
   EXPECT_EQ(submitted.error().kind, error_kind::unknown_outcome);
-  auto found = run(c.find("intent-4/leg-0", leg_for(*q)));
+  auto found = run(c.find("intent-4/leg-0", leg_for(*q), {}));
   ASSERT_TRUE(found.has_value()) << describe(found.error());
   EXPECT_FALSE(found->has_value());
   EXPECT_EQ(emulator_->swap_count(), 0u);
@@ -303,8 +303,8 @@ TEST_F(StableStackIntegration, OverlappingFindsAdoptOneSwapOnce) {
   // adopts.
   server_->faults().set("/api/customers/transactions/by_ref_id/{id}", sim::delay_once(200ms));
 
-  auto [first, second] =
-      test_support::run_together(io_, c.find("intent-9/leg-0", l), c.find("intent-10/leg-0", l));
+  auto [first, second] = test_support::run_together(io_, c.find("intent-9/leg-0", l, {}),
+                                                    c.find("intent-10/leg-0", l, {}));
   ASSERT_TRUE(first.has_value()) << describe(first.error());
   ASSERT_TRUE(second.has_value()) << describe(second.error());
   ASSERT_EQ(first->has_value() + second->has_value(), 1);
@@ -314,7 +314,7 @@ TEST_F(StableStackIntegration, OverlappingFindsAdoptOneSwapOnce) {
   EXPECT_FALSE(adopted.ref.provider_ref.empty());
   EXPECT_EQ(emulator_->swap_count(), 1u);
   // The swap is known now: neither finds it again.
-  auto again = run(c.find("intent-10/leg-0", l));
+  auto again = run(c.find("intent-10/leg-0", l, {}));
   ASSERT_TRUE(again.has_value()) << describe(again.error());
   EXPECT_FALSE(again->has_value());
 }

@@ -59,7 +59,8 @@ class scripted_venue final : public venue {
   task<result<leg_status>> status(const leg_ref&) override {
     co_return fail(error_kind::not_found, "no");
   }
-  task<result<std::optional<leg_status>>> find(const client_id&, const leg&) override {
+  task<result<std::optional<leg_status>>> find(const client_id&, const leg&,
+                                               const held_swaps&) override {
     co_return std::optional<leg_status>{};
   }
   task<result<leg_status>> cancel(const leg_ref&) override {
@@ -148,7 +149,7 @@ TEST(VenueMonitor, ForwardsEverythingElse) {
   EXPECT_EQ(inner.balance_calls, 1);
   EXPECT_EQ(run(io, v.submit(leg{}, "c1")).error().kind, error_kind::rejected);
   EXPECT_EQ(run(io, v.status(leg_ref{})).error().kind, error_kind::not_found);
-  EXPECT_FALSE(run(io, v.find("c1", leg{})).value().has_value());
+  EXPECT_FALSE(run(io, v.find("c1", leg{}, {})).value().has_value());
   EXPECT_EQ(run(io, v.cancel(leg_ref{})).error().kind, error_kind::rejected);
   EXPECT_EQ(v.stats().quotes, 0u);  // none of these is a quote
 }

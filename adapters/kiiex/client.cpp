@@ -872,7 +872,10 @@ task<result<leg_status>> client::status(const leg_ref& ref) {
   co_return co_await status_of(order_id, wanted.client);
 }
 
-task<result<std::optional<leg_status>>> client::find(const client_id& id, const leg& leg) {
+// Looked up by ClientOrderId, not by amount: `held` is not needed (the executor still checks the
+// one answer against the journal).
+task<result<std::optional<leg_status>>> client::find(const client_id& id, const leg& leg,
+                                                     const held_swaps&) {
   const client_id wanted_id = id;
   const swaprouter::leg wanted = leg;
   const std::int64_t client_order_id = wire::client_order_id(wanted_id);

@@ -167,7 +167,8 @@ class client final : public venue {
   task<result<leg_status>> status(const leg_ref& ref) override;
   /// GetOpenOrders, then GetOrdersHistory filtered by the ClientOrderId; an order of another
   /// direction or amount under it is bad_response ("inconsistent").
-  task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg) override;
+  task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg,
+                                               const held_swaps& held) override;
   /// CancelOrder, then status.
   task<result<leg_status>> cancel(const leg_ref& ref) override;
   /// GetAccountPositions: available = Amount - Hold, frozen = Hold.

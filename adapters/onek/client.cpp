@@ -727,7 +727,10 @@ task<result<leg_status>> client::status(const leg_ref& ref) {
   co_return to_leg_status(*found);
 }
 
-task<result<std::optional<leg_status>>> client::find(const client_id& id, const leg& leg) {
+// Looked up by custom_id, not by amount: `held` is not needed (the executor still checks the one
+// answer against the journal).
+task<result<std::optional<leg_status>>> client::find(const client_id& id, const leg& leg,
+                                                     const held_swaps&) {
   const client_id custom_id = id;
   const swaprouter::leg wanted = leg;
   list_params params;

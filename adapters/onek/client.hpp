@@ -170,7 +170,8 @@ class client final : public venue {
   /// GET /swap?custom_id=...&limit=2: none -> nullopt; more than one, or one for another
   /// direction or amount (spend side: another spend; receive side: a net short of the leg's)
   /// -> bad_response "inconsistent".
-  task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg) override;
+  task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg,
+                                               const held_swaps& held) override;
   /// POST /swap/cancel {"code"}: the status changes later (cancel_requested_at is set).
   task<result<leg_status>> cancel(const leg_ref& ref) override;
   task<result<std::vector<balance>>> balances() override;

@@ -322,9 +322,11 @@ task<result<leg_status>> client::status(const leg_ref& ref) {
                  fmt::format("oxapay: no swap {} in the history", excerpt(wanted.provider_ref)));
 }
 
-task<result<std::optional<leg_status>>> client::find(const client_id& id, const leg& leg) {
+task<result<std::optional<leg_status>>> client::find(const client_id& id, const leg& leg,
+                                                     const held_swaps& held) {
   const client_id client = id;
   const swaprouter::leg wanted = leg;
+  const held_swaps others = held;
   const decimal amount = wanted.amount.round(options_.precision, rounding::down);
   const wall_time now = clocks_.wall();
   wall_time since = now - options_.find_window;
@@ -358,7 +360,11 @@ task<result<std::optional<leg_status>>> client::find(const client_id& id, const 
   }
   // Checked after the pages' awaits: a concurrent submit() or find() may have claimed a swap
   // meanwhile.
-  std::erase_if(matches, [&](const swap& s) { return known_swaps_.contains(s.track_id); });
+  // Another leg's swap is no candidate, whether this process made it or the journal gives it to
+  // that leg (after a restart known_swaps_ is empty).
+  std::erase_if(matches, [&](const swap& s) {
+    return known_swaps_.contains(s.track_id) || (others && others(s.track_id));
+  });
   if (matches.empty()) co_return std::optional<leg_status>{};
   if (matches.size() > 1) {
     co_return fail(error_kind::bad_response,

@@ -81,8 +81,8 @@ using client_clocks = venue_clocks;
 /// POST /general/swap has no idempotency key: anything but a 2xx swap, a 400 envelope naming an
 /// error (validation, below minimum, insufficient balance, currency), a 401 or a 429 is
 /// unknown_outcome and is never resent. find() then searches the history by pair and time and
-/// adopts the swap whose from_amount matches and that no earlier submit returned; two candidates
-/// are bad_response ("inconsistent").
+/// adopts the swap whose from_amount matches, that no earlier submit returned and that `held`
+/// does not give to another leg; two candidates are bad_response ("inconsistent").
 ///
 /// Not thread-safe: use from the executor of the http_client, which must outlive it.
 class client final : public venue {
@@ -96,7 +96,8 @@ class client final : public venue {
   task<result<quote>> price(const quote_request& request) override;
   task<result<leg_status>> submit(const leg& leg, const client_id& id) override;
   task<result<leg_status>> status(const leg_ref& ref) override;
-  task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg) override;
+  task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg,
+                                               const held_swaps& held) override;
   /// OxaPay swaps are final at once: invalid_argument.
   task<result<leg_status>> cancel(const leg_ref& ref) override;
   task<result<std::vector<balance>>> balances() override;

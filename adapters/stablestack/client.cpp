@@ -377,9 +377,16 @@ task<result<leg_status>> client::status(const leg_ref& ref) {
   co_return to_leg_status(legs->debit, legs->credit, wanted.client);
 }
 
-task<result<std::optional<leg_status>>> client::find(const client_id& id, const leg& leg) {
+task<result<std::optional<leg_status>>> client::find(const client_id& id, const leg& leg,
+                                                     const held_swaps& held) {
   const client_id client = id;
   const swaprouter::leg wanted = leg;
+  const held_swaps others = held;
+  // Another leg's swap is no candidate, whether this process made it or the journal gives it
+  // to that leg (after a restart known_swaps_ is empty).
+  const auto claimed = [&](const std::string& ref) {
+    return known_swaps_.contains(ref) || (others && others(ref));
+  };
   const direction* dir = find_direction(wanted.spend_asset, wanted.receive_asset);
   const int places = dir != nullptr ? dir->spend_precision : decimal::scale;
   const decimal amount = wanted.amount.round(places, rounding::down);
@@ -419,8 +426,7 @@ task<result<std::optional<leg_status>>> client::find(const client_id& id, const 
   }
   // Checked after the pages' awaits: a concurrent submit() or find() may have claimed a swap
   // meanwhile.
-  std::erase_if(matches,
-                [&](const transaction& t) { return known_swaps_.contains(t.reference_id); });
+  std::erase_if(matches, [&](const transaction& t) { return claimed(t.reference_id); });
   if (matches.empty()) co_return std::optional<leg_status>{};
   if (matches.size() > 1) {
     co_return fail(error_kind::bad_response,
@@ -432,7 +438,7 @@ task<result<std::optional<leg_status>>> client::find(const client_id& id, const 
   if (!found) co_return std::unexpected(std::move(found.error()));
   // Claimed by a concurrent find() or submit() while the legs were read: theirs, as it would be
   // had this find() run after them.
-  if (known_swaps_.contains(ref.provider_ref)) co_return std::optional<leg_status>{};
+  if (claimed(ref.provider_ref)) co_return std::optional<leg_status>{};
   if (found->direction_code != wanted.spend_asset + "-" + wanted.receive_asset) {
     co_return fail(error_kind::bad_response,
                    fmt::format("stablestack: inconsistent: swap {} is {}",

@@ -101,8 +101,9 @@ using client_clocks = venue_clocks;
 /// POST /swaps carries no client id, so an outcome that is not a documented answer (2xx with a
 /// readable, consistent body; 400/422 with a documented validation code; 401 with a documented
 /// token code; 429) is unknown_outcome and is never resent. find() then lists the debit
-/// transactions of the spend currency in the time window and adopts the one whose amount matches
-/// and that no earlier submit returned; two candidates are bad_response ("inconsistent").
+/// transactions of the spend currency in the time window and adopts the one whose amount matches,
+/// that no earlier submit returned and that `held` does not give to another leg; two candidates
+/// are bad_response ("inconsistent").
 ///
 /// Error mapping elsewhere: 401/403 -> auth; 400/422 -> rejected; 404 -> not_found; 429 ->
 /// rate_limited (and the circuit opens); 5xx -> http_status. The API documents no rate numbers,
@@ -126,7 +127,8 @@ class client final : public venue {
   task<result<leg_status>> submit(const leg& leg, const client_id& id) override;
   /// GET by_ref_id/{swapId}; no legs -> not_found.
   task<result<leg_status>> status(const leg_ref& ref) override;
-  task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg) override;
+  task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg,
+                                               const held_swaps& held) override;
   /// StableStack cannot cancel: invalid_argument.
   task<result<leg_status>> cancel(const leg_ref& ref) override;
   /// GET /wallets (project assumption): balance per currency, nothing frozen.

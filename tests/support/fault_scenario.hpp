@@ -1,6 +1,7 @@
 // What the FAULTS.md tests (tests/faults_test.cpp, tests/provider_faults_test.cpp) share over the
 // fault world: each provider's intent in the fault scenario, and what a leg left behind (its
-// swaps, phase, alarms), and a rate that moves between a quote and its swap.
+// swaps, phase, alarms), a rate that moves between a quote and its swap, and an executor that
+// dies at a crash point.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -83,6 +84,25 @@ inline void move_rate(fault_world& w, std::string_view spend, std::string_view r
   const auto moved = mid.mul(decimal::parse(factor).value(), rounding::down);
   ASSERT_TRUE(moved.has_value());
   ASSERT_TRUE(w.market().set_rate(spend, receive, *moved));
+}
+
+/// The crash hook's "kill -9" in process: nothing after the point runs; the journal keeps what
+/// was committed.
+struct killed {
+  std::string point;
+};
+
+/// Executes `i` at `provider` with an executor that dies at `point`; no restart.
+inline void crash_at(fault_world& w, const intent_record& i, std::string_view provider,
+                     std::string_view point) {
+  execution_options crashing = w.options;
+  const std::string at(point);
+  crashing.crash = [at](std::string_view here) {
+    if (here == at) throw killed{at};
+  };
+  auto doomed = w.make_executor(crashing);
+  auto quoted = w.plan(i, provider);
+  EXPECT_THROW(w.run(doomed->execute(i, quoted)), killed) << point;
 }
 
 }  // namespace swaprouter::testing
