@@ -400,10 +400,46 @@ struct executor::impl {
     }
   }
 
+  // A leg the provider reports filled may have spent less than it was sent for (FAULTS.md 17,
+  // alarmed by apply()): what it left is still ours, in its spend asset, and goes back to the
+  // router like a partial fill's rest, unless no provider would take that little (rounding dust).
+  // Answers the share of `min_final` (the leg's share of its route's minimum) that its fill
+  // carries on to the next hop.
+  decimal pass_unspent(run_state& st, const leg_record& rec, decimal min_final) {
+    if (rec.side != amount_side::spend) return min_final;
+    const decimal unspent = rec.amount - rec.spend_filled;
+    if (!unspent.is_positive()) return min_final;
+    if (!more_than_dust(rec.spend_asset, unspent)) {
+      log.note(rec.intent_id, rec.client, "replan",
+               fmt::format("{} {} left unspent: below every provider's minimum, not re-planned",
+                           unspent.to_string(), rec.spend_asset));
+      return min_final;
+    }
+    st.remainders.push_back({rec.spend_asset, unspent,
+                             scaled(min_final, unspent, rec.amount, rounding::up), rec.provider});
+    return scaled(min_final, rec.spend_filled, rec.amount, rounding::up);
+  }
+
+  // Whether `amount` of `asset` is more than dust: some provider quoted from `asset` would take it
+  // (at least its minimum spend and one unit of its spend precision), or none was quoted yet (a
+  // restart before any quote), and the re-plan decides.
+  bool more_than_dust(std::string_view asset, decimal amount) const {
+    bool quoted = false;
+    for (const auto& [key, p] : models) {
+      if (p.spend_asset != asset || p.spend_precision < 0 || p.spend_precision > decimal::scale) {
+        continue;
+      }
+      quoted = true;
+      if (amount >= p.min_spend && amount >= decimal::unit(p.spend_precision)) return true;
+    }
+    return !quoted;
+  }
+
   // Runs one route: its legs in order, each sized by what the previous one delivered.
   task<void> run_route(std::shared_ptr<run_state> st, route_job job) {
     decimal amount = job.start.value_or(st->legs.at(job.legs.front()).amount);
     const decimal first_amount = amount;
+    decimal carried_min;  // the share of job.min_final the previous hop's fill carries on
     for (std::size_t h = 0; h < job.legs.size(); ++h) {
       leg_record& rec = st->legs.at(job.legs[h]);
       if (log.broken()) {
@@ -422,9 +458,9 @@ struct executor::impl {
       }
       // The first hop's share of the route's minimum follows its amount (a resumed route's is
       // rounded to the hop's precision); a later hop carries everything the one before delivered,
-      // in another asset, so the whole of it.
+      // in another asset, so the share that one passed on.
       const decimal hop_min_final =
-          h == 0 ? scaled(job.min_final, amount, first_amount, rounding::up) : job.min_final;
+          h == 0 ? scaled(job.min_final, amount, first_amount, rounding::up) : carried_min;
       const chain_price priced = price_chain(st->legs, job, h, amount);
       const auto now = std::chrono::system_clock::now();
       // The leg's own deadline, when planned, is its firm quote's validity if that ends first.
@@ -458,6 +494,7 @@ struct executor::impl {
       }
       co_await send(rec);
       if (rec.phase == leg_phase::filled) {
+        carried_min = pass_unspent(*st, rec, hop_min_final);
         amount = rec.receive_filled;
         continue;
       }
@@ -611,10 +648,13 @@ struct executor::impl {
   // After a restart's lookups, with every leg of `intent` reconciled (`legs` as journaled now):
   // an intent that was still executing ("open") resumes the later hops of its routes, sized by
   // what the previous hop delivered, and re-plans the unconverted remainders of its latest
-  // attempt, while its deadline allows. Legs still planned were never sent: those not resumed
-  // are cancelled. Records how the intent ended; counts the hops resumed in `continued`.
+  // attempt (of the one before when none of the latest was sent), while its deadline allows.
+  // Legs still planned were never sent: those not resumed are cancelled. A leg that was
+  // unfinished before the restart (a client id in `reconciled`) never had what it left
+  // unconverted handed on: an open intent re-plans it, any other one is partial for it. Records
+  // how the intent ended; counts the hops resumed in `continued`.
   task<void> resume(intent_record intent, std::vector<leg_record> legs,
-                    std::shared_ptr<std::size_t> continued) {
+                    std::shared_ptr<std::size_t> continued, std::set<client_id> reconciled) {
     auto st = std::make_shared<run_state>();
     st->intent = std::move(intent);
     int latest = 0;
@@ -624,6 +664,14 @@ struct executor::impl {
       const int index = rec.index;
       st->legs.emplace(index, std::move(rec));
     }
+    // The attempt whose remainders are still to place: the latest, unless none of its legs left
+    // the process (it died while planning them, maybe before every remainder of the attempt
+    // before had its legs): then that one's remainders are re-planned whole.
+    bool latest_unsent = latest > 0;
+    for (const auto& [index, rec] : st->legs) {
+      if (rec.attempt == latest && rec.phase != leg_phase::planned) latest_unsent = false;
+    }
+    const int placing = latest_unsent ? latest - 1 : latest;
     const bool open = st->intent.state == "open";
     const bool may_send =
         open && !log.broken() &&
@@ -643,6 +691,19 @@ struct executor::impl {
       }
       chains.push_back(route_job{{index}, {}, {}});
     }
+    // What the first plan spent, the whole add_plan shared the intent's minimum over: less than
+    // the intent's amount when the plan was partial, another asset's amount for exact receive.
+    decimal first_spend;
+    for (const auto& chain : chains) {
+      const leg_record& head = st->legs.at(chain.legs.front());
+      if (head.attempt == 0 && head.spend_asset == st->intent.spend_asset) {
+        first_spend += head.amount;
+      }
+    }
+    // As execute() has it: what the first plan did not place of a spend intent stays unplaced.
+    if (st->intent.side == amount_side::spend && first_spend < st->intent.amount) {
+      st->unplaced = true;
+    }
     std::vector<route_job> tails;
     for (auto& chain : chains) {
       const leg_record& head = st->legs.at(chain.legs.front());
@@ -650,18 +711,25 @@ struct executor::impl {
       // The route's share of the intent's minimum, as add_plan gave it; a re-planned route's
       // last leg carries its own worst case.
       chain.min_final = head.attempt == 0 && head.spend_asset == st->intent.spend_asset
-                            ? scaled(st->intent.min_receive, head.amount, st->intent.amount,
-                                     rounding::up)
+                            ? scaled(st->intent.min_receive, head.amount, first_spend, rounding::up)
                             : last.min_receive;
-      const bool current = head.attempt == latest && open;
+      const bool current = head.attempt == placing && open;
       decimal amount = head.amount;
       // The least the route's last leg must deliver for the part of the head that went through.
       decimal hop_min_final = chain.min_final;
       for (std::size_t h = 0; h < chain.legs.size(); ++h) {
         leg_record& rec = st->legs.at(chain.legs[h]);
+        // A hop never sent because the one before was unfinished is settled with that one.
+        const bool settled_now = reconciled.contains(rec.client) ||
+                                 (h > 0 && rec.provider_ref.empty() &&
+                                  reconciled.contains(st->legs.at(chain.legs[h - 1]).client));
+        // What this leg left unconverted is still to be placed: the live run never handed it on.
+        const bool hands_on = current || settled_now;
         if (rec.phase == leg_phase::filled) {
-          if (h == 0) {
-            hop_min_final = scaled(chain.min_final, rec.spend_filled, head.amount, rounding::up);
+          if (hands_on) {
+            hop_min_final = pass_unspent(*st, rec, hop_min_final);
+          } else if (rec.side == amount_side::spend) {
+            hop_min_final = scaled(hop_min_final, rec.spend_filled, rec.amount, rounding::up);
           }
           amount = rec.receive_filled;
           continue;
@@ -689,7 +757,7 @@ struct executor::impl {
           cancel_rest(*st, chain, h + 1, fmt::format("previous leg {}", to_string(rec.phase)));
           break;
         }
-        if (current) {
+        if (hands_on) {
           const decimal left = amount - rec.spend_filled;
           if (left.is_positive()) {
             st->remainders.push_back(
@@ -705,6 +773,11 @@ struct executor::impl {
         cancel_rest(*st, chain, h + 1, fmt::format("previous leg {}", to_string(rec.phase)));
         break;
       }
+    }
+    // An intent that no longer executes (halted) re-plans nothing: what is left is unplaced.
+    if (!open && !st->remainders.empty()) {
+      st->unplaced = true;
+      st->remainders.clear();
     }
     *continued += tails.size();
     if (!tails.empty()) co_await run_jobs(st, std::move(tails));
@@ -846,12 +919,14 @@ task<recovery_result> executor::recover() {
   std::vector<std::shared_ptr<leg_record>> to_follow;
   std::vector<std::shared_ptr<leg_record>> to_settle;
   std::set<std::string> intents;
+  std::set<client_id> reconciled;
   // First every leg is looked up; nothing is sent before all are (DESIGN.md s.3 "Durability").
   for (auto& stored : *unfinished) {
     if (!of_this_mode(stored.intent_id)) continue;
     ++out.legs;
     auto rec = std::make_shared<leg_record>(stored);
     intents.insert(rec->intent_id);
+    reconciled.insert(rec->client);
     venue* provider = self.directory.find(rec->provider);
     if (provider == nullptr) {
       self.log.alarm(*rec, "restart: no venue " + rec->provider + " to reconcile the leg with");
@@ -930,9 +1005,8 @@ task<recovery_result> executor::recover() {
     auto legs = self.log.records().legs_of(intent_id);
     if (!intent || !*intent || !legs) continue;
     out.intents.push_back(intent_id);
-    resumes.push_back([&self, continued, i = std::move(**intent), l = std::move(*legs)] {
-      return self.resume(i, l, continued);
-    });
+    resumes.push_back([&self, continued, &reconciled, i = std::move(**intent),
+                       l = std::move(*legs)] { return self.resume(i, l, continued, reconciled); });
   }
   co_await run_all(std::move(resumes));
   out.continued = *continued;
@@ -945,7 +1019,14 @@ result<execution_result> executor::summary(const std::string& intent_id) {
   if (!*intent) return fail(error_kind::not_found, "no intent " + intent_id);
   auto legs = impl_->log.records().legs_of(intent_id);
   if (!legs) return std::unexpected(std::move(legs.error()));
-  return impl_->summarise(**intent, std::move(*legs), false);
+  execution_result out = impl_->summarise(**intent, std::move(*legs), false);
+  // The legs do not say whether a remainder was left unplaced: an intent that ended keeps the
+  // state it was journaled with.
+  if ((*intent)->state != "open") {
+    out.state = (*intent)->state;
+    out.filled = out.state == "done";
+  }
+  return out;
 }
 
 }  // namespace swaprouter

@@ -329,6 +329,64 @@ TEST_F(ExecutorTest, SettlementOutsideToleranceIsAlarmed) {
             std::string::npos);
 }
 
+// Reported filled having spent 40 of the 100 USDT it was sent for (FAULTS.md 17): accounted as
+// reported and alarmed, and the 60 left go back to the router, which places them at the other
+// provider. The intent is done only with all 100 spent.
+TEST_F(ExecutorTest, AFillThatSpentLessThanItsAmountReplansTheRest) {
+  scripted_venue onek("onek", dedup());
+  scripted_venue kiiex("kiiex", dedup());
+  kiiex.rate = dec("1.9");  // the plan goes to onek first
+  leg_status s;
+  s.ref = {"R-I1-L0-A0", "I1-L0-A0"};
+  s.state = leg_state::filled;
+  s.provider_status = "success";
+  s.spend_filled = dec("40");
+  s.receive_filled = dec("80");
+  onek.statuses.push_back(s);
+  const auto out = execute({&onek, &kiiex}, intent());
+  EXPECT_EQ(onek.submitted, std::vector<client_id>{"I1-L0-A0"});
+  EXPECT_EQ(kiiex.submitted, std::vector<client_id>{"I1-L1-A1"});
+  EXPECT_EQ(kiiex.last_leg.amount, dec("60"));
+  EXPECT_EQ(journal_.leg("I1-L0-A0").value()->phase, P::filled);
+  EXPECT_EQ(journal_.leg("I1-L0-A0").value()->spend_filled, dec("40"));
+  EXPECT_EQ(journal_.leg("I1-L1-A1").value()->min_receive, dec("114"));
+  EXPECT_EQ(out.spent, dec("100"));
+  EXPECT_EQ(out.received, dec("194"));  // 80 + 60 x 1.9
+  EXPECT_EQ(out.state, "done");
+  ASSERT_EQ(kinds("replan").size(), 1u);
+  EXPECT_EQ(kinds("replan").front(), "re-planning 60 USDT (attempt 1)");
+}
+
+// The same with only one provider: the 60 USDT find no other one, so the intent is partial, not
+// done. A fill short by less than any provider would take (0.001 USDT at 2 places) is rounding
+// dust: noted, not re-planned, and the intent is done.
+TEST_F(ExecutorTest, AnUnspentRestNoOneTakesLeavesTheIntentPartialUnlessItIsDust) {
+  for (const std::string spent : {"40", "99.999"}) {
+    SCOPED_TRACE(spent);
+    memory_journal journal;
+    scripted_venue v("onek", dedup());
+    leg_status s;
+    s.ref = {"R-I1-L0-A0", "I1-L0-A0"};
+    s.state = leg_state::filled;
+    s.provider_status = "success";
+    s.spend_filled = dec(spent);
+    s.receive_filled = s.spend_filled.mul(dec("2"), rounding::down).value();
+    v.statuses.push_back(s);
+    const std::vector<venue*> venues{&v};
+    executor exec(venues, journal, options_);
+    const auto out = run(exec.run(intent()));
+    const bool dust = spent != "40";
+    EXPECT_EQ(v.submitted.size(), 1u);
+    EXPECT_EQ(out.spent, dec(spent));
+    EXPECT_EQ(out.state, dust ? "done" : "partial");
+    std::vector<std::string> replans;
+    for (const auto& e : journal.events("replan")) replans.push_back(e.detail);
+    EXPECT_EQ(replans, dust ? std::vector<std::string>{"0.001 USDT left unspent: below every "
+                                                       "provider's minimum, not re-planned"}
+                            : std::vector<std::string>{});
+  }
+}
+
 TEST_F(ExecutorTest, UnknownOutcomeIsAdoptedByClientIdWithoutASecondSubmit) {
   scripted_venue v("onek", dedup());
   v.submits.push_back(std::unexpected(failure(error_kind::reset, true)));
@@ -751,6 +809,30 @@ TEST_F(ExecutorTest, RestartReplansTheRemainderOfAnOpenIntentWithinItsDeadline) 
   }
 }
 
+// A restart finds a leg the provider reported filled having spent 40 of its 100 USDT: the 60 it
+// left are re-planned (not at the provider that left them), as they would have been live.
+TEST_F(ExecutorTest, RestartReplansWhatAFilledLegLeftUnspent) {
+  scripted_venue onek("onek", dedup());
+  scripted_venue other("kiiex", dedup());
+  other.rate = dec("1.9");
+  auto i = intent();
+  leg_record short_fill = journaled_leg(i, 0, "onek", "USDT-COPM", "100", "200", P::filled);
+  short_fill.min_receive = dec("190");
+  short_fill.provider_ref = "R-" + short_fill.client;
+  short_fill.spend_filled = dec("40");
+  short_fill.receive_filled = dec("80");
+  ASSERT_TRUE(journal_.add_intent(i, std::vector<leg_record>{short_fill}));
+
+  const std::vector<venue*> venues{&onek, &other};
+  executor exec(venues, journal_, options_);
+  run(exec.recover());
+  EXPECT_TRUE(onek.submitted.empty());
+  EXPECT_EQ(other.submitted, std::vector<client_id>{"I1-L1-A1"});
+  EXPECT_EQ(other.last_leg.amount, dec("60"));
+  EXPECT_EQ(journal_.leg("I1-L1-A1").value()->phase, P::filled);
+  EXPECT_EQ(journal_.intent(i.id).value()->state, "done");
+}
+
 // A restart in live mode leaves the legs of a dry-run intent alone (and the other way round):
 // no provider is asked about a paper leg.
 TEST_F(ExecutorTest, RestartReconcilesOnlyIntentsOfItsOwnMode) {
@@ -989,6 +1071,224 @@ TEST_F(ExecutorTest, WithoutAWatchedClientTheTransportPointsRunWhenSubmitReturns
   EXPECT_TRUE(execute({&v}, intent()).filled);
   EXPECT_EQ(log, (std::vector<std::string>{"after_intent_commit", "after_request_write",
                                            "after_response_read", "before_state_commit"}));
+}
+
+// A split intent halted by a leg of unknown outcome (the live run ended "halted": half filled,
+// half unknown; or half expired and re-planned as attempt 1, which filled, half unknown). The
+// restart finds the unknown half expired at the provider: its 50 USDT were never converted, and a
+// halted intent is not re-planned, so the intent is partial, as the live run ends when a leg
+// expires and its remainder finds no provider, not done.
+TEST_F(ExecutorTest, RestartOfAHaltedIntentWhoseUnknownLegExpiredIsPartial) {
+  for (const bool replanned : {false, true}) {
+    SCOPED_TRACE(replanned ? "the other half re-planned" : "the other half filled");
+    memory_journal journal;
+    scripted_venue v("onek", dedup());
+    auto i = intent();
+    i.state = "halted";
+    leg_record first =
+        journaled_leg(i, 0, "onek", "USDT-COPM", "50", "100", replanned ? P::expired : P::filled);
+    first.provider_ref = "R-" + first.client;
+    const leg_record unknown = journaled_leg(i, 1, "onek", "USDT-COPM", "50", "100", P::unknown);
+    std::vector<leg_record> legs{first, unknown};
+    leg_record& done =
+        replanned
+            ? legs.emplace_back(journaled_leg(i, 2, "onek", "USDT-COPM", "50", "100", P::filled))
+            : legs.front();
+    if (replanned) {
+      done.attempt = 1;
+      done.client = make_client_id(i.id, 2, 1);
+      done.provider_ref = "R-" + done.client;
+    }
+    done.spend_filled = dec("50");
+    done.receive_filled = dec("100");
+    ASSERT_TRUE(journal.add_intent(i, legs));
+    v.last_leg.amount = dec("50");
+    v.finds.push_back(
+        std::optional<leg_status>(v.final_status(unknown.client, leg_state::expired)));
+
+    const std::vector<venue*> venues{&v};
+    executor exec(venues, journal, options_);
+    const auto recovered = run(exec.recover());
+    EXPECT_EQ(recovered.adopted, 1u);
+    EXPECT_TRUE(v.submitted.empty());
+    EXPECT_EQ(journal.leg(unknown.client).value()->phase, P::expired);
+    EXPECT_EQ(exec.summary(i.id).value().spent, dec("50"));
+    EXPECT_EQ(journal.intent(i.id).value()->state, "partial");
+  }
+}
+
+// The same while the intent was still executing (open: the process died during attempt 1, which
+// re-planned the half that expired): the half whose outcome was unknown is found expired at the
+// restart, and its 50 USDT are re-planned at the other provider like any expired leg's, not
+// dropped because an attempt followed it.
+TEST_F(ExecutorTest, RestartReplansALegOfAnEarlierAttemptFoundExpired) {
+  scripted_venue onek("onek", dedup());
+  scripted_venue other("kiiex", dedup());
+  other.rate = dec("1.9");
+  auto i = intent();
+  leg_record expired = journaled_leg(i, 0, "onek", "USDT-COPM", "50", "100", P::expired);
+  expired.provider_ref = "R-" + expired.client;
+  const leg_record unknown = journaled_leg(i, 1, "onek", "USDT-COPM", "50", "100", P::unknown);
+  leg_record again = journaled_leg(i, 2, "kiiex", "USDT-COPM", "50", "95", P::filled);
+  again.attempt = 1;
+  again.client = make_client_id(i.id, 2, 1);
+  again.provider_ref = "R-" + again.client;
+  again.spend_filled = dec("50");
+  again.receive_filled = dec("95");
+  ASSERT_TRUE(journal_.add_intent(i, std::vector<leg_record>{expired, unknown, again}));
+  onek.last_leg.amount = dec("50");
+  onek.finds.push_back(
+      std::optional<leg_status>(onek.final_status(unknown.client, leg_state::expired)));
+
+  const std::vector<venue*> venues{&onek, &other};
+  executor exec(venues, journal_, options_);
+  run(exec.recover());
+  EXPECT_TRUE(onek.submitted.empty());
+  EXPECT_EQ(other.submitted, std::vector<client_id>{"I1-L3-A2"});
+  EXPECT_EQ(other.last_leg.amount, dec("50"));
+  const auto out = exec.summary(i.id).value();
+  EXPECT_EQ(out.spent, dec("100"));
+  EXPECT_EQ(out.received, dec("190"));
+  EXPECT_EQ(journal_.intent(i.id).value()->state, "done");
+}
+
+// A two-hop route USDT -> USDC -> COPM that carries the intent's whole minimum (200 COPM): the
+// first plan placed 60 USDT of a partial intent of 100 (allow_partial), or the intent is to
+// receive exactly 240 COPM. The first hop was in flight when the process died and fills at 1.5
+// instead of 2 (90 USDC): the second hop's worst case (228 x 90 / 120 = 171) is below the
+// route's minimum, so the restart does not send it, as the live run would not. Scaling the
+// minimum by 60 over the intent's amount (100 USDT, 240 COPM) guarded it with 120 or 50.
+TEST_F(ExecutorTest, RestartGuardsALaterHopWithTheMinimumTheFirstPlanGaveItsRoute) {
+  for (const bool receive_side : {false, true}) {
+    SCOPED_TRACE(receive_side ? "exact receive of 240 COPM" : "60 of 100 USDT placed");
+    memory_journal journal;
+    scripted_venue v("onek", dedup());
+    auto i = intent();
+    if (receive_side) {
+      i.side = amount_side::receive;
+      i.amount = dec("240");
+    }
+    i.min_receive = dec("200");
+    leg_record first = journaled_leg(i, 0, "onek", "USDT-USDC", "60", "120", leg_phase::submitting);
+    first.min_receive = dec("114");
+    leg_record second = journaled_leg(i, 1, "onek", "USDC-COPM", "120", "240", P::planned);
+    second.min_receive = dec("228");
+    const std::vector<leg_record> legs{first, second};
+    ASSERT_TRUE(journal.add_intent(i, legs));
+    v.last_leg.amount = dec("60");
+    v.finds.push_back(std::optional<leg_status>(v.open_status(first.client)));
+    v.finds.push_back(std::optional<leg_status>{});
+    v.rate = dec("1.5");
+
+    const std::vector<venue*> venues{&v};
+    executor exec(venues, journal, options_);
+    run(exec.recover());
+    EXPECT_EQ(journal.leg(first.client).value()->receive_filled, dec("90"));
+    EXPECT_TRUE(v.submitted.empty());
+    EXPECT_EQ(journal.leg(second.client).value()->phase, P::cancelled);
+    const auto alarms = journal.events("alarm");
+    EXPECT_TRUE(std::any_of(alarms.begin(), alarms.end(), [](const journal_event& e) {
+      return e.detail ==
+             "not sent: slippage guard: worst case 171 COPM below the minimum share 200";
+    }));
+  }
+}
+
+// A leg filled in part whose rest no other provider takes: the intent ends partial, and its
+// summary, read back from the journal, says so too (not done because every leg is final).
+TEST_F(ExecutorTest, TheSummaryOfAPartialIntentIsPartial) {
+  scripted_venue v("onek", dedup());
+  leg_status s;
+  s.ref = {"R-I1-L0-A0", "I1-L0-A0"};
+  s.state = leg_state::partially_filled;
+  s.provider_status = "partial";
+  s.spend_filled = dec("50");
+  s.receive_filled = dec("100");
+  v.statuses.push_back(s);
+  const std::vector<venue*> venues{&v};
+  executor exec(venues, journal_, options_);
+  const auto out = run(exec.run(intent()));
+  EXPECT_EQ(out.state, "partial");
+  EXPECT_EQ(journal_.intent("I1").value()->state, "partial");
+  const auto summary = exec.summary("I1").value();
+  EXPECT_EQ(summary.spent, dec("50"));
+  EXPECT_EQ(summary.received, dec("100"));
+  EXPECT_EQ(summary.state, "partial");
+  EXPECT_FALSE(summary.filled);
+}
+
+// Both halves of a split expired (attempt 0) and the process died while attempt 1 was being
+// planned: the first half's re-plan was journaled (planned, never sent), the second half's not
+// yet. The restart re-plans both halves: 100 USDT spent, none dropped because attempt 1 exists.
+TEST_F(ExecutorTest, RestartReplansEveryRemainderOfAnAttemptCutShortWhilePlanning) {
+  scripted_venue onek("onek", dedup());
+  scripted_venue other("kiiex", dedup());
+  other.rate = dec("1.9");
+  auto i = intent();
+  leg_record half = journaled_leg(i, 0, "onek", "USDT-COPM", "50", "100", P::expired);
+  half.provider_ref = "R-" + half.client;
+  leg_record rest = journaled_leg(i, 1, "kiiex", "USDT-COPM", "50", "95", P::expired);
+  rest.provider_ref = "R-" + rest.client;
+  leg_record again = journaled_leg(i, 2, "kiiex", "USDT-COPM", "50", "95", P::planned);
+  again.attempt = 1;
+  again.client = make_client_id(i.id, 2, 1);
+  again.min_receive = dec("75");
+  ASSERT_TRUE(journal_.add_intent(i, std::vector<leg_record>{half, rest, again}));
+
+  const std::vector<venue*> venues{&onek, &other};
+  executor exec(venues, journal_, options_);
+  run(exec.recover());
+  EXPECT_EQ(journal_.leg(again.client).value()->phase, P::cancelled);
+  // Each half elsewhere than where it expired.
+  EXPECT_EQ(other.submitted, std::vector<client_id>{"I1-L3-A2"});
+  EXPECT_EQ(onek.submitted, std::vector<client_id>{"I1-L4-A2"});
+  const auto out = exec.summary(i.id).value();
+  EXPECT_EQ(out.spent, dec("100"));
+  EXPECT_EQ(out.received, dec("195"));
+  EXPECT_EQ(journal_.intent(i.id).value()->state, "done");
+}
+
+// A partial first plan (allow_partial: 60 of 100 USDT placed) whose only leg was in flight when
+// the process died: it fills at the restart, and the intent is partial, as the live run ends
+// with the plan's 40 unplaced, not done.
+TEST_F(ExecutorTest, RestartOfAPartialPlanEndsPartial) {
+  scripted_venue v("onek", dedup());
+  auto i = intent();
+  const leg_record sent = journaled_leg(i, 0, "onek", "USDT-COPM", "60", "120", P::submitting);
+  ASSERT_NO_FATAL_FAILURE(journal_crash(v, i, {sent}, "60"));
+
+  const std::vector<venue*> venues{&v};
+  executor exec(venues, journal_, options_);
+  run(exec.recover());
+  EXPECT_TRUE(v.submitted.empty());
+  EXPECT_EQ(journal_.leg(sent.client).value()->phase, P::filled);
+  EXPECT_EQ(exec.summary(i.id).value().spent, dec("60"));
+  EXPECT_EQ(journal_.intent(i.id).value()->state, "partial");
+}
+
+// As above with a two-hop half (USDT -> USDC -> COPM): its first hop's outcome was unknown, so
+// the live run never sent the second (cancelled, "previous leg unknown"). The restart finds the
+// first hop filled: its 100 USDC were never converted, so the intent is partial, not done.
+TEST_F(ExecutorTest, RestartOfAHaltedIntentWhoseUnknownHopFilledIsPartial) {
+  scripted_venue v("onek", dedup());
+  auto i = intent();
+  i.state = "halted";
+  leg_record filled = journaled_leg(i, 0, "onek", "USDT-COPM", "50", "100", P::filled);
+  filled.provider_ref = "R-" + filled.client;
+  filled.spend_filled = dec("50");
+  filled.receive_filled = dec("100");
+  const leg_record hop = journaled_leg(i, 1, "onek", "USDT-USDC", "50", "100", P::unknown);
+  const leg_record next = journaled_leg(i, 2, "onek", "USDC-COPM", "100", "200", P::cancelled);
+  ASSERT_TRUE(journal_.add_intent(i, std::vector<leg_record>{filled, hop, next}));
+  v.last_leg.amount = dec("50");
+  v.finds.push_back(std::optional<leg_status>(v.filled_status(hop.client)));
+
+  const std::vector<venue*> venues{&v};
+  executor exec(venues, journal_, options_);
+  run(exec.recover());
+  EXPECT_TRUE(v.submitted.empty());
+  EXPECT_EQ(journal_.leg(hop.client).value()->receive_filled, dec("100"));
+  EXPECT_EQ(journal_.intent(i.id).value()->state, "partial");
 }
 
 }  // namespace

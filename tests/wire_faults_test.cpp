@@ -269,9 +269,10 @@ void ten_failed_reads_at(std::string_view p, fault_kind kind) {
     const auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(at[k + 1] - at[k]);
     const auto base = std::min(20ms * (1 << std::min<std::size_t>(k, 5)), 320ms);
     SCOPED_TRACE(fmt::format("gap {}: {} ms, base {} ms", k, gap.count(), base.count()));
-    // Never sooner than the backoff; a loaded machine may only make it later (no upper bound:
-    // timing is bench/'s business, not a test's).
-    EXPECT_GE(gap.count(), (hang + base * 8 / 10 - 20ms).count()) << "shorter than the backoff";
+    // Never sooner than the backoff. The log stamps a request when the emulator reads it, which a
+    // loaded machine delays by tens of ms (so the slack); it may make a gap only longer otherwise
+    // (no upper bound: timing is bench/'s business, not a test's).
+    EXPECT_GE(gap.count(), (hang + base * 8 / 10 - 150ms).count()) << "shorter than the backoff";
     if (base == 320ms) capped.push_back(gap - hang);
   }
   ASSERT_GE(capped.size(), 5u);
