@@ -1218,8 +1218,11 @@ TEST(Faults, S19_rate_limit_and_ban) {
     for (int i = 0; i < 150; ++i) {
       asio::co_spawn(w.io(), v.venue->status(ref), [&](std::exception_ptr, result<leg_status> r) {
         ++done;
-        if (!r) {
-          EXPECT_EQ(r.error().kind, error_kind::rate_limited);
+        // A poll the budget let through may still outlast its deadline on a loaded machine (a
+        // hundred TLS handshakes at once under ASan): not a local refusal; whatever of it reached
+        // the emulator is counted with its requests below.
+        if (!r && r.error().kind != error_kind::timeout) {
+          EXPECT_EQ(r.error().kind, error_kind::rate_limited) << describe(r.error());
           EXPECT_FALSE(r.error().may_have_reached);
           ++refused;
         }
