@@ -82,9 +82,12 @@ stablestack::client_options stablestack_options(const sim::provider_config& conf
 
 std::unique_ptr<venue> make_venue(std::string_view name, http_client& http,
                                   const sim::provider_config& config, const sim::market& market,
-                                  const sim::credential_config& credential) {
+                                  const sim::credential_config& credential,
+                                  const adapter_tuning& tuning) {
   adapter_spec spec;
   spec.kind = name;
+  if (tuning.request_timeout) spec.request_timeout = *tuning.request_timeout;
+  spec.circuit = tuning.circuit;
   // The scenario's access_key is every kind's API key; StableStack and OxaPay authenticate with
   // it alone.
   spec.access_key = credential.access_key;
@@ -141,12 +144,14 @@ std::unique_ptr<venue> make_adapter(http_client& http, const adapter_spec& spec)
   if (spec.kind == "onek") {
     onek::client_options options;
     options.request_timeout = spec.request_timeout;
+    if (spec.circuit) options.circuit = *spec.circuit;
     return std::make_unique<onek::client>(http, std::string(spec.access_key),
                                           hmac_sha256(spec.secret), std::move(options));
   }
   if (spec.kind == "kiiex") {
     kiiex::client_options options;
     options.request_timeout = spec.request_timeout;
+    if (spec.circuit) options.circuit = *spec.circuit;
     options.oms_id = spec.oms_id;
     return std::make_unique<kiiex::client>(http, std::string(spec.api_key),
                                            std::string(spec.user_id), hmac_sha256(spec.secret),
@@ -155,6 +160,7 @@ std::unique_ptr<venue> make_adapter(http_client& http, const adapter_spec& spec)
   if (spec.kind == "stablestack") {
     stablestack::client_options options;
     options.request_timeout = spec.request_timeout;
+    if (spec.circuit) options.circuit = *spec.circuit;
     options.customer_id = spec.customer_id;
     options.directions = spec.directions;
     return std::make_unique<stablestack::client>(http, std::string(spec.api_key),
@@ -163,6 +169,7 @@ std::unique_ptr<venue> make_adapter(http_client& http, const adapter_spec& spec)
   if (spec.kind == "oxapay") {
     oxapay::client_options options;
     options.request_timeout = spec.request_timeout;
+    if (spec.circuit) options.circuit = *spec.circuit;
     return std::make_unique<oxapay::client>(http, std::string(spec.api_key), std::move(options));
   }
   return nullptr;
@@ -284,7 +291,7 @@ void fleet::stop() {
 }
 
 std::vector<simulated_venue> connect_venues(asio::any_io_executor executor, fleet& f,
-                                            submit_watch* watch) {
+                                            submit_watch* watch, const adapter_tuning& tuning) {
   std::vector<simulated_venue> out;
   for (auto& provider : f.providers()) {
     const sim::credential_config* credential = swap_credential(*provider.config);
@@ -303,7 +310,8 @@ std::vector<simulated_venue> connect_venues(asio::any_io_executor executor, flee
     v.provider = provider.name;
     v.http =
         watched_client(make_http_client(executor, endpoint), provider.name, provider.name, watch);
-    v.venue = make_venue(provider.name, *v.http, *provider.config, *f.market(), *credential);
+    v.venue =
+        make_venue(provider.name, *v.http, *provider.config, *f.market(), *credential, tuning);
     if (v.venue) out.push_back(std::move(v));
   }
   return out;

@@ -109,6 +109,14 @@ struct adapter_spec {
   std::int64_t oms_id = 1;                 ///< kiiex
   std::optional<std::string> customer_id;  ///< stablestack
   std::vector<direction> directions;       ///< stablestack: its API lists none
+  std::optional<circuit_breaker_config> circuit;  ///< the adapter's own default when unset
+};
+
+/// What a caller of connect_venues changes in the adapters it builds (fault tests: a short
+/// request deadline, a circuit that lets every failure through); unset keeps make_adapter's.
+struct adapter_tuning {
+  std::optional<std::chrono::milliseconds> request_timeout;
+  std::optional<circuit_breaker_config> circuit;
 };
 
 /// The adapter of `spec.kind` over `http` (which must outlive it); nullptr for an unknown kind.
@@ -170,6 +178,7 @@ ledger_check check_ledgers(fleet& f, journal& records, wall_time since);
 /// swap, trusting only the fleet's CA; each HTTP client watched by `watch` when set (fault tests;
 /// it must outlive the venues).
 std::vector<simulated_venue> connect_venues(boost::asio::any_io_executor executor, fleet& f,
-                                            submit_watch* watch = nullptr);
+                                            submit_watch* watch = nullptr,
+                                            const adapter_tuning& tuning = {});
 
 }  // namespace swaprouter::cli

@@ -44,6 +44,7 @@ using testing::fault_world;
 using testing::intent_at;
 using testing::killed;
 using testing::pair_for;
+using testing::patient_adapter;
 using testing::phase_of_leg;
 using testing::swaps_for;
 
@@ -462,17 +463,9 @@ TEST(Faults, S09_not_found_lag_after_create) {
 TEST(Faults, S10_transient_status_errors) {
   fault_world w("s10");
   w.start();
-  // A 001k adapter with a short request deadline, so a dropped poll times out quickly.
-  onek::client_options fast;
-  fast.request_timeout = 300ms;
-  // The provider-wide circuit (S19) would open after 5 failures and hold polls for whole
-  // seconds; here every one of the failed polls reaches the tracker.
-  fast.circuit.failure_threshold = 20;
-  auto v = w.fresh_venue("onek");
-  const auto& cred = w.credential("onek");
-  auto client =
-      std::make_unique<onek::client>(*v.http, cred.access_key, hmac_sha256(cred.secret), fast);
-  w.replace_venue("onek", std::move(v.http), std::move(client));
+  // A 001k adapter with a short request deadline, so a dropped poll times out quickly, whose
+  // provider-wide circuit (S19) lets every failed poll reach the tracker.
+  w.retune_venue("onek", patient_adapter(300ms));
   const std::string item = fault_world::status_route("onek");
   int n = 0;
   for (const auto kind : {fault_kind::status, fault_kind::reset_before, fault_kind::drop}) {

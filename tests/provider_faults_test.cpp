@@ -16,12 +16,9 @@
 #include <utility>
 #include <vector>
 
-#include "adapters/kiiex/client.hpp"
 #include "adapters/kiiex/emulator.hpp"
 #include "adapters/oxapay/emulator.hpp"
-#include "adapters/stablestack/client.hpp"
 #include "adapters/stablestack/wire.hpp"
-#include "engine/hmac.hpp"
 #include "tests/support/fault_fixture.hpp"
 #include "tests/support/fault_scenario.hpp"
 
@@ -36,6 +33,7 @@ using testing::crash_at;
 using testing::creates;
 using testing::fault_world;
 using testing::intent_at;
+using testing::patient_adapter;
 using testing::phase_of_leg;
 using testing::swaps_for;
 
@@ -198,14 +196,6 @@ TEST(ProviderFaults, S08_OxaPayRejectionVsDisguisedTimeout) { rejections_at("oxa
 
 // --- 10: status polls that fail are not "not found" -----------------------------------------
 
-// The provider-wide circuit would open after 5 failures and hold the polls for seconds; here
-// every failed poll reaches the tracker, as in Faults.S10 for 001k.
-circuit_breaker_config patient_circuit() {
-  circuit_breaker_config c;
-  c.failure_threshold = 20;
-  return c;
-}
-
 // Ten status polls in a row answer 500, then ten are reset before an answer (a TLS reset).
 void transient_status_errors_at(fault_world& w, std::string_view p) {
   // Backoff is not under test here: short, so that twenty failed polls take little time.
@@ -237,30 +227,18 @@ void transient_status_errors_at(fault_world& w, std::string_view p) {
   w.check_invariants();
 }
 
+// Every failed poll reaches the tracker, as in Faults.S10 for 001k.
 TEST(ProviderFaults, S10_StableStackTransientStatusErrors) {
   fault_world w("pf-s10-stablestack");
   w.start();
-  auto v = w.fresh_venue("stablestack");
-  stablestack::client_options o;
-  o.directions = cli::stablestack_directions(*w.provider("stablestack").config, w.market());
-  o.circuit = patient_circuit();
-  auto c = std::make_unique<stablestack::client>(*v.http, w.credential("stablestack").access_key,
-                                                 std::move(o));
-  w.replace_venue("stablestack", std::move(v.http), std::move(c));
+  w.retune_venue("stablestack", patient_adapter());
   transient_status_errors_at(w, "stablestack");
 }
 
 TEST(ProviderFaults, S10_KiiexTransientStatusErrors) {
   fault_world w("pf-s10-kiiex");
   w.start();
-  auto v = w.fresh_venue("kiiex");
-  kiiex::client_options o;
-  o.circuit = patient_circuit();
-  const auto& cred = w.credential("kiiex");
-  const std::string user = std::to_string(kiiex::settings_for(*w.provider("kiiex").config).user_id);
-  auto c = std::make_unique<kiiex::client>(*v.http, cred.access_key, user, hmac_sha256(cred.secret),
-                                           std::move(o));
-  w.replace_venue("kiiex", std::move(v.http), std::move(c));
+  w.retune_venue("kiiex", patient_adapter());
   transient_status_errors_at(w, "kiiex");
 }
 

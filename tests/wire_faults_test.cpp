@@ -17,12 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "adapters/kiiex/client.hpp"
 #include "adapters/kiiex/emulator.hpp"
 #include "adapters/onek/emulator.hpp"
-#include "adapters/oxapay/client.hpp"
-#include "adapters/stablestack/client.hpp"
-#include "engine/hmac.hpp"
 #include "tests/support/fault_fixture.hpp"
 #include "tests/support/fault_scenario.hpp"
 
@@ -36,6 +32,7 @@ using testing::count_of;
 using testing::creates;
 using testing::fault_world;
 using testing::intent_at;
+using testing::patient_adapter;
 using testing::phase_of_leg;
 using testing::swaps_for;
 
@@ -168,36 +165,6 @@ TEST(WireFaults, S15_ShortContentLengthOnStatusIsNoState) {
 // Long enough for a quote on a loaded machine under ASan; each dropped read costs it once.
 constexpr auto request_timeout = 1s;
 
-// An adapter of `p` with a short request deadline (a dropped read times out quickly) and a
-// provider-wide circuit that lets every failed read reach the executor, as in Faults.S10.
-void use_patient_adapter(fault_world& w, std::string_view p) {
-  circuit_breaker_config circuit;
-  circuit.failure_threshold = 20;
-  auto v = w.fresh_venue(p);
-  const auto& cred = w.credential(p);
-  std::unique_ptr<venue> c;
-  if (p == "kiiex") {
-    kiiex::client_options o;
-    o.request_timeout = request_timeout;
-    o.circuit = circuit;
-    const std::string user = std::to_string(kiiex::settings_for(*w.provider(p).config).user_id);
-    c = std::make_unique<kiiex::client>(*v.http, cred.access_key, user, hmac_sha256(cred.secret),
-                                        std::move(o));
-  } else if (p == "stablestack") {
-    stablestack::client_options o;
-    o.directions = cli::stablestack_directions(*w.provider(p).config, w.market());
-    o.request_timeout = request_timeout;
-    o.circuit = circuit;
-    c = std::make_unique<stablestack::client>(*v.http, cred.access_key, std::move(o));
-  } else {
-    oxapay::client_options o;
-    o.request_timeout = request_timeout;
-    o.circuit = circuit;
-    c = std::make_unique<oxapay::client>(*v.http, cred.access_key, std::move(o));
-  }
-  w.replace_venue(p, std::move(v.http), std::move(c));
-}
-
 // Ten reads of the status route fail (`kind`), then the provider answers again. KIIEX and
 // StableStack: the tracker's polls of an accepted order. OxaPay answers its create with the
 // final swap and has nothing to poll; its status route is the history, which the executor reads
@@ -216,7 +183,9 @@ void ten_failed_reads_at(std::string_view p, fault_kind kind) {
   // deadline must not come first, or the tracker cancels the order and reads it once more.
   w.options.leg_ttl = 25s;
   w.start();
-  use_patient_adapter(w, p);
+  // A short request deadline (a dropped read times out quickly) and a circuit that lets every
+  // failed read reach the executor, as in Faults.S10.
+  w.retune_venue(p, patient_adapter(request_timeout));
   const bool polled = p != "oxapay";
   const std::string id = fmt::format("I-wf10-{}-{}", p, sim::to_string(kind));
   const client_id client = id + "-L0-A0";

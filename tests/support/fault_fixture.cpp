@@ -185,11 +185,17 @@ void fault_world::restart(const journal_options& o) {
   reopen_journal(o);
 }
 
-cli::simulated_venue fault_world::fresh_venue(std::string_view name) {
-  for (auto& v : cli::connect_venues(io_.get_executor(), *fleet_)) {
+cli::simulated_venue fault_world::fresh_venue(std::string_view name,
+                                              const cli::adapter_tuning& tuning) {
+  for (auto& v : cli::connect_venues(io_.get_executor(), *fleet_, nullptr, tuning)) {
     if (v.provider == name) return std::move(v);
   }
   throw std::logic_error("no venue " + std::string(name));
+}
+
+void fault_world::retune_venue(std::string_view name, const cli::adapter_tuning& tuning) {
+  auto v = fresh_venue(name, tuning);
+  replace_venue(name, std::move(v.http), std::move(v.venue));
 }
 
 const cert_authority& fault_world::ca() { return *fleet_->ca(); }

@@ -71,7 +71,9 @@ class fault_world {
   std::vector<venue*> venues();
   venue& venue_of(std::string_view name);
   /// A new adapter of `name` over its own connection pool, as connect_venues makes it.
-  cli::simulated_venue fresh_venue(std::string_view name);
+  cli::simulated_venue fresh_venue(std::string_view name, const cli::adapter_tuning& tuning = {});
+  /// Replaces the adapter of `name` by a fresh one built with `tuning`.
+  void retune_venue(std::string_view name, const cli::adapter_tuning& tuning);
   /// The CA the emulators' certificates chain to.
   const cert_authority& ca();
   /// Replaces the adapter of `name`, e.g. one built with other options or clocks.

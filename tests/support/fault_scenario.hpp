@@ -1,13 +1,15 @@
 // What the FAULTS.md tests (tests/faults_test.cpp, tests/provider_faults_test.cpp) share over the
 // fault world: each provider's intent in the fault scenario, and what a leg left behind (its
-// swaps, phase, alarms), a rate that moves between a quote and its swap, and an executor that
-// dies at a crash point.
+// swaps, phase, alarms), a rate that moves between a quote and its swap, patient adapters, and an
+// executor that dies at a crash point.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -84,6 +86,18 @@ inline void move_rate(fault_world& w, std::string_view spend, std::string_view r
   const auto moved = mid.mul(decimal::parse(factor).value(), rounding::down);
   ASSERT_TRUE(moved.has_value());
   ASSERT_TRUE(w.market().set_rate(spend, receive, *moved));
+}
+
+/// Adapters whose provider-wide circuit lets twenty failures in a row reach the executor (the
+/// default opens after 5 and holds the polls for seconds), with `request_timeout` when given.
+inline cli::adapter_tuning patient_adapter(
+    std::optional<std::chrono::milliseconds> request_timeout = std::nullopt) {
+  cli::adapter_tuning t;
+  t.request_timeout = request_timeout;
+  circuit_breaker_config c;
+  c.failure_threshold = 20;
+  t.circuit = c;
+  return t;
 }
 
 /// The crash hook's "kill -9" in process: nothing after the point runs; the journal keeps what
