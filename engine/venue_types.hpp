@@ -114,8 +114,8 @@ struct leg_status {
   decimal spend_amount;
   decimal receive_amount;
   decimal spend_filled;
-  decimal receive_filled;
-  decimal fee_filled;
+  decimal receive_filled;  ///< gross, in the receive asset
+  decimal fee_filled;      ///< taken from receive_filled: the net is their difference
   std::string reason_code;
   std::string reason_message;
   wall_time created_at{};

@@ -917,6 +917,13 @@ TEST_F(OnekClient, ExactReceiveSubmitSendsTheGrossForTheNet) {
   ASSERT_FALSE(short_net.has_value());
   EXPECT_EQ(short_net.error().kind, error_kind::unknown_outcome);
   EXPECT_THAT(short_net.error().message, HasSubstr("net"));
+  // A fee charged in the spend currency (BTC here) does not come off the receive.
+  std::string spend_fee(bigger_fee);
+  spend_fee.replace(spend_fee.find(R"("fee_currency": "USDT")"), 22, R"("fee_currency": "BTC")");
+  http_.answer(200, spend_fee);
+  auto whole_net = run(c.submit(l, "my-swap-123"));
+  ASSERT_TRUE(whole_net.has_value()) << whole_net.error().message;
+  EXPECT_EQ(whole_net->receive_amount, dec("294.837093"));
 
   // find() accepts the swap by its net: the gross sent depended on the fee at the time.
   std::string listed = "[" + created + "]";

@@ -148,6 +148,45 @@ TEST(OnekParse, SeedSwapListWithSuccess) {
   EXPECT_EQ(status.fee_filled, dec("0.73713125"));
 }
 
+// The engine's net (execution.hpp net_received) is receive_filled - fee_filled: a fee 001k charges
+// in the spend currency must not come off the receive (0.75 USDT off 0.0009 BTC would leave
+// nothing).
+TEST(OnekParse, AFeeInTheSpendCurrencyDoesNotLowerTheReceive) {
+  swap s;
+  s.code = "SWP9";
+  s.spend_currency = "USDT";
+  s.receive_currency = "BTC";
+  s.spend_amount = dec("30");
+  s.receive_amount = dec("0.00090000");
+  s.fee_amount = dec("0.75");
+  s.fee_currency = "USDT";
+  s.status = "success";
+  EXPECT_EQ(receive_fee(s), decimal{});
+  // Without *_filled fields: the swap's own amounts, and no fee off the receive.
+  leg_status status = to_leg_status(s);
+  EXPECT_EQ(status.state, leg_state::filled);
+  EXPECT_EQ(status.receive_filled, dec("0.00090000"));
+  EXPECT_EQ(status.fee_filled, decimal{});
+  EXPECT_EQ(status.receive_filled - status.fee_filled, dec("0.0009"));
+  // With them: spend_fee_filled is the spend's, receive_fee_filled the receive's.
+  s.fills_reported = true;
+  s.spend_filled = dec("30");
+  s.receive_filled = dec("0.00090000");
+  s.spend_fee_filled = dec("0.75");
+  s.receive_fee_filled = decimal{};
+  status = to_leg_status(s);
+  EXPECT_EQ(status.fee_filled, decimal{});
+  EXPECT_EQ(status.receive_filled - status.fee_filled, dec("0.0009"));
+  // A fee in the receive currency, or one whose currency is not named, comes off the receive.
+  s.fee_currency = "BTC";
+  EXPECT_EQ(receive_fee(s), dec("0.75"));
+  s.fee_currency.clear();
+  EXPECT_EQ(receive_fee(s), dec("0.75"));
+  s.fills_reported = false;
+  s.fee_amount = dec("0.00000225");
+  EXPECT_EQ(to_leg_status(s).fee_filled, dec("0.00000225"));
+}
+
 TEST(OnekParse, SeedBalancesVerbatim) {
   auto parsed = parse_balances(samples::seed_balances);
   ASSERT_TRUE(parsed.has_value()) << parsed.error().message;

@@ -211,7 +211,7 @@ std::optional<std::string> inconsistency(const swap& s, std::string_view custom_
     return fmt::format("swap {} receives {} gross, not {}", s.code, s.receive_amount.to_string(),
                        expected.gross->to_string());
   }
-  auto net = s.receive_amount.checked_sub(s.fee_amount);
+  auto net = s.receive_amount.checked_sub(receive_fee(s));
   if (net && expected.receive_precision) {
     net = net->checked_round(*expected.receive_precision, rounding::down);
   }

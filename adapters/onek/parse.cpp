@@ -194,6 +194,10 @@ leg_state map_state(const swap& s) {
   return leg_state::unrecognised;
 }
 
+decimal receive_fee(const swap& s) {
+  return s.fee_currency.empty() || s.fee_currency == s.receive_currency ? s.fee_amount : decimal{};
+}
+
 leg_status to_leg_status(const swap& s) {
   leg_status out;
   out.ref.provider_ref = s.code;
@@ -205,15 +209,13 @@ leg_status to_leg_status(const swap& s) {
   out.receive_amount = s.receive_amount;
   out.spend_filled = s.spend_filled;
   out.receive_filled = s.receive_filled;
-  out.fee_filled = s.fee_currency == s.spend_currency && s.fee_currency != s.receive_currency
-                       ? s.spend_fee_filled
-                       : s.receive_fee_filled;
+  out.fee_filled = s.receive_fee_filled;
   // A success without *_filled fields: 001k swaps are all-or-nothing, so success executed the
   // swap's own amounts and fee.
   if (out.state == leg_state::filled && !s.fills_reported) {
     out.spend_filled = s.spend_amount;
     out.receive_filled = s.receive_amount;
-    out.fee_filled = s.fee_amount;
+    out.fee_filled = receive_fee(s);
   }
   out.reason_code = excerpt(s.reason_code, 64);
   out.reason_message = excerpt(s.reason_message, 200);

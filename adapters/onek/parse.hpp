@@ -86,8 +86,15 @@ provider_error parse_error_body(std::string_view body);
 /// expired / cancelled by reason_code, failed otherwise; any other status -> unrecognised.
 leg_state map_state(const swap& s);
 
-/// The engine's view of a swap: ref = {code, custom_id}, fee_filled in fee_currency. A success
-/// without *_filled fields reports the swap's own amounts and fee as filled (all-or-nothing).
+/// The part of the swap's fee_amount taken from the receive: all of it when fee_currency is the
+/// receive currency or absent (VENUES.md 001k: the fee comes off the gross receive), none when
+/// the fee is charged in another currency (the spend). Pure.
+decimal receive_fee(const swap& s);
+
+/// The engine's view of a swap: ref = {code, custom_id}; fee_filled is receive_fee_filled, the
+/// fee taken from receive_filled (the engine's net is their difference; a spend-currency fee,
+/// spend_fee_filled, does not lower it). A success without *_filled fields reports the swap's
+/// own amounts and receive_fee() as filled (all-or-nothing).
 leg_status to_leg_status(const swap& s);
 
 }  // namespace swaprouter::onek
