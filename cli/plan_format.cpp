@@ -91,7 +91,7 @@ std::string format_plan_table(const swap_intent& intent, const plan& p, wall_tim
     if (p.unspent.is_positive()) out += fmt::format(", unspent {}", p.unspent.to_string());
     out += "\n";
   } else {
-    out += fmt::format("no route: {}\n", p.failure.empty() ? "no candidate" : p.failure);
+    out += fmt::format("no plan: {}\n", p.failure.empty() ? "no route: no candidate" : p.failure);
   }
   if (!p.rejected.empty()) {
     out += "rejected:\n";

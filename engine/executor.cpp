@@ -435,6 +435,27 @@ struct executor::impl {
     return !quoted;
   }
 
+  // A hop resumed after a restart may run before any quote was read: its provider is asked for
+  // the direction's pricing, so that the hop is sent at its precision and guarded at today's
+  // prices. A firm quote is not asked for: it would not be the leg's, whose own validity decides.
+  task<std::map<std::string, pricing>::iterator> load_model(const leg_record& rec, decimal amount) {
+    venue* v = directory.find(rec.provider);
+    if (v == nullptr || v->traits().firm_quotes) co_return models.end();
+    quote_request ask;
+    ask.spend_asset = rec.spend_asset;
+    ask.receive_asset = rec.receive_asset;
+    ask.amount = amount;
+    auto fresh = co_await v->pricing_for(ask);
+    if (!fresh || fresh->direction_code != rec.direction_code) {
+      log.note(rec.intent_id, rec.client, "resume",
+               fmt::format("no pricing of {} at {}: sized and guarded by the journaled quote",
+                           rec.direction_code, rec.provider));
+      co_return models.end();
+    }
+    remember({*fresh});
+    co_return models.find(model_key(rec.provider, rec.direction_code));
+  }
+
   // Runs one route: its legs in order, each sized by what the previous one delivered.
   task<void> run_route(std::shared_ptr<run_state> st, route_job job) {
     decimal amount = job.start.value_or(st->legs.at(job.legs.front()).amount);
@@ -452,7 +473,8 @@ struct executor::impl {
         st->unplaced = true;
         co_return;
       }
-      const auto it = models.find(model_key(rec.provider, rec.direction_code));
+      auto it = models.find(model_key(rec.provider, rec.direction_code));
+      if ((h > 0 || job.start) && it == models.end()) it = co_await load_model(rec, amount);
       if ((h > 0 || job.start) && it != models.end()) {
         amount = amount.round(it->second.spend_precision, rounding::down);
       }
@@ -760,9 +782,12 @@ struct executor::impl {
         if (hands_on) {
           const decimal left = amount - rec.spend_filled;
           if (left.is_positive()) {
-            st->remainders.push_back(
-                {rec.spend_asset, left, scaled(hop_min_final, left, amount, rounding::up),
-                 rec.provider_ref.empty() ? std::string() : rec.provider});
+            // As run_route: not at the provider that refused or ended it; one we cancelled
+            // before sending (no reference, not rejected) refused nothing.
+            const bool reached = !rec.provider_ref.empty() || rec.phase == leg_phase::rejected;
+            st->remainders.push_back({rec.spend_asset, left,
+                                      scaled(hop_min_final, left, amount, rounding::up),
+                                      reached ? rec.provider : std::string()});
           }
           if (h + 1 < chain.legs.size() && rec.receive_filled.is_positive()) {
             st->remainders.push_back(

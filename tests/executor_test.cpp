@@ -81,9 +81,9 @@ class scripted_venue final : public venue {
       p.valid_until = std::chrono::system_clock::now() + *firm_for;
     }
     p.provider = id_;
-    p.direction_code = "USDT-COPM";
-    p.spend_asset = "USDT";
-    p.receive_asset = "COPM";
+    p.spend_asset = asked.spend_asset.empty() ? "USDT" : asked.spend_asset;
+    p.receive_asset = asked.receive_asset.empty() ? "COPM" : asked.receive_asset;
+    p.direction_code = p.spend_asset + "-" + p.receive_asset;
     p.spend_precision = 2;
     p.receive_precision = 2;
     p.rate_receive = rate;
@@ -751,6 +751,29 @@ TEST_F(ExecutorTest, RestartResumesTheLaterHopOfAMultiHopRoute) {
   EXPECT_EQ(journal_.events("resume").size(), 1u);
 }
 
+// The first hop delivered 200.555 USDC, more places than the second hop's direction takes: the
+// resumed hop is sent at its provider's precision (200.55), which the restart asks for since no
+// quote was read yet, and guarded at that pricing.
+TEST_F(ExecutorTest, RestartSendsAResumedHopAtItsProvidersPrecision) {
+  scripted_venue v("onek", dedup());
+  v.rate = dec("2.00555");
+  auto i = intent();
+  auto [first, second] = two_hop_route(i);
+  ASSERT_NO_FATAL_FAILURE(journal_crash(v, i, {first, second}, "100"));
+
+  const std::vector<venue*> venues{&v};
+  executor exec(venues, journal_, options_);
+  const auto recovered = run(exec.recover());
+  EXPECT_EQ(recovered.continued, 1u);
+  ASSERT_EQ(v.submitted, std::vector<client_id>{second.client});
+  EXPECT_EQ(v.last_leg.amount, dec("200.55"));
+  const auto resumed = journal_.leg(second.client).value();
+  EXPECT_EQ(resumed->amount, dec("200.55"));
+  // Priced at the rate just read: 200.55 x 2.00555, rounded down to 2 places.
+  EXPECT_EQ(resumed->quoted_receive, dec("402.21"));
+  EXPECT_EQ(resumed->phase, P::filled);
+}
+
 // As above, but the second hop was priced by a firm quote that expired while the process was
 // down: it is not sent on the expired quote; it is cancelled with that reason and its amount
 // goes back to the router (which finds no USDC route here, so it is left unplaced).
@@ -831,6 +854,31 @@ TEST_F(ExecutorTest, RestartReplansWhatAFilledLegLeftUnspent) {
   EXPECT_EQ(other.last_leg.amount, dec("60"));
   EXPECT_EQ(journal_.leg("I1-L1-A1").value()->phase, P::filled);
   EXPECT_EQ(journal_.intent(i.id).value()->state, "done");
+}
+
+// A leg the provider refused (rejected: no provider reference) before the process died: its
+// amount is re-planned at the other providers, as the live run would have done, not sent again to
+// the one that refused it (the better rate here). A leg we cancelled before sending it is another
+// matter: its provider refused nothing and may take the rest.
+TEST_F(ExecutorTest, RestartReplansARejectedLegElsewhere) {
+  for (const P phase : {P::rejected, P::cancelled}) {
+    memory_journal fresh;
+    scripted_venue onek("onek", dedup());
+    scripted_venue other("kiiex", dedup());
+    other.rate = dec("1.9");
+    auto i = intent();
+    leg_record refused = journaled_leg(i, 0, "onek", "USDT-COPM", "100", "200", phase);
+    refused.min_receive = dec("190");
+    ASSERT_TRUE(fresh.add_intent(i, std::vector<leg_record>{refused}));
+
+    const std::vector<venue*> venues{&onek, &other};
+    executor exec(venues, fresh, options_);
+    run(exec.recover());
+    auto& took = phase == P::rejected ? other : onek;
+    EXPECT_EQ(took.submitted, std::vector<client_id>{"I1-L1-A1"}) << to_string(phase);
+    EXPECT_EQ(took.last_leg.amount, dec("100"));
+    EXPECT_EQ(fresh.intent(i.id).value()->state, "done");
+  }
 }
 
 // A restart in live mode leaves the legs of a dry-run intent alone (and the other way round):
@@ -1155,9 +1203,10 @@ TEST_F(ExecutorTest, RestartReplansALegOfAnEarlierAttemptFoundExpired) {
 // A two-hop route USDT -> USDC -> COPM that carries the intent's whole minimum (200 COPM): the
 // first plan placed 60 USDT of a partial intent of 100 (allow_partial), or the intent is to
 // receive exactly 240 COPM. The first hop was in flight when the process died and fills at 1.5
-// instead of 2 (90 USDC): the second hop's worst case (228 x 90 / 120 = 171) is below the
-// route's minimum, so the restart does not send it, as the live run would not. Scaling the
-// minimum by 60 over the intent's amount (100 USDT, 240 COPM) guarded it with 120 or 50.
+// instead of 2 (90 USDC): the second hop's worst case at the pricing the restart reads (90 x 1.5
+// = 135) is below the route's minimum, so the restart does not send it, as the live run would
+// not. Scaling the minimum by 60 over the intent's amount (100 USDT, 240 COPM) guarded it with
+// 120 or 50.
 TEST_F(ExecutorTest, RestartGuardsALaterHopWithTheMinimumTheFirstPlanGaveItsRoute) {
   for (const bool receive_side : {false, true}) {
     SCOPED_TRACE(receive_side ? "exact receive of 240 COPM" : "60 of 100 USDT placed");
@@ -1189,7 +1238,7 @@ TEST_F(ExecutorTest, RestartGuardsALaterHopWithTheMinimumTheFirstPlanGaveItsRout
     const auto alarms = journal.events("alarm");
     EXPECT_TRUE(std::any_of(alarms.begin(), alarms.end(), [](const journal_event& e) {
       return e.detail ==
-             "not sent: slippage guard: worst case 171 COPM below the minimum share 200";
+             "not sent: slippage guard: worst case 135 COPM below the minimum share 200";
     }));
   }
 }
