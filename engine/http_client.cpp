@@ -1,7 +1,11 @@
 // The HTTP/1.1 client over Beast: the only engine file that includes Beast and Asio SSL.
+#include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -16,10 +20,6 @@
 #include <optional>
 #include <variant>
 #include <vector>
-
-#include <fmt/format.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "engine/http.hpp"
 
@@ -136,17 +136,41 @@ struct connection {
   }
 
   // A connection the server closed while idle has EOF pending. Pending bytes on a plain
-  // connection are an answer nobody asked for; on TLS they are usually TLS 1.3 session tickets,
-  // which the next read consumes.
+  // connection are an answer nobody asked for. On TLS, bytes waiting in the socket or still
+  // encrypted inside OpenSSL (read from the socket with the last answer's record) may be TLS 1.3
+  // session tickets (a connection warmed without a request has not read them) or the rest of a
+  // body longer than its Content-Length in a further record: only reading through TLS tells.
   bool usable(clock::time_point now) {
     if (now - idle_since > max_idle || !tcp().socket().is_open()) return false;
+    auto* tls = std::get_if<beast::ssl_stream<beast::tcp_stream>>(&stream);
+    if (tls != nullptr) {
+      SSL* ssl = tls->native_handle();
+      if (SSL_has_pending(ssl) == 1 || BIO_ctrl_pending(SSL_get_rbio(ssl)) > 0) {
+        return only_handshake_pending(*tls);
+      }
+    }
     const int fd = tcp().socket().native_handle();
     pollfd poll_fd{.fd = fd, .events = POLLIN, .revents = 0};
     if (::poll(&poll_fd, 1, 0) == 0) return true;
     if ((poll_fd.revents & (POLLERR | POLLHUP)) != 0) return false;
     char byte = 0;
-    const auto peeked = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    return peeked > 0 && std::holds_alternative<beast::ssl_stream<beast::tcp_stream>>(stream);
+    if (::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0) return false;
+    return tls != nullptr && only_handshake_pending(*tls);
+  }
+
+  // Reads what is waiting without blocking: TLS handshake messages (session tickets) are taken
+  // in and leave nothing to read; application data, an alert or a close is not an idle
+  // connection's.
+  static bool only_handshake_pending(beast::ssl_stream<beast::tcp_stream>& tls) {
+    auto& socket = beast::get_lowest_layer(tls).socket();
+    boost::system::error_code ec;
+    socket.non_blocking(true, ec);
+    if (ec) return false;
+    std::array<char, 1> byte{};
+    const std::size_t read = tls.read_some(asio::buffer(byte), ec);
+    const bool nothing_else = read == 0 && ec == asio::error::would_block;
+    socket.non_blocking(false, ec);
+    return nothing_else && !ec;
   }
 };
 

@@ -30,8 +30,9 @@ enum class fault_kind : std::uint8_t {
   redirect,           ///< 302 with Location = `body`
   oversize,           ///< 200 with a streamed body of `size_bytes` bytes
   endless_chunked,    ///< 200, chunked, chunks of '[' until the peer leaves; never the last chunk
-  /// run the handler; Content-Length half the body, the whole body, then close once the peer
-  /// sends again or leaves (the rest would prefix the next answer on a reused connection)
+  /// run the handler; Content-Length half the body, the whole body (the rest in a write, over
+  /// TLS a record, of its own), then close once the peer sends again or leaves (the rest would
+  /// prefix the next answer on a reused connection)
   short_content_length,
 };
 

@@ -592,18 +592,25 @@ struct server::impl : std::enable_shared_from_this<impl> {
     }
   }
 
-  // The header declares half the body (Content-Length = size / 2); all of it follows. False
-  // when a write failed or stop() came meanwhile.
+  // The header declares half the body (Content-Length = size / 2); all of it follows, the
+  // declared half and the rest in separate writes (over TLS, separate records: the rest is not
+  // in the record that completes the answer, so the peer may have it only undecrypted, or not yet
+  // at all). False when a write failed or stop() came meanwhile.
   template <class Stream>
   net::awaitable<bool> write_short_length(Stream& stream, sim_response res, bool keep_alive,
                                           unsigned version) {
     std::string body = std::move(res.body);
     auto message = to_message(std::move(res), keep_alive, version);
-    message.content_length(body.size() / 2);
+    const std::size_t declared = body.size() / 2;
+    message.content_length(declared);
     http::response_serializer<http::string_body> serializer(message);
     if (!co_await write_head(stream, serializer)) co_return false;
-    auto [ec, n] = co_await net::async_write(stream, net::buffer(body), use_tuple);
-    co_return !ec && !stopping_;
+    for (const auto part :
+         {std::string_view(body).substr(0, declared), std::string_view(body).substr(declared)}) {
+      auto [ec, n] = co_await net::async_write(stream, net::buffer(part), use_tuple);
+      if (ec || stopping_) co_return false;
+    }
+    co_return true;
   }
 
   // The header of a JSON answer whose body is written piecewise after it.
