@@ -49,6 +49,29 @@ bool is_ip_address(const std::string& host, bool* loopback) {
   return false;
 }
 
+// The address as the listener reports a peer (inet_ntop's form), nullopt when `text` is none.
+std::optional<std::string> canonical_ip_address(const std::string& text) {
+  unsigned char bytes[16];
+  char out[INET6_ADDRSTRLEN];
+  for (const int family : {AF_INET, AF_INET6}) {
+    if (inet_pton(family, text.c_str(), bytes) == 1 &&
+        inet_ntop(family, bytes, out, sizeof out) != nullptr) {
+      return std::string(out);
+    }
+  }
+  return std::nullopt;
+}
+
+// The value of a ${VAR} may be a credential wired to the wrong key: an error about such an
+// entry quotes it as written, never the text it resolved to.
+bool has_reference(const yaml_entry& f) {
+  return f.value.IsScalar() && f.value.Scalar().find("${") != std::string::npos;
+}
+
+std::string shown(const yaml_entry& f, const std::string& resolved) {
+  return has_reference(f) ? f.value.Scalar() : resolved;
+}
+
 bool is_loopback_host(const std::string& host) {
   if (host == "localhost") return true;
   bool loopback = false;
@@ -270,7 +293,11 @@ class engine_config_parser {
         } else if (f.key == "base_url") {
           const std::string raw = r_.non_empty_text(f);
           auto url = parse_base_url(r_.expand_env(f, options_.env));
-          if (!url) r_.fail(f, url.error().message + ", got '" + raw + "'");
+          // A URL with userinfo holds a password: not quoted.
+          if (!url) {
+            r_.fail(f, url.error().message +
+                           (raw.find('@') == std::string::npos ? ", got '" + raw + "'" : ""));
+          }
           p.url = std::move(*url);
           has_url = true;
         } else if (f.key == "ca_file") {
@@ -348,9 +375,10 @@ class engine_config_parser {
     const std::string path = resolve_path(r_.expand_env(f, options_.env));
     if (path.empty()) r_.fail(f, "must not be empty");
     std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) r_.fail(f, std::string(what) + " " + path + " not found");
+    const std::string named = shown(f, path);
+    if (!fs::is_regular_file(path, ec)) r_.fail(f, std::string(what) + " " + named + " not found");
     if (::access(path.c_str(), R_OK) != 0) {
-      r_.fail(f, "cannot read " + std::string(what) + " " + path + ": " + std::strerror(errno));
+      r_.fail(f, "cannot read " + std::string(what) + " " + named + ": " + std::strerror(errno));
     }
     return path;
   }
@@ -421,45 +449,46 @@ class engine_config_parser {
   // Owner-only files (FAULTS.md, security 1): checked on the open descriptor, so the file read is
   // the file checked.
   secret read_secret_file(const yaml_entry& at, const std::string& path) const {
+    const std::string named = shown(at, path);
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) r_.fail(at, "cannot read secret file " + path + ": " + std::strerror(errno));
+    if (fd < 0) r_.fail(at, "cannot read secret file " + named + ": " + std::strerror(errno));
     struct closer {
       int fd;
       ~closer() { ::close(fd); }
     } close_on_exit{fd};
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
-      r_.fail(at, "cannot stat secret file " + path + ": " + std::strerror(errno));
+      r_.fail(at, "cannot stat secret file " + named + ": " + std::strerror(errno));
     }
-    if (!S_ISREG(st.st_mode)) r_.fail(at, "secret file " + path + " is not a regular file");
+    if (!S_ISREG(st.st_mode)) r_.fail(at, "secret file " + named + " is not a regular file");
     if ((st.st_mode & 077) != 0) {
-      r_.fail(at, "secret file " + path + " has mode " + octal_mode(st.st_mode) +
-                      ": it must be readable by its owner only (chmod 600 " + path + ")");
+      r_.fail(at, "secret file " + named + " has mode " + octal_mode(st.st_mode) +
+                      ": it must be readable by its owner only (chmod 600 " + named + ")");
     }
     if (st.st_uid != ::geteuid()) {
-      r_.fail(at, "secret file " + path + " belongs to uid " + std::to_string(st.st_uid) +
+      r_.fail(at, "secret file " + named + " belongs to uid " + std::to_string(st.st_uid) +
                       ", not to the user running swaprouter (uid " + std::to_string(::geteuid()) +
                       ")");
     }
     if (static_cast<std::size_t>(st.st_size) > max_secret_file_size) {
-      r_.fail(at, "secret file " + path + " is larger than 64 KiB");
+      r_.fail(at, "secret file " + named + " is larger than 64 KiB");
     }
     std::string text(max_secret_file_size + 1, '\0');
     std::size_t size = 0;
     while (size < text.size()) {
       const ssize_t n = ::read(fd, text.data() + size, text.size() - size);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) r_.fail(at, "cannot read secret file " + path + ": " + std::strerror(errno));
+      if (n < 0) r_.fail(at, "cannot read secret file " + named + ": " + std::strerror(errno));
       if (n == 0) break;
       size += static_cast<std::size_t>(n);
     }
     secret guard(std::move(text));  // wiped on every exit from here
-    if (size > max_secret_file_size) r_.fail(at, "secret file " + path + " is larger than 64 KiB");
+    if (size > max_secret_file_size) r_.fail(at, "secret file " + named + " is larger than 64 KiB");
     // One trailing line end is how editors and `echo` save a one-line file; it is not the key.
     std::string_view value = guard.reveal().substr(0, size);
     if (value.ends_with('\n')) value.remove_suffix(1);
     if (value.ends_with('\r')) value.remove_suffix(1);
-    if (value.empty()) r_.fail(at, "secret file " + path + " is empty");
+    if (value.empty()) r_.fail(at, "secret file " + named + " is empty");
     return secret(std::string(value));
   }
 
@@ -643,7 +672,11 @@ class engine_config_parser {
         } else if (f.key == "callback_allow") {
           if (!f.value.IsSequence()) r_.fail(f, "expected a list of IP addresses");
           for (std::size_t i = 0; i < f.value.size(); ++i) {
-            out.callback_allow.push_back(r_.non_empty_text(yaml_reader::item(f, i)));
+            // The gate compares the peer's address text: a name or a range would never match.
+            const yaml_entry item = yaml_reader::item(f, i);
+            const auto address = canonical_ip_address(r_.non_empty_text(item));
+            if (!address) r_.fail(item, "expected an IP address such as 127.0.0.1 or ::1");
+            out.callback_allow.push_back(*address);
           }
         }
       });
@@ -667,13 +700,19 @@ class engine_config_parser {
     const fs::path parent = fs::path(path).parent_path();
     std::error_code ec;
     if (!parent.empty() && !fs::is_directory(parent, ec)) {
-      r_.fail(f, "the journal's folder " + parent.string() + " does not exist");
+      r_.fail(f, "the journal's folder " +
+                     (has_reference(f) ? "of " + f.value.Scalar() : parent.string()) +
+                     " does not exist");
     }
     return path;
   }
 
   listen_address parse_listen(const yaml_entry& f) const {
     auto parsed = parse_listen_address(r_.expand_env(f, options_.env));
+    if (!parsed && has_reference(f)) {
+      r_.fail(f, "expected HOST:PORT with an IP address or localhost, got the value of " +
+                     f.value.Scalar());
+    }
     if (!parsed) r_.fail(f, parsed.error().message);
     return *parsed;
   }

@@ -48,8 +48,23 @@ std::size_t callback_gate::count(callback_verdict verdict) const {
 callback_verdict callback_gate::refuse(callback_verdict verdict, std::string_view provider,
                                        std::string_view detail, const leg_record* leg) {
   ++counts_[verdict];
-  const std::string line = fmt::format("callback from {} refused ({}): {}", excerpt(provider),
-                                       to_string(verdict), detail);
+  // A flood of refusals must not become a flood of journal transactions and log lines: at most
+  // hints_per_second are reported per second, the rest only counted (and summed in the next).
+  const auto now = now_();
+  while (!recent_reports_.empty() && now - recent_reports_.front() >= std::chrono::seconds(1)) {
+    recent_reports_.pop_front();
+  }
+  if (static_cast<int>(recent_reports_.size()) >= options_.hints_per_second) {
+    ++unreported_;
+    return verdict;
+  }
+  recent_reports_.push_back(now);
+  std::string line = fmt::format("callback from {} refused ({}): {}", excerpt(provider),
+                                 to_string(verdict), detail);
+  if (unreported_ > 0) {
+    line += fmt::format(" ({} more refused before it, not reported)", unreported_);
+    unreported_ = 0;
+  }
   // Journaled only when it concerns a leg of ours; anything else is noise an attacker controls.
   if (leg != nullptr) {
     exec_.log().note(leg->intent_id, leg->client, "security", line);

@@ -53,8 +53,9 @@ std::string_view to_string(callback_verdict verdict) noexcept;
 /// parse, the leg must be ours (by client id and provider, from the journal) and not final,
 /// deduplication per (leg, claimed status), a hint rate limit; then executor::hint. Refusals of
 /// a forged or unknown callback are reported as "security" events (journaled when the leg is
-/// known), never with the body's text beyond a short escaped excerpt. Single-threaded: the
-/// engine's thread; the executor must outlive it.
+/// known), at most hints_per_second a second (the rest are counted), never with the body's text
+/// beyond a short escaped excerpt. Single-threaded: the engine's thread; the executor must
+/// outlive it.
 class callback_gate {
  public:
   using clock = std::chrono::steady_clock;
@@ -84,6 +85,8 @@ class callback_gate {
   std::set<std::string> seen_;
   std::deque<std::string> seen_order_;
   std::deque<clock::time_point> recent_hints_;
+  std::deque<clock::time_point> recent_reports_;  // refusals reported in the last second
+  std::size_t unreported_ = 0;
   std::map<callback_verdict, std::size_t> counts_;
 };
 

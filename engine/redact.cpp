@@ -32,6 +32,12 @@ void register_secret(std::string_view text) {
                    [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
 }
 
+void forget_secret(std::string_view text) {
+  auto& r = secrets();
+  const std::lock_guard lock(r.mutex);
+  std::erase(r.secrets, text);
+}
+
 std::string redact(std::string_view text) {
   std::string out(text);
   auto& r = secrets();

@@ -13,6 +13,10 @@ namespace swaprouter {
 /// would blank ordinary words). Thread-safe.
 void register_secret(std::string_view text);
 
+/// Stops blanking `text` (a session token replaced by a new one, no longer a credential), so a
+/// long-lived process that logs in again and again does not scan ever more texts. Thread-safe.
+void forget_secret(std::string_view text);
+
 /// `text` with every registered credential replaced by "[redacted]". Applied where provider text
 /// enters the engine's messages (excerpt, status_error) and where the engine writes (the execution
 /// log's journal rows and event lines). Thread-safe.

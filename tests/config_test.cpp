@@ -603,5 +603,46 @@ TEST(check_command, exit_codes_and_output) {
                             bad.string() + ":3:3: engine.splt: unknown key\n");
 }
 
+TEST(engine_config, url_userinfo_is_refused_without_echo) {
+  // A password pasted into the URL is refused; the error must not quote it.
+  const auto e =
+      only_error("providers:\n  onek:\n    base_url: https://user:" + std::string(sentinel) +
+                 "@api.001k.world/api/v1\n");
+  EXPECT_EQ(e.key_path(), "providers.onek.base_url");
+  EXPECT_NE(e.message().find("credentials do not belong in the URL"), std::string::npos)
+      << e.what();
+  EXPECT_EQ(std::string(e.what()).find(sentinel), std::string::npos) << e.what();
+}
+
+TEST(engine_config, substituted_values_are_not_quoted_in_errors) {
+  // A ${VAR} that holds a credential (wired to the wrong field) and fails validation: the error
+  // names the reference as written, never what it resolved to.
+  const std::vector<std::string> files = {
+      "engine:\n  listen: ${ONEK_SECRET}\n",
+      "engine:\n  journal: /nowhere/${ONEK_SECRET}/j.db\n",
+      "providers:\n  onek:\n    base_url: https://a.b\n    ca_file: ${ONEK_SECRET}\n",
+      "providers:\n  oxapay:\n    base_url: https://a.b\n    credentials:\n"
+      "      api_key: {file: \"${OXAPAY_API_KEY}\"}\n",
+  };
+  for (const auto& yaml : files) {
+    const auto e = only_error(yaml);
+    EXPECT_FALSE(e.message().empty()) << yaml;
+    EXPECT_EQ(std::string(e.what()).find(sentinel), std::string::npos) << e.what();
+  }
+}
+
+TEST(engine_config, callback_allow_takes_ip_addresses_only) {
+  // The gate compares the peer's address text exactly: a name or a range would never match, so
+  // every callback would be refused without a word.
+  for (const std::string item : {"localhost", "127.0.0.0/8", "callbacks.001k.world"}) {
+    const auto e = only_error("engine:\n  callback_allow: [\"" + item + "\"]\n");
+    EXPECT_EQ(e.key_path(), "engine.callback_allow[0]") << item << ": " << e.what();
+  }
+  // Kept in the form the listener reports a peer in.
+  const load_result r = parse_engine_config("engine:\n  callback_allow: [\"0:0::1\"]\n");
+  ASSERT_TRUE(r.ok()) << all_text(r);
+  EXPECT_EQ(r.config.engine.callback_allow, (std::vector<std::string>{"::1"}));
+}
+
 }  // namespace
 }  // namespace swaprouter::config

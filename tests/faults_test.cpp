@@ -1671,5 +1671,34 @@ TEST(Faults, S25_inconsistent_provider_record) {
   w.check_invariants();
 }
 
+TEST(Faults, S13_callback_flood_is_not_journaled_callback_by_callback) {
+  // 400 distinct forged claims about one leg within a second (the default allow-list lets any
+  // address in; client ids are guessable): beyond the hint rate they are refused, and the flood
+  // must not become one journal transaction per callback.
+  callback_options gate_options;
+  gate_options.hints_per_second = 5;
+  callback_world cw("s13f", gate_options);
+  // The gate's clock stands still: the whole flood falls in one second however slowly the
+  // machine runs it (the bound below is a count, not a time).
+  cw.gate = std::make_unique<callback_gate>(*cw.exec, gate_options,
+                                            [at = callback_gate::clock::now()] { return at; });
+  cw.gate->add_provider("onek", onek_callback);
+  auto& w = cw.w;
+  cw.on_accepted = [&](const client_id& client) {
+    for (int i = 0; i < 400; ++i) {
+      cw.gate->receive("onek", "127.0.0.1",
+                       cw.body(client, "success", std::to_string(1000 + i) + ".5"));
+    }
+  };
+  const auto out = w.execute(*cw.exec, intent_at(w, "I-s13f", "onek"), "onek");
+  EXPECT_TRUE(out.filled) << out.state;
+  EXPECT_GE(cw.gate->count(callback_verdict::rate_limited), 390u);
+  const auto events = w.records().events_of("I-s13f").value();
+  const auto security = std::count_if(events.begin(), events.end(),
+                                      [](const journal_event& e) { return e.kind == "security"; });
+  EXPECT_EQ(security, 5) << security << " security rows for one flood";
+  w.check_invariants();
+}
+
 }  // namespace
 }  // namespace swaprouter

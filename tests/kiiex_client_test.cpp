@@ -1,5 +1,6 @@
 // KIIEX client: exact login and call requests, book-walk pricing in exact decimals, and the
 // venue's session and error handling against a scripted HTTP client (no sockets).
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@
 
 #include "adapters/kiiex/client.hpp"
 #include "adapters/kiiex/wire.hpp"
+#include "engine/redact.hpp"
 
 namespace swaprouter::kiiex {
 namespace {
@@ -337,6 +339,36 @@ TEST_F(KiiexClient, GenericErrorsMapToKinds) {
   auto b = run(venue_.balances());
   ASSERT_FALSE(b.has_value());
   EXPECT_EQ(b.error().kind, error_kind::http_status);
+}
+
+TEST_F(KiiexClient, AnEchoedSessionTokenIsRedacted) {
+  // The session token is a credential like the key: a provider error that echoes it must not
+  // carry it into messages (and from there into logs and the journal).
+  constexpr std::string_view token = "SENTINEL-SESSION-7c1d2e";
+  http_.answer(200, login_ok(token));
+  http_.answer(200, R"({"result":false,"errormsg":"aptoken SENTINEL-SESSION-7c1d2e lacks )"
+                    R"(permission","errorcode":100,"detail":null})");
+  auto b = run(venue_.balances());
+  ASSERT_FALSE(b.has_value());
+  EXPECT_EQ(describe(b.error()).find(token), std::string::npos) << describe(b.error());
+  http_.answer(500, R"({"message":"bad aptoken SENTINEL-SESSION-7c1d2e"})");
+  b = run(venue_.balances());
+  ASSERT_FALSE(b.has_value());
+  EXPECT_EQ(describe(b.error()).find(token), std::string::npos) << describe(b.error());
+}
+
+// A session the exchange dropped (errorcode 20) is replaced by a new login: the new token is
+// blanked, the dead one no longer is (a process that logs in for months keeps one per session).
+TEST_F(KiiexClient, AReplacedSessionTokenIsNoLongerAmongTheSecrets) {
+  constexpr std::string_view first = "SESSION-FIRST-4d2a91";
+  constexpr std::string_view second = "SESSION-SECOND-8e3b17";
+  http_.answer(200, login_ok(first));
+  http_.answer(401, R"({"result":false,"errormsg":"Not Authorized","errorcode":20,"detail":null})");
+  http_.answer(200, login_ok(second));
+  http_.answer(200, R"([{"ProductId":1,"ProductSymbol":"USDT","Amount":10,"Hold":4}])");
+  ASSERT_TRUE(run(venue_.balances()).has_value());
+  const std::string both = fmt::format("{} {}", first, second);
+  EXPECT_EQ(redact(both), fmt::format("{} [redacted]", first));
 }
 
 }  // namespace

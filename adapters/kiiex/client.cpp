@@ -379,7 +379,11 @@ task<result<void>> client::login() {
     e.http_status = response->status;
     co_return std::unexpected(std::move(e));
   }
+  // The session token authenticates like the key: blanked wherever a provider echoes it, until
+  // a new one replaces it.
+  if (!token_.empty() && token_ != answer->session_token) forget_secret(token_);
   token_ = answer->session_token;
+  register_secret(token_);
   account_id_ = answer->account_id;
   if (answer->oms_id > 0) oms_id_ = answer->oms_id;
   last_activity_ = after;
@@ -475,7 +479,10 @@ task<result<http_response>> client::call(std::string_view name, const std::strin
     answer = co_await attempt(function, payload, kind);
     if (!refused()) co_return answer;
   }
-  if (token_ == sent_token) token_.clear();
+  if (token_ == sent_token) {
+    forget_secret(token_);
+    token_.clear();
+  }
   if (token_.empty()) {
     auto logged = co_await shared_login();
     if (!logged) co_return std::unexpected(std::move(logged.error()));
