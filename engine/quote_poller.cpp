@@ -43,6 +43,18 @@ decimal amount_for(const direction& d, const poll_settings& s) {
   return d.min_spend.is_positive() ? d.min_spend : decimal::from_int(1);
 }
 
+// The wait before a poll of `kind` that leaves `reserve` requests of the provider's budget. A
+// budget too small to leave that many (its wait is duration::max(): never, and past the end of the
+// clock once added to now) leaves as many as it can.
+std::chrono::steady_clock::duration wait_for_budget(const venue& v, poll_kind kind,
+                                                    std::int64_t reserve) {
+  auto wait = v.poll_wait(kind, reserve);
+  while (wait == std::chrono::steady_clock::duration::max() && reserve > 0) {
+    wait = v.poll_wait(kind, --reserve);
+  }
+  return wait;
+}
+
 bool priced_assets(const direction& d, const poll_settings& s) {
   if (s.assets.empty()) return true;
   const auto has = [&](const std::string& a) {
@@ -114,7 +126,7 @@ task<void> directions_loop(state_ptr s, std::size_t index) {
   const poller_state::loop_guard guard(*s, timer);
   auto& p = s->providers[index];
   while (!s->stopped) {
-    const auto wait = p.v->poll_wait(poll_kind::directions, p.settings.reserve);
+    const auto wait = wait_for_budget(*p.v, poll_kind::directions, p.settings.reserve);
     if (wait > wait.zero()) {
       co_await s->sleep_until(timer, s->clock.steady_now() + wait);
       continue;
@@ -160,9 +172,9 @@ task<void> prices_loop(state_ptr s, std::size_t index) {
     }
     auto next = round + p.settings.prices;
     for (const quote_request& ask : asks) {
-      for (auto wait = p.v->poll_wait(poll_kind::prices, p.settings.reserve);
+      for (auto wait = wait_for_budget(*p.v, poll_kind::prices, p.settings.reserve);
            wait > wait.zero() && !s->stopped;
-           wait = p.v->poll_wait(poll_kind::prices, p.settings.reserve)) {
+           wait = wait_for_budget(*p.v, poll_kind::prices, p.settings.reserve)) {
         co_await s->sleep_until(timer, s->clock.steady_now() + wait);
       }
       if (s->stopped) break;
@@ -194,7 +206,7 @@ task<void> balances_loop(state_ptr s, std::size_t index) {
   const poller_state::loop_guard guard(*s, timer);
   auto& p = s->providers[index];
   while (!s->stopped && p.settings.poll_balances) {
-    const auto wait = p.v->poll_wait(poll_kind::balances, p.settings.reserve);
+    const auto wait = wait_for_budget(*p.v, poll_kind::balances, p.settings.reserve);
     if (wait > wait.zero()) {
       co_await s->sleep_until(timer, s->clock.steady_now() + wait);
       continue;

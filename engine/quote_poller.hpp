@@ -47,7 +47,8 @@ struct poll_settings {
   /// own interval when shorter, the provider's Retry-After when longer); a rate-limited or
   /// circuit-open answer ends the round of prices.
   std::chrono::milliseconds retry{5000};
-  /// Requests of each local budget the poller leaves for execution and tracking.
+  /// Requests of each local budget the poller leaves for execution and tracking (a budget that
+  /// holds no more than this leaves its capacity less one).
   std::int64_t reserve = 2;
   /// Amount priced per direction, by spend asset; otherwise the direction's min_spend, or 1
   /// without one.

@@ -300,14 +300,17 @@ struct bot::impl {
     } catch (const std::exception& e) {
       spdlog::error("intent={} execution failed: {}", id, e.what());
     }
+    // A halted intent has a leg whose outcome is not known yet: what it spent may still grow.
+    std::optional<decimal> spent;
+    if (result && result->state != "halted") spent = result->spent;
     --open;
     executing.erase(id);
-    risk.closed(id);
+    risk.closed(id, spent);
     balances_read.reset();
     last_settled = std::chrono::system_clock::now();
     strategy_totals& totals = totals_of(index);
     const std::string name = totals.name;
-    if (index) strategies[*index]->settled(true, std::chrono::system_clock::now());
+    if (index) strategies[*index]->settled(true, std::chrono::system_clock::now(), spent);
     if (!result) {
       set_submitted(id, "failed", "execution failed");
       co_return;

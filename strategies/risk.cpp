@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <utility>
 
@@ -84,11 +85,20 @@ void risk_guard::opened(std::string_view intent_id, const swap_intent& intent,
                         const std::vector<provider_spend>& spend, wall_time now) {
   roll_day(now);
   day_spent_[intent.spend_asset] += intent.amount;
-  open_[std::string(intent_id)] = open_intent{spend};
+  open_[std::string(intent_id)] = open_intent{spend, intent.spend_asset, intent.amount, day_};
 }
 
-void risk_guard::closed(std::string_view intent_id) {
-  if (auto it = open_.find(intent_id); it != open_.end()) open_.erase(it);
+void risk_guard::closed(std::string_view intent_id, std::optional<decimal> spent) {
+  auto it = open_.find(intent_id);
+  if (it == open_.end()) return;
+  // The day's spend is what was spent: the part of the amount an intent did not spend (rejected,
+  // expired, partly filled) is given back to the day it was counted in.
+  const open_intent& o = it->second;
+  if (spent && o.day == day_ && *spent < o.amount) {
+    auto& today = day_spent_[o.asset];
+    today = std::max(today - (o.amount - std::max(*spent, decimal{})), decimal{});
+  }
+  open_.erase(it);
 }
 
 std::uint64_t risk_guard::burst::add(wall_time now, std::uint64_t count,

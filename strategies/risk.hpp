@@ -93,8 +93,9 @@ class risk_guard {
   /// The intent is being executed: its spend counts against the day and the exposure.
   void opened(std::string_view intent_id, const swap_intent& intent,
               const std::vector<provider_spend>& spend, wall_time now);
-  /// The intent ended: its exposure is released (the day's spend stays).
-  void closed(std::string_view intent_id);
+  /// The intent ended: its exposure is released. The day's spend keeps what it `spent` as the
+  /// providers settled it (the whole amount when not known, or when it started another day).
+  void closed(std::string_view intent_id, std::optional<decimal> spent = std::nullopt);
   /// A leg's outcome became unknown (or lost, frozen).
   void unknown_outcome(std::string_view client, wall_time now);
   /// A leg that was unknown reached a final state.
@@ -129,6 +130,9 @@ class risk_guard {
  private:
   struct open_intent {
     std::vector<provider_spend> spend;
+    std::string asset;  // counted in day_spent_ of `day`
+    decimal amount;
+    std::int64_t day = -1;
   };
   /// Counts within a sliding window.
   struct burst {

@@ -10,8 +10,10 @@ namespace {
 
 constexpr std::array<std::string_view, 4> kind_names{"convert", "threshold", "rebalance", "twap"};
 
+// Rounded down: the minimum receive is value less it, so that minimum rounds up (never more
+// slippage than configured).
 decimal percent_of(decimal value, decimal percent) {
-  return value.mul_div(percent, decimal::from_int(100), rounding::up).value_or(value);
+  return value.mul_div(percent, decimal::from_int(100), rounding::down).value_or(value);
 }
 
 class convert_strategy final : public strategy {
@@ -39,8 +41,8 @@ class convert_strategy final : public strategy {
     return intent;
   }
 
-  void settled(bool executed, wall_time now) override {
-    strategy::settled(executed, now);
+  void settled(bool executed, wall_time now, std::optional<decimal> spent) override {
+    strategy::settled(executed, now, spent);
     if (!executed) {
       last_.reset();  // nothing was sent: try again at the next tick
     } else if (!config_.interval) {
@@ -96,8 +98,8 @@ class threshold_strategy final : public strategy {
     return intent;
   }
 
-  void settled(bool executed, wall_time now) override {
-    strategy::settled(executed, now);
+  void settled(bool executed, wall_time now, std::optional<decimal> spent) override {
+    strategy::settled(executed, now, spent);
     if (!executed) last_.reset();
   }
 
@@ -114,6 +116,9 @@ class rebalance_strategy final : public strategy {
  public:
   rebalance_strategy(strategy_common common, rebalance_config config)
       : strategy(std::move(common)), config_(config) {
+    // A swap elsewhere would not move the balance kept on the provider: probes and intents stay
+    // there.
+    if (config_.provider) common_.providers = {*config_.provider};
     if (!config_.target) {
       config_.target = (config_.min + config_.max)
                            .div(decimal::from_int(2), rounding::down)
@@ -154,8 +159,16 @@ class rebalance_strategy final : public strategy {
       // Spend what buys the shortfall at the quoted rate, at most max_spend.
       const decimal shortfall = *config_.target - held;
       decimal spend = shortfall.div(answer->rate, rounding::up).value_or(config_.max_spend);
-      // Six places: every provider's precision takes them, so the planner spends it all.
-      spend = std::min(spend.round(6, rounding::up), config_.max_spend);
+      // Six places: every provider's precision takes them, so the planner spends it all. Never
+      // more than the source held where the swap goes.
+      const decimal available =
+          view.balance(common_.from, config_.provider.value_or("")).round(6, rounding::down);
+      spend = std::min({spend.round(6, rounding::up), config_.max_spend, available});
+      if (!spend.is_positive()) {
+        set_reason(fmt::format("{} {} below {}: no {} to spend", held.to_string(), common_.to,
+                               config_.min.to_string(), common_.from));
+        return std::nullopt;
+      }
       probe_answer sized = *answer;
       sized.asked.amount = spend;
       sized.net = spend.mul(answer->rate, rounding::down).value_or(decimal{});
@@ -192,11 +205,7 @@ class rebalance_strategy final : public strategy {
 class twap_strategy final : public strategy {
  public:
   twap_strategy(strategy_common common, twap_config config)
-      : strategy(std::move(common)), config_(config) {
-    slice_ = config_.total.div(decimal::from_int(config_.slices), rounding::down)
-                 .value_or(config_.total)
-                 .round(6, rounding::down);
-  }
+      : strategy(std::move(common)), config_(config) {}
 
   std::vector<probe> probes(wall_time now, const market_view&) const override {
     if (!due(now)) return {};
@@ -217,14 +226,20 @@ class twap_strategy final : public strategy {
       set_reason("no quote");
       return std::nullopt;
     }
-    return make_intent(
+    auto intent = make_intent(
         *answer, view.now,
         fmt::format("slice {}/{} of {}", sent_ + 1, config_.slices, config_.total.to_string()));
+    if (intent) sending_ = amount;
+    return intent;
   }
 
-  void settled(bool executed, wall_time now) override {
-    strategy::settled(executed, now);
-    if (executed) ++sent_;
+  void settled(bool executed, wall_time now, std::optional<decimal> spent) override {
+    strategy::settled(executed, now, spent);
+    if (!executed) return;
+    // What a slice did not spend (rejected, expired, partly filled) goes into the next one; an
+    // outcome not known counts as spent in full, so the total is never exceeded.
+    spent_ += spent ? std::min(*spent, sending_) : sending_;
+    ++sent_;
   }
 
  private:
@@ -234,15 +249,22 @@ class twap_strategy final : public strategy {
     if (!start_) return true;
     return now - *start_ >= config_.period * sent_ / config_.slices;
   }
-  // The last slice takes the rounding remainder so the total is spent exactly.
+  // What is left to spend, spread evenly over the slices left (six places, rounded down), the
+  // last taking the rest: the total is spent exactly, and what a slice did not spend is made up
+  // by every later slice, not by the next alone (which a per-swap cap might then refuse at every
+  // tick).
   decimal slice_amount() const {
-    if (sent_ + 1 < config_.slices) return slice_;
-    return config_.total -
-           slice_.mul(decimal::from_int(config_.slices - 1), rounding::down).value_or(decimal{});
+    const decimal left = config_.total - spent_;
+    const int slices_left = config_.slices - sent_;
+    if (slices_left <= 1) return left;
+    return left.div(decimal::from_int(slices_left), rounding::down)
+        .value_or(left)
+        .round(6, rounding::down);
   }
 
   twap_config config_;
-  decimal slice_;
+  decimal spent_;    // by the slices settled, as far as known
+  decimal sending_;  // the slice in flight
   std::optional<wall_time> start_;
   int sent_ = 0;
 };
@@ -279,7 +301,7 @@ decimal market_view::balance(std::string_view asset, std::string_view provider) 
   return total;
 }
 
-void strategy::settled(bool, wall_time) { in_flight_ = false; }
+void strategy::settled(bool, wall_time, std::optional<decimal>) { in_flight_ = false; }
 
 probe strategy::make_probe(decimal amount) const {
   probe p{common_.from, common_.to, amount, common_.providers};

@@ -58,7 +58,8 @@ struct threshold_config {
 
 /// `rebalance`: keep the balance of `to` on `provider` (or in total over every provider when
 /// unset) within [min, max]: below min, buy back up to `target` spending `from`; above max, sell
-/// the surplus down to `target` into `from`. Each swap spends at most `max_spend`.
+/// the surplus down to `target` into `from`. Each swap spends at most `max_spend` and what is held
+/// of the asset spent (on `provider`, where its swaps then go).
 struct rebalance_config {
   std::optional<std::string> provider;
   decimal min;
@@ -67,7 +68,8 @@ struct rebalance_config {
   decimal max_spend;              ///< in the asset spent, per swap
 };
 
-/// `twap`: spend `total` in `slices` equal parts evenly over `period`, each routed on its own.
+/// `twap`: spend `total` in `slices` equal parts evenly over `period`, each routed on its own; what
+/// a slice did not spend is spread over the slices left.
 struct twap_config {
   decimal total;
   int slices = 1;
@@ -135,8 +137,9 @@ class strategy {
   /// The decision at a tick: an intent to execute, or nothing (last_reason() says why).
   virtual std::optional<swap_intent> on_tick(const market_view& view) = 0;
   /// The intent answered last has ended; `executed` when it reached a provider (filled or not),
-  /// false when risk or planning refused it before anything was sent.
-  virtual void settled(bool executed, wall_time now);
+  /// false when risk or planning refused it before anything was sent. `spent`: what it spent as
+  /// the providers settled it, when that is known (nullopt: unknown, count it all as spent).
+  virtual void settled(bool executed, wall_time now, std::optional<decimal> spent = std::nullopt);
 
   bool in_flight() const noexcept { return in_flight_; }
   /// The provider whose balances the strategy reads (rebalance on one provider), else empty.

@@ -644,5 +644,30 @@ TEST(ProbeFromBook, AFreshBookMakesNoVenueCallsAStaleOneFansOut) {
   EXPECT_EQ(a.listings, 1);
 }
 
+TEST_F(QuotePoller, ABudgetSmallerThanTheReserveKeepsWhatItCanAndStillPolls) {
+  // 2 requests a minute, burst 2, with a reserve of 2: the budget can keep 1 for execution, not
+  // 2. The wait for 2 kept is "never" (duration::max()), which the poller must not add to now.
+  a.budget.emplace(2, rate_limit{2, 60s});
+  a.listed = {make_direction("a", "USDT", "COPM")};
+  a.quote_latency = 0ms;
+  poll_settings settings;
+  settings.prices = 1s;
+  settings.reserve = 2;
+  settings.poll_balances = false;
+  const auto all = venues();
+  quote_poller poller(all, book, clock, settings);
+  poller.start(io.get_executor());
+  clock.advance(3500ms);
+  EXPECT_EQ(poller.requests("a").prices, 1u);
+  EXPECT_EQ(a.budget->available(clock.steady_now()), 1);
+  EXPECT_TRUE(book.fresh("a", "USDT", "COPM", clock.wall_now()).has_value());
+  clock.advance(60s);  // t = 63.5 s: one more every 30 s, at 30 and 60 s
+  EXPECT_EQ(poller.requests("a").prices, 3u);
+  EXPECT_GE(a.budget->available(clock.steady_now()), 1);
+  poller.stop();
+  clock.advance(0ms);
+  EXPECT_EQ(poller.running(), 0u);
+}
+
 }  // namespace
 }  // namespace swaprouter

@@ -247,5 +247,31 @@ TEST(RiskSignals, UnknownOutcomesAndOperatorHaltsCarryTheirSignal) {
   EXPECT_TRUE(r.halted_at().has_value());
 }
 
+TEST(Risk, DailyCapKeepsWhatAClosedIntentActuallySpent) {
+  risk_config c;
+  c.max_per_day["USDT"] = d("1000");
+  risk_guard r(c);
+  ASSERT_TRUE(r.admit(usdt("600"), t0).allowed);
+  r.opened("I1", usdt("600"), {}, t0);
+  EXPECT_FALSE(r.admit(usdt("600"), t0).allowed);  // 600 held while it runs
+  r.closed("I1", d("0"));                          // rejected at its provider: nothing spent
+  EXPECT_EQ(r.spent_today("USDT"), d("0"));
+  ASSERT_TRUE(r.admit(usdt("600"), t0 + 1s).allowed);
+  r.opened("I2", usdt("600"), {}, t0 + 1s);
+  r.closed("I2", d("250"));  // partly filled
+  EXPECT_EQ(r.spent_today("USDT"), d("250"));
+  // An outcome not known keeps the whole amount.
+  ASSERT_TRUE(r.admit(usdt("700"), t0 + 2s).allowed);
+  r.opened("I3", usdt("700"), {}, t0 + 2s);
+  r.closed("I3");
+  EXPECT_EQ(r.spent_today("USDT"), d("950"));
+  // Closed the next UTC day: yesterday's spend is not taken from today's.
+  r.opened("I4", usdt("50"), {}, t0 + 3s);
+  ASSERT_TRUE(r.admit(usdt("100"), t0 + 24h).allowed);
+  r.opened("I5", usdt("100"), {}, t0 + 24h);
+  r.closed("I4", d("0"));
+  EXPECT_EQ(r.spent_today("USDT"), d("100"));
+}
+
 }  // namespace
 }  // namespace swaprouter::strategies

@@ -134,6 +134,7 @@ TEST(RebalanceStrategy, BuysTheShortfallOnTheProviderAndStaysQuietInTheBand) {
   c.rebalance.max_spend = d("500");
   auto s = make_strategy(c);
   const std::vector<balance_entry> low{{"stablestack", "USDC", d("50000")},
+                                       {"stablestack", "USDT", d("1000")},
                                        {"onek", "USDC", d("90000")}};
   auto intent = tick(*s, "0.5", t0, low);  // 200 USDC short at 0.5 USDC per USDT
   ASSERT_TRUE(intent);
@@ -154,7 +155,9 @@ TEST(RebalanceStrategy, CapsTheSpendAndSellsASurplusInTotal) {
   c.rebalance.max_spend = d("30");
   auto s = make_strategy(c);
   // In total (no provider): 40 + 20 = 60 < 100; target 150 needs 90 at rate 1, capped at 30.
-  auto buy = tick(*s, "1", t0, {{"onek", "USDC", d("40")}, {"kiiex", "USDC", d("20")}});
+  auto buy =
+      tick(*s, "1", t0,
+           {{"onek", "USDC", d("40")}, {"kiiex", "USDC", d("20")}, {"onek", "USDT", d("50")}});
   ASSERT_TRUE(buy);
   EXPECT_EQ(buy->amount, d("30"));
   s->settled(true, t0);
@@ -200,6 +203,96 @@ TEST(Strategy, NoRouteMeansNoIntent) {
   v.quotes.push_back(none);
   EXPECT_FALSE(s->on_tick(v));
   EXPECT_FALSE(s->in_flight());
+}
+
+TEST(ConvertStrategy, SlippageFloorRoundsTheMinimumReceiveUp) {
+  strategy_config c;
+  c.common = common(strategy_kind::convert);
+  c.common.max_slippage_percent = d("1");
+  c.convert.amount = d("1");
+  auto s = make_strategy(c);
+  // Net 100.000000000000000001 less 1 % is 99.00000000000000000099 exactly: 18 places hold it only
+  // rounded, and a floor rounded down would accept more slippage than configured.
+  auto intent = tick(*s, "100.000000000000000001", t0);
+  ASSERT_TRUE(intent);
+  EXPECT_EQ(intent->min_receive, d("99.000000000000000001"));
+}
+
+TEST(RebalanceStrategy, NeverSpendsMoreThanTheSourceAvailableOnTheProvider) {
+  strategy_config c;
+  c.common = common(strategy_kind::rebalance, "USDT", "USDC");
+  c.rebalance.provider = "stablestack";
+  c.common.providers = {"stablestack"};
+  c.rebalance.min = d("50100");
+  c.rebalance.max = d("60000");
+  c.rebalance.target = d("50200");
+  c.rebalance.max_spend = d("500");
+  auto s = make_strategy(c);
+  // 200 USDC short at 0.5 needs 400 USDT, but stablestack holds 150 (the 9000 at onek cannot pay).
+  auto intent = tick(*s, "0.5", t0,
+                     {{"stablestack", "USDC", d("50000")},
+                      {"stablestack", "USDT", d("150")},
+                      {"onek", "USDT", d("9000")}});
+  ASSERT_TRUE(intent);
+  EXPECT_EQ(intent->amount, d("150"));
+  s->settled(true, t0 + 1s);
+  // Nothing left to spend there: no intent.
+  EXPECT_FALSE(tick(*s, "0.5", t0 + 2s, {{"stablestack", "USDC", d("50075")}}));
+  EXPECT_FALSE(s->in_flight());
+}
+
+TEST(RebalanceStrategy, SwapsOnlyOnTheProviderWhoseBalanceItKeeps) {
+  strategy_config c;
+  c.common = common(strategy_kind::rebalance, "USDT", "USDC");
+  c.common.providers = {};  // every provider may be used by default
+  c.rebalance.provider = "stablestack";
+  c.rebalance.min = d("50100");
+  c.rebalance.max = d("60000");
+  c.rebalance.target = d("50200");
+  c.rebalance.max_spend = d("500");
+  auto s = make_strategy(c);
+  const std::vector<balance_entry> low{{"stablestack", "USDC", d("50000")},
+                                       {"stablestack", "USDT", d("1000")}};
+  market_view probe_view;
+  probe_view.now = t0;
+  probe_view.balances = low;
+  const auto probes = s->probes(t0, probe_view);
+  ASSERT_EQ(probes.size(), 1u);
+  EXPECT_EQ(probes[0].providers, (std::vector<std::string>{"stablestack"}));
+  // A swap elsewhere would not raise stablestack's USDC: the intent stays there.
+  auto buy = s->on_tick(market(probes, "0.5", t0, low));
+  ASSERT_TRUE(buy);
+  EXPECT_EQ(buy->providers, (std::vector<std::string>{"stablestack"}));
+  s->settled(true, t0 + 1s);
+  auto sell = tick(*s, "1", t0 + 2s, {{"stablestack", "USDC", d("60100")}});
+  ASSERT_TRUE(sell);
+  EXPECT_EQ(sell->spend_asset, "USDC");
+  EXPECT_EQ(sell->providers, (std::vector<std::string>{"stablestack"}));
+}
+
+TEST(TwapStrategy, AFailedOrPartialSliceIsCarriedNotLost) {
+  strategy_config c;
+  c.common = common(strategy_kind::twap, "USDT", "BTC");
+  c.twap.total = d("300");
+  c.twap.slices = 3;
+  c.twap.period = 30s;
+  auto s = make_strategy(c);
+  auto first = tick(*s, "0.0000153", t0);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->amount, d("100"));
+  s->settled(true, t0 + 1s, d("0"));  // reached its provider, rejected: nothing spent
+  auto second = tick(*s, "0.0000153", t0 + 10s);
+  ASSERT_TRUE(second);
+  // The 300 left over the two slices left: the 100 the first did not spend is made up by both.
+  EXPECT_EQ(second->amount, d("150"));
+  s->settled(true, t0 + 11s, d("120"));  // partly filled
+  auto third = tick(*s, "0.0000153", t0 + 20s);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->amount, d("180"));  // 300 in all
+  // An outcome not known (a leg unknown) counts as spent: never more than the total.
+  s->settled(true, t0 + 21s);
+  EXPECT_FALSE(tick(*s, "0.0000153", t0 + 40s));
+  EXPECT_EQ(s->last_reason(), "every slice sent");
 }
 
 }  // namespace
