@@ -920,7 +920,8 @@ bool bot_service::start(strategies::bot& bot, strategies::risk_guard& risk) {
                                std::string_view body) {
       // The same answer whatever the verdict: a forger learns nothing about our legs.
       const callback_verdict verdict = p->gate->receive(provider, remote, body);
-      spdlog::debug("callback for {}: {}", provider, to_string(verdict));
+      // The provider name comes from the request's path: escaped, it cannot forge a log line.
+      spdlog::debug("callback for {}: {}", excerpt(provider, 64), to_string(verdict));
       return observability::api_answer{200, "{}"};
     };
   }

@@ -56,6 +56,7 @@ struct bot::impl {
   std::string run_id;
   std::optional<steady::time_point> balances_read;
   std::vector<balance_entry> cached_balances;
+  wall_time cached_balances_at{};  // when the read of cached_balances started
   // When the last execution ended: book balances read before it are out of date.
   std::optional<wall_time> last_settled;
   // Intents given to submit(), waiting for the next tick, and what became of the recent ones.
@@ -132,6 +133,7 @@ struct bot::impl {
     }
     balances_read = now;
     cached_balances = out;
+    cached_balances_at = wall;
     co_return out;
   }
 
@@ -174,7 +176,10 @@ struct bot::impl {
         wants_balances = true;
       }
     }
-    if (wants_balances) view.balances = co_await balances();
+    if (wants_balances) {
+      view.balances = co_await balances();
+      view.balances_at = cached_balances_at;
+    }
     while (!queued.empty() && !stopping) {
       auto [record, intent] = std::move(queued.front());
       queued.pop_front();

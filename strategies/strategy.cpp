@@ -127,7 +127,7 @@ class rebalance_strategy final : public strategy {
   }
 
   std::vector<probe> probes(wall_time, const market_view& view) const override {
-    if (in_flight_) return {};
+    if (in_flight_ || stale(view)) return {};
     const decimal held = balance(view);
     if (held < config_.min) return {make_probe(config_.max_spend)};
     if (held > config_.max)
@@ -142,6 +142,10 @@ class rebalance_strategy final : public strategy {
   std::optional<swap_intent> on_tick(const market_view& view) override {
     if (in_flight_) {
       set_reason("a swap is in flight");
+      return std::nullopt;
+    }
+    if (stale(view)) {
+      set_reason("balances read before its last swap settled: waiting for a fresh read");
       return std::nullopt;
     }
     const decimal held = balance(view);
@@ -190,9 +194,19 @@ class rebalance_strategy final : public strategy {
     return intent;
   }
 
+  void settled(bool executed, wall_time now, std::optional<decimal> spent) override {
+    strategy::settled(executed, now, spent);
+    if (executed) last_swap_ = now;
+  }
+
  private:
   decimal balance(const market_view& view) const {
     return view.balance(common_.to, config_.provider.value_or(""));
+  }
+  // Balances read before the last swap settled do not show it: deciding on them would buy (or
+  // sell) the same shortfall again.
+  bool stale(const market_view& view) const {
+    return last_swap_ && (!view.balances_at || *view.balances_at <= *last_swap_);
   }
   probe sell_probe(decimal amount) const {
     probe p{common_.to, common_.from, amount, common_.providers};
@@ -200,6 +214,7 @@ class rebalance_strategy final : public strategy {
   }
 
   rebalance_config config_;
+  std::optional<wall_time> last_swap_;  // when its last executed intent settled
 };
 
 class twap_strategy final : public strategy {

@@ -114,6 +114,8 @@ struct market_view {
   wall_time now{};
   std::vector<probe_answer> quotes;
   std::vector<balance_entry> balances;
+  /// When `balances` were read (the read's start); unset when none were.
+  std::optional<wall_time> balances_at;
 
   /// The answer for a probe of this pair and amount, or nullptr.
   const probe_answer* find(std::string_view spend, std::string_view receive, decimal amount) const;

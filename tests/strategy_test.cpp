@@ -29,6 +29,8 @@ market_view market(const std::vector<probe>& probes, std::string_view rate, wall
                    std::vector<balance_entry> balances = {}) {
   market_view v;
   v.now = now;
+  // Read at the tick, as the bot reads them.
+  if (!balances.empty()) v.balances_at = now;
   v.balances = std::move(balances);
   for (const auto& p : probes) {
     probe_answer a;
@@ -46,6 +48,7 @@ std::optional<swap_intent> tick(strategy& s, std::string_view rate, wall_time no
                                 std::vector<balance_entry> balances = {}) {
   market_view probe_view;
   probe_view.now = now;
+  if (!balances.empty()) probe_view.balances_at = now;
   probe_view.balances = balances;
   auto probes = s.probes(now, probe_view);
   return s.on_tick(market(probes, rate, now, std::move(balances)));
@@ -293,6 +296,39 @@ TEST(TwapStrategy, AFailedOrPartialSliceIsCarriedNotLost) {
   s->settled(true, t0 + 21s);
   EXPECT_FALSE(tick(*s, "0.0000153", t0 + 40s));
   EXPECT_EQ(s->last_reason(), "every slice sent");
+}
+
+// Balances read before its own swap settled do not show that swap: the strategy does not decide
+// on them (it would buy the same shortfall twice), whatever they say, until a read after it.
+TEST(RebalanceStrategy, NeverDecidesOnBalancesReadBeforeItsLastSwapSettled) {
+  strategy_config c;
+  c.common = common(strategy_kind::rebalance, "USDT", "USDC");
+  c.rebalance.provider = "stablestack";
+  c.rebalance.min = d("50100");
+  c.rebalance.max = d("60000");
+  c.rebalance.target = d("50200");
+  c.rebalance.max_spend = d("500");
+  auto s = make_strategy(c);
+  const std::vector<balance_entry> low{{"stablestack", "USDC", d("50000")},
+                                       {"stablestack", "USDT", d("1000")}};
+  ASSERT_TRUE(tick(*s, "0.5", t0, low));
+  s->settled(true, t0 + 2s);
+  // The same tick's view, read at t0 + 1 s (before the swap settled): still short, quoted, but
+  // stale.
+  market_view before =
+      market({probe{"USDT", "USDC", d("500"), {"stablestack"}}}, "0.5", t0 + 3s, low);
+  before.balances_at = t0 + 1s;
+  EXPECT_TRUE(s->probes(before.now, before).empty());
+  EXPECT_FALSE(s->on_tick(before));
+  EXPECT_NE(s->last_reason().find("balances read before its last swap settled"), std::string::npos)
+      << s->last_reason();
+  // Read after it: the swap shows and the balance is in the band.
+  const std::vector<balance_entry> after{{"stablestack", "USDC", d("50200")},
+                                         {"stablestack", "USDT", d("600")}};
+  EXPECT_FALSE(tick(*s, "0.5", t0 + 4s, after));
+  EXPECT_NE(s->last_reason().find("within"), std::string::npos) << s->last_reason();
+  // A later shortfall read after the swap is bought again.
+  EXPECT_TRUE(tick(*s, "0.5", t0 + 5s, low));
 }
 
 }  // namespace
