@@ -330,14 +330,24 @@ std::optional<swap_intent> strategy::make_intent(const probe_answer& answer, wal
     return std::nullopt;
   }
   const decimal amount = answer.asked.amount;
-  if (common_.min_rate && answer.rate < *common_.min_rate) {
-    set_reason(fmt::format("rate {} below the minimum {}", answer.rate.to_string(),
-                           common_.min_rate->to_string()));
-    return std::nullopt;
-  }
   decimal min_receive;
   if (common_.min_rate) {
-    min_receive = amount.mul(*common_.min_rate, rounding::up).value_or(decimal{});
+    // min_rate is a price in `to` per `from`. A buy of `to` receives at least amount x it; a sell
+    // of `to` back into `from` (a rebalance above its band) pays at most it, so receives at least
+    // amount / it. Its own rate (`from` per `to`) never compares with it.
+    const bool sell = answer.asked.spend_asset == common_.to;
+    const auto least = sell ? amount.div(*common_.min_rate, rounding::up)
+                            : amount.mul(*common_.min_rate, rounding::up);
+    min_receive = least.value_or(decimal{});
+    if (!least || answer.net < min_receive) {
+      set_reason(sell ? fmt::format("{} {} for {} {}: a price above the limit of {} {} per {}",
+                                    answer.net.to_string(), common_.from, amount.to_string(),
+                                    common_.to, common_.min_rate->to_string(), common_.to,
+                                    common_.from)
+                      : fmt::format("rate {} below the minimum {}", answer.rate.to_string(),
+                                    common_.min_rate->to_string()));
+      return std::nullopt;
+    }
   }
   if (common_.max_slippage_percent) {
     const decimal floor = answer.net - percent_of(answer.net, *common_.max_slippage_percent);

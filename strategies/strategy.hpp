@@ -29,7 +29,8 @@ struct strategy_common {
   std::string from;                    ///< spend asset
   std::string to;                      ///< receive asset
   std::vector<std::string> providers;  ///< empty = every provider
-  /// Least net rate (receive per spend) accepted; the intent's min_receive is amount * it.
+  /// Least net rate (`to` per `from`) accepted; the intent's min_receive is amount * it. A
+  /// rebalance's sell of `to` back into `from` pays at most this price: min_receive amount / it.
   std::optional<decimal> min_rate;
   /// Most slippage accepted from the quoted net, in percent: min_receive = net * (1 - it/100).
   std::optional<decimal> max_slippage_percent;

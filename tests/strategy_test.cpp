@@ -331,5 +331,31 @@ TEST(RebalanceStrategy, NeverDecidesOnBalancesReadBeforeItsLastSwapSettled) {
   EXPECT_TRUE(tick(*s, "0.5", t0 + 5s, low));
 }
 
+// min_rate is a price in `to` per `from`: a rebalance buys `to` at it or better and sells `to`
+// back at it or better, paying at most 3950 COPM per USDT (receiving at least amount / 3950). Its
+// sell's own rate, USDT per COPM, is never compared with 3950 (which refused every sell).
+TEST(RebalanceStrategy, SellsBackAtMinRateOrBetter) {
+  strategy_config c;
+  c.common = common(strategy_kind::rebalance, "USDT", "COPM");
+  c.common.min_rate = d("3950");
+  c.rebalance.min = d("100000");
+  c.rebalance.max = d("200000");
+  c.rebalance.target = d("150000");
+  c.rebalance.max_spend = d("1000");
+  auto s = make_strategy(c);
+  const std::vector<balance_entry> high{{"onek", "COPM", d("250000")}};
+  // 1000 COPM for 0.25 USDT: 4000 COPM per USDT, a worse price than 3950.
+  EXPECT_FALSE(tick(*s, "0.00025", t0, high));
+  EXPECT_NE(s->last_reason().find("a price above the limit of 3950 COPM per USDT"),
+            std::string::npos)
+      << s->last_reason();
+  // 1000 COPM for 0.2564 USDT: 3900 COPM per USDT.
+  auto sell = tick(*s, "0.0002564", t0 + 1s, high);
+  ASSERT_TRUE(sell) << s->last_reason();
+  EXPECT_EQ(sell->spend_asset, "COPM");
+  EXPECT_EQ(sell->amount, d("1000"));
+  EXPECT_EQ(sell->min_receive, d("1000").div(d("3950"), rounding::up).value());
+}
+
 }  // namespace
 }  // namespace swaprouter::strategies
