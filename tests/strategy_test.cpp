@@ -24,6 +24,19 @@ strategy_common common(strategy_kind kind, std::string from = "USDT", std::strin
   return c;
 }
 
+// A rebalance of USDC on StableStack within [50100, 60000], aiming at 50200, buying with at most
+// 500 USDT a swap.
+strategy_config stablestack_band() {
+  strategy_config c;
+  c.common = common(strategy_kind::rebalance, "USDT", "USDC");
+  c.rebalance.provider = "stablestack";
+  c.rebalance.min = d("50100");
+  c.rebalance.max = d("60000");
+  c.rebalance.target = d("50200");
+  c.rebalance.max_spend = d("500");
+  return c;
+}
+
 // A market where every probe is answered at `rate` (net per unit spent).
 market_view market(const std::vector<probe>& probes, std::string_view rate, wall_time now,
                    std::vector<balance_entry> balances = {}) {
@@ -128,13 +141,7 @@ TEST(ThresholdStrategy, RateAtMostFiresBelowTheLimit) {
 }
 
 TEST(RebalanceStrategy, BuysTheShortfallOnTheProviderAndStaysQuietInTheBand) {
-  strategy_config c;
-  c.common = common(strategy_kind::rebalance, "USDT", "USDC");
-  c.rebalance.provider = "stablestack";
-  c.rebalance.min = d("50100");
-  c.rebalance.max = d("60000");
-  c.rebalance.target = d("50200");
-  c.rebalance.max_spend = d("500");
+  strategy_config c = stablestack_band();
   auto s = make_strategy(c);
   const std::vector<balance_entry> low{{"stablestack", "USDC", d("50000")},
                                        {"stablestack", "USDT", d("1000")},
@@ -222,14 +229,8 @@ TEST(ConvertStrategy, SlippageFloorRoundsTheMinimumReceiveUp) {
 }
 
 TEST(RebalanceStrategy, NeverSpendsMoreThanTheSourceAvailableOnTheProvider) {
-  strategy_config c;
-  c.common = common(strategy_kind::rebalance, "USDT", "USDC");
-  c.rebalance.provider = "stablestack";
+  strategy_config c = stablestack_band();
   c.common.providers = {"stablestack"};
-  c.rebalance.min = d("50100");
-  c.rebalance.max = d("60000");
-  c.rebalance.target = d("50200");
-  c.rebalance.max_spend = d("500");
   auto s = make_strategy(c);
   // 200 USDC short at 0.5 needs 400 USDT, but stablestack holds 150 (the 9000 at onek cannot pay).
   auto intent = tick(*s, "0.5", t0,
@@ -245,14 +246,8 @@ TEST(RebalanceStrategy, NeverSpendsMoreThanTheSourceAvailableOnTheProvider) {
 }
 
 TEST(RebalanceStrategy, SwapsOnlyOnTheProviderWhoseBalanceItKeeps) {
-  strategy_config c;
-  c.common = common(strategy_kind::rebalance, "USDT", "USDC");
+  strategy_config c = stablestack_band();
   c.common.providers = {};  // every provider may be used by default
-  c.rebalance.provider = "stablestack";
-  c.rebalance.min = d("50100");
-  c.rebalance.max = d("60000");
-  c.rebalance.target = d("50200");
-  c.rebalance.max_spend = d("500");
   auto s = make_strategy(c);
   const std::vector<balance_entry> low{{"stablestack", "USDC", d("50000")},
                                        {"stablestack", "USDT", d("1000")}};
@@ -301,13 +296,7 @@ TEST(TwapStrategy, AFailedOrPartialSliceIsCarriedNotLost) {
 // Balances read before its own swap settled do not show that swap: the strategy does not decide
 // on them (it would buy the same shortfall twice), whatever they say, until a read after it.
 TEST(RebalanceStrategy, NeverDecidesOnBalancesReadBeforeItsLastSwapSettled) {
-  strategy_config c;
-  c.common = common(strategy_kind::rebalance, "USDT", "USDC");
-  c.rebalance.provider = "stablestack";
-  c.rebalance.min = d("50100");
-  c.rebalance.max = d("60000");
-  c.rebalance.target = d("50200");
-  c.rebalance.max_spend = d("500");
+  strategy_config c = stablestack_band();
   auto s = make_strategy(c);
   const std::vector<balance_entry> low{{"stablestack", "USDC", d("50000")},
                                        {"stablestack", "USDT", d("1000")}};
