@@ -223,12 +223,14 @@ class twap_strategy final : public strategy {
       : strategy(std::move(common)), config_(config) {}
 
   std::vector<probe> probes(wall_time now, const market_view&) const override {
-    if (!due(now)) return {};
+    if (!due(now) || !slice_amount().is_positive()) return {};
     return {make_probe(slice_amount())};
   }
 
   std::optional<swap_intent> on_tick(const market_view& view) override {
     if (!start_) start_ = view.now;
+    // Everything spent before the last slice (a total too small to split): nothing is left to do.
+    if (sent_ < config_.slices && !slice_amount().is_positive()) sent_ = config_.slices;
     if (!due(view.now)) {
       set_reason(sent_ >= config_.slices
                      ? "every slice sent"
@@ -272,9 +274,11 @@ class twap_strategy final : public strategy {
     const decimal left = config_.total - spent_;
     const int slices_left = config_.slices - sent_;
     if (slices_left <= 1) return left;
-    return left.div(decimal::from_int(slices_left), rounding::down)
-        .value_or(left)
-        .round(6, rounding::down);
+    const decimal part = left.div(decimal::from_int(slices_left), rounding::down)
+                             .value_or(left)
+                             .round(6, rounding::down);
+    // Less than a millionth a slice: the whole rest at once rather than empty slices.
+    return part.is_positive() ? part : left;
   }
 
   twap_config config_;

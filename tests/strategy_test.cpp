@@ -346,5 +346,23 @@ TEST(RebalanceStrategy, SellsBackAtMinRateOrBetter) {
   EXPECT_EQ(sell->min_receive, d("1000").div(d("3950"), rounding::up).value());
 }
 
+// A total too small to split at six places (2 millionths in 5 slices): the first slice takes it
+// all, and the TWAP is then done rather than sending empty slices.
+TEST(TwapStrategy, ATotalTooSmallToSplitGoesInOneSlice) {
+  strategy_config c;
+  c.common = common(strategy_kind::twap, "USDT", "BTC");
+  c.twap.total = d("0.000002");
+  c.twap.slices = 5;
+  c.twap.period = 50s;
+  auto s = make_strategy(c);
+  auto first = tick(*s, "0.0000153", t0);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->amount, d("0.000002"));
+  s->settled(true, t0 + 1s, d("0.000002"));
+  EXPECT_FALSE(tick(*s, "0.0000153", t0 + 10s));
+  EXPECT_EQ(s->last_reason(), "every slice sent");
+  EXPECT_FALSE(tick(*s, "0.0000153", t0 + 60s));
+}
+
 }  // namespace
 }  // namespace swaprouter::strategies
