@@ -274,11 +274,7 @@ struct bot::impl {
     // A submitted intent without a minimum gets its plan's own worst case: never less than the
     // route it was admitted on could deliver.
     if (s == nullptr && record.min_receive.is_zero()) record.min_receive = quoted.result.worst_net;
-    std::vector<provider_spend> spend;
-    for (const auto& route : quoted.result.routes) {
-      const auto& first = route.legs.front().order;
-      spend.push_back(provider_spend{first.provider, first.spend_asset, first.amount});
-    }
+    const std::vector<provider_spend> spend = spend_of(quoted.result);
     if (risk_decision d = risk.admit_plan(record.id, spend); !d.allowed) {
       ++totals_of(index).refused;
       decide({now, name, record.id, "refused", d.reason + "; " + what});

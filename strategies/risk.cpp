@@ -32,6 +32,16 @@ void risk_guard::roll_day(wall_time now) {
   }
 }
 
+std::vector<provider_spend> spend_of(const plan& p) {
+  std::vector<provider_spend> out;
+  for (const auto& route : p.routes) {
+    for (const auto& leg : route.legs) {
+      out.push_back(provider_spend{leg.order.provider, leg.order.spend_asset, leg.order.amount});
+    }
+  }
+  return out;
+}
+
 risk_decision risk_guard::admit(const swap_intent& intent, wall_time now) {
   if (halted_) return {false, "halted: " + halt_reason_};
   if (kill_switch_on()) {

@@ -74,6 +74,10 @@ struct provider_spend {
   decimal amount;
 };
 
+/// What a plan puts at each provider: every leg's spend, a multi-hop route's later legs (the
+/// middle asset, at their provider) included. Pure.
+std::vector<provider_spend> spend_of(const plan& p);
+
 /// Applies a risk_config to intents. A halt (explicit, or automatic on a reliability signal: a
 /// burst of unknown outcomes, too many unknown legs, a burst of expired legs or of 429s, a
 /// clock-offset jump, a circuit open too long) refuses every intent until resume(); the kill

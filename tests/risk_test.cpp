@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 namespace swaprouter::strategies {
 namespace {
@@ -271,6 +272,34 @@ TEST(Risk, DailyCapKeepsWhatAClosedIntentActuallySpent) {
   r.opened("I5", usdt("100"), {}, t0 + 24h);
   r.closed("I4", d("0"));
   EXPECT_EQ(r.spent_today("USDT"), d("100"));
+}
+
+// A two-hop route USDT -> USDC at onek, USDC -> COPM at kiiex puts USDC at kiiex while it runs:
+// kiiex's USDC cap sees it (only the first leg was counted).
+TEST(Risk, ExposureCountsEveryLegOfAMultiHopRoute) {
+  plan p;
+  planned_route route;
+  for (const auto& [provider, spend, receive, amount] :
+       {std::tuple{"onek", "USDT", "USDC", "100"}, std::tuple{"kiiex", "USDC", "COPM", "99.5"}}) {
+    planned_leg leg;
+    leg.order.provider = provider;
+    leg.order.spend_asset = spend;
+    leg.order.receive_asset = receive;
+    leg.order.amount = d(amount);
+    route.legs.push_back(leg);
+  }
+  p.routes.push_back(route);
+  const auto spend = spend_of(p);
+  ASSERT_EQ(spend.size(), 2u);
+  EXPECT_EQ(spend[1].provider, "kiiex");
+  EXPECT_EQ(spend[1].asset, "USDC");
+  EXPECT_EQ(spend[1].amount, d("99.5"));
+  risk_config c;
+  c.provider_exposure["kiiex"]["USDC"] = d("50");
+  risk_guard r(c);
+  const auto refused = r.admit_plan("I1", spend);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_NE(refused.reason.find("kiiex exposure"), std::string::npos) << refused.reason;
 }
 
 }  // namespace
