@@ -371,5 +371,41 @@ TEST_F(KiiexClient, AReplacedSessionTokenIsNoLongerAmongTheSecrets) {
   EXPECT_EQ(redact(both), fmt::format("{} [redacted]", first));
 }
 
+// A market buy by value that the exchange cancelled after part of it traded: partially filled,
+// with what the trades moved; the fee counted is the one in the product received (the base of a
+// buy), a fee charged in the product spent never lowers the receive.
+TEST_F(KiiexClient, APartlyFilledBuyReportsItsTradesAndOnlyTheReceiveProductsFee) {
+  http_.answer(200, login_ok("t1"));
+  http_.answer(
+      200,
+      R"([{"OMSId":1,"InstrumentId":1,"Symbol":"USDTCOPM","Product1":1,"Product1Symbol":"USDT",)"
+      R"("Product2":2,"Product2Symbol":"COPM","SessionStatus":"Running","QuantityIncrement":0.01,)"
+      R"("PriceIncrement":0.01,"MinimumQuantity":1,"IsDisable":false}])");
+  http_.answer(200,
+               R"([{"OMSId":1,"ProductId":1,"Product":"USDT","DecimalPlaces":6,"NoFees":false},)"
+               R"({"OMSId":1,"ProductId":2,"Product":"COPM","DecimalPlaces":2,"NoFees":false}])");
+  http_.answer(200, R"({"OrderFee":0.25,"ProductId":1})");
+  http_.answer(
+      200, R"({"Side":"Buy","OrderId":6563,"Price":4000,"Quantity":0,"Instrument":1,"Account":9,)"
+           R"("OrderType":"Market","ClientOrderId":43,"OrderState":"Canceled","OrigQuantity":0,)"
+           R"("QuantityExecuted":1.5,"GrossValueExecuted":5985.75,"AvgPrice":3990.5,)"
+           R"("ChangeReason":"SystemCanceled_NoMoreMarket","OMSId":1})");
+  http_.answer(
+      200,
+      R"([{"OMSId":1,"ExecutionId":3,"TradeId":3,"OrderId":6563,"AccountId":9,"ClientOrderId":43,)"
+      R"("InstrumentId":1,"Side":"Buy","Quantity":1,"RemainingQuantity":0,"Price":3990.5,)"
+      R"("Value":3990.5,"Fee":0.0025,"FeeProductId":1,"MakerTaker":"Taker","TradeTimeMS":1},)"
+      R"({"OMSId":1,"ExecutionId":4,"TradeId":4,"OrderId":6563,"AccountId":9,"ClientOrderId":43,)"
+      R"("InstrumentId":1,"Side":"Buy","Quantity":0.5,"RemainingQuantity":0,"Price":3990.5,)"
+      R"("Value":1995.25,"Fee":5,"FeeProductId":2,"MakerTaker":"Taker","TradeTimeMS":2}])");
+  auto s = run(venue_.status(leg_ref{"6563", "c"}));
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_EQ(s->state, leg_state::partially_filled);
+  EXPECT_EQ(s->direction_code, "COPM-USDT");
+  EXPECT_EQ(s->spend_filled, dec("5985.75"));
+  EXPECT_EQ(s->receive_filled, dec("1.5"));
+  EXPECT_EQ(s->fee_filled, dec("0.0025"));
+}
+
 }  // namespace
 }  // namespace swaprouter::kiiex

@@ -300,5 +300,34 @@ TEST_F(OxaPayClient, BalancesFromTheDocumentedMap) {
   EXPECT_EQ(find_header(http_.sent[0].headers, "general_api_key"), "oxa_key");
 }
 
+// The history lists every swap of the account: OxaPay's own auto-conversions of received
+// payments (autoConvert) and swaps made by hand in the panel (manualSwap) beside ours
+// (swapByApi). Only a swapByApi swap can be the one our POST made.
+TEST_F(OxaPayClient, FindNeverAdoptsASwapNotMadeThroughTheApi) {
+  client& c = make();
+  std::string other(samples::history);
+  other.replace(other.find("swapByApi"), 9, "autoConvert");
+  http_.answer(200, other);
+  auto none = run(c.find("id-8", usdt_trx("10"), {}));
+  ASSERT_TRUE(none.has_value()) << describe(none.error());
+  EXPECT_FALSE(none->has_value()) << "adopted " << (*none)->ref.provider_ref;
+
+  // Ours beside a manual swap of the same pair and amount: ours is the one candidate.
+  std::string two(samples::history);
+  const std::string first = R"({"track_id":"393831001")";
+  const auto at = two.find(first);
+  const auto end = two.find('}', at) + 1;
+  std::string manual = two.substr(at, end - at);
+  manual.replace(0, first.size(), R"({"track_id":"393831009")");
+  manual.replace(manual.find("swapByApi"), 9, "manualSwap");
+  two.insert(at, manual + ",");
+  client& fresh = make();
+  http_.answer(200, two);
+  auto found = run(fresh.find("id-9", usdt_trx("10"), {}));
+  ASSERT_TRUE(found.has_value()) << describe(found.error());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->ref.provider_ref, "393831001");
+}
+
 }  // namespace
 }  // namespace swaprouter::oxapay

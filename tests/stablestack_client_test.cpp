@@ -430,5 +430,86 @@ TEST_F(StableStackClient, BalancesSumWallets) {
   EXPECT_EQ(http_.sent[0].target, "/api/wallets");
 }
 
+// The listing's filters are hints: a payout of the same amount that a provider lists despite
+// transaction_type=INTERNAL TRANSFER is no swap, so the swap beside it is the one candidate (it
+// was "2 swaps match", which freezes the leg).
+TEST_F(StableStackClient, FindNeverCountsADebitThatIsNoSwap) {
+  client& c = make();
+  std::string listing = two_debits();
+  listing.replace(listing.find("INTERNAL TRANSFER"), 17, "PAYOUT");
+  http_.answer(200, listing);
+  http_.answer(200, std::string(samples::by_customer_page));
+  auto found = run(c.find("id-8", usdt_usdc("0.13"), {}));
+  ASSERT_TRUE(found.has_value()) << describe(found.error());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->ref.provider_ref, "e60637ec-e5d0-4c68-9bc8-a12658e5735e");
+}
+
+// A quote refreshed before the swap carries a new price: the swap executes that price, so a
+// refreshed quote below the leg's worst acceptable net is never executed (nothing is sent).
+TEST_F(StableStackClient, SubmitNeverExecutesARefreshedQuoteBelowTheMinimumReceive) {
+  client& c = make();
+  http_.answer(
+      200, quote_body("q-8", "5", "4.9", "2025-05-21T13:25:00.000Z", "2025-05-21T13:25:15.000Z"));
+  auto q = run(c.price({"USDT", "USDC", amount_side::spend, dec("5")}));
+  ASSERT_TRUE(q.has_value()) << describe(q.error());
+  wall_ += 13s;
+  steady_ += 13s;
+  http_.answer(
+      200, quote_body("q-8", "5", "4.5", "2025-05-21T13:25:13.000Z", "2025-05-21T13:25:28.000Z"));
+  http_.answer(200, swap_body_for("5.00000000"));
+  leg l = usdt_usdc("5", "q-8");
+  l.min_receive = dec("4.85");
+  auto s = run(c.submit(l, "id-8"));
+  ASSERT_FALSE(s.has_value()) << "executed at " << s->receive_amount.to_string();
+  EXPECT_EQ(s.error().kind, error_kind::rejected) << describe(s.error());
+  ASSERT_EQ(http_.sent.size(), 2u);
+  EXPECT_EQ(http_.sent[1].target, "/api/swaps/q-8/refresh");
+}
+
+// POST /swaps carries no quote id: it executes the latest quote for the pair and amount
+// (VENUES.md Part 1). A later price() of the same amount (a poller, another intent) made another
+// quote the latest, at its own price; the leg's own quote is refreshed (so it is the latest
+// again) and checked against the leg's minimum before the swap.
+TEST_F(StableStackClient, SubmitRebindsItsQuoteWhenALaterQuoteOfTheSameAmountIsTheLatest) {
+  client& c = make();
+  http_.answer(
+      200, quote_body("q-1", "5", "4.9", "2025-05-21T13:25:00.000Z", "2025-05-21T13:25:15.000Z"));
+  ASSERT_TRUE(run(c.price({"USDT", "USDC", amount_side::spend, dec("5")})).has_value());
+  http_.answer(
+      200, quote_body("q-2", "5", "4.5", "2025-05-21T13:25:01.000Z", "2025-05-21T13:25:16.000Z"));
+  ASSERT_TRUE(run(c.price({"USDT", "USDC", amount_side::spend, dec("5")})).has_value());
+  http_.answer(
+      200, quote_body("q-1", "5", "4.9", "2025-05-21T13:25:02.000Z", "2025-05-21T13:25:17.000Z"));
+  http_.answer(200, swap_body_for("5.00000000"));
+  leg l = usdt_usdc("5", "q-1");
+  l.min_receive = dec("4.85");
+  auto s = run(c.submit(l, "id-9"));
+  ASSERT_TRUE(s.has_value()) << describe(s.error());
+  ASSERT_EQ(http_.sent.size(), 4u);
+  EXPECT_EQ(http_.sent[2].target, "/api/swaps/q-1/refresh");
+  EXPECT_EQ(http_.sent[3].target, "/api/swaps");
+}
+
+// A quote expired for more than ten minutes leaves the cache when the next quote comes (a
+// poller quoting every few seconds must not grow it for the life of the process): it can no
+// longer be refreshed; a recent one still can.
+TEST_F(StableStackClient, QuotesLongExpiredLeaveTheCache) {
+  client& c = make();
+  http_.answer(
+      200, quote_body("q-old", "5", "4.9", "2025-05-21T13:25:00.000Z", "2025-05-21T13:25:15.000Z"));
+  ASSERT_TRUE(run(c.price({"USDT", "USDC", amount_side::spend, dec("5")})).has_value());
+  http_.answer(
+      200, quote_body("q-new", "6", "5.9", "2025-05-21T13:35:16.000Z", "2025-05-21T13:35:31.000Z"));
+  ASSERT_TRUE(run(c.price({"USDT", "USDC", amount_side::spend, dec("6")})).has_value());
+  auto old = run(c.refresh("q-old"));
+  ASSERT_FALSE(old.has_value());
+  EXPECT_EQ(old.error().kind, error_kind::invalid_argument);
+  EXPECT_EQ(http_.sent.size(), 2u) << "nothing sent for a quote no longer cached";
+  http_.answer(
+      200, quote_body("q-new", "6", "5.9", "2025-05-21T13:35:20.000Z", "2025-05-21T13:35:35.000Z"));
+  EXPECT_TRUE(run(c.refresh("q-new")).has_value());
+}
+
 }  // namespace
 }  // namespace swaprouter::stablestack

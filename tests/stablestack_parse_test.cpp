@@ -81,10 +81,13 @@ TEST(StableStackParse, LegsMapToStates) {
   credit.status = "PENDING";
   EXPECT_EQ(map_state(debit, credit), leg_state::open);
   credit.status = "FAILED";
-  EXPECT_EQ(map_state(debit, credit), leg_state::failed);
+  // A debit completed beside a failed credit is no failure (see the test at the end).
+  EXPECT_EQ(map_state(debit, credit), leg_state::unrecognised);
   debit.status = "REVERSED";
-  credit.status = "COMPLETED";
   EXPECT_EQ(map_state(debit, credit), leg_state::failed);
+  credit.status = "COMPLETED";
+  // A credit received against a reversed debit is no failure either.
+  EXPECT_EQ(map_state(debit, credit), leg_state::unrecognised);
   debit.status = "ON_HOLD";
   EXPECT_EQ(map_state(debit, credit), leg_state::unrecognised);
 }
@@ -118,6 +121,29 @@ TEST(StableStackParse, HostileBodiesAreRefused) {
   EXPECT_FALSE(parse_wallet(R"({"status":"success","data":{"id":"w","currency":"USDC",)"
                             R"("balance":1.5}})")
                    .has_value());
+}
+
+// A leg COMPLETED beside one FAILED or REVERSED means money moved one way only: the provider's
+// ledger is inconsistent (or not yet reversed). Reporting it as a final failure with nothing
+// filled misstates what moved (a received credit, or a spent debit, read as nothing), so it
+// stays not final and alarmed until the provider settles it.
+TEST(StableStackParse, OneLegCompletedBesideAFailedOneIsNotAFailure) {
+  transaction debit;
+  transaction credit;
+  debit.status = "REVERSED";
+  credit.status = "COMPLETED";
+  EXPECT_EQ(map_state(debit, credit), leg_state::unrecognised);
+  debit.status = "COMPLETED";
+  credit.status = "FAILED";
+  EXPECT_EQ(map_state(debit, credit), leg_state::unrecognised);
+  credit.status = "REVERSED";
+  EXPECT_EQ(map_state(debit, credit), leg_state::unrecognised);
+  // Both failed or reversed, or one failed while the other is still pending: failed.
+  debit.status = "REVERSED";
+  credit.status = "FAILED";
+  EXPECT_EQ(map_state(debit, credit), leg_state::failed);
+  debit.status = "PENDING";
+  EXPECT_EQ(map_state(debit, credit), leg_state::failed);
 }
 
 }  // namespace

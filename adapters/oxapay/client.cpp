@@ -354,6 +354,9 @@ task<result<std::optional<leg_status>>> client::find(const client_id& id, const 
       if (s.from_amount != amount || s.date < std::chrono::floor<std::chrono::seconds>(since)) {
         continue;
       }
+      // The history also lists OxaPay's auto-conversions and the panel's manual swaps: only a
+      // swapByApi one can be what our POST made (an item without a type is judged by the rest).
+      if (!s.type.empty() && s.type != wire::swap_type_api) continue;
       matches.push_back(s);
     }
     if (page->page_no >= page->last_page) break;

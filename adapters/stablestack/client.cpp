@@ -227,6 +227,11 @@ task<result<http_response>> client::call(std::string_view endpoint,
   co_return co_await guarded_call(http_, guard, *request, spec, status_answer(spec, read_body));
 }
 
+namespace {
+// How long past its expiry a quote stays refreshable.
+constexpr auto expired_quotes_kept = std::chrono::minutes(10);
+}  // namespace
+
 task<result<quote>> client::quote_call(std::string_view endpoint,
                                        const result<http_request>& request, const std::string& from,
                                        const std::string& to, int precision) {
@@ -241,7 +246,13 @@ task<result<quote>> client::quote_call(std::string_view endpoint,
   if (!q) co_return std::unexpected(std::move(q.error()));
   // VENUES.md "Common": the provider clock offset from a time-bearing answer (RTT midpoint).
   static_cast<void>(clock_.add_sample(send_steady, receive_steady, send_wall, q->obtained_at));
-  quotes_[q->quote_id] = cached_quote{from, to, q->spend_amount, precision, *q->valid_until};
+  // Quotes long expired are no leg's any more (a leg is never sent past its quote): a poller
+  // quoting every few seconds would otherwise grow the cache for the life of the process.
+  std::erase_if(quotes_, [&](const auto& entry) {
+    return entry.second.expires_at + expired_quotes_kept < q->obtained_at;
+  });
+  quotes_[q->quote_id] =
+      cached_quote{from, to, q->spend_amount, precision, *q->valid_until, ++quote_seq_};
   co_return std::move(*q);
 }
 
@@ -325,12 +336,27 @@ task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {
     co_return fail(error_kind::invalid_argument, "stablestack: amount rounds to nothing");
   }
   // The swap executes the latest unexpired quote for customer+pair+amount (VENUES.md Part 1):
-  // one close to expiry is refreshed first so the execution lands within its life.
+  // one close to expiry is refreshed first so the execution lands within its life, and so is one
+  // that a later quote of the same pair and amount (a poller, another intent) superseded, or the
+  // swap would execute that one's price.
   if (auto it = quotes_.find(wanted.quote_id); it != quotes_.end()) {
+    const cached_quote& own = it->second;
+    const bool superseded = std::any_of(quotes_.begin(), quotes_.end(), [&](const auto& other) {
+      const cached_quote& q = other.second;
+      return q.seq > own.seq && q.from == own.from && q.to == own.to && q.amount == own.amount;
+    });
     const wall_time provider_now = clock_.provider_now(clocks_.wall());
-    if (it->second.expires_at - provider_now < options_.refresh_margin) {
+    if (superseded || own.expires_at - provider_now < options_.refresh_margin) {
       auto renewed = co_await refresh(wanted.quote_id);
       if (!renewed) co_return std::unexpected(std::move(renewed.error()));
+      // The swap executes the refreshed price, which the engine never saw: it must still meet
+      // the leg's worst acceptable net.
+      if (renewed->receive_net < wanted.min_receive) {
+        co_return fail(error_kind::rejected,
+                       fmt::format("stablestack: refreshed quote {} nets {}, below the minimum {}",
+                                   excerpt(wanted.quote_id), renewed->receive_net.to_string(),
+                                   wanted.min_receive.to_string()));
+      }
     }
   }
   const wall_time before = clock_.provider_now(clocks_.wall());
@@ -415,6 +441,8 @@ task<result<std::optional<leg_status>>> client::find(const client_id& id, const 
       // Filters are hints: every property is checked here (VENUES.md: currency, amount, mode,
       // time window).
       if (t.transaction_mode != wire::tx_mode::debit) continue;
+      // A payout or another debit of the same amount is no swap: only a swap's leg is ours.
+      if (!t.transaction_type.empty() && t.transaction_type != wire::internal_transfer) continue;
       if (lower(t.asset_code) != lower(wanted.spend_asset)) continue;
       if (t.amount != amount || t.created_at < since || t.reference_id.empty()) continue;
       matches.push_back(t);

@@ -152,6 +152,7 @@ class client final : public venue {
     decimal amount;
     int receive_precision = 8;
     wall_time expires_at{};
+    std::uint64_t seq = 0;  // order of the answers: POST /swaps executes the latest quote
   };
 
   // Requests are passed by reference from a named local (GCC PR 99576).
@@ -168,6 +169,7 @@ class client final : public venue {
   circuit_breaker circuit_;
   clock_offset_estimator clock_;
   std::map<std::string, cached_quote> quotes_;
+  std::uint64_t quote_seq_ = 0;
   std::map<client_id, wall_time> ambiguous_since_;  // provider time before each ambiguous submit
   std::set<std::string> known_swaps_;               // swap ids submit() was answered with
 };

@@ -214,6 +214,12 @@ leg_state map_state(const transaction& debit, const transaction& credit) {
     return st == s::pending || st == s::completed || st == s::failed || st == s::reversed;
   };
   const auto bad = [](std::string_view st) { return st == s::failed || st == s::reversed; };
+  // One leg COMPLETED beside a failed one: money moved one way only. Not a failure with nothing
+  // filled; not final, alarmed, until the provider settles (or an operator does).
+  if ((bad(debit.status) && credit.status == s::completed) ||
+      (bad(credit.status) && debit.status == s::completed)) {
+    return leg_state::unrecognised;
+  }
   if (bad(debit.status) || bad(credit.status)) return leg_state::failed;
   if (!known(debit.status) || !known(credit.status)) return leg_state::unrecognised;
   if (debit.status == s::completed && credit.status == s::completed) return leg_state::filled;
