@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -35,28 +36,31 @@ std::string format_duration(milliseconds d) {
   return std::to_string(ms) + "ms";
 }
 
-bool is_ip_address(const std::string& host, bool* loopback) {
-  unsigned char bytes[16];
-  if (inet_pton(AF_INET, host.c_str(), bytes) == 1) {
-    *loopback = bytes[0] == 127;
-    return true;
-  }
-  if (inet_pton(AF_INET6, host.c_str(), bytes) == 1) {
-    static constexpr unsigned char one[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-    *loopback = std::memcmp(bytes, one, sizeof one) == 0;
-    return true;
-  }
-  return false;
-}
+// An IPv4 or IPv6 address, read once: whether it is loopback and its text as the listener
+// reports a peer (inet_ntop's form).
+struct ip_address {
+  int family = AF_INET;
+  std::array<unsigned char, 16> bytes{};
 
-// The address as the listener reports a peer (inet_ntop's form), nullopt when `text` is none.
-std::optional<std::string> canonical_ip_address(const std::string& text) {
-  unsigned char bytes[16];
-  char out[INET6_ADDRSTRLEN];
+  bool loopback() const {
+    static constexpr std::array<unsigned char, 16> one{0, 0, 0, 0, 0, 0, 0, 0,
+                                                       0, 0, 0, 0, 0, 0, 0, 1};
+    return family == AF_INET ? bytes[0] == 127 : bytes == one;
+  }
+  std::string text() const {
+    std::array<char, INET6_ADDRSTRLEN> out{};
+    return inet_ntop(family, bytes.data(), out.data(), out.size()) != nullptr
+               ? std::string(out.data())
+               : std::string();
+  }
+};
+
+std::optional<ip_address> parse_ip(const std::string& text) {
+  ip_address out;
   for (const int family : {AF_INET, AF_INET6}) {
-    if (inet_pton(family, text.c_str(), bytes) == 1 &&
-        inet_ntop(family, bytes, out, sizeof out) != nullptr) {
-      return std::string(out);
+    if (inet_pton(family, text.c_str(), out.bytes.data()) == 1) {
+      out.family = family;
+      return out;
     }
   }
   return std::nullopt;
@@ -74,8 +78,8 @@ std::string shown(const yaml_entry& f, const std::string& resolved) {
 
 bool is_loopback_host(const std::string& host) {
   if (host == "localhost") return true;
-  bool loopback = false;
-  return is_ip_address(host, &loopback) && loopback;
+  const auto ip = parse_ip(host);
+  return ip && ip->loopback();
 }
 
 bool valid_host_name(std::string_view host) {
@@ -674,9 +678,9 @@ class engine_config_parser {
           for (std::size_t i = 0; i < f.value.size(); ++i) {
             // The gate compares the peer's address text: a name or a range would never match.
             const yaml_entry item = yaml_reader::item(f, i);
-            const auto address = canonical_ip_address(r_.non_empty_text(item));
+            const auto address = parse_ip(r_.non_empty_text(item));
             if (!address) r_.fail(item, "expected an IP address such as 127.0.0.1 or ::1");
-            out.callback_allow.push_back(*address);
+            out.callback_allow.push_back(address->text());
           }
         }
       });
@@ -753,7 +757,9 @@ result<listen_address> parse_listen_address(std::string_view text) {
   out.port = *port;
   if (out.host == "localhost") {
     out.loopback = true;
-  } else if (!is_ip_address(out.host, &out.loopback)) {
+  } else if (const auto ip = parse_ip(out.host)) {
+    out.loopback = ip->loopback();
+  } else {
     return bad();
   }
   return out;
@@ -780,9 +786,7 @@ result<base_url> parse_base_url(std::string_view text) {
   auto parts = split_host_port(authority);
   if (!parts || parts->first.empty()) return bad("expected https://HOST[:PORT][/PATH]");
   out.host = parts->first;
-  bool ip_loopback = false;
-  const bool is_ip = is_ip_address(out.host, &ip_loopback);
-  if (!is_ip && !valid_host_name(out.host)) return bad("bad host name");
+  if (!parse_ip(out.host) && !valid_host_name(out.host)) return bad("bad host name");
   out.port = out.scheme == "https" ? 443 : 80;
   if (!parts->second.empty()) {
     const auto port = parse_port(parts->second);

@@ -45,20 +45,23 @@ std::size_t callback_gate::count(callback_verdict verdict) const {
   return it == counts_.end() ? 0 : it->second;
 }
 
+bool callback_gate::take_one_of_the_second(std::deque<clock::time_point>& taken) {
+  const auto now = now_();
+  while (!taken.empty() && now - taken.front() >= std::chrono::seconds(1)) taken.pop_front();
+  if (static_cast<int>(taken.size()) >= options_.hints_per_second) return false;
+  taken.push_back(now);
+  return true;
+}
+
 callback_verdict callback_gate::refuse(callback_verdict verdict, std::string_view provider,
                                        std::string_view detail, const leg_record* leg) {
   ++counts_[verdict];
   // A flood of refusals must not become a flood of journal transactions and log lines: at most
   // hints_per_second are reported per second, the rest only counted (and summed in the next).
-  const auto now = now_();
-  while (!recent_reports_.empty() && now - recent_reports_.front() >= std::chrono::seconds(1)) {
-    recent_reports_.pop_front();
-  }
-  if (static_cast<int>(recent_reports_.size()) >= options_.hints_per_second) {
+  if (!take_one_of_the_second(recent_reports_)) {
     ++unreported_;
     return verdict;
   }
-  recent_reports_.push_back(now);
   std::string line = fmt::format("callback from {} refused ({}): {}", excerpt(provider),
                                  to_string(verdict), detail);
   if (unreported_ > 0) {
@@ -120,14 +123,9 @@ callback_verdict callback_gate::receive(std::string_view provider, std::string_v
     ++counts_[callback_verdict::duplicate];
     return callback_verdict::duplicate;
   }
-  const auto now = now_();
-  while (!recent_hints_.empty() && now - recent_hints_.front() >= std::chrono::seconds(1)) {
-    recent_hints_.pop_front();
-  }
-  if (static_cast<int>(recent_hints_.size()) >= options_.hints_per_second) {
+  if (!take_one_of_the_second(recent_hints_)) {
     return refuse(callback_verdict::rate_limited, provider, "too many callbacks", &leg);
   }
-  recent_hints_.push_back(now);
   seen_.insert(key);
   seen_order_.push_back(key);
   while (seen_order_.size() > options_.remember) {

@@ -75,6 +75,8 @@ class callback_gate {
   std::size_t count(callback_verdict verdict) const;
 
  private:
+  // Records now in `taken` unless it holds hints_per_second times of the last second already.
+  bool take_one_of_the_second(std::deque<clock::time_point>& taken);
   callback_verdict refuse(callback_verdict verdict, std::string_view provider,
                           std::string_view detail, const leg_record* leg = nullptr);
 

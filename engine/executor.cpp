@@ -420,6 +420,25 @@ struct executor::impl {
     return scaled(min_final, rec.spend_filled, rec.amount, rounding::up);
   }
 
+  // A leg sent for `amount` that ended without filling it (expired, cancelled, failed, rejected,
+  // partly filled): what it did not convert goes back to the router, its unspent part in its
+  // spend asset (not to `failed_provider`) and, when a later hop was to follow, what it received.
+  void hand_on_rest(run_state& st, const leg_record& rec, decimal amount, decimal hop_min_final,
+                    bool later_hop, std::string failed_provider) {
+    const decimal left = amount - rec.spend_filled;
+    if (left.is_positive()) {
+      st.remainders.push_back({rec.spend_asset, left,
+                               scaled(hop_min_final, left, amount, rounding::up),
+                               std::move(failed_provider)});
+    }
+    if (later_hop && rec.receive_filled.is_positive()) {
+      st.remainders.push_back({rec.receive_asset,
+                               rec.receive_filled,
+                               scaled(hop_min_final, rec.spend_filled, amount, rounding::up),
+                               {}});
+    }
+  }
+
   // Whether `amount` of `asset` is more than dust: some provider quoted from `asset` would take it
   // (at least its minimum spend and one unit of its spend precision), or none was quoted yet (a
   // restart before any quote), and the re-plan decides.
@@ -524,19 +543,7 @@ struct executor::impl {
         cancel_rest(*st, job, h + 1, fmt::format("previous leg {}", to_string(rec.phase)));
         co_return;
       }
-      // Expired, cancelled, failed, rejected or partly filled: what was not converted goes back
-      // to the router, from whichever asset it is now in.
-      const decimal left = rec.amount - rec.spend_filled;
-      if (left.is_positive()) {
-        st->remainders.push_back({rec.spend_asset, left,
-                                  scaled(hop_min_final, left, amount, rounding::up), rec.provider});
-      }
-      if (h + 1 < job.legs.size() && rec.receive_filled.is_positive()) {
-        st->remainders.push_back({rec.receive_asset,
-                                  rec.receive_filled,
-                                  scaled(hop_min_final, rec.spend_filled, amount, rounding::up),
-                                  {}});
-      }
+      hand_on_rest(*st, rec, amount, hop_min_final, h + 1 < job.legs.size(), rec.provider);
       cancel_rest(*st, job, h + 1, fmt::format("previous leg {}", to_string(rec.phase)));
       co_return;
     }
@@ -780,20 +787,11 @@ struct executor::impl {
           break;
         }
         if (hands_on) {
-          const decimal left = amount - rec.spend_filled;
-          if (left.is_positive()) {
-            // As run_route: not at the provider that refused or ended it; one we cancelled
-            // before sending (no reference, not rejected) refused nothing.
-            const bool reached = !rec.provider_ref.empty() || rec.phase == leg_phase::rejected;
-            st->remainders.push_back({rec.spend_asset, left,
-                                      scaled(hop_min_final, left, amount, rounding::up),
-                                      reached ? rec.provider : std::string()});
-          }
-          if (h + 1 < chain.legs.size() && rec.receive_filled.is_positive()) {
-            st->remainders.push_back(
-                {rec.receive_asset, rec.receive_filled,
-                 scaled(hop_min_final, rec.spend_filled, amount, rounding::up), {}});
-          }
+          // Not at the provider that refused or ended it; one we cancelled before sending (no
+          // reference, not rejected) refused nothing.
+          const bool reached = !rec.provider_ref.empty() || rec.phase == leg_phase::rejected;
+          hand_on_rest(*st, rec, amount, hop_min_final, h + 1 < chain.legs.size(),
+                       reached ? rec.provider : std::string());
         }
         cancel_rest(*st, chain, h + 1, fmt::format("previous leg {}", to_string(rec.phase)));
         break;

@@ -223,18 +223,15 @@ class twap_strategy final : public strategy {
       : strategy(std::move(common)), config_(config) {}
 
   std::vector<probe> probes(wall_time now, const market_view&) const override {
-    if (!due(now) || !slice_amount().is_positive()) return {};
+    if (!due(now)) return {};
     return {make_probe(slice_amount())};
   }
 
   std::optional<swap_intent> on_tick(const market_view& view) override {
     if (!start_) start_ = view.now;
-    // Everything spent before the last slice (a total too small to split): nothing is left to do.
-    if (sent_ < config_.slices && !slice_amount().is_positive()) sent_ = config_.slices;
     if (!due(view.now)) {
-      set_reason(sent_ >= config_.slices
-                     ? "every slice sent"
-                     : fmt::format("slice {}/{} not due", sent_ + 1, config_.slices));
+      set_reason(done() ? "every slice sent"
+                        : fmt::format("slice {}/{} not due", sent_ + 1, config_.slices));
       return std::nullopt;
     }
     const decimal amount = slice_amount();
@@ -246,26 +243,29 @@ class twap_strategy final : public strategy {
     auto intent = make_intent(
         *answer, view.now,
         fmt::format("slice {}/{} of {}", sent_ + 1, config_.slices, config_.total.to_string()));
-    if (intent) sending_ = amount;
     return intent;
   }
 
   void settled(bool executed, wall_time now, std::optional<decimal> spent) override {
     strategy::settled(executed, now, spent);
     if (!executed) return;
-    // What a slice did not spend (rejected, expired, partly filled) goes into the next one; an
-    // outcome not known counts as spent in full, so the total is never exceeded.
-    spent_ += spent ? std::min(*spent, sending_) : sending_;
+    // What a slice did not spend (rejected, expired, partly filled) is spread over the slices
+    // left; an outcome not known counts as spent in full, so the total is never exceeded. The
+    // slice in flight is the one slice_amount() still answers: nothing it reads moved meanwhile.
+    const decimal slice = slice_amount();
+    spent_ += spent ? std::min(*spent, slice) : slice;
     ++sent_;
   }
 
  private:
   // Slice k (0-based) is due at start + k * period / slices.
   bool due(wall_time now) const {
-    if (in_flight_ || sent_ >= config_.slices) return false;
+    if (in_flight_ || done()) return false;
     if (!start_) return true;
     return now - *start_ >= config_.period * sent_ / config_.slices;
   }
+  // Every slice sent, or everything spent before the last (a total too small to split).
+  bool done() const { return sent_ >= config_.slices || spent_ >= config_.total; }
   // What is left to spend, spread evenly over the slices left (six places, rounded down), the
   // last taking the rest: the total is spent exactly, and what a slice did not spend is made up
   // by every later slice, not by the next alone (which a per-swap cap might then refuse at every
@@ -282,8 +282,7 @@ class twap_strategy final : public strategy {
   }
 
   twap_config config_;
-  decimal spent_;    // by the slices settled, as far as known
-  decimal sending_;  // the slice in flight
+  decimal spent_;  // by the slices settled, as far as known
   std::optional<wall_time> start_;
   int sent_ = 0;
 };

@@ -240,6 +240,21 @@ class KiiexClient : public ::testing::Test {
     clocks.nonce = [] { return std::string("1234567"); };
     return clocks;
   }
+  // What a first status read loads before the order: the session, the USDT/COPM instrument
+  // (instrument 1), its products and its fee.
+  void answer_login_and_market() {
+    http_.answer(200, login_ok("t1"));
+    http_.answer(
+        200,
+        R"([{"OMSId":1,"InstrumentId":1,"Symbol":"USDTCOPM","Product1":1,"Product1Symbol":"USDT",)"
+        R"("Product2":2,"Product2Symbol":"COPM","SessionStatus":"Running","QuantityIncrement":)"
+        R"(0.01,"PriceIncrement":0.01,"MinimumQuantity":1,"IsDisable":false}])");
+    http_.answer(200,
+                 R"([{"OMSId":1,"ProductId":1,"Product":"USDT","DecimalPlaces":6,"NoFees":false},)"
+                 R"({"OMSId":1,"ProductId":2,"Product":"COPM","DecimalPlaces":2,"NoFees":false}])");
+    http_.answer(200, R"({"OrderFee":0.25,"ProductId":1})");
+  }
+
   scripted_http http_;
   std::chrono::steady_clock::time_point now_{std::chrono::hours(1)};
   client venue_;
@@ -263,16 +278,7 @@ TEST_F(KiiexClient, ReloginOnErrorcode20ThenResends) {
 }
 
 TEST_F(KiiexClient, StatusSendsGetOrderStatusAndReadsTheArrayWrappedCamelCaseAnswer) {
-  http_.answer(200, login_ok("t1"));
-  http_.answer(
-      200,
-      R"([{"OMSId":1,"InstrumentId":1,"Symbol":"USDTCOPM","Product1":1,"Product1Symbol":"USDT",)"
-      R"("Product2":2,"Product2Symbol":"COPM","SessionStatus":"Running","QuantityIncrement":0.01,)"
-      R"("PriceIncrement":0.01,"MinimumQuantity":1,"IsDisable":false}])");
-  http_.answer(200,
-               R"([{"OMSId":1,"ProductId":1,"Product":"USDT","DecimalPlaces":6,"NoFees":false},)"
-               R"({"OMSId":1,"ProductId":2,"Product":"COPM","DecimalPlaces":2,"NoFees":false}])");
-  http_.answer(200, R"({"OrderFee":0.25,"ProductId":1})");
+  answer_login_and_market();
   // KIIDOC GetOrderStatus: the order wrapped in an array, APEX 3 lower-camel keys.
   http_.answer(
       200,
@@ -375,16 +381,7 @@ TEST_F(KiiexClient, AReplacedSessionTokenIsNoLongerAmongTheSecrets) {
 // with what the trades moved; the fee counted is the one in the product received (the base of a
 // buy), a fee charged in the product spent never lowers the receive.
 TEST_F(KiiexClient, APartlyFilledBuyReportsItsTradesAndOnlyTheReceiveProductsFee) {
-  http_.answer(200, login_ok("t1"));
-  http_.answer(
-      200,
-      R"([{"OMSId":1,"InstrumentId":1,"Symbol":"USDTCOPM","Product1":1,"Product1Symbol":"USDT",)"
-      R"("Product2":2,"Product2Symbol":"COPM","SessionStatus":"Running","QuantityIncrement":0.01,)"
-      R"("PriceIncrement":0.01,"MinimumQuantity":1,"IsDisable":false}])");
-  http_.answer(200,
-               R"([{"OMSId":1,"ProductId":1,"Product":"USDT","DecimalPlaces":6,"NoFees":false},)"
-               R"({"OMSId":1,"ProductId":2,"Product":"COPM","DecimalPlaces":2,"NoFees":false}])");
-  http_.answer(200, R"({"OrderFee":0.25,"ProductId":1})");
+  answer_login_and_market();
   http_.answer(
       200, R"({"Side":"Buy","OrderId":6563,"Price":4000,"Quantity":0,"Instrument":1,"Account":9,)"
            R"("OrderType":"Market","ClientOrderId":43,"OrderState":"Canceled","OrigQuantity":0,)"

@@ -67,6 +67,24 @@ std::string ok(std::string_view data) {
                      data);
 }
 
+// The documented history with a copy of its swap 393831001 as `track_id` of `type`, listed
+// before it (`first`) or after it.
+std::string history_with(std::string_view track_id, std::string_view type, bool first) {
+  std::string out(samples::history);
+  const std::string original = R"({"track_id":"393831001")";
+  const auto at = out.find(original);
+  const auto end = out.find('}', at) + 1;
+  std::string copy = out.substr(at, end - at);
+  copy.replace(0, original.size(), fmt::format(R"({{"track_id":"{}")", track_id));
+  copy.replace(copy.find("swapByApi"), 9, type);
+  if (first) {
+    out.insert(at, copy + ",");
+  } else {
+    out.insert(end, "," + copy);
+  }
+  return out;
+}
+
 class OxaPayClient : public ::testing::Test {
  protected:
   client& make() {
@@ -260,13 +278,7 @@ TEST_F(OxaPayClient, FindSearchesHistoryByPairTimeAndAmount) {
 // 393831001 is another leg's, so 393831002 of the same pair and amount is the one candidate.
 TEST_F(OxaPayClient, FindNeverCountsASwapAnotherLegHolds) {
   client& c = make();
-  std::string two(samples::history);
-  const std::string first = R"({"track_id":"393831001")";
-  const auto at = two.find(first);
-  const auto end = two.find('}', at) + 1;
-  std::string second = two.substr(at, end - at);
-  second.replace(0, first.size(), R"({"track_id":"393831002")");
-  two.insert(end, "," + second);
+  const std::string two = history_with("393831002", "swapByApi", false);
   http_.answer(200, two);
   auto unknown = run(c.find("id-4", usdt_trx("10"), {}));
   ASSERT_FALSE(unknown.has_value()) << "without the journal both are candidates";
@@ -313,16 +325,8 @@ TEST_F(OxaPayClient, FindNeverAdoptsASwapNotMadeThroughTheApi) {
   EXPECT_FALSE(none->has_value()) << "adopted " << (*none)->ref.provider_ref;
 
   // Ours beside a manual swap of the same pair and amount: ours is the one candidate.
-  std::string two(samples::history);
-  const std::string first = R"({"track_id":"393831001")";
-  const auto at = two.find(first);
-  const auto end = two.find('}', at) + 1;
-  std::string manual = two.substr(at, end - at);
-  manual.replace(0, first.size(), R"({"track_id":"393831009")");
-  manual.replace(manual.find("swapByApi"), 9, "manualSwap");
-  two.insert(at, manual + ",");
   client& fresh = make();
-  http_.answer(200, two);
+  http_.answer(200, history_with("393831009", "manualSwap", true));
   auto found = run(fresh.find("id-9", usdt_trx("10"), {}));
   ASSERT_TRUE(found.has_value()) << describe(found.error());
   ASSERT_TRUE(found->has_value());

@@ -312,6 +312,20 @@ struct poller_fixture : ::testing::Test {
     b.listed = {make_direction("b", "USDT", "COPM")};
   }
   std::vector<venue*> venues() { return {&a, &b}; }
+
+  // Venue a lists one direction and quotes at once under a budget of `per_minute` requests a
+  // minute (burst as many); the poller prices every second, keeps 2 for execution and reads no
+  // balances.
+  poll_settings budgeted_prices(int per_minute) {
+    a.budget.emplace(per_minute, rate_limit{per_minute, 60s});
+    a.listed = {make_direction("a", "USDT", "COPM")};
+    a.quote_latency = 0ms;
+    poll_settings settings;
+    settings.prices = 1s;
+    settings.reserve = 2;
+    settings.poll_balances = false;
+    return settings;
+  }
 };
 
 using QuotePoller = poller_fixture;
@@ -353,13 +367,7 @@ TEST_F(QuotePoller, ListsDirectionsSlowlyAndPricesEveryDirectionEachRound) {
 
 TEST_F(QuotePoller, PricesPaceToTheBudgetAndKeepItsReserve) {
   // 6 requests a minute, burst 6: with 2 kept for execution, 4 go at once, then one per 10 s.
-  a.budget.emplace(6, rate_limit{6, 60s});
-  a.listed = {make_direction("a", "USDT", "COPM")};
-  a.quote_latency = 0ms;
-  poll_settings settings;
-  settings.prices = 1s;
-  settings.reserve = 2;
-  settings.poll_balances = false;
+  const poll_settings settings = budgeted_prices(6);
   const auto all = venues();
   quote_poller poller(all, book, clock, settings);
   poller.start(io.get_executor());
@@ -647,13 +655,7 @@ TEST(ProbeFromBook, AFreshBookMakesNoVenueCallsAStaleOneFansOut) {
 TEST_F(QuotePoller, ABudgetSmallerThanTheReserveKeepsWhatItCanAndStillPolls) {
   // 2 requests a minute, burst 2, with a reserve of 2: the budget can keep 1 for execution, not
   // 2. The wait for 2 kept is "never" (duration::max()), which the poller must not add to now.
-  a.budget.emplace(2, rate_limit{2, 60s});
-  a.listed = {make_direction("a", "USDT", "COPM")};
-  a.quote_latency = 0ms;
-  poll_settings settings;
-  settings.prices = 1s;
-  settings.reserve = 2;
-  settings.poll_balances = false;
+  const poll_settings settings = budgeted_prices(2);
   const auto all = venues();
   quote_poller poller(all, book, clock, settings);
   poller.start(io.get_executor());

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 #include "adapters/stablestack/parse.hpp"
 #include "engine/json_read.hpp"
@@ -128,22 +129,19 @@ TEST(StableStackParse, HostileBodiesAreRefused) {
 // filled misstates what moved (a received credit, or a spent debit, read as nothing), so it
 // stays not final and alarmed until the provider settles it.
 TEST(StableStackParse, OneLegCompletedBesideAFailedOneIsNotAFailure) {
-  transaction debit;
-  transaction credit;
-  debit.status = "REVERSED";
-  credit.status = "COMPLETED";
-  EXPECT_EQ(map_state(debit, credit), leg_state::unrecognised);
-  debit.status = "COMPLETED";
-  credit.status = "FAILED";
-  EXPECT_EQ(map_state(debit, credit), leg_state::unrecognised);
-  credit.status = "REVERSED";
-  EXPECT_EQ(map_state(debit, credit), leg_state::unrecognised);
+  const auto state = [](std::string_view debit_status, std::string_view credit_status) {
+    transaction debit;
+    transaction credit;
+    debit.status = std::string(debit_status);
+    credit.status = std::string(credit_status);
+    return map_state(debit, credit);
+  };
+  EXPECT_EQ(state("REVERSED", "COMPLETED"), leg_state::unrecognised);
+  EXPECT_EQ(state("COMPLETED", "FAILED"), leg_state::unrecognised);
+  EXPECT_EQ(state("COMPLETED", "REVERSED"), leg_state::unrecognised);
   // Both failed or reversed, or one failed while the other is still pending: failed.
-  debit.status = "REVERSED";
-  credit.status = "FAILED";
-  EXPECT_EQ(map_state(debit, credit), leg_state::failed);
-  debit.status = "PENDING";
-  EXPECT_EQ(map_state(debit, credit), leg_state::failed);
+  EXPECT_EQ(state("REVERSED", "FAILED"), leg_state::failed);
+  EXPECT_EQ(state("PENDING", "FAILED"), leg_state::failed);
 }
 
 }  // namespace
