@@ -161,6 +161,11 @@ int run_bot(const run_options& options) {
   execution.planning.split = file.engine.engine.split;
   execution.planning.quote_max_age = file.engine.engine.quote_max_age;
   strategies::bot* running = nullptr;
+  execution.admit_remainder = [&running](std::string_view intent_id,
+                                         const plan& remainder) -> std::optional<std::string> {
+    if (running == nullptr) return std::nullopt;
+    return running->admit_remainder(intent_id, remainder);
+  };
   executor exec(providers, *records, execution, [&running](const execution_event& e) {
     if (running != nullptr) running->observe(e);
   });

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -74,6 +75,12 @@ struct execution_options {
   /// provider it does not watch both points are run when submit returns. Must outlive the
   /// executor.
   submit_watch* submits = nullptr;
+  /// When set, asked about each re-planned remainder's plan before any of its legs is journaled;
+  /// an answer is the reason it is refused (the remainder is left unplaced and alarmed). The bot
+  /// checks its risk limits here: a remainder's new providers meet their exposure caps as the
+  /// intent's first plan did.
+  std::function<std::optional<std::string>(std::string_view intent_id, const plan& remainder)>
+      admit_remainder;
   /// Dry-run mode (the venues are paper venues): every intent is journaled with dry_run set, and
   /// restart reconciles only intents of the same mode (a live run never asks a provider about a
   /// paper leg, nor a dry run about a real one).

@@ -642,6 +642,14 @@ struct executor::impl {
                               part.asset, quoted.result.failure));
         continue;
       }
+      if (options().admit_remainder) {
+        if (auto refused = options().admit_remainder(st->intent.id, quoted.result)) {
+          st->unplaced = true;
+          log.alarm(st->intent.id, fmt::format("remainder {} {} not re-planned: {}",
+                                               part.amount.to_string(), part.asset, *refused));
+          continue;
+        }
+      }
       auto added = add_plan(*st, quoted.result, attempt, part.min_final, false);
       if (!added) {
         st->unplaced = true;

@@ -379,6 +379,12 @@ void bot::stop(std::string_view why) {
 
 bool bot::stopping() const noexcept { return impl_->stopping; }
 
+std::optional<std::string> bot::admit_remainder(std::string_view intent_id, const plan& remainder) {
+  risk_decision d = impl_->risk.admit_remainder(intent_id, spend_of(remainder));
+  if (d.allowed) return std::nullopt;
+  return std::move(d.reason);
+}
+
 void bot::observe(const execution_event& e) {
   if (e.client.empty()) {
     spdlog::info("{} intent={} {}", e.kind, e.intent_id, e.detail);

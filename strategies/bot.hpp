@@ -118,6 +118,9 @@ class bot {
   /// Feed for the executor's event sink: logs the event and feeds the risk guard the unknown
   /// outcomes and expired legs.
   void observe(const execution_event& e);
+  /// Feed for execution_options::admit_remainder: a re-planned remainder goes through the risk
+  /// guard (halt, kill switch, provider exposure); the answer is why it is refused.
+  std::optional<std::string> admit_remainder(std::string_view intent_id, const plan& remainder);
   /// An intent from outside the strategies (POST /intents; `origin` names the source, e.g.
   /// "http"): at the next tick it goes through risk, is planned and executed like a strategy's.
   /// Returns its id at once; while stopping it is refused at once.

@@ -91,6 +91,18 @@ risk_decision risk_guard::admit_plan(std::string_view, const std::vector<provide
   return {};
 }
 
+risk_decision risk_guard::admit_remainder(std::string_view intent_id,
+                                          const std::vector<provider_spend>& spend) {
+  if (halted_) return {false, "halted: " + halt_reason_};
+  if (kill_switch_on()) return {false, "kill switch " + *config_.kill_switch + " exists"};
+  risk_decision d = admit_plan(intent_id, spend);
+  if (!d.allowed) return d;
+  if (auto it = open_.find(intent_id); it != open_.end()) {
+    it->second.spend.insert(it->second.spend.end(), spend.begin(), spend.end());
+  }
+  return d;
+}
+
 void risk_guard::opened(std::string_view intent_id, const swap_intent& intent,
                         const std::vector<provider_spend>& spend, wall_time now) {
   roll_day(now);

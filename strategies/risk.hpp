@@ -94,6 +94,12 @@ class risk_guard {
   risk_decision admit(const swap_intent& intent, wall_time now);
   /// After planning: the provider exposure the plan would add.
   risk_decision admit_plan(std::string_view intent_id, const std::vector<provider_spend>& spend);
+  /// A remainder of open intent `intent_id` re-planned by the executor: refused while halted or
+  /// while the kill switch is on, and where `spend` would take a provider past its exposure cap;
+  /// admitted, it counts against the exposure until the intent closes. The day's spend already
+  /// holds the whole intent.
+  risk_decision admit_remainder(std::string_view intent_id,
+                                const std::vector<provider_spend>& spend);
   /// The intent is being executed: its spend counts against the day and the exposure.
   void opened(std::string_view intent_id, const swap_intent& intent,
               const std::vector<provider_spend>& spend, wall_time now);

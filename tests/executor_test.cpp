@@ -3,6 +3,7 @@
 // 17, 25; invariants I1, I2, I5).
 #include "engine/executor.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -355,6 +356,38 @@ TEST_F(ExecutorTest, AFillThatSpentLessThanItsAmountReplansTheRest) {
   EXPECT_EQ(out.state, "done");
   ASSERT_EQ(kinds("replan").size(), 1u);
   EXPECT_EQ(kinds("replan").front(), "re-planning 60 USDT (attempt 1)");
+}
+
+// The 60 USDT the fill left are asked about before anything of them is journaled (the bot's
+// exposure caps): refused, they are not sent, the refusal is alarmed and the intent is partial.
+TEST_F(ExecutorTest, ARemainderWhosePlanIsRefusedIsNotSent) {
+  scripted_venue onek("onek", dedup());
+  scripted_venue kiiex("kiiex", dedup());
+  kiiex.rate = dec("1.9");
+  leg_status s;
+  s.ref = {"R-I1-L0-A0", "I1-L0-A0"};
+  s.state = leg_state::filled;
+  s.provider_status = "success";
+  s.spend_filled = dec("40");
+  s.receive_filled = dec("80");
+  onek.statuses.push_back(s);
+  std::vector<std::string> asked;
+  options_.admit_remainder = [&](std::string_view id, const plan& p) -> std::optional<std::string> {
+    const planned_leg& leg = p.routes.at(0).legs.at(0);
+    asked.push_back(fmt::format("{}: {} {} at {}", id, leg.order.amount.to_string(),
+                                leg.order.spend_asset, leg.order.provider));
+    return "kiiex exposure would reach 560 USDT, above its cap 500";
+  };
+  const auto out = execute({&onek, &kiiex}, intent());
+  EXPECT_EQ(asked, std::vector<std::string>{"I1: 60 USDT at kiiex"});
+  EXPECT_TRUE(kiiex.submitted.empty());
+  EXPECT_FALSE(journal_.leg("I1-L1-A1").value().has_value());
+  EXPECT_EQ(out.spent, dec("40"));
+  EXPECT_EQ(out.state, "partial");
+  ASSERT_EQ(journal_.events("alarm").size(), 2u);  // the short fill, then the refusal
+  EXPECT_EQ(journal_.events("alarm")[1].detail,
+            "remainder 60 USDT not re-planned: kiiex exposure would reach 560 USDT, above its cap "
+            "500");
 }
 
 // The same with only one provider: the 60 USDT find no other one, so the intent is partial, not

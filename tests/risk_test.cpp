@@ -302,5 +302,30 @@ TEST(Risk, ExposureCountsEveryLegOfAMultiHopRoute) {
   EXPECT_NE(refused.reason.find("kiiex exposure"), std::string::npos) << refused.reason;
 }
 
+// A remainder the executor re-plans meets the caps of the providers it now goes to, counts
+// against them once admitted, and is refused while the bot is halted.
+TEST(Risk, ARemainderMeetsTheExposureCapsOfItsNewProviders) {
+  risk_config c;
+  c.provider_exposure["kiiex"]["USDT"] = d("150");
+  risk_guard r(c);
+  const std::vector<provider_spend> first{{"onek", "USDT", d("100")}};
+  ASSERT_TRUE(r.admit_plan("I1", first).allowed);
+  r.opened("I1", usdt("100"), first, t0);
+  r.opened("I2", usdt("100"), {{"kiiex", "USDT", d("100")}}, t0);
+  // I1's leg at onek filled 40: its 60 USDT re-planned at kiiex would bring it to 160.
+  const auto refused = r.admit_remainder("I1", {{"kiiex", "USDT", d("60")}});
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.reason, "kiiex exposure would reach 160 USDT, above its cap 150");
+  EXPECT_EQ(r.exposure("kiiex", "USDT"), d("100"));
+  ASSERT_TRUE(r.admit_remainder("I1", {{"kiiex", "USDT", d("50")}}).allowed);
+  EXPECT_EQ(r.exposure("kiiex", "USDT"), d("150"));
+  r.closed("I1");
+  EXPECT_EQ(r.exposure("kiiex", "USDT"), d("100"));
+  r.halt("operator stop");
+  const auto halted = r.admit_remainder("I2", {{"onek", "USDT", d("1")}});
+  EXPECT_FALSE(halted.allowed);
+  EXPECT_EQ(halted.reason, "halted: operator stop");
+}
+
 }  // namespace
 }  // namespace swaprouter::strategies
