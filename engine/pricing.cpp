@@ -605,11 +605,20 @@ spend_bounds bounds_of(const pricing& p, const std::optional<decimal>& available
   };
   if (p.max_spend) lower_high(*p.max_spend, price_failure::max_spend);
   if (available) lower_high(*available, price_failure::balance);
+  // A spend is rounded down to the unit before it prices: below the least multiple of the unit
+  // at or above a minimum, it prices below the minimum, and above the greatest one at or below
+  // a maximum it spends no more than that multiple.
+  const auto at_unit = [&] {
+    const decimal unit = spend_unit(p);
+    if (auto up = b.low.try_round_to_increment(unit, rounding::up)) b.low = *up;
+    if (b.high) b.high = b.high->try_round_to_increment(unit, rounding::down).value_or(*b.high);
+    return b;
+  };
   if (p.model == pricing_model::order_book) {
     if (!p.book.levels.empty()) lower_high(book_capacity(p), price_failure::depth);
-    return b;
+    return at_unit();
   }
-  if (!p.rate_receive.is_positive()) return b;
+  if (!p.rate_receive.is_positive()) return at_unit();
   if (p.min_receive.is_positive()) {
     auto low = p.min_receive.try_mul_div(p.rate_spend, p.rate_receive, rounding::up);
     if (low) b.low = std::max(b.low, *low);
@@ -619,7 +628,7 @@ spend_bounds bounds_of(const pricing& p, const std::optional<decimal>& available
     auto high = p.max_receive->try_mul_div(p.rate_spend, p.rate_receive, rounding::down);
     if (high) lower_high(*high, price_failure::max_receive);
   }
-  return b;
+  return at_unit();
 }
 
 pricing worst_case(const pricing& p) {

@@ -174,8 +174,9 @@ bool receive_within(const pricing& p, decimal net, decimal spend,
                     const std::optional<decimal>& available, const book_sums* sums = nullptr);
 
 /// The spend interval in which p can price at all as far as its limits, balance, depth and
-/// precision tell without pricing (the exact price may still fail at the edges by rounding), and
-/// which rule bounds it from above (max_spend, max_receive, balance or depth; invalid when none).
+/// precision tell without pricing (both ends multiples of spend_unit; the exact price may still
+/// fail at the edges by rounding), and which rule bounds it from above (max_spend, max_receive,
+/// balance or depth; invalid when none).
 struct spend_bounds {
   decimal low;
   std::optional<decimal> high;

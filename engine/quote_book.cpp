@@ -15,6 +15,14 @@ std::string pair_key(std::string_view spend, std::string_view receive) {
   return key;
 }
 
+// Whether the provider's listing, once it has one, enables the pair `p` prices: a direction the
+// provider disabled or dropped is no route, however young its last price.
+bool listed(const std::vector<direction>& directions, bool has_listing, const pricing& p) {
+  return !has_listing || std::any_of(directions.begin(), directions.end(), [&](const direction& d) {
+    return d.enabled && d.spend_asset == p.spend_asset && d.receive_asset == p.receive_asset;
+  });
+}
+
 }  // namespace
 
 quote_book::quote_book(quote_book_options options) : options_(options) {}
@@ -32,6 +40,8 @@ const quote_book::provider_data* quote_book::find(std::string_view provider) con
 
 void quote_book::set_directions(std::string_view provider, std::vector<direction> directions,
                                 wall_time now) {
+  // The prepared market holds the prices of the directions listed before.
+  prepared_.reset();
   provider_data& d = data(provider);
   d.directions = std::move(directions);
   d.directions_at = now;
@@ -97,6 +107,7 @@ std::optional<pricing> quote_book::fresh(std::string_view provider, std::string_
   if (!d) return std::nullopt;
   const auto it = d->prices.find(pair_key(spend_asset, receive_asset));
   if (it == d->prices.end()) return std::nullopt;
+  if (!listed(d->directions, d->directions_at.has_value(), it->second.model)) return std::nullopt;
   pricing p = localized(it->second, *d);
   if (!is_fresh(p, now)) return std::nullopt;
   return p;
@@ -106,7 +117,10 @@ std::shared_ptr<const prepared_market> quote_book::prepared() const {
   if (prepared_) return prepared_;
   std::vector<pricing> all;
   for (const auto& [name, d] : providers_) {
-    for (const auto& [key, e] : d.prices) all.push_back(localized(e, d));
+    for (const auto& [key, e] : d.prices) {
+      if (!listed(d.directions, d.directions_at.has_value(), e.model)) continue;
+      all.push_back(localized(e, d));
+    }
   }
   prepared_ = std::make_shared<const prepared_market>(std::move(all), options_.quote_max_age);
   return prepared_;
@@ -116,6 +130,7 @@ std::vector<pricing> quote_book::fresh_prices(wall_time now) const {
   std::vector<pricing> out;
   for (const auto& [name, d] : providers_) {
     for (const auto& [key, e] : d.prices) {
+      if (!listed(d.directions, d.directions_at.has_value(), e.model)) continue;
       pricing p = localized(e, d);
       if (is_fresh(p, now)) out.push_back(std::move(p));
     }

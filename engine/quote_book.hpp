@@ -58,7 +58,8 @@ struct provider_view {
 /// estimates one), its validity, its balances, its recent quote and execution latency
 /// percentiles and its failures. A price is fresh while it is at most quote_max_age old and its
 /// valid_until (if any) has not passed; a stale one is kept (the next poll replaces it) but never
-/// handed out. Not thread-safe (not even its const members: prepared() fills a cache): used from
+/// handed out, nor is one of a pair its provider's latest listing (when it has one) does not
+/// enable. Not thread-safe (not even its const members: prepared() fills a cache): used from
 /// the engine's io_context thread.
 class quote_book {
  public:

@@ -671,5 +671,36 @@ TEST_F(QuotePoller, ABudgetSmallerThanTheReserveKeepsWhatItCanAndStillPolls) {
   EXPECT_EQ(poller.running(), 0u);
 }
 
+// A direction the provider's latest listing disables or no longer lists is not a route: its last
+// price, still young, was handed out (fresh, fresh_prices, the prepared market) until it aged
+// out, and plan_from_book sent the whole amount to a direction the provider would refuse.
+TEST(ProbeFromBook, ADirectionNoLongerListedIsNoRoute) {
+  for (const bool disabled : {true, false}) {
+    quote_book book;
+    pricing a = model("a", t0);
+    a.rate_receive = dec("4100");
+    book.set_directions("a", {make_direction("a", "USDT", "COPM")}, t0);
+    book.put(a, t0);
+    book.put(model("b", t0), t0);
+    quoted_plan q = plan_from_book(book, usdt_copm("10"), {}, t0 + 1s);
+    ASSERT_TRUE(q.result.ok()) << q.result.failure;
+    EXPECT_EQ(q.result.net, dec("41000"));
+
+    std::vector<direction> listing;
+    if (disabled) {
+      listing.push_back(make_direction("a", "USDT", "COPM"));
+      listing.back().enabled = false;
+    }
+    book.set_directions("a", std::move(listing), t0 + 1s);
+    EXPECT_FALSE(book.fresh("a", "USDT", "COPM", t0 + 2s).has_value());
+    EXPECT_EQ(book.fresh_prices(t0 + 2s).size(), 1u);
+    q = plan_from_book(book, usdt_copm("10"), {}, t0 + 2s);
+    ASSERT_TRUE(q.result.ok()) << q.result.failure;
+    EXPECT_EQ(q.result.net, dec("40000"));
+    ASSERT_EQ(q.models.size(), 1u);
+    EXPECT_EQ(q.models[0].provider, "b");
+  }
+}
+
 }  // namespace
 }  // namespace swaprouter

@@ -812,5 +812,56 @@ TEST(RouterCache, TopologyChangeReplacesTheRoutes) {
   EXPECT_EQ(p.routes[0].legs[0].order.provider, "c");
 }
 
+// A minimum off the spend unit (19.95 at one place, or a min_receive worth 19.95) is 20 in
+// practice: the split's part at b must be 20, not the minimum, which rounds down to 19.9 and is
+// refused, so that the whole amount went to b's worse rate. b fixes the receive itself (001k),
+// the rule whose exact-receive price never raised the route's low to a spend that prices.
+TEST(Router, SplitPartAtAMinimumOffTheSpendUnit) {
+  pricing a = rate("a", "USDT", "COPM", "4000");
+  a.max_spend = dec("280");
+  pricing by_min_spend = rate("b", "USDT", "COPM", "3900");
+  by_min_spend.spend_precision = 1;
+  by_min_spend.exact_receive = true;
+  by_min_spend.min_spend = dec("19.95");
+  pricing by_min_receive = by_min_spend;
+  by_min_receive.min_spend = decimal{};
+  by_min_receive.min_receive = dec("77805");  // 19.95 x 3900
+  for (const pricing& b : {by_min_spend, by_min_receive}) {
+    const std::vector<pricing> q = {a, b};
+    const plan p = make_plan(spend("290"), q, {}, now);
+    ASSERT_TRUE(p.ok()) << p.failure;
+    ASSERT_EQ(p.routes.size(), 2u);
+    EXPECT_EQ(p.routes[0].legs[0].order.provider, "a");
+    EXPECT_EQ(p.routes[0].spend, dec("270"));
+    EXPECT_EQ(p.routes[1].spend, dec("20"));
+    EXPECT_EQ(p.net, dec("1158000"));  // 270 x 4000 + 20 x 3900, not 290 x 3900 = 1131000
+  }
+}
+
+// A maximum off the spend unit (41.975 at two places, or a max_receive or balance worth it) lets
+// a spend only 41.97: the rest of the amount is b's, all of it, where the split gave b the
+// amount minus 41.975 (rounded down to 62.62) and left 0.01 unspent, and named no limit hit.
+TEST(Router, SplitPartAtAMaximumOffTheSpendUnit) {
+  pricing by_max_spend = rate("a", "USDT", "COPM", "4000");
+  by_max_spend.max_spend = dec("41.975");
+  pricing by_max_receive = rate("a", "USDT", "COPM", "4000");
+  by_max_receive.max_receive = dec("167900");  // 41.975 x 4000
+  pricing by_balance = rate("a", "USDT", "COPM", "4000");
+  by_balance.available = dec("41.975");
+  for (const pricing& a : {by_max_spend, by_max_receive, by_balance}) {
+    const std::vector<pricing> q = {a, rate("b", "USDT", "COPM", "3900")};
+    const plan p = make_plan(spend("104.6"), q, {}, now);
+    ASSERT_TRUE(p.ok()) << p.failure;
+    ASSERT_EQ(p.routes.size(), 2u);
+    EXPECT_EQ(p.routes[0].legs[0].order.provider, "b");
+    EXPECT_EQ(p.routes[0].spend, dec("62.63"));
+    EXPECT_EQ(p.routes[1].spend, dec("41.97"));
+    EXPECT_EQ(p.spend, dec("104.6"));
+    EXPECT_EQ(p.unspent, decimal{});
+    EXPECT_EQ(p.net, dec("412137"));  // 62.63 x 3900 + 41.97 x 4000
+    EXPECT_EQ(p.routes[1].limits_hit.size(), 1u);
+  }
+}
+
 }  // namespace
 }  // namespace swaprouter
