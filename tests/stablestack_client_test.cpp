@@ -4,8 +4,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <deque>
 #include <exception>
@@ -16,6 +20,7 @@
 #include "adapters/stablestack/client.hpp"
 #include "engine/json_read.hpp"
 #include "stablestack_samples.hpp"
+#include "tests/support/run_together.hpp"
 
 namespace swaprouter::stablestack {
 namespace {
@@ -48,7 +53,20 @@ class scripted_http final : public http_client {
     if (script.empty()) co_return fail(error_kind::internal, "unscripted " + request.target);
     auto next = std::move(script.front());
     script.pop_front();
+    if (hold_next) {
+      // In flight until release(): the answer is taken now, given then.
+      hold_next = false;
+      boost::asio::steady_timer wake(co_await boost::asio::this_coro::executor,
+                                     boost::asio::steady_timer::time_point::max());
+      held = &wake;
+      co_await wake.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      held = nullptr;
+    }
     co_return next;
+  }
+  boost::asio::awaitable<int> release() {
+    held->cancel();
+    co_return 0;
   }
   boost::asio::awaitable<void> warm(std::size_t) override { co_return; }
   http_client_stats stats() const override { return {}; }
@@ -62,6 +80,8 @@ class scripted_http final : public http_client {
 
   std::vector<http_request> sent;
   std::deque<result<http_response>> script;
+  bool hold_next = false;  // the next request stays in flight until release()
+  boost::asio::steady_timer* held = nullptr;
 
  private:
   http_endpoint endpoint_;
@@ -509,6 +529,70 @@ TEST_F(StableStackClient, QuotesLongExpiredLeaveTheCache) {
   http_.answer(
       200, quote_body("q-new", "6", "5.9", "2025-05-21T13:35:20.000Z", "2025-05-21T13:35:35.000Z"));
   EXPECT_TRUE(run(c.refresh("q-new")).has_value());
+}
+
+// POST /swaps executes the latest quote of its pair and amount: a submit waits for a quote of
+// them in flight (here the poller's q-2), then finds its own superseded and refreshes it, where
+// it posted at once and executed q-2's price when that quote reached StableStack first.
+TEST_F(StableStackClient, SubmitWaitsForAQuoteOfItsPairAndAmountInFlight) {
+  client& c = make();
+  http_.answer(
+      200, quote_body("q-1", "5", "4.9", "2025-05-21T13:25:00.000Z", "2025-05-21T13:25:15.000Z"));
+  ASSERT_TRUE(run(c.price({"USDT", "USDC", amount_side::spend, dec("5")})).has_value());
+  http_.answer(
+      200, quote_body("q-2", "5", "4.5", "2025-05-21T13:25:01.000Z", "2025-05-21T13:25:16.000Z"));
+  http_.answer(
+      200, quote_body("q-1", "5", "4.9", "2025-05-21T13:25:02.000Z", "2025-05-21T13:25:17.000Z"));
+  http_.answer(200, swap_body_for("5.00000000"));
+  http_.hold_next = true;
+  leg l = usdt_usdc("5", "q-1");
+  l.min_receive = dec("4.85");
+  boost::asio::io_context io;
+  auto [quoted, swapped, released] =
+      test_support::run_together(io, c.price({"USDT", "USDC", amount_side::spend, dec("5")}),
+                                 c.submit(l, "id-9"), http_.release());
+  ASSERT_TRUE(quoted.has_value()) << describe(quoted.error());
+  ASSERT_TRUE(swapped.has_value()) << describe(swapped.error());
+  std::vector<std::string> targets;
+  for (const http_request& r : http_.sent) targets.push_back(r.target);
+  EXPECT_THAT(targets, ElementsAre("/api/instant-swaps", "/api/instant-swaps",
+                                   "/api/swaps/q-1/refresh", "/api/swaps"));
+}
+
+// And a quote of the pair and amount waits while a swap of them is on its way (it could reach
+// StableStack first and be the one executed); a quote of another amount does not wait.
+TEST_F(StableStackClient, AQuoteOfAPairAndAmountWaitsForItsSwapInFlight) {
+  client& c = make();
+  http_.answer(
+      200, quote_body("q-1", "5", "4.9", "2025-05-21T13:25:00.000Z", "2025-05-21T13:25:15.000Z"));
+  ASSERT_TRUE(run(c.price({"USDT", "USDC", amount_side::spend, dec("5")})).has_value());
+  http_.answer(200, swap_body_for("5.00000000"));
+  http_.answer(
+      200, quote_body("q-6", "6", "5.9", "2025-05-21T13:25:01.000Z", "2025-05-21T13:25:16.000Z"));
+  http_.answer(
+      200, quote_body("q-5", "5", "4.9", "2025-05-21T13:25:02.000Z", "2025-05-21T13:25:17.000Z"));
+  http_.hold_next = true;
+  leg l = usdt_usdc("5", "q-1");
+  l.min_receive = dec("4.85");
+  boost::asio::io_context io;
+  auto [swapped, same, other, released] = test_support::run_together(
+      io, c.submit(l, "id-9"), c.price({"USDT", "USDC", amount_side::spend, dec("5")}),
+      c.price({"USDT", "USDC", amount_side::spend, dec("6")}), http_.release());
+  ASSERT_TRUE(swapped.has_value()) << describe(swapped.error());
+  ASSERT_TRUE(same.has_value()) << describe(same.error());
+  ASSERT_TRUE(other.has_value()) << describe(other.error());
+  EXPECT_EQ(same->quote_id, "q-5");
+  EXPECT_EQ(other->quote_id, "q-6");
+  std::vector<std::string> bodies;
+  for (std::size_t i = 1; i < http_.sent.size(); ++i) {
+    bodies.push_back(http_.sent[i].target + " " + http_.sent[i].body);
+  }
+  EXPECT_THAT(
+      bodies,
+      ElementsAre(
+          R"(/api/swaps {"from_currency":"USDT","to_currency":"USDC","amount":"5"})",
+          R"(/api/instant-swaps {"from_currency":"USDT","to_currency":"USDC","amount":"6"})",
+          R"(/api/instant-swaps {"from_currency":"USDT","to_currency":"USDC","amount":"5"})"));
 }
 
 }  // namespace

@@ -32,6 +32,11 @@ std::string lower(std::string_view text) {
   return out;
 }
 
+// What POST /swaps binds a quote by (the customer is the client's own).
+std::string swap_key(std::string_view from, std::string_view to, decimal amount) {
+  return fmt::format("{}/{}/{}", from, to, amount.to_string());
+}
+
 std::string utc_date(wall_time t) {
   const std::chrono::year_month_day date{std::chrono::floor<std::chrono::days>(t)};
   return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(date.year()),
@@ -305,6 +310,7 @@ task<result<quote>> client::price(const quote_request& request) {
   const auto built = builder_.instant_swap(wanted.spend_asset, wanted.receive_asset, amount);
   const std::string from = wanted.spend_asset;
   const std::string to = wanted.receive_asset;
+  const key_gate::turn turn = co_await turns_.shared(swap_key(from, to, amount));
   co_return co_await quote_call(wire::path::instant_swaps, built, from, to, receive_precision);
 }
 
@@ -315,9 +321,17 @@ task<result<quote>> client::refresh(const std::string& quote_id) {
     co_return fail(error_kind::invalid_argument, "stablestack refresh: quote not from price()");
   }
   const cached_quote cached = it->second;
-  const auto built = builder_.refresh(id, cached.from, cached.to, cached.amount);
-  co_return co_await quote_call(wire::route::refresh, built, cached.from, cached.to,
-                                cached.receive_precision);
+  const key_gate::turn turn =
+      co_await turns_.shared(swap_key(cached.from, cached.to, cached.amount));
+  co_return co_await renew(id, cached);
+}
+
+task<result<quote>> client::renew(const std::string& quote_id, const cached_quote& cached) {
+  const std::string id = quote_id;
+  const cached_quote quoted = cached;
+  const auto built = builder_.refresh(id, quoted.from, quoted.to, quoted.amount);
+  co_return co_await quote_call(wire::route::refresh, built, quoted.from, quoted.to,
+                                quoted.receive_precision);
 }
 
 task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {
@@ -338,16 +352,18 @@ task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {
   // The swap executes the latest unexpired quote for customer+pair+amount (VENUES.md Part 1):
   // one close to expiry is refreshed first so the execution lands within its life, and so is one
   // that a later quote of the same pair and amount (a poller, another intent) superseded, or the
-  // swap would execute that one's price.
+  // swap would execute that one's price. No quote of them is asked from here to the answer.
+  const key_gate::turn turn =
+      co_await turns_.exclusive(swap_key(wanted.spend_asset, wanted.receive_asset, amount));
   if (auto it = quotes_.find(wanted.quote_id); it != quotes_.end()) {
-    const cached_quote& own = it->second;
+    const cached_quote own = it->second;
     const bool superseded = std::any_of(quotes_.begin(), quotes_.end(), [&](const auto& other) {
       const cached_quote& q = other.second;
       return q.seq > own.seq && q.from == own.from && q.to == own.to && q.amount == own.amount;
     });
     const wall_time provider_now = clock_.provider_now(clocks_.wall());
     if (superseded || own.expires_at - provider_now < options_.refresh_margin) {
-      auto renewed = co_await refresh(wanted.quote_id);
+      auto renewed = co_await renew(wanted.quote_id, own);
       if (!renewed) co_return std::unexpected(std::move(renewed.error()));
       // The swap executes the refreshed price, which the engine never saw: it must still meet
       // the leg's worst acceptable net.

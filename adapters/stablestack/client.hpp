@@ -16,6 +16,7 @@
 #include "engine/clock_offset.hpp"
 #include "engine/decimal.hpp"
 #include "engine/http.hpp"
+#include "engine/key_gate.hpp"
 #include "engine/result.hpp"
 #include "engine/venue.hpp"
 
@@ -123,7 +124,10 @@ class client final : public venue {
   /// receive side is invalid_argument (StableStack quotes the from amount).
   task<result<quote>> price(const quote_request& request) override;
   /// POST /swaps for the leg's pair and amount, after refreshing leg.quote_id when close to
-  /// expiry. Answers the state of the two legs (open: PENDING).
+  /// expiry or superseded. Answers the state of the two legs (open: PENDING). Quotes of the same
+  /// pair and amount (price(), refresh()) wait while a submit of them runs, and a submit waits
+  /// for those in flight: the swap executes the latest quote of its pair and amount, which must
+  /// be the one it checked.
   task<result<leg_status>> submit(const leg& leg, const client_id& id) override;
   /// GET by_ref_id/{swapId}; no legs -> not_found.
   task<result<leg_status>> status(const leg_ref& ref) override;
@@ -161,6 +165,8 @@ class client final : public venue {
   task<result<quote>> quote_call(std::string_view endpoint, const result<http_request>& request,
                                  const std::string& from, const std::string& to, int precision);
   const direction* find_direction(std::string_view from, std::string_view to) const;
+  // refresh() within a turn of the quote's pair and amount.
+  task<result<quote>> renew(const std::string& quote_id, const cached_quote& cached);
 
   http_client& http_;
   request_builder builder_;
@@ -172,6 +178,7 @@ class client final : public venue {
   std::uint64_t quote_seq_ = 0;
   std::map<client_id, wall_time> ambiguous_since_;  // provider time before each ambiguous submit
   std::set<std::string> known_swaps_;               // swap ids submit() was answered with
+  key_gate turns_;  // by pair and amount: quotes shared, a swap exclusive
 };
 
 }  // namespace swaprouter::stablestack
