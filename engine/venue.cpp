@@ -1,8 +1,20 @@
 #include "engine/venue.hpp"
 
+#include <fmt/format.h>
+
 #include <utility>
 
 namespace swaprouter {
+
+error unread_history(std::string_view provider, int pages) {
+  error e;
+  e.kind = error_kind::bad_response;
+  e.message = fmt::format(
+      "{}: the history in the window runs past the {} pages read: nothing "
+      "concluded",
+      provider, pages);
+  return e;
+}
 
 bool is_final(leg_state state) noexcept {
   switch (state) {

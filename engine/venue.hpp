@@ -48,6 +48,11 @@ pricing quote_pricing(quote q, decimal asked);
 /// another leg; find() never offers such a swap. Empty: none known.
 using held_swaps = std::function<bool(std::string_view provider_ref)>;
 
+/// What find() answers when `provider`'s history in its window runs past the `pages` it reads:
+/// neither "none" (the swap may be on a page left unread) nor the one match found (a second
+/// candidate may be), but an error (bad_response) that leaves the leg unknown.
+error unread_history(std::string_view provider, int pages);
+
 /// One provider, seen by the engine. Implementations build, sign and parse provider requests and
 /// keep their own rate budget, circuit and clock offset. Not thread-safe: used from one executor.
 class venue {

@@ -91,7 +91,7 @@ class OxaPayClient : public ::testing::Test {
     client_clocks clocks;
     clocks.wall = [this] { return wall_; };
     clocks.steady = [this] { return steady_; };
-    client_.emplace(http_, "oxa_key", client_options{}, clocks);
+    client_.emplace(http_, "oxa_key", options_, clocks);
     return *client_;
   }
   static leg usdt_trx(std::string_view amount) {
@@ -102,6 +102,7 @@ class OxaPayClient : public ::testing::Test {
     return l;
   }
   scripted_http http_;
+  client_options options_;
   wall_time wall_{std::chrono::seconds(1736508790)};
   std::chrono::steady_clock::time_point steady_{std::chrono::hours(1000)};
   std::optional<client> client_;
@@ -331,6 +332,28 @@ TEST_F(OxaPayClient, FindNeverAdoptsASwapNotMadeThroughTheApi) {
   ASSERT_TRUE(found.has_value()) << describe(found.error());
   ASSERT_TRUE(found->has_value());
   EXPECT_EQ((*found)->ref.provider_ref, "393831001");
+}
+
+// A history that runs past the pages find() reads proves nothing: the swap, or a second
+// candidate beside the one found, may be on a page left unread. find() answered "none" (or
+// adopted the match it saw); it now answers an error that leaves the leg unknown.
+TEST_F(OxaPayClient, FindConcludesNothingFromAHistoryItDidNotReadToTheEnd) {
+  options_.find_max_pages = 1;
+  client& c = make();
+  std::string more(samples::history);
+  more.replace(more.find(R"("last_page":1)"), 13, R"("last_page":2)");
+  std::string other_amount = more;
+  other_amount.replace(other_amount.find(R"("from_amount":10.00000000)"), 25,
+                       R"("from_amount":12.00000000)");
+  for (const std::string& page : {other_amount, more}) {
+    http_.answer(200, page);
+    auto found = run(c.find("id-8", usdt_trx("10"), {}));
+    ASSERT_FALSE(found.has_value()) << "concluded from one page of two";
+    EXPECT_EQ(found.error().kind, error_kind::bad_response);
+    EXPECT_EQ(found.error().message,
+              "oxapay: the history in the window runs past the 1 pages read: nothing concluded");
+  }
+  EXPECT_EQ(http_.sent.size(), 2u);
 }
 
 }  // namespace

@@ -116,6 +116,7 @@ class StableStackClient : public ::testing::Test {
     d.spend_precision = 2;
     d.receive_precision = 2;
     o.directions.push_back(d);
+    o.find_max_pages = find_max_pages_;
     client_clocks clocks;
     clocks.wall = [this] { return wall_; };
     clocks.steady = [this] { return steady_; };
@@ -135,6 +136,7 @@ class StableStackClient : public ::testing::Test {
   }
 
   scripted_http http_;
+  int find_max_pages_ = client_options{}.find_max_pages;
   wall_time wall_ = *parse_iso_timestamp("2025-05-21T13:25:00Z");
   std::chrono::steady_clock::time_point steady_{std::chrono::hours(1000)};
   std::optional<client> client_;
@@ -593,6 +595,37 @@ TEST_F(StableStackClient, AQuoteOfAPairAndAmountWaitsForItsSwapInFlight) {
           R"(/api/swaps {"from_currency":"USDT","to_currency":"USDC","amount":"5"})",
           R"(/api/instant-swaps {"from_currency":"USDT","to_currency":"USDC","amount":"6"})",
           R"(/api/instant-swaps {"from_currency":"USDT","to_currency":"USDC","amount":"5"})"));
+}
+
+// A window whose debits run past the pages find() reads proves nothing: the swap, or a second
+// candidate beside the one found, may be on a page left unread. find() answered "none" (or
+// adopted the match it saw); it now answers an error that leaves the leg unknown.
+TEST_F(StableStackClient, FindConcludesNothingFromAHistoryItDidNotReadToTheEnd) {
+  find_max_pages_ = 1;
+  client& c = make();
+  const std::string page(samples::by_customer_page);
+  const std::size_t first = page.find(R"({"id":"552e8bb6)");
+  const std::string debit = page.substr(first, page.find('}', first) + 1 - first);
+  const auto full_page = [&](bool with_ours) {
+    std::string items;
+    for (int i = 0; i < 100; ++i) {
+      std::string one = debit;
+      if (i > 0 || !with_ours) one.replace(one.find("0.13000000"), 10, "7.00000000");
+      items += (i > 0 ? "," : "") + one;
+    }
+    return R"({"status":"success","data":[)" + items +
+           R"(],"pagination":{"total":250,"page":1,"limit":100,"totalPages":3}})";
+  };
+  for (const bool with_ours : {false, true}) {
+    SCOPED_TRACE(with_ours ? "one match on the page read" : "no match on the page read");
+    http_.answer(200, full_page(with_ours));
+    auto found = run(c.find("id-7", usdt_usdc("0.13"), {}));
+    ASSERT_FALSE(found.has_value()) << "concluded from one page of three";
+    EXPECT_EQ(found.error().kind, error_kind::bad_response);
+    EXPECT_EQ(found.error().message,
+              "stablestack: the history in the window runs past the 1 pages read: nothing "
+              "concluded");
+  }
 }
 
 }  // namespace

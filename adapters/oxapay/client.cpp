@@ -335,7 +335,8 @@ task<result<std::optional<leg_status>>> client::find(const client_id& id, const 
     since = it->second - std::chrono::seconds(30);
   }
   std::vector<swap> matches;
-  for (int page_no = 1; page_no <= options_.find_max_pages; ++page_no) {
+  bool read_all = false;
+  for (int page_no = 1; page_no <= options_.find_max_pages && !read_all; ++page_no) {
     history_params params;
     params.from_currency = wanted.spend_asset;
     params.to_currency = wanted.receive_asset;
@@ -359,8 +360,10 @@ task<result<std::optional<leg_status>>> client::find(const client_id& id, const 
       if (!s.type.empty() && s.type != wire::swap_type_api) continue;
       matches.push_back(s);
     }
-    if (page->page_no >= page->last_page) break;
+    read_all = page->page_no >= page->last_page;
   }
+  // Pages left unread may hold the swap, or a second candidate beside the one found.
+  if (!read_all) co_return std::unexpected(unread_history(provider_id, options_.find_max_pages));
   // Checked after the pages' awaits: a concurrent submit() or find() may have claimed a swap
   // meanwhile.
   // Another leg's swap is no candidate, whether this process made it or the journal gives it to

@@ -439,7 +439,8 @@ task<result<std::optional<leg_status>>> client::find(const client_id& id, const 
     since = it->second - std::chrono::seconds(5);
   }
   std::vector<transaction> matches;
-  for (int page_no = 1; page_no <= options_.find_max_pages; ++page_no) {
+  bool read_all = false;
+  for (int page_no = 1; page_no <= options_.find_max_pages && !read_all; ++page_no) {
     list_params params;
     params.transaction_type = std::string(wire::internal_transfer);
     params.transaction_mode = std::string(wire::tx_mode::debit);
@@ -463,11 +464,11 @@ task<result<std::optional<leg_status>>> client::find(const client_id& id, const 
       if (t.amount != amount || t.created_at < since || t.reference_id.empty()) continue;
       matches.push_back(t);
     }
-    if (!page->total_pages || page_no >= *page->total_pages ||
-        page->items.size() < static_cast<std::size_t>(wire::list_limit_max)) {
-      break;
-    }
+    read_all = !page->total_pages || page_no >= *page->total_pages ||
+               page->items.size() < static_cast<std::size_t>(wire::list_limit_max);
   }
+  // Pages left unread may hold the swap, or a second candidate beside the one found.
+  if (!read_all) co_return std::unexpected(unread_history(provider_id, options_.find_max_pages));
   // Checked after the pages' awaits: a concurrent submit() or find() may have claimed a swap
   // meanwhile.
   std::erase_if(matches, [&](const transaction& t) { return claimed(t.reference_id); });
