@@ -1083,5 +1083,64 @@ TEST_F(OnekClient, PriceUsesCachedDirections) {
   EXPECT_EQ(broken.error().kind, error_kind::bad_response);
 }
 
+// FAULTS.md 25 on the receive side: the gross sent is the smallest whose net covers the leg, so a
+// listed swap whose net is a unit or more beyond it is another amount, never adopted; before and
+// after the directions are read (a restart finds before anything is priced).
+TEST_F(OnekClient, FindNeverAdoptsAReceiveSwapOfAnotherAmount) {
+  const auto listed = [](std::string_view gross, std::string_view fee) {
+    std::string created(samples::seed_open_swap);
+    created.replace(created.find(R"("direction")"), 0, R"("amount_parameter": "receive", )");
+    created.replace(created.find("294.85250000"), 12, gross);
+    created.replace(created.find("0.73713125"), 10, fee);
+    return "[" + created + "]";
+  };
+  leg l = btc_leg();
+  l.side = amount_side::receive;
+  l.amount = dec("294.1");
+  client& c = make();
+  for (const bool directions_read : {false, true}) {
+    SCOPED_TRACE(directions_read);
+    if (directions_read) {
+      http_.answer(200, std::string(directions_body));
+      ASSERT_TRUE(run(c.directions()).has_value());
+    }
+    // The gross submit() sends for 294.1 net (ExactReceiveSubmitSendsTheGrossForTheNet).
+    http_.answer(200, listed("294.837093", "0.7370927325"));
+    auto same = run(c.find("my-swap-123", l, {}));
+    ASSERT_TRUE(same.has_value()) << same.error().message;
+    ASSERT_TRUE(same->has_value());
+    // Twice the amount: 588.2 net for a leg of 294.1.
+    http_.answer(200, listed("589.674186", "1.474185465"));
+    auto twice = run(c.find("my-swap-123", l, {}));
+    ASSERT_FALSE(twice.has_value()) << "adopted " << (*twice)->receive_amount.to_string();
+    EXPECT_EQ(twice.error().kind, error_kind::bad_response);
+    EXPECT_THAT(twice.error().message, HasSubstr("inconsistent"));
+    // One unit of gross more than submit() sends is another amount too.
+    http_.answer(200, listed("294.837094", "0.737092735"));
+    auto unit_more = run(c.find("my-swap-123", l, {}));
+    ASSERT_FALSE(unit_more.has_value());
+    EXPECT_THAT(unit_more.error().message, HasSubstr("inconsistent"));
+  }
+}
+
+// FAULTS.md 25 "another pair": a record whose currencies are not the leg's is not adopted, even
+// under the leg's direction code.
+TEST_F(OnekClient, FindNeverAdoptsASwapOfAnotherPair) {
+  client& c = make();
+  std::string other(samples::seed_swap_list);
+  const std::string usdt = R"("receive_currency": "USDT")";
+  other.replace(other.find(usdt), usdt.size(), R"("receive_currency": "USDC")");
+  http_.answer(200, other);
+  auto found = run(c.find("my-swap-123", btc_leg(), {}));
+  ASSERT_FALSE(found.has_value()) << "adopted " << (*found)->ref.provider_ref;
+  EXPECT_EQ(found.error().kind, error_kind::bad_response);
+  EXPECT_THAT(found.error().message, HasSubstr("inconsistent"));
+  // The same record with the leg's pair is adopted.
+  http_.answer(200, std::string(samples::seed_swap_list));
+  auto same = run(c.find("my-swap-123", btc_leg(), {}));
+  ASSERT_TRUE(same.has_value()) << same.error().message;
+  ASSERT_TRUE(same->has_value());
+}
+
 }  // namespace
 }  // namespace swaprouter::onek

@@ -410,5 +410,72 @@ TEST(OnekParse, ErrorBodies) {
   EXPECT_EQ(e.message, "");
 }
 
+// A failed swap that reports fills moved money: the engine accounts failed, expired and cancelled
+// legs as nothing spent and re-plans their whole amount, so such a swap is a partial fill
+// reporting what moved, whatever its reason_code.
+TEST(OnekParse, AFailedSwapThatReportsFillsIsAPartialFill) {
+  swap s;
+  s.status = "failed";
+  s.spend_amount = dec("0.01");
+  s.receive_amount = dec("294.8525");
+  s.fee_amount = dec("0.73713125");
+  s.fee_currency = "USDT";
+  s.receive_currency = "USDT";
+  s.fills_reported = true;
+  s.receive_fee_reported = true;
+  for (const std::string_view reason : {"expired", "cancelled", "insufficient_funds", ""}) {
+    SCOPED_TRACE(reason);
+    s.reason_code = reason;
+    s.spend_filled = dec("0.004");
+    s.receive_filled = dec("117.941");
+    s.receive_fee_filled = dec("0.2948525");
+    EXPECT_EQ(map_state(s), leg_state::partially_filled);
+    const leg_status status = to_leg_status(s);
+    EXPECT_EQ(status.state, leg_state::partially_filled);
+    EXPECT_EQ(status.spend_filled, dec("0.004"));
+    EXPECT_EQ(status.receive_filled, dec("117.941"));
+    EXPECT_EQ(status.fee_filled, dec("0.2948525"));
+    // Only the spend reported gone is money moved too.
+    s.receive_filled = decimal{};
+    s.receive_fee_filled = decimal{};
+    EXPECT_EQ(map_state(s), leg_state::partially_filled);
+    // Nothing filled: the reason decides, as before.
+    s.spend_filled = decimal{};
+    EXPECT_NE(map_state(s), leg_state::partially_filled);
+  }
+}
+
+// Fills reported without receive_fee_filled (absent or null): the fee still came off the gross
+// receive_filled. Read as 0, the engine's net would be the gross (0.73713125 USDT too much).
+TEST(OnekParse, FillsWithoutTheirFeeKeepTheSwapsFee) {
+  const std::string body(samples::seed_swap_list);
+  const std::string fee_field = R"("receive_fee_filled": "0.73713125",)";
+  for (const std::string replacement : {"", R"("receive_fee_filled": null,)"}) {
+    SCOPED_TRACE(replacement);
+    std::string edited = body;
+    edited.replace(edited.find(fee_field), fee_field.size(), replacement);
+    auto parsed = parse_swap_list(edited);
+    ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+    leg_status status = to_leg_status(parsed->front());
+    EXPECT_EQ(status.state, leg_state::filled);
+    EXPECT_EQ(status.receive_filled, dec("294.8525"));
+    EXPECT_EQ(status.fee_filled, dec("0.73713125"));
+    // A partial fill takes the fee's share of what it received, rounded up (toward less net).
+    swap partial = parsed->front();
+    partial.spend_filled = dec("0.004");
+    partial.receive_filled = dec("117.941");
+    status = to_leg_status(partial);
+    EXPECT_EQ(status.state, leg_state::partially_filled);
+    EXPECT_EQ(status.fee_filled, dec("0.2948525"));
+  }
+  // A spend-currency fee still takes nothing from the receive.
+  std::string spend_fee = body;
+  spend_fee.replace(spend_fee.find(fee_field), fee_field.size(), "");
+  spend_fee.replace(spend_fee.find(R"("fee_currency": "USDT")"), 22, R"("fee_currency": "BTC")");
+  auto parsed = parse_swap_list(spend_fee);
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  EXPECT_EQ(to_leg_status(parsed->front()).fee_filled, decimal{});
+}
+
 }  // namespace
 }  // namespace swaprouter::onek

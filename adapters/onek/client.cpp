@@ -174,8 +174,18 @@ error unknown_outcome(std::string message) {
   return e;
 }
 
+// The fewest fractional places `amount` is exact at (0..18).
+int places_of(decimal amount) {
+  for (int places = 0; places < decimal::scale; ++places) {
+    if (amount.round(places, rounding::down) == amount) return places;
+  }
+  return decimal::scale;
+}
+
 // What POST /swap/open asked for, to check a returned swap against.
 struct open_expectation {
+  std::string spend_asset;  // the leg's pair when set; a swap of another is inconsistent
+  std::string receive_asset;
   amount_side side = amount_side::spend;
   decimal spend;                         // spend side: spend_amount as sent
   std::optional<decimal> gross;          // receive side: receive_amount as sent, when known
@@ -192,6 +202,11 @@ std::optional<std::string> inconsistency(const swap& s, std::string_view custom_
   }
   if (!direction_code.empty() && s.direction != direction_code) {
     return fmt::format("swap {} is for direction {}, not {}", s.code, s.direction, direction_code);
+  }
+  if ((!expected.spend_asset.empty() && s.spend_currency != expected.spend_asset) ||
+      (!expected.receive_asset.empty() && s.receive_currency != expected.receive_asset)) {
+    return fmt::format("swap {} converts {} to {}, not {} to {}", s.code, s.spend_currency,
+                       s.receive_currency, expected.spend_asset, expected.receive_asset);
   }
   const bool spend_side = expected.side == amount_side::spend;
   const std::string_view expected_parameter =
@@ -219,6 +234,23 @@ std::optional<std::string> inconsistency(const swap& s, std::string_view custom_
   if (*net < expected.net_wanted) {
     return fmt::format("swap {} receives {} net, less than {}", s.code, net->to_string(),
                        expected.net_wanted.to_string());
+  }
+  // Without the gross sent (find): it was the smallest at receive_precision whose net covers the
+  // leg, so at the swap's own fee its net is less than one unit beyond the leg's; a unit or more
+  // beyond is another amount. The unit is the direction's when known, else the coarsest the gross
+  // is exact at (never finer than the direction's). A fee charged in another currency leaves no
+  // such bound in receive units.
+  const bool fee_off_receive = s.fee_currency.empty() || s.fee_currency == s.receive_currency;
+  if (!expected.gross && fee_off_receive) {
+    const int places = expected.receive_precision.value_or(places_of(s.receive_amount));
+    auto limit = expected.net_wanted.checked_round(places, rounding::up);
+    if (limit) limit = limit->checked_add(decimal::unit(places));
+    auto exact_net = s.receive_amount.checked_sub(receive_fee(s));
+    if (!limit || !exact_net) return fmt::format("swap {} has unusable amounts", s.code);
+    if (*exact_net >= *limit) {
+      return fmt::format("swap {} receives {} net, more than its gross for {} can give", s.code,
+                         exact_net->to_string(), expected.net_wanted.to_string());
+    }
   }
   return std::nullopt;
 }
@@ -670,6 +702,8 @@ task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {
   params.custom_id = custom_id;
   params.time_to_live = wanted.time_to_live;
   open_expectation expected;
+  expected.spend_asset = wanted.spend_asset;
+  expected.receive_asset = wanted.receive_asset;
   expected.side = wanted.side;
   if (wanted.side == amount_side::spend) {
     // VENUES.md "Common": an amount we send is rounded toward the safe side, down.
@@ -751,9 +785,11 @@ task<result<std::optional<leg_status>>> client::find(const client_id& id, const 
   }
   const swap& s = swaps->front();
   // What submit() sent, as far as the cached direction tells: the spend rounded down at its
-  // precision; on the receive side only that the net covers the leg (the gross sent depended on
-  // the fee at the time, which may have changed since).
+  // precision; on the receive side a net that covers the leg by less than a unit at the swap's
+  // own fee (the gross sent depended on the fee at the time, which may have changed since).
   open_expectation expected;
+  expected.spend_asset = wanted.spend_asset;
+  expected.receive_asset = wanted.receive_asset;
   expected.side = wanted.side;
   expected.spend = wanted.amount;
   expected.net_wanted = wanted.amount;

@@ -168,7 +168,8 @@ class client final : public venue {
   /// GET /swap/{code}.
   task<result<leg_status>> status(const leg_ref& ref) override;
   /// GET /swap?custom_id=...&limit=2: none -> nullopt; more than one, or one for another
-  /// direction or amount (spend side: another spend; receive side: a net short of the leg's)
+  /// direction, pair or amount (spend side: another spend; receive side: a net short of the
+  /// leg's, or a unit or more beyond what the smallest covering gross gives at the swap's own fee)
   /// -> bad_response "inconsistent".
   task<result<std::optional<leg_status>>> find(const client_id& id, const leg& leg,
                                                const held_swaps& held) override;

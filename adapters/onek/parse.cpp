@@ -70,7 +70,9 @@ result<swap> read_swap(const json& v, std::string context) {
   s.spend_filled = spend_filled.value_or(decimal{});
   s.receive_filled = receive_filled.value_or(decimal{});
   s.spend_fee_filled = in.optional_amount(f::spend_fee_filled).value_or(decimal{});
-  s.receive_fee_filled = in.optional_amount(f::receive_fee_filled).value_or(decimal{});
+  const auto receive_fee_filled = in.optional_amount(f::receive_fee_filled);
+  s.receive_fee_reported = receive_fee_filled.has_value();
+  s.receive_fee_filled = receive_fee_filled.value_or(decimal{});
   s.status = in.text(f::status);
   s.reason_code = in.optional_text(f::reason_code);
   s.reason_message = in.optional_text(f::reason_message);
@@ -187,6 +189,11 @@ leg_state map_state(const swap& s) {
     return short_fill ? leg_state::partially_filled : leg_state::filled;
   }
   if (s.status == st::failed) {
+    // Fills on a failed swap are money that moved: the engine accounts expired, cancelled and
+    // failed as nothing spent and would re-plan the whole amount.
+    if (s.spend_filled.is_positive() || s.receive_filled.is_positive()) {
+      return leg_state::partially_filled;
+    }
     if (s.reason_code == wire::reason::expired) return leg_state::expired;
     if (s.reason_code == wire::reason::cancelled) return leg_state::cancelled;
     return leg_state::failed;
@@ -210,6 +217,11 @@ leg_status to_leg_status(const swap& s) {
   out.spend_filled = s.spend_filled;
   out.receive_filled = s.receive_filled;
   out.fee_filled = s.receive_fee_filled;
+  // Fills without the fee taken from them: the fee still came off the gross receive_filled.
+  if (s.fills_reported && !s.receive_fee_reported) {
+    const decimal fee = receive_fee(s);
+    out.fee_filled = fee.mul_div(s.receive_filled, s.receive_amount, rounding::up).value_or(fee);
+  }
   // A success without *_filled fields: 001k swaps are all-or-nothing, so success executed the
   // swap's own amounts and fee.
   if (out.state == leg_state::filled && !s.fills_reported) {

@@ -37,7 +37,8 @@ struct swap {
   decimal receive_filled;
   decimal spend_fee_filled;
   decimal receive_fee_filled;
-  bool fills_reported = false;  ///< spend_filled and receive_filled were both present
+  bool fills_reported = false;        ///< spend_filled and receive_filled were both present
+  bool receive_fee_reported = false;  ///< receive_fee_filled was present (not null)
   std::string status;
   std::string reason_code;
   std::string reason_message;
@@ -83,7 +84,8 @@ provider_error parse_error_body(std::string_view body);
 /// the provider reports both spend_filled < spend_amount and receive_filled < receive_amount
 /// (001k swaps are all-or-nothing, so that only happens on a settlement the engine must alarm on;
 /// reporting it as partial keeps the accounting on what the provider says it executed); failed ->
-/// expired / cancelled by reason_code, failed otherwise; any other status -> unrecognised.
+/// partially_filled when it reports a spend or receive filled (money moved), else expired /
+/// cancelled by reason_code, failed otherwise; any other status -> unrecognised.
 leg_state map_state(const swap& s);
 
 /// The part of the swap's fee_amount taken from the receive: all of it when fee_currency is the
@@ -94,7 +96,8 @@ decimal receive_fee(const swap& s);
 /// The engine's view of a swap: ref = {code, custom_id}; fee_filled is receive_fee_filled, the
 /// fee taken from receive_filled (the engine's net is their difference; a spend-currency fee,
 /// spend_fee_filled, does not lower it). A success without *_filled fields reports the swap's
-/// own amounts and receive_fee() as filled (all-or-nothing).
+/// own amounts and receive_fee() as filled (all-or-nothing). Fills without receive_fee_filled
+/// take receive_fee()'s share of receive_filled / receive_amount, rounded up.
 leg_status to_leg_status(const swap& s);
 
 }  // namespace swaprouter::onek
