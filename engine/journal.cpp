@@ -776,9 +776,11 @@ class sqlite_journal final : public journal {
       if (auto r = done(b, what); !r) return r;
     }
     result<void> r = std::forward<F>(body)();
+    bool commit_failed = false;
     if (r) {
       bound b(commit_.get());
       r = done(b, what);
+      commit_failed = !r;
     }
     // A failed COMMIT may leave the transaction open (SQLITE_BUSY) or may have rolled it back
     // already (I/O errors): roll back only what is still open.
@@ -786,7 +788,31 @@ class sqlite_journal final : public journal {
       bound b(rollback_.get());
       b.step();
     }
+    if (commit_failed) overwrite_refused_commit(what);
     return r;
+  }
+
+  // A COMMIT whose sync failed has written its WAL frames, commit mark included: if they reach
+  // the disk anyway and the process dies before the next commit, reopening recovers the write the
+  // caller was told failed (and sent nothing for). The next commit's frames take their place in
+  // the WAL, so one is made at once, noting the failure. Best effort: a disk still failing fails
+  // it too, and the caller already has the error.
+  void overwrite_refused_commit(std::string_view what) {
+    {
+      bound b(begin_.get());
+      if (b.step() != SQLITE_DONE) return;
+    }
+    bool ok = append(options_.clock(), "", "", "journal",
+                     fmt::format("{}: commit failed and was rolled back", what), what)
+                  .has_value();
+    if (ok) {
+      bound b(commit_.get());
+      ok = b.step() == SQLITE_DONE;
+    }
+    if (!ok && sqlite3_get_autocommit(db_.get()) == 0) {
+      bound b(rollback_.get());
+      b.step();
+    }
   }
 
   result<void> done(bound& b, std::string_view what) {

@@ -117,10 +117,11 @@ struct journal_options {
 /// UTC with milliseconds ("2026-11-21T10:00:00.250Z"), so they read back truncated to the
 /// millisecond. An unset (epoch) `created_at` or `updated_at` is stored as the clock's now.
 /// Besides the events callers add, the journal appends its own: "intent" when an intent is added,
-/// "leg" for every leg added, "phase" ("old -> new: cause") on update_leg and "state"
-/// ("old -> new: cause") on set_intent_state. SQLite's failures are errors of kind internal with
-/// SQLite's message and the file's name; a record without an id or a client id is
-/// invalid_argument.
+/// "leg" for every leg added, "phase" ("old -> new: cause") on update_leg, "state"
+/// ("old -> new: cause") on set_intent_state, and "journal" (no intent, no client) right after a
+/// commit that failed, so that the failed commit's WAL frames are written over and never
+/// recovered. SQLite's failures are errors of kind internal with SQLite's message and the file's
+/// name; a record without an id or a client id is invalid_argument.
 class journal {
  public:
   /// Opens or creates the journal at `path` (":memory:" for tests), creating or checking the

@@ -976,5 +976,39 @@ TEST_F(journal_command, an_empty_journal_says_so) {
   EXPECT_EQ(out_.str(), "no intents in " + empty + "\n");
 }
 
+// FAULTS.md 24: a commit whose sync failed was refused, and the caller sent nothing for it. When
+// its WAL frames reach the disk anyway (the sync failed, the writes did not) and the process dies
+// before anything else is written, the reopened journal must not hold it: the engine would find
+// an intent it never accepted and execute it on restart.
+TEST(journal_faults, a_commit_refused_after_a_failed_sync_never_comes_back) {
+  temp_dir dir;
+  auto vfs = fault_vfs::install("journal-test-refused-commit").value();
+  clocked clock;
+  journal_options o = clock.options();
+  o.vfs = vfs->name();
+  for (std::uint64_t seed = 0; seed < 24 && !HasFailure(); ++seed) {
+    SCOPED_TRACE(fmt::format("seed {}", seed));
+    const std::string path = dir.file(fmt::format("r{}.db", seed));
+    auto j = open_ok(path, o);
+    ASSERT_TRUE(j);
+    const leg_record a = make_leg("A", 0, at(10, 0, 0));
+    ASSERT_TRUE(j->add_intent(make_intent("A", at(10, 0, 0)), std::span(&a, 1)));
+    const leg_record b = make_leg("B", 0, at(10, 0, 1));
+    vfs->fail_syncs(1, io_fault::io_error);
+    ASSERT_FALSE(j->add_intent(make_intent("B", at(10, 0, 1)), std::span(&b, 1)));
+    vfs->kill_after(0);
+    j.reset();
+    // keep_prefix keeps every write made since the last sync for some seeds: the failed sync's
+    // data on the disk after all.
+    ASSERT_TRUE(vfs->power_cycle(power_loss_mode::keep_prefix, seed));
+    j = open_ok(path, o);
+    ASSERT_TRUE(j);
+    EXPECT_TRUE(j->integrity_ok().value());
+    EXPECT_TRUE(j->intent("A").value().has_value());
+    EXPECT_EQ(j->intent("B").value(), std::nullopt);
+    EXPECT_EQ(j->leg(b.client).value(), std::nullopt);
+  }
+}
+
 }  // namespace
 }  // namespace swaprouter
