@@ -47,6 +47,7 @@
 #include "adapters/stablestack/parse.hpp"
 #include "cli/commands.hpp"
 #include "cli/fleet.hpp"
+#include "cli/session.hpp"
 #include "engine/fanout.hpp"
 #include "engine/hmac.hpp"
 #include "engine/latency_histogram.hpp"
@@ -84,26 +85,6 @@ struct bench_options {
   bool onek_cached = false;
   std::uint64_t max_requests = 100000;
 };
-
-// "30s", "500ms", "2m", or a bare number of seconds.
-std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
-  double value = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc{} || value <= 0) return std::nullopt;
-  const std::string unit(ptr, end);
-  double ms = 0;
-  if (unit.empty() || unit == "s") {
-    ms = value * 1000;
-  } else if (unit == "ms") {
-    ms = value;
-  } else if (unit == "m") {
-    ms = value * 60000;
-  } else {
-    return std::nullopt;
-  }
-  return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
-}
 
 std::chrono::nanoseconds thread_cpu_time() {
   timespec ts{};

@@ -424,7 +424,9 @@ struct bot_service::impl {
   void on_halt(std::string_view reason) {
     std::string signal = "kill_switch";
     if (risk != nullptr && risk->halted()) signal = risk->halt_signal();
-    spdlog::warn("halt: {} (signal {}); no new intents, tracking continues", reason, signal);
+    // An operator's reason (POST /halt) is request text: escaped, it cannot forge a log line.
+    spdlog::warn("halt: {} (signal {}); no new intents, tracking continues", excerpt(reason, 200),
+                 signal);
     halts.with({signal}).inc();
     remember({std::chrono::system_clock::now(), "risk", "halt", std::string(reason)});
     if (started) refresh_risk();
@@ -701,7 +703,7 @@ struct bot_service::impl {
     if (risk == nullptr) return error_answer(503, "unavailable", "the bot is not running");
     if (risk->halted()) {
       spdlog::warn("control: resume requested by the operator; lifting the halt ({})",
-                   risk->halt_reason());
+                   excerpt(risk->halt_reason(), 200));
       risk->resume();
       remember({std::chrono::system_clock::now(), "operator", "resume", "halt lifted"});
     }

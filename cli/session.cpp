@@ -10,6 +10,8 @@
 #include <utility>
 
 #include "adapters/onek/client.hpp"
+#include "cli/commands.hpp"
+#include "config/yaml_reader.hpp"
 
 namespace swaprouter::cli {
 
@@ -18,10 +20,32 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || value <= 0) return std::nullopt;
   const std::string_view unit(end, text.data() + text.size() - end);
-  if (unit.empty() || unit == "s") return std::chrono::seconds(value);
-  if (unit == "ms") return std::chrono::milliseconds(value);
-  if (unit == "m") return std::chrono::minutes(value);
-  return std::nullopt;
+  std::int64_t unit_ms = 0;
+  if (unit.empty() || unit == "s") {
+    unit_ms = 1000;
+  } else if (unit == "ms") {
+    unit_ms = 1;
+  } else if (unit == "m") {
+    unit_ms = 60 * 1000;
+  } else if (unit == "h") {
+    unit_ms = 3600 * 1000;
+  } else {
+    return std::nullopt;
+  }
+  // Beyond a year is a typo; and value * unit_ms must not overflow (307445734561826m wrapped to
+  // 8.4 s, or past a caller's upper bound to a negative duration).
+  constexpr std::int64_t limit = std::int64_t{366} * 24 * 3600 * 1000;
+  if (value > limit / unit_ms) return std::nullopt;
+  return std::chrono::milliseconds(value * unit_ms);
+}
+
+CLI::Validator asset_code_check() {
+  return CLI::Validator(
+      [](const std::string& code) -> std::string {
+        if (config::is_asset_code(code)) return {};
+        return "an asset code is 2 to 12 upper-case letters or digits, got '" + code + "'";
+      },
+      "ASSET");
 }
 
 crash_hook crash_hook_from_env() {

@@ -24,7 +24,8 @@ class client;
 
 namespace swaprouter::cli {
 
-/// "60s", "1500ms", "2m" or a bare number of seconds; nullopt when malformed or not positive.
+/// "60s", "1500ms", "2m", "1h" or a bare number of seconds; nullopt when malformed, not
+/// positive or beyond a year.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 /// For the fault tests only (FAULTS.md 3-5): SWAPROUTER_CRASH_AT=<hook point> kills the process

@@ -64,11 +64,13 @@ risk_decision risk_guard::admit(const swap_intent& intent, wall_time now) {
   }
   roll_day(now);
   if (auto cap = config_.max_per_day.find(asset); cap != config_.max_per_day.end()) {
-    const decimal after = spent_today(asset) + intent.amount;
-    if (after > cap->second) {
-      return {false, fmt::format("{} {} would bring today's spend to {}, above the daily cap {}",
-                                 intent.amount.to_string(), asset, after.to_string(),
-                                 cap->second.to_string())};
+    // An amount near decimal's range overflows the sum: above any cap, refused (not thrown).
+    const std::optional<decimal> after = spent_today(asset).try_add(intent.amount);
+    if (!after || *after > cap->second) {
+      return {false,
+              fmt::format("{} {} would bring today's spend to {}, above the daily cap {}",
+                          intent.amount.to_string(), asset,
+                          after ? after->to_string() : "beyond range", cap->second.to_string())};
     }
   }
   return {};
@@ -82,10 +84,11 @@ risk_decision risk_guard::admit_plan(std::string_view, const std::vector<provide
     if (p == config_.provider_exposure.end()) continue;
     auto cap = p->second.find(key.second);
     if (cap == p->second.end()) continue;
-    const decimal after = exposure(key.first, key.second) + amount;
-    if (after > cap->second) {
+    const std::optional<decimal> after = exposure(key.first, key.second).try_add(amount);
+    if (!after || *after > cap->second) {
       return {false, fmt::format("{} exposure would reach {} {}, above its cap {}", key.first,
-                                 after.to_string(), key.second, cap->second.to_string())};
+                                 after ? after->to_string() : "beyond range", key.second,
+                                 cap->second.to_string())};
     }
   }
   return {};

@@ -80,7 +80,8 @@ class sections_reader {
             });
           }
         } else if (e.key == "max_unknown_legs") {
-          out.max_unknown_legs = static_cast<int>(r_.integer(e, 0, 1000000));
+          // The guard halts once the count reaches it: 0 would halt at the first intent.
+          out.max_unknown_legs = static_cast<int>(r_.integer(e, 1, 1000000));
         } else if (e.key == "kill_switch") {
           out.kill_switch = r_.non_empty_text(e);
         } else if (e.key == "halt_on_unknown") {
@@ -212,6 +213,16 @@ class sections_reader {
         !out.threshold.rate_at_most) {
       errors_.add(r_.error_at(yaml_reader::mark_of(s), s.path,
                               "a threshold needs rate_at_least or rate_at_most"));
+    }
+    const auto& band = out.threshold;
+    if (*kind == strategy_kind::threshold && band.rate_at_least && band.rate_at_most &&
+        *band.rate_at_least > *band.rate_at_most) {
+      // Both must hold to fire: such a threshold would never fire.
+      errors_.add(r_.error_at(
+          yaml_reader::mark_of(s), s.path,
+          fmt::format("rate_at_least {} is above rate_at_most {}: it never "
+                      "fires",
+                      band.rate_at_least->to_string(), band.rate_at_most->to_string())));
     }
     if (*kind == strategy_kind::rebalance) {
       const auto& rb = out.rebalance;

@@ -327,5 +327,24 @@ TEST(Risk, ARemainderMeetsTheExposureCapsOfItsNewProviders) {
   EXPECT_EQ(halted.reason, "halted: operator stop");
 }
 
+// An amount near decimal's range (POST /intents takes any positive decimal) overflowed today's
+// spend or a provider's exposure: std::overflow_error out of admit() ended the bot. It is refused.
+TEST(Risk, AnAmountBeyondTheCapsRangeIsRefusedNotThrown) {
+  risk_config c;
+  c.max_per_day["USDT"] = d("10000");
+  c.provider_exposure["onek"]["USDT"] = d("2000");
+  risk_guard r(c);
+  r.opened("I1", usdt("5"), {{"onek", "USDT", d("5")}}, t0);
+  const std::string huge = "170141183460469231731";
+  risk_decision day{true, ""};
+  ASSERT_NO_THROW(day = r.admit(usdt(huge), t0 + 1s));
+  EXPECT_FALSE(day.allowed);
+  EXPECT_NE(day.reason.find("above the daily cap 10000"), std::string::npos) << day.reason;
+  risk_decision exposure{true, ""};
+  ASSERT_NO_THROW(exposure = r.admit_plan("I2", {{"onek", "USDT", d(huge)}}));
+  EXPECT_FALSE(exposure.allowed);
+  EXPECT_NE(exposure.reason.find("above its cap 2000"), std::string::npos) << exposure.reason;
+}
+
 }  // namespace
 }  // namespace swaprouter::strategies

@@ -230,6 +230,7 @@ def main():
     with open(err_path, "rb") as f:
         stderr = f.read().decode()
     check_json_log(stderr)
+    check_log_lines_single(stderr)
     check(token not in stdout and token not in stderr, "the control token appears in the output")
     if failures:
         print("--- stdout\n" + stdout)
@@ -336,6 +337,18 @@ def run_checks(base, token):
         check(done["legs"] and all(l["state"] == "filled" and l["provider"] in ("onek", "kiiex")
                                    for l in done["legs"]), f"legs {done['legs']}")
 
+    # A deadline whose milliseconds overflow 64 bits (307445734561826m wraps to 8.4 s) is 400, not
+    # an 8-second intent, nor a crash of the bot (UBSan: signed overflow in the conversion).
+    bad = request(base, "POST", "/intents", token,
+                  {"from": "USDT", "to": "COPM", "spend": "1", "deadline": "307445734561826m"})
+    check(bad[0] == 400 and "deadline" in bad[1], f"overflowing deadline: {bad}")
+    check(request(base, "GET", "/status")[0] == 200, "the bot answers after an overflowing deadline")
+
+    # A halt reason with a line feed: the log lines that show it escape it (check_log_lines_single).
+    status_code, text = request(base, "POST", "/halt", token, {"reason": FORGED_REASON})
+    check(status_code == 200, f"halt with a line feed: {status_code} {text}")
+    check(request(base, "POST", "/resume", token)[0] == 200, "resume after it")
+
 
 def check_json_log(stderr):
     lines = stderr.splitlines()
@@ -355,6 +368,20 @@ def check_json_log(stderr):
             ids = True
     check(ids, "no log line with intent and leg ids")
     check(any('"event":"halt"' in l and "integration test" in l for l in lines), "no halt log line")
+
+
+# A line feed in a halt reason went into the human log as is: "halt: ok" then a forged line.
+# In JSON lines the message keeps it; a message must be one line in either format.
+FORGED_REASON = "ok\n2026-11-21T09:24:53.573 info  forged line"
+
+
+def check_log_lines_single(stderr):
+    for line in stderr.splitlines():
+        try:
+            message = json.loads(line).get("message", "")
+        except ValueError:
+            continue  # check_json_log reports it
+        check("\n" not in message, f"a log message spans two lines: {line!r}")
 
 
 if __name__ == "__main__":

@@ -246,5 +246,41 @@ TEST(StrategyFile, CheckCoversTheSections) {
   std::filesystem::remove(path);
 }
 
+// max_unknown_legs: 0 halted the bot at its first intent with no unknown leg at all ("0 unknown
+// legs (max 0)"): the guard halts once the count reaches the maximum, so the least is 1.
+TEST(StrategyFile, MaxUnknownLegsOfZeroIsRefused) {
+  const auto r = parse_strategy_file(R"(strategies:
+  a:
+    kind: convert
+    from: USDT
+    to: COPM
+    amount: "1"
+risk:
+  max_unknown_legs: 0
+)",
+                                     "legs.yaml");
+  const auto m = messages(r);
+  ASSERT_EQ(m.size(), 1u) << ::testing::PrintToString(m);
+  EXPECT_EQ(m[0], "legs.yaml:8:21: risk.max_unknown_legs: must be between 1 and 1000000");
+}
+
+// A threshold whose rate_at_least is above its rate_at_most can never fire: refused, not idle.
+TEST(StrategyFile, ThresholdWithAnEmptyRateBandIsRefused) {
+  const auto r = parse_strategy_file(R"(strategies:
+  dip:
+    kind: threshold
+    from: USDC
+    to: COPM
+    amount: "50"
+    rate_at_least: "4000"
+    rate_at_most: "3900"
+)",
+                                     "band.yaml");
+  const auto m = messages(r);
+  ASSERT_EQ(m.size(), 1u) << ::testing::PrintToString(m);
+  EXPECT_EQ(m[0].rfind("band.yaml:3:5: strategies.dip: ", 0), 0u) << m[0];
+  EXPECT_NE(m[0].find("rate_at_least 4000 is above rate_at_most 3900"), std::string::npos) << m[0];
+}
+
 }  // namespace
 }  // namespace swaprouter::strategies

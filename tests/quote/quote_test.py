@@ -72,6 +72,14 @@ if plan:
     check(not plan["ok"] and plan.get("failure"), "no route has a reason", plan)
 quote("routes.yaml", "--from", "USDT", "--to", "COPM", "--spend", "abc", expect_code=2)
 quote("routes.yaml", "--from", "USDT", "--to", "COPM", expect_code=2)
+# Not an asset code (2 to 12 upper-case letters or digits, as in the configuration): bad input,
+# exit 2 naming the option, where it was quoted and answered exit 3 "no route".
+for bad in (["--from", "usdt", "--to", "COPM"], ["--from", "USDT", "--to", "CO PM"],
+            ["--from", "", "--to", "COPM"]):
+    run = quote("routes.yaml", *bad, "--spend", "10", expect_code=2)
+    if run and bad[bad.index("--from") + 1] == "usdt":
+        check("--from" in run.stderr and "asset code" in run.stderr, "names --from",
+              {"stderr": run.stderr})
 
 if failures:
     print("\n\n".join(failures))
