@@ -668,7 +668,7 @@ TEST_F(KiiexIntegration, TicketRoundTripMovesTheLedgerExactly) {
   const std::string by_code =
       R"({"OMSId":1,"AccountId":9,"RequestCode":")" + code + R"(","TicketId":1})";
   json_document ticket = raw_json("GetDepositTicket", by_code);
-  EXPECT_EQ(text_of(ticket, "Status"), "New");
+  EXPECT_EQ(text_of(ticket, "Status"), "0");  // New
   EXPECT_EQ(amount_of(ticket, "amount"), dec("250.5"));
   EXPECT_EQ(text_of(ticket, "assetName"), "USDT");
   ASSERT_NE(ticket.member("depositInfo"), nullptr);
@@ -677,7 +677,7 @@ TEST_F(KiiexIntegration, TicketRoundTripMovesTheLedgerExactly) {
   EXPECT_EQ(ledger("USDT").available, dec("100000"));
   run(pause(300ms));
   ticket = raw_json("GetDepositTicket", by_code);
-  EXPECT_EQ(text_of(ticket, "Status"), "FullyProcessed");
+  EXPECT_EQ(text_of(ticket, "Status"), "5");  // FullyProcessed
   EXPECT_EQ(ledger("USDT").available, dec("100250.5"));
   EXPECT_EQ(position_of("USDT").pending_deposits, dec("0"));
   const json_document deposits =
@@ -704,9 +704,9 @@ TEST_F(KiiexIntegration, TicketRoundTripMovesTheLedgerExactly) {
   EXPECT_EQ(held.hold, dec("1000.25"));
   EXPECT_EQ(held.pending_withdraws, dec("1000.25"));
   const std::string withdraw_by_code =
-      R"({"OMSId":1,"AccountId":9,"RequestCode":")" + withdraw_code + R"("})";
+      R"({"OMSId":1,"AccountId":9,"RequestCode":")" + withdraw_code + R"(","TicketId":1})";
   ticket = raw_json("GetWithdrawTicket", withdraw_by_code);
-  EXPECT_EQ(text_of(ticket, "Status"), "New");
+  EXPECT_EQ(text_of(ticket, "Status"), "0");  // New
   EXPECT_EQ(text_of(ticket, "templateFormType"), "ToExternalEthereumAddress");
   EXPECT_NE(text_of(ticket, "templateForm").find("0xabc"), std::string::npos);
   // The verify code the confirmation e-mail would carry.
@@ -720,7 +720,7 @@ TEST_F(KiiexIntegration, TicketRoundTripMovesTheLedgerExactly) {
   EXPECT_EQ(text_of(ticket, "requestCode"), withdraw_code);
   run(pause(300ms));
   ticket = raw_json("GetWithdrawTicket", withdraw_by_code);
-  EXPECT_EQ(text_of(ticket, "Status"), "FullyProcessed");
+  EXPECT_EQ(text_of(ticket, "Status"), "5");  // FullyProcessed
   EXPECT_EQ(ledger("USDT").available, dec("99250.25"));
   EXPECT_EQ(ledger("USDT").frozen, dec("0"));
   EXPECT_EQ(position_of("USDT").pending_withdraws, dec("0"));
@@ -745,6 +745,123 @@ TEST_F(KiiexIntegration, TicketRoundTripMovesTheLedgerExactly) {
   raw_json("GetWithdrawTicketByVerifyCode", R"({"OMSId":1,"VerifyCode":"nope"})", 400);
   EXPECT_EQ(ledger("USDT").available, dec("99250.25"));
   EXPECT_EQ(ledger("USDT").frozen, dec("0"));
+}
+
+// The session token is taken from aptoken or Authorization: Bearer alike (VENUES.md Part 1
+// "KIIEX"), so LogOut with the Bearer form ends that session too; the emulator read only aptoken
+// there and the session stayed valid.
+TEST_F(KiiexIntegration, LogOutWithTheBearerFormEndsTheSession) {
+  start();
+  request_builder builder(std::string(test_key), "7", hmac_sha256(test_secret));
+  auto answer = run(send(*http_, builder.authenticate("43")));
+  ASSERT_TRUE(answer.has_value());
+  auto login = parse_login(answer->body);
+  ASSERT_TRUE(login.has_value() && login->authenticated) << answer->body;
+  const auto bearer_call = [&](std::string_view name, std::string body) {
+    http_request r;
+    r.method = "POST";
+    r.target = wire::path(name);
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.headers.emplace_back("Authorization", "Bearer " + login->session_token);
+    r.body = std::move(body);
+    auto sent = run(send(*http_, std::move(r)));
+    EXPECT_TRUE(sent.has_value()) << name;
+    return sent.value_or(http_response{});
+  };
+  const std::string positions = R"({"OMSId":1,"AccountId":9})";
+  EXPECT_EQ(bearer_call("GetAccountPositions", positions).status, 200);
+  const http_response out = bearer_call("LogOut", "{}");
+  EXPECT_EQ(out.status, 200) << out.body;
+  const http_response after = bearer_call("GetAccountPositions", positions);
+  EXPECT_EQ(after.status, 401) << after.body;
+}
+
+// A key the scenario disables (credentials[].active: false) cannot log in, as the 001k emulator
+// refuses it; the KIIEX emulator gave it a session.
+TEST_F(KiiexIntegration, ADisabledKeyCannotLogIn) {
+  config_.credentials.front().active = false;
+  start();
+  request_builder builder(std::string(test_key), "7", hmac_sha256(test_secret));
+  auto answer = run(send(*http_, builder.authenticate("44")));
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 400) << answer->body;
+  auto login = parse_login(answer->body);
+  ASSERT_TRUE(login.has_value()) << answer->body;
+  EXPECT_FALSE(login->authenticated);
+  auto balances = run(client_->balances());
+  ASSERT_FALSE(balances.has_value());
+  EXPECT_EQ(balances.error().kind, error_kind::auth) << describe(balances.error());
+}
+
+// Seed 001 (KIIEX's own System API): GetDepositTicket and GetWithdrawTicket take OMSId, AccountId,
+// RequestCode and TicketId, all Required, and GetDepositTickets OMSId, OperatorId and AccountId;
+// a request without one is 400 "Invalid input parameters". The emulator found a ticket by either
+// key alone and listed without OperatorId.
+TEST_F(KiiexIntegration, TicketReadsWithoutARequiredFieldAreInvalid) {
+  start();
+  const std::int64_t usdt = product_id("USDT");
+  const json_document created =
+      raw_json("CreateDepositTicket", R"({"OMSId":1,"OperatorId":1,"AccountId":9,"AssetId":)" +
+                                          std::to_string(usdt) + R"(,"Amount":10})");
+  const std::string code = text_of(created, "requestcode");
+  ASSERT_FALSE(code.empty());
+  const std::string by_both =
+      R"({"OMSId":1,"AccountId":9,"RequestCode":")" + code + R"(","TicketId":1})";
+  EXPECT_EQ(text_of(raw_json("GetDepositTicket", by_both), "requestCode"), code);
+  const json_document no_ticket_id = raw_json(
+      "GetDepositTicket", R"({"OMSId":1,"AccountId":9,"RequestCode":")" + code + R"("})", 400);
+  EXPECT_EQ(text_of(no_ticket_id, "errorcode"), "100");
+  const json_document no_code =
+      raw_json("GetDepositTicket", R"({"OMSId":1,"AccountId":9,"TicketId":1})", 400);
+  EXPECT_EQ(text_of(no_code, "errorcode"), "100");
+  const json_document withdraw_no_ticket_id = raw_json(
+      "GetWithdrawTicket", R"({"OMSId":1,"AccountId":9,"RequestCode":")" + code + R"("})", 400);
+  EXPECT_EQ(text_of(withdraw_no_ticket_id, "errorcode"), "100");
+  EXPECT_EQ(
+      raw_json("GetDepositTickets", R"({"OMSId":1,"OperatorId":1,"AccountId":9})").items.size(),
+      1u);
+  const json_document no_operator =
+      raw_json("GetDepositTickets", R"({"OMSId":1,"AccountId":9})", 400);
+  EXPECT_EQ(text_of(no_operator, "errorcode"), "100");
+}
+
+// Seed 001's ticket schema: "Status" is an integer (0 New ... 5 FullyProcessed); the emulator
+// wrote the enum's name.
+TEST_F(KiiexIntegration, TicketStatusIsAnInteger) {
+  start();
+  const std::int64_t usdt = product_id("USDT");
+  const json_document created =
+      raw_json("CreateDepositTicket", R"({"OMSId":1,"OperatorId":1,"AccountId":9,"AssetId":)" +
+                                          std::to_string(usdt) + R"(,"Amount":10})");
+  const std::string by_both = R"({"OMSId":1,"AccountId":9,"RequestCode":")" +
+                              text_of(created, "requestcode") + R"(","TicketId":1})";
+  json_document ticket = raw_json("GetDepositTicket", by_both);
+  ASSERT_NE(ticket.member("Status"), nullptr);
+  EXPECT_EQ(ticket.member("Status")->type, json_value::kind::number);
+  EXPECT_EQ(text_of(ticket, "Status"), "0");
+  run(pause(300ms));
+  ticket = raw_json("GetDepositTicket", by_both);
+  ASSERT_NE(ticket.member("Status"), nullptr);
+  EXPECT_EQ(ticket.member("Status")->type, json_value::kind::number);
+  EXPECT_EQ(text_of(ticket, "Status"), "5");
+}
+
+// A refused login is KIIDOC AuthenticateUser.yaml's answer, HTTP 400 with
+// {authenticated, locked, errormsg} in lower camel case (wire.hpp: login errors keep the
+// document's case); the emulator sent that status with APX4's PascalCase keys.
+TEST_F(KiiexIntegration, ARefusedLoginHasTheDocumentsLowerCaseKeys) {
+  start();
+  request_builder builder(std::string(test_key), "7", hmac_sha256("not-the-secret"));
+  auto answer = run(send(*http_, builder.authenticate("45")));
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 400);
+  auto body = parse_json_text(answer->body, "login");
+  ASSERT_TRUE(body.has_value()) << answer->body;
+  ASSERT_EQ(body->keys.size(), 3u) << answer->body;
+  EXPECT_EQ(body->keys[0], "authenticated");
+  EXPECT_EQ(body->keys[1], "locked");
+  EXPECT_EQ(body->keys[2], "errormsg");
+  EXPECT_EQ(text_of(*body, "errormsg"), "Invalid username or password");
 }
 
 }  // namespace

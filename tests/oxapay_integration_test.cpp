@@ -17,6 +17,7 @@
 #include "adapters/sim/market.hpp"
 #include "adapters/sim/server.hpp"
 #include "engine/cert_authority.hpp"
+#include "engine/json_read.hpp"
 #include "tests/support/loopback_tls.hpp"
 #include "tests/support/request_log.hpp"
 #include "tests/support/run_task.hpp"
@@ -269,6 +270,49 @@ TEST_F(OxaPayIntegration, AuthErrorsAndRateLimits) {
   ASSERT_TRUE(second.has_value()) << describe(second.error());
   EXPECT_EQ(second->receive_net, first->receive_net);
   EXPECT_EQ(c.circuit(), circuit_state::closed);
+}
+
+// A key the scenario disables (credentials[].active: false) is refused like an unknown one.
+TEST_F(OxaPayIntegration, ADisabledKeyIsRefused) {
+  sim::provider_config config = base_config();
+  config.credentials.front().active = false;
+  start(config);
+  client c = make_client();
+  auto refused = run(c.balances());
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().kind, error_kind::auth) << describe(refused.error());
+  EXPECT_EQ(refused.error().http_status, 401);
+  auto swapped = run(c.submit(leg_of("10"), client_id("disabled-1")));
+  ASSERT_FALSE(swapped.has_value());
+  EXPECT_EQ(swapped.error().http_status, 401);
+  EXPECT_EQ(emulator_->swap_count(), 0u);
+}
+
+// The history's type is one of autoConvert, manualSwap, swapByApi (swap-history page): another
+// value is a validation error naming the field, as sort_by and sort_type are; the emulator
+// answered an empty list, which reads as "no such swap".
+TEST_F(OxaPayIntegration, AHistoryTypeOutsideItsValuesIsRefused) {
+  start();
+  const auto history = [&](std::string_view query) {
+    http_request r;
+    r.method = "GET";
+    r.target = "/v1/general/swap?" + std::string(query);
+    r.headers.emplace_back("general_api_key", std::string(api_key));
+    auto answer = run(http_->send(std::move(r), 2s));
+    EXPECT_TRUE(answer.has_value());
+    return answer.value_or(http_response{});
+  };
+  for (std::string_view ok : {"type=swapByApi", "type=autoConvert", "type=manualSwap"}) {
+    EXPECT_EQ(history(ok).status, 200) << ok;
+  }
+  const http_response refused = history("type=swapbyapi");
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  auto body = parse_json_text(refused.body, "history");
+  ASSERT_TRUE(body.has_value()) << refused.body;
+  const json_value* error = body->member("error");
+  ASSERT_NE(error, nullptr);
+  ASSERT_NE(error->member("key"), nullptr) << refused.body;
+  EXPECT_EQ(error->member("key")->text, "type");
 }
 
 }  // namespace

@@ -381,5 +381,46 @@ TEST_F(StableStackIntegration, FailedSwapReversesTheDebit) {
   EXPECT_EQ(emulator_->account().balance("USDC").available, dec("10"));
 }
 
+// customer_id is "string<uuid> | null" (the seed): an id that is not a uuid names no customer and
+// is refused, where the emulator opened a funded account for any text.
+TEST_F(StableStackIntegration, ACustomerIdThatIsNotAUuidIsRefused) {
+  start();
+  const auto quote_for = [&](std::string_view customer) {
+    http_request r;
+    r.method = "POST";
+    r.target = "/api/instant-swaps";
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.headers.emplace_back("x-api-key", std::string(api_key));
+    r.body = R"({"customer_id":")" + std::string(customer) +
+             R"(","from_currency":"USDT","to_currency":"USDC","amount":"20"})";
+    auto answer = run(http_->send(std::move(r), 2s));
+    EXPECT_TRUE(answer.has_value());
+    return answer.value_or(http_response{});
+  };
+  const http_response uuid = quote_for("85b148ab-3f6b-4d55-917f-3c8de668a48e");
+  EXPECT_EQ(uuid.status, 200) << uuid.body;
+  for (std::string_view bad :
+       {"c-17", "85b148ab3f6b4d55917f3c8de668a48e", "85b148ab-3f6b-4d55-917f-3c8de668a48",
+        "zzzzzzzz-3f6b-4d55-917f-3c8de668a48e"}) {
+    const http_response refused = quote_for(bad);
+    EXPECT_EQ(refused.status, 400) << bad << ": " << refused.body;
+    EXPECT_EQ(parse_error_body(refused.body).code, "INVALID_PARAMETER") << bad;
+  }
+}
+
+// A key the scenario disables (credentials[].active: false) is refused like an unknown one, as
+// the 001k emulator does; StableStack and OxaPay served it.
+TEST_F(StableStackIntegration, ADisabledKeyIsRefused) {
+  sim::provider_config config = base_config();
+  config.credentials.front().active = false;
+  start(config);
+  client c = make_client();
+  auto refused = run(c.price(usdt_usdc("20")));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().kind, error_kind::auth) << describe(refused.error());
+  EXPECT_EQ(refused.error().provider_code, "INVALID_TOKEN");
+  EXPECT_EQ(refused.error().http_status, 401);
+}
+
 }  // namespace
 }  // namespace swaprouter::stablestack

@@ -9,7 +9,6 @@
 #include <functional>
 #include <map>
 #include <random>
-#include <span>
 #include <utility>
 #include <vector>
 
@@ -265,7 +264,8 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
         timers_(std::move(timers)) {
     sim::check_assets(config_, market_);
     for (auto& credential : config_.credentials) {
-      keys_.emplace(credential.access_key, hmac_sha256(credential.secret));
+      // A disabled key (active: false) cannot log in: it is refused like an unknown one.
+      if (credential.active) keys_.emplace(credential.access_key, hmac_sha256(credential.secret));
       // The emulator keeps its demo secret only inside the keyed HMAC context.
       credential.secret.clear();
     }
@@ -341,11 +341,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
 
   std::optional<sim_response> before_route(const sim_request& request, std::string_view pattern) {
     if (pattern == wire::path(wire::fn::authenticate_user)) return std::nullopt;
-    std::string_view token = request.header(wire::header::aptoken);
-    const std::string_view authorization = request.header(wire::header::authorization);
-    if (token.empty() && authorization.starts_with(wire::bearer_prefix)) {
-      token = authorization.substr(wire::bearer_prefix.size());
-    }
+    const std::string_view token = session_token(request);
     auto it = sessions_.find(std::string(token));
     if (token.empty() || it == sessions_.end()) return not_authorized();
     const auto now = steady_clock::now();
@@ -363,11 +359,12 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     ++failures_;
     if (failures_ >= settings_.lockout_failures) locked_ = true;
     json_out j;
-    // KIIDOC AuthenticateUser.yaml: HTTP 400 with {authenticated, locked, errormsg}.
+    // KIIDOC AuthenticateUser.yaml: HTTP 400 with {authenticated, locked, errormsg}, in that
+    // document's case (clients read keys ignoring case).
     j.begin_object()
-        .key(wire::auth_field::authenticated)
+        .key(wire::auth_field::refused_authenticated)
         .boolean(false)
-        .key(wire::auth_field::locked)
+        .key(wire::auth_field::refused_locked)
         .boolean(locked_)
         .field(wire::auth_field::errormsg, locked_ ? "User is locked" : message)
         .end_object();
@@ -454,8 +451,18 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     return sim_response::json(200, j.take());
   }
 
+  // The session token of a call: aptoken, or the Bearer form (VENUES.md Part 1 "KIIEX").
+  static std::string_view session_token(const sim_request& request) {
+    std::string_view token = request.header(wire::header::aptoken);
+    const std::string_view authorization = request.header(wire::header::authorization);
+    if (token.empty() && authorization.starts_with(wire::bearer_prefix)) {
+      token = authorization.substr(wire::bearer_prefix.size());
+    }
+    return token;
+  }
+
   sim_response logout(const sim_request& request, const params&) {
-    sessions_.erase(std::string(request.header(wire::header::aptoken)));
+    sessions_.erase(std::string(session_token(request)));
     return generic(200, true, 0, {});
   }
 
@@ -1296,9 +1303,8 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   }
 
   void write_ticket(json_out& j, const ticket_record& t) const {
-    const auto& names = t.withdraw ? std::span<const std::string_view>(wire::withdraw_status_names)
-                                   : std::span<const std::string_view>(wire::deposit_status_names);
-    // Keys as in seed 001's samples (lower camel, "Status"; the withdraw ticket's
+    // Keys and types as in seed 001's schema (lower camel; "Status" an integer, the index in
+    // wire::deposit_status_names / withdraw_status_names; the withdraw ticket's
     // "lastUpdateTimestamp", "Comments", "Attachments", "AuditLog").
     j.begin_object()
         .field_int("assetManagerId", 1)
@@ -1316,7 +1322,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
         .field_int(t.withdraw ? "requestUserId" : "requestUser", settings_.user_id)
         .field("requestUserName", settings_.user_name)
         .field_int("operatorId", 1)
-        .field("Status", names[t.status])
+        .field_int("Status", static_cast<std::int64_t>(t.status))
         .field("feeAmt", decimal{})
         .field_int("updatedByUser", settings_.user_id)
         .field("updatedByUserName", settings_.user_name)
@@ -1339,19 +1345,18 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     j.end_object();
   }
 
-  // GetDepositTicket / GetWithdrawTicket: by RequestCode or TicketId (seed 001 sends both; when
-  // both are given they must name the same ticket).
+  // GetDepositTicket / GetWithdrawTicket: RequestCode and TicketId are both Required (seed 001)
+  // and must name the same ticket.
   sim_response get_ticket(const params& p, bool withdraw) {
     if (!own_account(p)) return not_found("no such account");
     const auto code = p.text("RequestCode");
     const auto number = p.integer("TicketId");
-    if ((!code || code->empty()) && !number) {
-      return ticket_invalid("RequestCode or TicketId is required");
+    if (!code || code->empty() || !number) {
+      return ticket_invalid("RequestCode and TicketId are required");
     }
     for (const auto& t : tickets_) {
       if (t.withdraw != withdraw) continue;
-      if (code && !code->empty() && t.request_code != *code) continue;
-      if (number && t.ticket_number != *number) continue;
+      if (t.request_code != *code || t.ticket_number != *number) continue;
       json_out j;
       write_ticket(j, t);
       return sim_response::json(200, j.take());
@@ -1371,6 +1376,9 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   // for withdrawals, so an empty one is [].
   sim_response list_tickets(const params& p, bool withdraw) {
     if (!own_account(p)) return not_found("no such account");
+    // Seed 001: GetDepositTickets' OperatorId is Required (APX4 lists it for withdrawals too,
+    // without saying it is).
+    if (!withdraw && !p.integer("OperatorId")) return ticket_invalid("OperatorId is required");
     const auto product = p.integer(wire::field::product_id);
     const auto start = std::max<std::int64_t>(0, p.integer("StartIndex").value_or(0));
     const auto limit = p.integer("Limit").value_or(0);

@@ -115,6 +115,9 @@ inline constexpr std::string_view user = "User";
 inline constexpr std::string_view locked = "Locked";
 inline constexpr std::string_view requires_2fa = "Requires2FA";
 inline constexpr std::string_view errormsg = "errormsg";
+/// A refused login's keys (KIIDOC AuthenticateUser.yaml: HTTP 400, lower camel case).
+inline constexpr std::string_view refused_authenticated = "authenticated";
+inline constexpr std::string_view refused_locked = "locked";
 }  // namespace auth_field
 
 /// The generic response (VENUES.md 1.3): {"result":bool,"errormsg":string|null,"errorcode":int,
@@ -322,14 +325,15 @@ inline constexpr std::string_view order_fee = "OrderFee";
 inline constexpr std::string_view product_id = "ProductId";
 }  // namespace order_fee_field
 
-/// Deposit ticket status (APX4), rendered as strings.
+/// Deposit ticket status (APX4, which renders the names); KIIEX's ticket schema (seed 001) has
+/// "Status" as an integer, the index here.
 inline constexpr std::array<std::string_view, 15> deposit_status_names{
     "New",           "AdminProcessing",  "Accepted",
     "Rejected",      "SystemProcessing", "FullyProcessed",
     "Failed",        "Pending",          "Confirmed",
     "AmlProcessing", "AmlAccepted",      "AmlRejected",
     "AmlFailed",     "LimitsAccepted",   "LimitsRejected"};
-/// Withdraw ticket status (APX4), rendered as strings.
+/// Withdraw ticket status (APX4); an integer, the index here, in KIIEX's ticket schema.
 inline constexpr std::array<std::string_view, 23> withdraw_status_names{"New",
                                                                         "AdminProcessing",
                                                                         "Accepted",

@@ -333,6 +333,10 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
       return invalid(q::sort_type, "The selected sort type is invalid.");
     }
     const auto type = request.query_param(q::type);
+    if (type && *type != wire::swap_type_api && *type != wire::swap_type_auto_convert &&
+        *type != wire::swap_type_manual) {
+      return invalid(q::type, "The selected type is invalid.");
+    }
     const auto track_id = request.query_param(q::track_id);
     const auto from = request.query_param(q::from_currency);
     const auto to = request.query_param(q::to_currency);

@@ -122,7 +122,10 @@ inline constexpr std::string_view page = "page";
 inline constexpr std::string_view size = "size";
 }  // namespace history_query
 
+/// History type values (swap-history page); the emulator's swaps are all swapByApi.
 inline constexpr std::string_view swap_type_api = "swapByApi";
+inline constexpr std::string_view swap_type_auto_convert = "autoConvert";
+inline constexpr std::string_view swap_type_manual = "manualSwap";
 inline constexpr int history_size_default = 10;
 inline constexpr int history_size_max = 200;  ///< project
 

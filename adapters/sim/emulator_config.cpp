@@ -33,7 +33,7 @@ std::set<std::string, std::less<>> take_access_keys(provider_config& config) {
   std::set<std::string, std::less<>> keys;
   for (auto& credential : config.credentials) {
     credential.secret.clear();
-    keys.insert(credential.access_key);
+    if (credential.active) keys.insert(credential.access_key);
   }
   return keys;
 }

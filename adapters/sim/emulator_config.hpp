@@ -25,7 +25,8 @@ void check_assets(const provider_config& config, const market& market);
 void set_balances(ledger& account, const provider_config& config);
 
 /// Clears every credential's secret in `config` (an emulator that checks the key alone keeps no
-/// secret) and returns the access keys.
+/// secret) and returns the access keys of the active ones: a disabled key is refused like an
+/// unknown one.
 std::set<std::string, std::less<>> take_access_keys(provider_config& config);
 
 /// Throws std::invalid_argument, "providers.<name>.rate_limits.<key>: <refusal>", for a

@@ -93,6 +93,18 @@ std::string upper(std::string_view text) {
   return out;
 }
 
+// customer_id is "string<uuid>" (the seed): 8-4-4-4-12 hex digits.
+bool is_uuid(std::string_view text) {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    if (dash ? c != '-' : !hex) return false;
+  }
+  return true;
+}
+
 // "YYYY-MM-DD" -> the UTC midnight starting that day.
 std::optional<wall_time> parse_date(std::string_view text) {
   auto t = parse_iso_timestamp(std::string(text) + "T00:00:00Z");
@@ -279,7 +291,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     if (auto c = doc.FindMember(f::customer_id.data());
         c != doc.MemberEnd() && !c->value.IsNull()) {
       auto id = text(f::customer_id);
-      if (!id || id->empty() || id->size() > 64) return invalid("customer_id must be a uuid");
+      if (!id || !is_uuid(*id)) return invalid("customer_id must be a uuid");
       out.scope = *id;
     }
     auto from = text(f::from_currency);
@@ -674,7 +686,9 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   }
 
   sim_response get_by_customer(const sim_request& request) {
-    return list_scope(request, std::string(request.path_param("id")));
+    const std::string customer(request.path_param("id"));
+    if (!is_uuid(customer)) return invalid("customer_id must be a uuid");
+    return list_scope(request, customer);
   }
 
   sim_response get_transactions(const sim_request& request) { return list_scope(request, {}); }
@@ -715,6 +729,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     if (auto c = doc.FindMember(f::customer_id.data());
         c != doc.MemberEnd() && c->value.IsString()) {
       scope.assign(c->value.GetString(), c->value.GetStringLength());
+      if (!is_uuid(scope)) return invalid("customer_id must be a uuid");
     }
     account(scope);
     wallet_rec& w = wallet(scope, code);
@@ -727,6 +742,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
 
   sim_response get_wallets(const sim_request& request) {
     const std::string scope(request.query_param(wire::list_query::customer_id).value_or(""));
+    if (!scope.empty() && !is_uuid(scope)) return invalid("customer_id must be a uuid");
     sim::ledger& ledger = account(scope);
     for (const auto& e : ledger.entries()) wallet(scope, e.asset);
     const std::string prefix = scope + '\n';
