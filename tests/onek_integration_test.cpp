@@ -22,6 +22,7 @@
 
 #include "adapters/onek/client.hpp"
 #include "adapters/onek/emulator.hpp"
+#include "adapters/onek/wire.hpp"
 #include "adapters/sim/market.hpp"
 #include "adapters/sim/scenario.hpp"
 #include "adapters/sim/server.hpp"
@@ -645,6 +646,45 @@ TEST_F(OnekIntegration, StaleTimestampResyncsAndRetriesOnce) {
   server_->clear_requests();
   ASSERT_TRUE(run(client_->balances()).has_value());
   EXPECT_EQ(server_->requests().size(), 1u);
+}
+
+// The seed's own client examples (Python, PHP, JavaScript) sign "/api/v1" + endpoint and pass the
+// query parameters to the HTTP library afterwards: a GET's signature never covers its query
+// string ("the request path is the full path component of the URL"). The emulator verified over
+// the request-target with its query, so it refused every GET with parameters signed the
+// documented way, and accepted the query-signed form the provider refuses (as the client sent
+// its GET /swap?custom_id=, which find() depends on).
+TEST_F(OnekIntegration, AGetWithAQueryIsSignedOverItsPathAsTheDocumentsExamples) {
+  start();
+  ASSERT_TRUE(submit(btc_usdt_leg("0.01"), "path-signed-1").has_value());
+  const auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(emulator_->now().time_since_epoch())
+          .count();
+  const auto get = [&](std::string_view signed_text) {
+    http_request r;
+    r.method = "GET";
+    r.target = "/api/v1/swap?custom_id=path-signed-1&limit=5";
+    const std::string timestamp = std::to_string(now_ms);
+    hmac_sha256 secret(test_secret);
+    r.headers.emplace_back("X-Access-Key", std::string(test_access_key));
+    r.headers.emplace_back("X-Timestamp", timestamp);
+    r.headers.emplace_back("X-Signature",
+                           wire::signature(secret, test_access_key, signed_text, timestamp, ""));
+    auto answer = run(http_->send(std::move(r), 5s));
+    EXPECT_TRUE(answer.has_value());
+    return answer.value_or(http_response{});
+  };
+  const http_response documented = get("/api/v1/swap");
+  ASSERT_EQ(documented.status, 200) << documented.body;
+  rapidjson::Document list;
+  list.Parse(documented.body.data(), documented.body.size());
+  ASSERT_TRUE(list.IsArray()) << documented.body;
+  ASSERT_EQ(list.Size(), 1u);
+  EXPECT_STREQ(list[0]["custom_id"].GetString(), "path-signed-1");
+
+  const http_response with_query = get("/api/v1/swap?custom_id=path-signed-1&limit=5");
+  EXPECT_EQ(with_query.status, 401) << with_query.body;
+  EXPECT_NE(with_query.body.find("signature.invalid"), std::string::npos) << with_query.body;
 }
 
 }  // namespace

@@ -375,8 +375,10 @@ http_request request_builder::signed_request(std::string_view method, std::strin
   const std::string timestamp = std::to_string(timestamp_ms);
   r.headers.emplace_back(wire::header::access_key, access_key_);
   r.headers.emplace_back(wire::header::timestamp, timestamp);
+  // The path component of the target: a GET's query is not signed (wire::signature).
+  const std::string_view path = std::string_view(r.target).substr(0, r.target.find('?'));
   r.headers.emplace_back(wire::header::signature,
-                         wire::signature(secret_, access_key_, r.target, timestamp, r.body));
+                         wire::signature(secret_, access_key_, path, timestamp, r.body));
   return r;
 }
 

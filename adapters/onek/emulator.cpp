@@ -458,9 +458,10 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     if (key == keys_.end()) {
       return error_response(401, e::access_key_invalid, "the access key does not exist");
     }
-    // Over the request-target exactly as received: re-encoding it would break valid signatures.
+    // Over the path exactly as received (not decoded), without the query: the seed's own client
+    // examples sign "/api/v1" + endpoint and hand the query parameters to the HTTP library.
     const std::string expected =
-        wire::signature(key->second.mac, access_key, request.target, timestamp, request.body);
+        wire::signature(key->second.mac, access_key, request.path, timestamp, request.body);
     if (expected.size() != signature.size() ||
         CRYPTO_memcmp(expected.data(), signature.data(), expected.size()) != 0) {
       return error_response(401, e::signature_invalid, "the signature does not match");

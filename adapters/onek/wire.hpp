@@ -158,8 +158,8 @@ inline constexpr std::string_view custom_id = "custom_id";
 
 /// GET /swap query parameters. The client sends them in this order, each only when set:
 /// custom_id, status, direction, start_at, end_at, limit, offset; values percent-encoded (every
-/// byte except A-Z a-z 0-9 - . _ ~ as %XX, uppercase hex). The signature covers the target exactly
-/// as sent: the emulator must verify over the raw request-target, never a re-encoded one.
+/// byte except A-Z a-z 0-9 - . _ ~ as %XX, uppercase hex). The signature does not cover them
+/// (wire::signature).
 namespace list_query {
 inline constexpr std::string_view custom_id = "custom_id";
 inline constexpr std::string_view status = "status";
@@ -243,12 +243,14 @@ inline constexpr std::chrono::milliseconds default_time_to_live{30000};
 /// The server rejects X-Timestamp further than this from its clock (timestamp.invalid).
 inline constexpr std::chrono::milliseconds max_timestamp_skew{5000};
 
-/// The request signature: lowercase hex of HMAC-SHA256(secret, access_key + path_with_query +
-/// timestamp_ms + body). path_with_query is the request-target exactly as sent (with "/api/v1"
-/// and, for GET, the query string); body is "" for GET and the exact JSON bytes for POST.
-/// Thread-safety: as hmac_sha256 (one keyed object per thread).
-std::string signature(hmac_sha256& keyed_secret, std::string_view access_key,
-                      std::string_view path_with_query, std::string_view timestamp_ms,
-                      std::string_view body);
+/// The request signature: lowercase hex of HMAC-SHA256(secret, access_key + path + timestamp_ms +
+/// body). path is the path component of the target as sent ("/api/v1/swap"), without the query:
+/// "the request path is the full path component of the URL", and the seed's Python, PHP and
+/// JavaScript examples sign "/api/v1" + endpoint and add the query parameters afterwards (VENUES.md
+/// Part 1 says the query is signed too; the provider's own document and examples say otherwise).
+/// body is "" for GET and the exact JSON bytes for POST. Thread-safety: as hmac_sha256 (one keyed
+/// object per thread).
+std::string signature(hmac_sha256& keyed_secret, std::string_view access_key, std::string_view path,
+                      std::string_view timestamp_ms, std::string_view body);
 
 }  // namespace swaprouter::onek::wire

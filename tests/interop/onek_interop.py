@@ -152,6 +152,11 @@ def main():
     })
     check(again.get('code') == swap.get('code'), 'the same custom_id returns the same swap')
 
+    # The seed's example signs the path alone and hands the query to the HTTP library.
+    listed = api.get('/swap', params={'custom_id': custom_id, 'limit': 2})
+    check(isinstance(listed, list) and [s.get('code') for s in listed] == [swap.get('code')],
+          'GET /swap?custom_id= lists the swap (query parameters are not signed)')
+
     final = swap
     for _ in range(100):
         final = api.get(f"/swap/{swap['code']}")
