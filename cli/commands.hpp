@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace swaprouter::cli {
@@ -15,9 +16,10 @@ inline constexpr int exit_failure = 1;   ///< a run-time failure (a port in use,
 inline constexpr int exit_usage = 2;     ///< bad command line or configuration input
 inline constexpr int exit_no_route = 3;  ///< `quote`: no admissible route
 
-/// The check of an asset code option (--from, --to): 2 to 12 upper-case letters or digits, as in
-/// the configuration; anything else is bad input (exit 2), never quoted or sent.
-CLI::Validator asset_code_check();
+/// Registers the required --from and --to options of a pair on `app`, each checked as an asset
+/// code (2 to 12 upper-case letters or digits, as in the configuration): anything else is bad
+/// input (exit 2), never quoted or sent.
+void add_pair_options(CLI::App& app, std::string& from, std::string& to);
 
 /// A registered subcommand: its CLI11 node and the function that runs it after parsing.
 struct subcommand {

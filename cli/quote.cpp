@@ -113,12 +113,7 @@ subcommand add_quote_command(CLI::App& parent) {
       "quote",
       "Ask every provider at once, plan the best route (direct, multi-hop or split) and print "
       "it. Exit 0 with a plan, 3 when no route exists, 2 for bad input.");
-  app->add_option("--from", options->from, "Asset to spend, e.g. USDT")
-      ->required()
-      ->check(asset_code_check());
-  app->add_option("--to", options->to, "Asset to receive, e.g. COPM")
-      ->required()
-      ->check(asset_code_check());
+  add_pair_options(*app, options->from, options->to);
   auto* spend = app->add_option("--spend", options->spend, "Exact amount to spend");
   auto* receive = app->add_option("--receive", options->receive, "Exact net amount to receive");
   spend->excludes(receive);

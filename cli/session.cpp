@@ -39,13 +39,15 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   return std::chrono::milliseconds(value * unit_ms);
 }
 
-CLI::Validator asset_code_check() {
-  return CLI::Validator(
+void add_pair_options(CLI::App& app, std::string& from, std::string& to) {
+  const CLI::Validator asset_code(
       [](const std::string& code) -> std::string {
         if (config::is_asset_code(code)) return {};
         return "an asset code is 2 to 12 upper-case letters or digits, got '" + code + "'";
       },
       "ASSET");
+  app.add_option("--from", from, "Asset to spend, e.g. USDT")->required()->check(asset_code);
+  app.add_option("--to", to, "Asset to receive, e.g. COPM")->required()->check(asset_code);
 }
 
 crash_hook crash_hook_from_env() {

@@ -234,12 +234,7 @@ subcommand add_swap_command(CLI::App& parent) {
       "swap",
       "Plan, execute and track one swap to its end, printing every step and the result. Exit 0 "
       "only when filled, 1 otherwise, 2 for bad input.");
-  app->add_option("--from", options->from, "Asset to spend, e.g. USDT")
-      ->required()
-      ->check(asset_code_check());
-  app->add_option("--to", options->to, "Asset to receive, e.g. COPM")
-      ->required()
-      ->check(asset_code_check());
+  add_pair_options(*app, options->from, options->to);
   app->add_option("--spend", options->spend, "Exact amount to spend")->required();
   app->add_option("--min-receive", options->min_receive, "Least net amount to accept");
   app->add_option("--deadline", options->deadline, "Overall deadline, e.g. 60s, 1500ms, 2m");

@@ -15,14 +15,6 @@ std::string pair_key(std::string_view spend, std::string_view receive) {
   return key;
 }
 
-// Whether the provider's listing, once it has one, enables the pair `p` prices: a direction the
-// provider disabled or dropped is no route, however young its last price.
-bool listed(const std::vector<direction>& directions, bool has_listing, const pricing& p) {
-  return !has_listing || std::any_of(directions.begin(), directions.end(), [&](const direction& d) {
-    return d.enabled && d.spend_asset == p.spend_asset && d.receive_asset == p.receive_asset;
-  });
-}
-
 }  // namespace
 
 quote_book::quote_book(quote_book_options options) : options_(options) {}
@@ -45,6 +37,10 @@ void quote_book::set_directions(std::string_view provider, std::vector<direction
   provider_data& d = data(provider);
   d.directions = std::move(directions);
   d.directions_at = now;
+  d.enabled.clear();
+  for (const direction& one : d.directions) {
+    if (one.enabled) d.enabled.insert(pair_key(one.spend_asset, one.receive_asset));
+  }
 }
 
 const std::vector<direction>* quote_book::directions(std::string_view provider) const {
@@ -106,8 +102,7 @@ std::optional<pricing> quote_book::fresh(std::string_view provider, std::string_
   const provider_data* d = find(provider);
   if (!d) return std::nullopt;
   const auto it = d->prices.find(pair_key(spend_asset, receive_asset));
-  if (it == d->prices.end()) return std::nullopt;
-  if (!listed(d->directions, d->directions_at.has_value(), it->second.model)) return std::nullopt;
+  if (it == d->prices.end() || !d->listed(it->first)) return std::nullopt;
   pricing p = localized(it->second, *d);
   if (!is_fresh(p, now)) return std::nullopt;
   return p;
@@ -118,7 +113,7 @@ std::shared_ptr<const prepared_market> quote_book::prepared() const {
   std::vector<pricing> all;
   for (const auto& [name, d] : providers_) {
     for (const auto& [key, e] : d.prices) {
-      if (!listed(d.directions, d.directions_at.has_value(), e.model)) continue;
+      if (!d.listed(key)) continue;
       all.push_back(localized(e, d));
     }
   }
@@ -130,7 +125,7 @@ std::vector<pricing> quote_book::fresh_prices(wall_time now) const {
   std::vector<pricing> out;
   for (const auto& [name, d] : providers_) {
     for (const auto& [key, e] : d.prices) {
-      if (!listed(d.directions, d.directions_at.has_value(), e.model)) continue;
+      if (!d.listed(key)) continue;
       pricing p = localized(e, d);
       if (is_fresh(p, now)) out.push_back(std::move(p));
     }

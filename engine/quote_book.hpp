@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -134,6 +135,8 @@ class quote_book {
   struct provider_data {
     std::vector<direction> directions;
     std::optional<wall_time> directions_at;
+    // The pairs (keys of `prices`) the listing enables, once there is a listing.
+    std::set<std::string, std::less<>> enabled;
     // By "spend\nreceive".
     std::map<std::string, entry, std::less<>> prices;
     std::optional<wall_time> prices_at;
@@ -145,6 +148,10 @@ class quote_book {
     std::uint64_t failures = 0;
     std::uint64_t consecutive_failures = 0;
     std::optional<book_failure> last_failure;
+
+    // Whether the pair of `prices` key `key` may be handed out: a direction the provider's
+    // listing disables or dropped is no route, however young its last price.
+    bool listed(std::string_view key) const { return !directions_at || enabled.contains(key); }
   };
 
   provider_data& data(std::string_view provider);

@@ -239,6 +239,17 @@ class ExecutorTest : public ::testing::Test {
     return out;
   }
 
+  // I1's first leg reported filled (success) having spent and received these.
+  static leg_status first_leg_filled(std::string_view spent, std::string_view received) {
+    leg_status s;
+    s.ref = {"R-I1-L0-A0", "I1-L0-A0"};
+    s.state = leg_state::filled;
+    s.provider_status = "success";
+    s.spend_filled = dec(spent);
+    s.receive_filled = dec(received);
+    return s;
+  }
+
   // A leg as the journal holds it: `index` of intent i, attempt 0, at `provider` in
   // `direction` ("USDT-COPM": spend USDT, receive COPM); `quoted` empty leaves the expected net 0.
   static leg_record journaled_leg(const intent_record& i, int index, std::string provider,
@@ -316,13 +327,7 @@ TEST_F(ExecutorTest, NetOfAGrossFillIsReceiveMinusFee) {
 TEST_F(ExecutorTest, SettlementOutsideToleranceIsAlarmed) {
   scripted_venue v("onek", dedup());
   // Settles 150 where 200 was quoted (FAULTS.md 17).
-  leg_status s;
-  s.ref = {"R-I1-L0-A0", "I1-L0-A0"};
-  s.state = leg_state::filled;
-  s.provider_status = "success";
-  s.spend_filled = dec("100");
-  s.receive_filled = dec("150");
-  v.statuses.push_back(s);
+  v.statuses.push_back(first_leg_filled("100", "150"));
   const auto out = execute({&v}, intent());
   EXPECT_EQ(out.received, dec("150"));
   ASSERT_EQ(journal_.events("alarm").size(), 1u);
@@ -337,13 +342,7 @@ TEST_F(ExecutorTest, AFillThatSpentLessThanItsAmountReplansTheRest) {
   scripted_venue onek("onek", dedup());
   scripted_venue kiiex("kiiex", dedup());
   kiiex.rate = dec("1.9");  // the plan goes to onek first
-  leg_status s;
-  s.ref = {"R-I1-L0-A0", "I1-L0-A0"};
-  s.state = leg_state::filled;
-  s.provider_status = "success";
-  s.spend_filled = dec("40");
-  s.receive_filled = dec("80");
-  onek.statuses.push_back(s);
+  onek.statuses.push_back(first_leg_filled("40", "80"));
   const auto out = execute({&onek, &kiiex}, intent());
   EXPECT_EQ(onek.submitted, std::vector<client_id>{"I1-L0-A0"});
   EXPECT_EQ(kiiex.submitted, std::vector<client_id>{"I1-L1-A1"});
@@ -364,13 +363,7 @@ TEST_F(ExecutorTest, ARemainderWhosePlanIsRefusedIsNotSent) {
   scripted_venue onek("onek", dedup());
   scripted_venue kiiex("kiiex", dedup());
   kiiex.rate = dec("1.9");
-  leg_status s;
-  s.ref = {"R-I1-L0-A0", "I1-L0-A0"};
-  s.state = leg_state::filled;
-  s.provider_status = "success";
-  s.spend_filled = dec("40");
-  s.receive_filled = dec("80");
-  onek.statuses.push_back(s);
+  onek.statuses.push_back(first_leg_filled("40", "80"));
   std::vector<std::string> asked;
   options_.admit_remainder = [&](std::string_view id, const plan& p) -> std::optional<std::string> {
     const planned_leg& leg = p.routes.at(0).legs.at(0);
@@ -398,13 +391,8 @@ TEST_F(ExecutorTest, AnUnspentRestNoOneTakesLeavesTheIntentPartialUnlessItIsDust
     SCOPED_TRACE(spent);
     memory_journal journal;
     scripted_venue v("onek", dedup());
-    leg_status s;
-    s.ref = {"R-I1-L0-A0", "I1-L0-A0"};
-    s.state = leg_state::filled;
-    s.provider_status = "success";
-    s.spend_filled = dec(spent);
-    s.receive_filled = s.spend_filled.mul(dec("2"), rounding::down).value();
-    v.statuses.push_back(s);
+    v.statuses.push_back(
+        first_leg_filled(spent, dec(spent).mul(dec("2"), rounding::down).value().to_string()));
     const std::vector<venue*> venues{&v};
     executor exec(venues, journal, options_);
     const auto out = run(exec.run(intent()));
