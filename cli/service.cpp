@@ -190,15 +190,8 @@ result<std::string> resolve_control_token(const std::optional<config::credential
     }
     return std::string(value);
   }
-  std::ifstream in(configured->reference, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) {
-    return fail(error_kind::invalid_argument,
-                "engine.control_token: cannot read " + configured->reference);
-  }
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
-    text.pop_back();
-  }
+  // The loader read the file, checked owner-only as every secret file is (FAULTS.md security 1).
+  const std::string text(configured->value.reveal());
   if (text.empty()) {
     return fail(error_kind::invalid_argument,
                 "engine.control_token: " + configured->reference + " is empty");

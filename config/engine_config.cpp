@@ -417,7 +417,9 @@ class engine_config_parser {
   }
 
   // "${NAME}" or {file: PATH}. Messages never quote the value: it may be a pasted secret.
-  credential parse_credential(const yaml_entry& f) const {
+  // `read_file`: a {file: PATH} credential is read (and checked owner-only) even when
+  // credentials are not resolved: the bot's control token is used in every mode.
+  credential parse_credential(const yaml_entry& f, bool read_file = false) const {
     credential out;
     if (f.value.IsMap()) {
       const auto entries = r_.map_entries(f, {"file"});
@@ -425,7 +427,9 @@ class engine_config_parser {
       const yaml_entry& file = entries.front();
       out.from = credential::source::file;
       out.reference = resolve_path(r_.expand_env(file, options_.env));
-      if (options_.resolve_credentials) out.value = read_secret_file(file, out.reference);
+      if (options_.resolve_credentials || read_file) {
+        out.value = read_secret_file(file, out.reference);
+      }
       return out;
     }
     static constexpr std::string_view form =
@@ -670,7 +674,7 @@ class engine_config_parser {
         } else if (f.key == "listen") {
           out.listen = parse_listen(f);
         } else if (f.key == "control_token") {
-          out.control_token = parse_credential(f);
+          out.control_token = parse_credential(f, true);
         } else if (f.key == "callbacks") {
           out.callbacks = r_.boolean(f);
         } else if (f.key == "callback_allow") {

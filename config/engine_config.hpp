@@ -50,7 +50,8 @@ struct credential {
   source from = source::env;
   /// The environment variable's name, or the file's path (resolved against the config's folder).
   std::string reference;
-  /// Empty when loaded with load_options::resolve_credentials = false.
+  /// Empty when loaded with load_options::resolve_credentials = false (except a control token
+  /// read from a file, which is always read and checked owner-only).
   secret value;
 
   /// "${NAME}" or "file PATH": never the value.

@@ -474,6 +474,31 @@ TEST(engine_config, inline_credential_is_refused_without_echo) {
   EXPECT_EQ(std::string(e.what()).find(sentinel), std::string::npos);
 }
 
+// The bot's control token is used in every mode, simulate included (where provider credentials
+// are not resolved): its file is read and checked owner-only there too, where the bot read it
+// itself with no check at all.
+TEST(engine_config, a_control_token_file_is_owner_only_in_every_mode) {
+  const temp_dir dir;
+  dir.write("open.token", std::string(sentinel) + "\n", 0644);
+  dir.write("closed.token", std::string(sentinel) + "\n", 0600);
+  load_options unresolved = test_env();
+  unresolved.resolve_credentials = false;
+  const auto config = [&](const std::string& file) {
+    return dir.write("c.yaml", "engine:\n  control_token: {file: " + file + "}\n", 0600);
+  };
+  load_result r = load_engine_config(config("open.token"), unresolved);
+  ASSERT_EQ(r.errors.size(), 1u) << all_text(r);
+  const std::string open_path = (dir.path() / "open.token").string();
+  EXPECT_EQ(std::string(r.errors[0].what()),
+            (dir.path() / "c.yaml").string() + ":2:25: engine.control_token.file: secret file " +
+                open_path + " has mode 0644: it must be readable by its owner only (chmod 600 " +
+                open_path + ")");
+  EXPECT_EQ(all_text(r).find(sentinel), std::string::npos);
+  r = load_engine_config(config("closed.token"), unresolved);
+  ASSERT_TRUE(r.ok()) << all_text(r);
+  EXPECT_EQ(r.config.engine.control_token->value.reveal(), sentinel);
+}
+
 TEST(engine_config, secret_file_must_be_owner_only) {
   const temp_dir dir;
   dir.write("open.key", std::string(sentinel) + "\n", 0644);
