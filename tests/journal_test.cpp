@@ -642,25 +642,22 @@ TEST(journal_faults, failed_commit_leaves_nothing_and_the_journal_recovers) {
   }
 }
 
-// A commit whose sync failed, then the power goes: what was not synced is gone after the reboot.
-TEST(journal_faults, failed_sync_then_power_loss_loses_only_the_failed_write) {
-  temp_dir dir;
-  auto vfs = fault_vfs::install("journal-test-sync-loss").value();
-  clocked clock;
-  journal_options o = clock.options();
-  o.vfs = vfs->name();
-  const std::string path = dir.file("j.db");
+// Intent A journaled, then intent B's commit refused by a failed sync; the process dies and the
+// power goes (`mode`, `seed`). After the reboot the journal is intact, A is in it, and neither B
+// nor its leg is.
+void expect_refused_commit_gone(fault_vfs& vfs, const std::string& path, const journal_options& o,
+                                power_loss_mode mode, std::uint64_t seed) {
   auto j = open_ok(path, o);
   ASSERT_TRUE(j);
   const leg_record a = make_leg("A", 0, at(10, 0, 0));
   ASSERT_TRUE(j->add_intent(make_intent("A", at(10, 0, 0)), std::span(&a, 1)));
   const leg_record b = make_leg("B", 0, at(10, 0, 1));
-  vfs->fail_syncs(1, io_fault::io_error);
+  vfs.fail_syncs(1, io_fault::io_error);
   ASSERT_FALSE(j->add_intent(make_intent("B", at(10, 0, 1)), std::span(&b, 1)));
-  vfs->kill_after(0);
+  vfs.kill_after(0);
   j.reset();
-  EXPECT_TRUE(vfs->killed());
-  ASSERT_TRUE(vfs->power_cycle(power_loss_mode::drop_unsynced, 7));
+  EXPECT_TRUE(vfs.killed());
+  ASSERT_TRUE(vfs.power_cycle(mode, seed));
   j = open_ok(path, o);
   ASSERT_TRUE(j);
   EXPECT_TRUE(j->integrity_ok().value());
@@ -668,6 +665,16 @@ TEST(journal_faults, failed_sync_then_power_loss_loses_only_the_failed_write) {
   EXPECT_EQ(j->leg(a.client).value()->client, a.client);
   EXPECT_EQ(j->intent("B").value(), std::nullopt);
   EXPECT_EQ(j->leg(b.client).value(), std::nullopt);
+}
+
+// A commit whose sync failed, then the power goes: what was not synced is gone after the reboot.
+TEST(journal_faults, failed_sync_then_power_loss_loses_only_the_failed_write) {
+  temp_dir dir;
+  auto vfs = fault_vfs::install("journal-test-sync-loss").value();
+  clocked clock;
+  journal_options o = clock.options();
+  o.vfs = vfs->name();
+  expect_refused_commit_gone(*vfs, dir.file("j.db"), o, power_loss_mode::drop_unsynced, 7);
 }
 
 TEST(journal_faults, power_cycle_refuses_open_files) {
@@ -986,27 +993,12 @@ TEST(journal_faults, a_commit_refused_after_a_failed_sync_never_comes_back) {
   clocked clock;
   journal_options o = clock.options();
   o.vfs = vfs->name();
+  // keep_prefix keeps every write made since the last sync for some seeds: the failed sync's
+  // data on the disk after all.
   for (std::uint64_t seed = 0; seed < 24 && !HasFailure(); ++seed) {
     SCOPED_TRACE(fmt::format("seed {}", seed));
-    const std::string path = dir.file(fmt::format("r{}.db", seed));
-    auto j = open_ok(path, o);
-    ASSERT_TRUE(j);
-    const leg_record a = make_leg("A", 0, at(10, 0, 0));
-    ASSERT_TRUE(j->add_intent(make_intent("A", at(10, 0, 0)), std::span(&a, 1)));
-    const leg_record b = make_leg("B", 0, at(10, 0, 1));
-    vfs->fail_syncs(1, io_fault::io_error);
-    ASSERT_FALSE(j->add_intent(make_intent("B", at(10, 0, 1)), std::span(&b, 1)));
-    vfs->kill_after(0);
-    j.reset();
-    // keep_prefix keeps every write made since the last sync for some seeds: the failed sync's
-    // data on the disk after all.
-    ASSERT_TRUE(vfs->power_cycle(power_loss_mode::keep_prefix, seed));
-    j = open_ok(path, o);
-    ASSERT_TRUE(j);
-    EXPECT_TRUE(j->integrity_ok().value());
-    EXPECT_TRUE(j->intent("A").value().has_value());
-    EXPECT_EQ(j->intent("B").value(), std::nullopt);
-    EXPECT_EQ(j->leg(b.client).value(), std::nullopt);
+    expect_refused_commit_gone(*vfs, dir.file(fmt::format("r{}.db", seed)), o,
+                               power_loss_mode::keep_prefix, seed);
   }
 }
 

@@ -97,6 +97,20 @@ std::string quote_body(std::string_view id, std::string_view amount, std::string
       id, amount, to_amount, expires, updated, updated);
 }
 
+// A USDT -> USDC quote answered at 13:25:`second` on the test day, valid 15 s.
+std::string quote_at(std::string_view id, std::string_view amount, std::string_view to_amount,
+                     int second) {
+  const auto at = [](int s) { return fmt::format("2025-05-21T13:25:{:02}.000Z", s); };
+  return quote_body(id, amount, to_amount, at(second), at(second + 15));
+}
+
+// price() of `amount` USDT for USDC (a coroutine: the request, a named local for GCC PR 99576,
+// lives until the call has read it).
+boost::asio::awaitable<result<quote>> price_of(client& c, std::string_view amount) {
+  const quote_request request{"USDT", "USDC", amount_side::spend, dec(amount)};
+  co_return co_await c.price(request);
+}
+
 // The seed's answer with the amount the client sent (the seed's own 0.13 does not match "1").
 std::string swap_body_for(std::string_view amount) {
   std::string body(samples::seed_swap);
@@ -152,9 +166,8 @@ TEST_F(StableStackClient, Traits) {
 
 TEST_F(StableStackClient, FirmQuoteExactRequestAndExpiry) {
   client& c = make();
-  http_.answer(200, quote_body("q-1", "20.0", "19.6", "2025-05-21T13:25:00.000Z",
-                               "2025-05-21T13:25:15.000Z"));
-  auto q = run(c.price({"USDT", "USDC", amount_side::spend, dec("20.009")}));
+  http_.answer(200, quote_at("q-1", "20.0", "19.6", 0));
+  auto q = run(price_of(c, "20.009"));
   ASSERT_TRUE(q.has_value()) << describe(q.error());
   ASSERT_EQ(http_.sent.size(), 1u);
   const http_request& r = http_.sent[0];
@@ -230,14 +243,12 @@ TEST_F(StableStackClient, CustomerScopeGoesFirstInBodiesAndPaths) {
 
 TEST_F(StableStackClient, SubmitRefreshesAQuoteCloseToExpiry) {
   client& c = make();
-  http_.answer(
-      200, quote_body("q-7", "5", "4.9", "2025-05-21T13:25:00.000Z", "2025-05-21T13:25:15.000Z"));
-  auto q = run(c.price({"USDT", "USDC", amount_side::spend, dec("5")}));
+  http_.answer(200, quote_at("q-7", "5", "4.9", 0));
+  auto q = run(price_of(c, "5"));
   ASSERT_TRUE(q.has_value()) << describe(q.error());
   wall_ += 13s;
   steady_ += 13s;
-  http_.answer(
-      200, quote_body("q-7", "5", "4.9", "2025-05-21T13:25:13.000Z", "2025-05-21T13:25:28.000Z"));
+  http_.answer(200, quote_at("q-7", "5", "4.9", 13));
   http_.answer(200, swap_body_for("5.00000000"));
   auto s = run(c.submit(usdt_usdc("5", "q-7"), "id-7"));
   ASSERT_TRUE(s.has_value()) << describe(s.error());
@@ -471,14 +482,12 @@ TEST_F(StableStackClient, FindNeverCountsADebitThatIsNoSwap) {
 // refreshed quote below the leg's worst acceptable net is never executed (nothing is sent).
 TEST_F(StableStackClient, SubmitNeverExecutesARefreshedQuoteBelowTheMinimumReceive) {
   client& c = make();
-  http_.answer(
-      200, quote_body("q-8", "5", "4.9", "2025-05-21T13:25:00.000Z", "2025-05-21T13:25:15.000Z"));
-  auto q = run(c.price({"USDT", "USDC", amount_side::spend, dec("5")}));
+  http_.answer(200, quote_at("q-8", "5", "4.9", 0));
+  auto q = run(price_of(c, "5"));
   ASSERT_TRUE(q.has_value()) << describe(q.error());
   wall_ += 13s;
   steady_ += 13s;
-  http_.answer(
-      200, quote_body("q-8", "5", "4.5", "2025-05-21T13:25:13.000Z", "2025-05-21T13:25:28.000Z"));
+  http_.answer(200, quote_at("q-8", "5", "4.5", 13));
   http_.answer(200, swap_body_for("5.00000000"));
   leg l = usdt_usdc("5", "q-8");
   l.min_receive = dec("4.85");
@@ -495,14 +504,11 @@ TEST_F(StableStackClient, SubmitNeverExecutesARefreshedQuoteBelowTheMinimumRecei
 // again) and checked against the leg's minimum before the swap.
 TEST_F(StableStackClient, SubmitRebindsItsQuoteWhenALaterQuoteOfTheSameAmountIsTheLatest) {
   client& c = make();
-  http_.answer(
-      200, quote_body("q-1", "5", "4.9", "2025-05-21T13:25:00.000Z", "2025-05-21T13:25:15.000Z"));
-  ASSERT_TRUE(run(c.price({"USDT", "USDC", amount_side::spend, dec("5")})).has_value());
-  http_.answer(
-      200, quote_body("q-2", "5", "4.5", "2025-05-21T13:25:01.000Z", "2025-05-21T13:25:16.000Z"));
-  ASSERT_TRUE(run(c.price({"USDT", "USDC", amount_side::spend, dec("5")})).has_value());
-  http_.answer(
-      200, quote_body("q-1", "5", "4.9", "2025-05-21T13:25:02.000Z", "2025-05-21T13:25:17.000Z"));
+  http_.answer(200, quote_at("q-1", "5", "4.9", 0));
+  ASSERT_TRUE(run(price_of(c, "5")).has_value());
+  http_.answer(200, quote_at("q-2", "5", "4.5", 1));
+  ASSERT_TRUE(run(price_of(c, "5")).has_value());
+  http_.answer(200, quote_at("q-1", "5", "4.9", 2));
   http_.answer(200, swap_body_for("5.00000000"));
   leg l = usdt_usdc("5", "q-1");
   l.min_receive = dec("4.85");
@@ -518,12 +524,11 @@ TEST_F(StableStackClient, SubmitRebindsItsQuoteWhenALaterQuoteOfTheSameAmountIsT
 // longer be refreshed; a recent one still can.
 TEST_F(StableStackClient, QuotesLongExpiredLeaveTheCache) {
   client& c = make();
-  http_.answer(
-      200, quote_body("q-old", "5", "4.9", "2025-05-21T13:25:00.000Z", "2025-05-21T13:25:15.000Z"));
-  ASSERT_TRUE(run(c.price({"USDT", "USDC", amount_side::spend, dec("5")})).has_value());
+  http_.answer(200, quote_at("q-old", "5", "4.9", 0));
+  ASSERT_TRUE(run(price_of(c, "5")).has_value());
   http_.answer(
       200, quote_body("q-new", "6", "5.9", "2025-05-21T13:35:16.000Z", "2025-05-21T13:35:31.000Z"));
-  ASSERT_TRUE(run(c.price({"USDT", "USDC", amount_side::spend, dec("6")})).has_value());
+  ASSERT_TRUE(run(price_of(c, "6")).has_value());
   auto old = run(c.refresh("q-old"));
   ASSERT_FALSE(old.has_value());
   EXPECT_EQ(old.error().kind, error_kind::invalid_argument);
@@ -538,21 +543,17 @@ TEST_F(StableStackClient, QuotesLongExpiredLeaveTheCache) {
 // it posted at once and executed q-2's price when that quote reached StableStack first.
 TEST_F(StableStackClient, SubmitWaitsForAQuoteOfItsPairAndAmountInFlight) {
   client& c = make();
-  http_.answer(
-      200, quote_body("q-1", "5", "4.9", "2025-05-21T13:25:00.000Z", "2025-05-21T13:25:15.000Z"));
-  ASSERT_TRUE(run(c.price({"USDT", "USDC", amount_side::spend, dec("5")})).has_value());
-  http_.answer(
-      200, quote_body("q-2", "5", "4.5", "2025-05-21T13:25:01.000Z", "2025-05-21T13:25:16.000Z"));
-  http_.answer(
-      200, quote_body("q-1", "5", "4.9", "2025-05-21T13:25:02.000Z", "2025-05-21T13:25:17.000Z"));
+  http_.answer(200, quote_at("q-1", "5", "4.9", 0));
+  ASSERT_TRUE(run(price_of(c, "5")).has_value());
+  http_.answer(200, quote_at("q-2", "5", "4.5", 1));
+  http_.answer(200, quote_at("q-1", "5", "4.9", 2));
   http_.answer(200, swap_body_for("5.00000000"));
   http_.hold_next = true;
   leg l = usdt_usdc("5", "q-1");
   l.min_receive = dec("4.85");
   boost::asio::io_context io;
   auto [quoted, swapped, released] =
-      test_support::run_together(io, c.price({"USDT", "USDC", amount_side::spend, dec("5")}),
-                                 c.submit(l, "id-9"), http_.release());
+      test_support::run_together(io, price_of(c, "5"), c.submit(l, "id-9"), http_.release());
   ASSERT_TRUE(quoted.has_value()) << describe(quoted.error());
   ASSERT_TRUE(swapped.has_value()) << describe(swapped.error());
   std::vector<std::string> targets;
@@ -565,21 +566,17 @@ TEST_F(StableStackClient, SubmitWaitsForAQuoteOfItsPairAndAmountInFlight) {
 // StableStack first and be the one executed); a quote of another amount does not wait.
 TEST_F(StableStackClient, AQuoteOfAPairAndAmountWaitsForItsSwapInFlight) {
   client& c = make();
-  http_.answer(
-      200, quote_body("q-1", "5", "4.9", "2025-05-21T13:25:00.000Z", "2025-05-21T13:25:15.000Z"));
-  ASSERT_TRUE(run(c.price({"USDT", "USDC", amount_side::spend, dec("5")})).has_value());
+  http_.answer(200, quote_at("q-1", "5", "4.9", 0));
+  ASSERT_TRUE(run(price_of(c, "5")).has_value());
   http_.answer(200, swap_body_for("5.00000000"));
-  http_.answer(
-      200, quote_body("q-6", "6", "5.9", "2025-05-21T13:25:01.000Z", "2025-05-21T13:25:16.000Z"));
-  http_.answer(
-      200, quote_body("q-5", "5", "4.9", "2025-05-21T13:25:02.000Z", "2025-05-21T13:25:17.000Z"));
+  http_.answer(200, quote_at("q-6", "6", "5.9", 1));
+  http_.answer(200, quote_at("q-5", "5", "4.9", 2));
   http_.hold_next = true;
   leg l = usdt_usdc("5", "q-1");
   l.min_receive = dec("4.85");
   boost::asio::io_context io;
   auto [swapped, same, other, released] = test_support::run_together(
-      io, c.submit(l, "id-9"), c.price({"USDT", "USDC", amount_side::spend, dec("5")}),
-      c.price({"USDT", "USDC", amount_side::spend, dec("6")}), http_.release());
+      io, c.submit(l, "id-9"), price_of(c, "5"), price_of(c, "6"), http_.release());
   ASSERT_TRUE(swapped.has_value()) << describe(swapped.error());
   ASSERT_TRUE(same.has_value()) << describe(same.error());
   ASSERT_TRUE(other.has_value()) << describe(other.error());
