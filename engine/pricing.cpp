@@ -445,11 +445,25 @@ priced<price> search_exact_receive(const pricing& p, decimal target, const balan
     q = std::move(m);
     return true;
   };
+  int128 short_of = low;  // the last spend doubled from: it does not cover
+  bool capped = false;
   for (; !covers(q); ++i) {
-    if (!q && blocks_from_above(q.error().reason)) return std::unexpected(q.error());
+    if (!q && blocks_from_above(q.error().reason)) {
+      // Doubling can step over the whole range a maximum leaves (a minimum receive of 170 and a
+      // maximum spend of 261 lie between 163.84 and 327.68): the highest spend the limits allow
+      // is the last one to try.
+      const auto cap = bounds_of(p, available).high;
+      const int128 top = cap ? cap->raw() / unit : 0;
+      if (capped || top <= short_of) return std::unexpected(q.error());
+      capped = true;
+      high = top;
+      q = at(high);
+      continue;
+    }
     if (i == 96 || high > (int128{1} << 100)) return failure(price_failure::overflow, target);
     // Monotone: no spend up to this one covers either.
     if (monotone) low = std::max(low, high);
+    short_of = high;
     high *= 2;
     q = at(high);
   }

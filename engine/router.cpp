@@ -731,6 +731,7 @@ struct planner_scratch {
   std::vector<allocation> filled;
   subset_table subsets;
   std::array<evaluated, 2> slots;
+  evaluated polished;  // polish()'s candidate
   bool busy = false;
 };
 
@@ -826,6 +827,9 @@ class planner {
   void reserve_bulk_route(std::array<std::uint16_t, split_cap>& top, std::size_t& count,
                           std::size_t next, decimal amount);
   std::optional<evaluated> least_split_spend();
+  bool whole_units(const allocation& a, decimal amount, allocation& out) const;
+  void polish(evaluated& e, decimal amount);
+  std::expected<decimal, chain_failure> spend_for(const route& r, decimal net) const;
 
   plan build(const evaluated& best);
   plan plan_spend();
@@ -1251,6 +1255,15 @@ void planner::segments_for(route& r) const {
     for (int k = 1; k < r.count; ++k) {
       quote_segments next(quote_of(r.hops[k]), known_first(m_, r.hops[k]));
       r.segments = compose(r.segments, next);
+    }
+    // A buy book charges each fill's value rounded up to the spend unit, so taking every level
+    // can cost more than the model's lengths add up to: up to the route's high, the rest of the
+    // spend nets nothing more (rate 0), yet a fill may place it there, so that an amount only
+    // those roundings separate from the high is one the route takes whole.
+    if (r.high < unlimited) {
+      decimal modelled;
+      for (const segment& s : r.segments) modelled += s.length;
+      if (modelled < limit) r.segments.push_back({limit - modelled, decimal{}});
     }
     r.gains.reserve(r.segments.size());
     __uint128_t total = 0;
@@ -1873,9 +1886,18 @@ const evaluated* planner::best_for(decimal amount) {
   std::array<evaluated, 2>& slots = scratch_.slots;
   evaluated* best = nullptr;
   decimal best_bound;
+  allocation whole;
   const auto evaluate_candidate = [&](const allocation& a) {
     evaluated& candidate = best == &slots[0] ? slots[1] : slots[0];
-    if (evaluate_into(a, candidate) && beats(candidate, a.bound, best, best_bound)) {
+    bool priced;
+    if (a.routes.size() > 1) {
+      priced = (whole_units(a, amount, whole) && evaluate_into(whole, candidate)) ||
+               evaluate_into(a, candidate);
+      if (priced) polish(candidate, amount);
+    } else {
+      priced = evaluate_into(a, candidate);
+    }
+    if (priced && beats(candidate, a.bound, best, best_bound)) {
       best = &candidate;
       best_bound = a.bound;
     }
@@ -1951,6 +1973,203 @@ const evaluated* planner::best_for(decimal amount) {
     if (a && (a->full || options_.allow_partial)) consider(*a);
   }
   return best;
+}
+
+// fill()'s parts are amounts of the linear model, most of them not multiples of their routes'
+// spend units: priced as they are, each rounds down and its remainder goes unspent, up to a unit
+// per part (a whole unit of a coarse increment, beside a route that takes any amount, is a real
+// loss). Here each part is rounded down to its unit, and what that frees, with any rest of
+// `amount`, is handed to the parts best rate first, in whole units within their highs; a part
+// left with nothing is dropped. False when there is nothing to hand on (`a` prices the same).
+bool planner::whole_units(const allocation& a, decimal amount, allocation& out) const {
+  const std::size_t n = a.routes.size();
+  std::array<decimal, split_cap> amounts{};
+  std::array<std::size_t, split_cap> by_rate{};
+  decimal rest = amount;
+  for (std::size_t m = 0; m < n; ++m) {
+    const auto down =
+        a.amounts[m].try_round_to_increment(routes_[a.routes[m]].unit, rounding::down);
+    if (!down) return false;
+    amounts[m] = *down;
+    rest -= *down;
+    by_rate[m] = m;
+  }
+  if (!rest.is_positive()) return false;
+  std::stable_sort(by_rate.begin(), by_rate.begin() + n, [&](std::size_t x, std::size_t y) {
+    return routes_[a.routes[x]].best_rate > routes_[a.routes[y]].best_rate;
+  });
+  bool handed = false;
+  for (std::size_t b = 0; b < n && rest.is_positive(); ++b) {
+    const std::size_t m = by_rate[b];
+    const route& r = routes_[a.routes[m]];
+    const auto take =
+        std::min(rest, r.high - amounts[m]).try_round_to_increment(r.unit, rounding::down);
+    if (!take || !take->is_positive()) continue;
+    amounts[m] += *take;
+    rest -= *take;
+    handed = true;
+  }
+  if (!handed) return false;
+  out.routes.clear();
+  out.amounts.clear();
+  for (std::size_t m = 0; m < n; ++m) {
+    if (!amounts[m].is_positive()) continue;
+    out.routes.push_back(a.routes[m]);
+    out.amounts.push_back(amounts[m]);
+  }
+  out.bound = a.bound;
+  out.full = a.full;
+  return true;
+}
+
+// Units of two parts that do not divide each other leave a rest neither can take: 0.6 unspent
+// beside parts in units of 1.25 and 1 is spent in full once two units of 1.25 become three of 1,
+// and 0.23 beside units of 0.01 and 0.25 once two units of 0.01 make one of 0.25. The fewest of
+// `from`'s units that, with the `unspent` rest, make the most whole units of `to` beyond what
+// they take from `from` and what `to` could take of the rest alone: what `from` gives and what
+// `to` gets, or none when no shift spends more.
+std::optional<std::pair<decimal, decimal>> unit_shift(decimal from, decimal to, decimal unspent) {
+  const auto alone = unspent.try_round_to_increment(to, rounding::down);
+  if (!alone || !from.is_positive()) return std::nullopt;
+  std::optional<std::pair<decimal, decimal>> best;
+  decimal most = *alone;
+  const auto consider = [&](decimal given) {
+    const auto got = (given + unspent).try_round_to_increment(to, rounding::down);
+    if (got && *got - given > most) {
+      most = *got - given;
+      best = {given, *got};
+    }
+  };
+  // Small ratios of the units: their first few multiples.
+  decimal given;
+  for (int k = 1; k <= 8; ++k) consider(given += from);
+  // A coarse `to`: the least multiple of `from` that completes its next unit.
+  if (const auto units = (to - (unspent - *alone)).try_div(from, rounding::up)) {
+    if (const auto whole = units->try_round_to_increment(decimal::from_int(1), rounding::up);
+        whole && *whole > decimal::from_int(8)) {
+      if (const auto k = whole->try_mul(from, rounding::up)) consider(*k);
+    }
+  }
+  return best;
+}
+
+// Nor does the linear model see the steps a receive increment or a coarse receive precision makes
+// in a part's exact net, or a book charging each fill's value rounded up: a part may spend
+// more than its net needs, stop just short of its next step, or spend a last unit that buys less
+// than it costs, where moving that spend to or from another part nets more. One move at a time,
+// while one nets more (or the same for less spend):
+// - what the plan leaves unspent, given to a part in its units;
+// - a part's units traded for another's whole units that spend more of the rest (unit_shift);
+// - where a part's receive step is coarser than a unit of its spend: the part trimmed to the
+//   least spend that keeps its net, the rest given to another part; or lifted to the least spend
+//   of its next step, from what the plan leaves unspent and what it lacks taken from another;
+// - a part at its high whose first hop is a buy book gives its last unit to another part, where
+//   the unit buys less than it costs.
+// Each move is priced exactly, and only those that can apply are tried: a plan whose parts have
+// fine units and steps and no rest tries none.
+void planner::polish(evaluated& e, decimal amount) {
+  evaluated& candidate = scratch_.polished;
+  allocation moved;
+  // `moved` evaluated: adopted when it beats `e`.
+  const auto adopt = [&] {
+    if (!evaluate_into(moved, candidate) || !beats(candidate, e.alloc.bound, &e, e.alloc.bound))
+      return false;
+    std::swap(e, candidate);
+    return true;
+  };
+  const auto move = [&](std::size_t to, decimal to_spend, std::size_t from, decimal from_spend) {
+    moved = e.alloc;
+    moved.amounts[to] = to_spend;
+    moved.amounts[from] = from_spend;
+    return adopt();
+  };
+  // Each move nets strictly more or spends strictly less: a bound on their number keeps a plan's
+  // time bounded all the same.
+  constexpr int most_moves = 16;
+  for (int moves = 0; moves < most_moves; ++moves) {
+    bool improved = false;
+    const std::size_t parts = e.alloc.routes.size();
+    const decimal unspent = amount - e.spend;
+    // Which parts can take more, and whether any two parts' units differ: the moves that cannot
+    // apply are never looked at.
+    std::array<bool, split_cap> room{};
+    std::size_t with_room = 0;
+    bool units_differ = false;
+    for (std::size_t m = 0; m < parts; ++m) {
+      const route& r = routes_[e.alloc.routes[m]];
+      room[m] = e.prices[m].legs[0].spend < r.high;
+      with_room += room[m] ? 1 : 0;
+      units_differ = units_differ || r.unit != routes_[e.alloc.routes[0]].unit;
+    }
+    const bool shifts = units_differ && unspent.is_positive();
+    for (std::size_t j = 0; j < parts && !improved; ++j) {
+      const route& part = routes_[e.alloc.routes[j]];
+      const decimal spent = e.prices[j].legs[0].spend;
+      if (room[j] && unspent >= part.unit) {
+        if (const auto rest = unspent.try_round_to_increment(part.unit, rounding::down)) {
+          moved = e.alloc;
+          moved.amounts[j] = spent + *rest;
+          if ((improved = adopt())) break;
+        }
+      }
+      const bool others_take = with_room > (room[j] ? 1u : 0u);
+      // Only a buy book's first hop charges its fills rounded up.
+      const pricing& first = quote_of(part.hops[0]);
+      const bool last_unit_moves = !room[j] && others_take && part.unit < spent &&
+                                   first.model == pricing_model::order_book &&
+                                   first.book.side == book_side::buy;
+      const decimal step = receive_unit(quote_of(part.hops[part.count - 1]));
+      bool stepped = false;
+      if (others_take || room[j]) {
+        const auto unit_worth = part.unit.try_mul(part.best_rate, rounding::up);
+        stepped = unit_worth && step > *unit_worth;
+      }
+      if (!shifts && !stepped && !last_unit_moves) continue;
+      // The least spends, in the part's units, of its net and of its next step.
+      const decimal net = e.prices[j].net();
+      const auto in_units = [&](decimal target) -> std::optional<decimal> {
+        const auto s = spend_for(part, target);
+        return s ? s->try_round_to_increment(part.unit, rounding::up) : std::nullopt;
+      };
+      const auto trimmed = stepped && others_take ? in_units(net) : std::nullopt;
+      const auto lifted = stepped && room[j] ? in_units(net + step) : std::nullopt;
+      // What the part's last unit nets at its high: priced once, when a move asks.
+      std::optional<decimal> last_unit;
+      for (std::size_t i = 0; i < parts && !improved; ++i) {
+        if (i == j) continue;
+        const route& other = routes_[e.alloc.routes[i]];
+        const decimal other_spent = e.prices[i].legs[0].spend;
+        if (shifts && room[i] && part.unit != other.unit) {
+          if (const auto shift = unit_shift(part.unit, other.unit, unspent);
+              shift && shift->first < spent) {
+            improved = move(j, spent - shift->first, i, other_spent + shift->second);
+          }
+        }
+        if (!improved && room[i] && trimmed && *trimmed < spent) {
+          const auto given = (spent - *trimmed).try_round_to_increment(other.unit, rounding::down);
+          improved = given && move(j, *trimmed, i, other_spent + *given);
+        }
+        if (!improved && lifted && *lifted > spent) {
+          const decimal short_of = std::max(decimal{}, *lifted - spent - unspent);
+          const auto taken = short_of.try_round_to_increment(other.unit, rounding::up);
+          improved = taken && *taken < other_spent && move(j, *lifted, i, other_spent - *taken);
+        }
+        if (!improved && last_unit_moves && room[i]) {
+          // Only when the other part could gain more than the last unit nets here.
+          const auto got = (part.unit + unspent).try_round_to_increment(other.unit, rounding::down);
+          const auto could = got ? got->try_mul(other.best_rate, rounding::up) : std::nullopt;
+          if (!last_unit) {
+            chain_price below;
+            // Nothing below the high: never worth a move.
+            last_unit = price_chain_into(part, spent - part.unit, below) ? net - below.net() : net;
+          }
+          improved =
+              could && *could > *last_unit && move(j, spent - part.unit, i, other_spent + *got);
+        }
+      }
+    }
+    if (!improved) break;
+  }
 }
 
 // `asked` is what price_chain asked of the first hop for `c`.
@@ -2162,6 +2381,19 @@ std::optional<evaluated> planner::least_split_spend() {
   return best;
 }
 
+// The spend route `r` needs to net at least `net`: each hop's exact-receive price, from the last
+// hop back to the first.
+std::expected<decimal, chain_failure> planner::spend_for(const route& r, decimal net) const {
+  decimal wanted = net;
+  for (int k = r.count - 1; k >= 0; --k) {
+    auto q = price_receive(quote_of(r.hops[k]), wanted, r.hops[k].available,
+                           m_.sums_for(r.hops[k].quote));
+    if (!q) return std::unexpected(chain_failure{k, q.error()});
+    wanted = q->spend;
+  }
+  return wanted;
+}
+
 // Exact receive: the least spend whose plan nets the amount. A route alone is priced backwards
 // from the receive; when none can deliver it alone, the spend is bisected over split plans.
 plan planner::plan_receive() {
@@ -2170,20 +2402,13 @@ plan planner::plan_receive() {
     route& r = routes_[i];
     bound(r);
     if (!r.failure.empty()) continue;
-    decimal wanted = intent_.amount;
-    std::optional<decimal> spend;
-    for (int k = r.count - 1; k >= 0; --k) {
-      auto q = price_receive(quote_of(r.hops[k]), wanted, r.hops[k].available,
-                             m_.sums_for(r.hops[k].quote));
-      if (!q) {
-        failures_[r.index] = fmt::format("{} {}: {}", quote_of(r.hops[k]).provider,
-                                         quote_of(r.hops[k]).direction_code, describe(q.error()));
-        break;
-      }
-      wanted = q->spend;
-      spend = q->spend;
+    const auto spend = spend_for(r, intent_.amount);
+    if (!spend) {
+      const pricing& p = quote_of(r.hops[spend.error().hop]);
+      failures_[r.index] =
+          fmt::format("{} {}: {}", p.provider, p.direction_code, describe(spend.error().error));
     }
-    if (!failures_[r.index].empty() || !spend) continue;
+    if (!failures_[r.index].empty()) continue;
     allocation a;
     a.routes.push_back(static_cast<std::uint16_t>(i));
     a.amounts.push_back(*spend);

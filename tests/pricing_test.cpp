@@ -149,6 +149,20 @@ TEST(Pricing, OrderBookExactReceiveIsTheSmallestSpend) {
   EXPECT_LT(less->net, dec("3.95604"));
 }
 
+// A minimum quantity the doubling search steps over on its way to the maximum spend: 3.5 COPM
+// costs 353 USDT, between the search's 327.68 and 655.36, and 655.36 is above the 400 maximum.
+TEST(Pricing, OrderBookExactReceiveBetweenTheLastDoublingAndTheMaximum) {
+  pricing p = ask_book();
+  p.min_receive = dec("3.5");
+  p.max_spend = dec("400");
+  auto q = price_receive(p, dec("0.00000001"));
+  ASSERT_TRUE(q.has_value()) << describe(q.error());
+  EXPECT_EQ(q->spend, dec("353"));
+  EXPECT_EQ(q->gross, dec("3.5"));
+  // Beyond the maximum it still fails from above.
+  EXPECT_EQ(price_receive(p, dec("4")).error().reason, price_failure::max_spend);
+}
+
 // A walk from the whole-level sums is the walk itself: levels taken whole come from the sums,
 // the one taken in part is walked.
 TEST(Pricing, BookSumsPriceAsTheWalk) {
