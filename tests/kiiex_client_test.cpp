@@ -181,6 +181,46 @@ TEST(KiiexPricing, PlannerModelAgreesWithTheBookWalk) {
   }
 }
 
+// At the book's full depth: a buy that takes every ask and has less than one more increment at the
+// last price left is complete for the planner (engine/pricing.cpp), so the adapter's walk (and the
+// emulator's fill, which walks the same way) must say so too; one increment's worth more is thin
+// for both. The asks hold 100 x 4002.50 + 200 x 4004.75 = 1201200 COPM; 0.01 USDT at 4004.75 is
+// 40.0475 COPM.
+TEST(KiiexPricing, AtTheFullDepthOfTheBookThePlannerAndTheWalkAgree) {
+  const market_info market = usdt_copm();
+  const order_book book = sample_book();
+  struct depth_case {
+    wire::side side;
+    const char* spend;
+    const char* receive;
+    const char* amount;
+    bool fits;
+  };
+  for (const depth_case c : {depth_case{wire::side::buy, "COPM", "USDT", "1201200", true},
+                             depth_case{wire::side::buy, "COPM", "USDT", "1201240.04", true},
+                             depth_case{wire::side::buy, "COPM", "USDT", "1201240.05", false},
+                             depth_case{wire::side::sell, "USDT", "COPM", "300", true},
+                             depth_case{wire::side::sell, "USDT", "COPM", "300.009", true},
+                             depth_case{wire::side::sell, "USDT", "COPM", "300.01", false}}) {
+    SCOPED_TRACE(std::string(c.spend) + " " + c.amount);
+    const pricing model = pricing_of(market, c.side, book, wall_time{});
+    const quote_request r{c.spend, c.receive, amount_side::spend, dec(c.amount)};
+    auto q = price_order_book(market, c.side, book, r, wall_time{});
+    auto p = price_spend(model, dec(c.amount));
+    ASSERT_EQ(p.has_value(), c.fits) << (p ? std::string("planner ok") : describe(p.error()));
+    ASSERT_EQ(q.has_value(), c.fits) << (q ? std::string("adapter ok") : q.error().message);
+    if (!c.fits) {
+      EXPECT_EQ(q.error().kind, error_kind::rejected);
+      continue;
+    }
+    EXPECT_EQ(q->spend_amount, c.side == wire::side::buy ? dec("1201200") : dec("300"));
+    EXPECT_EQ(p->spend, q->spend_amount);
+    EXPECT_EQ(p->gross, q->receive_gross);
+    EXPECT_EQ(p->fee, q->fee);
+    EXPECT_EQ(p->net, q->receive_net);
+  }
+}
+
 TEST(KiiexPricing, ThinBookAndMinimumAreRejections) {
   quote_request big{"USDT", "COPM", amount_side::spend, dec("1000")};
   EXPECT_EQ(
@@ -334,6 +374,27 @@ TEST_F(KiiexClient, RefusedLoginIsAuth) {
   EXPECT_EQ(b.error().provider_code, "Locked");
 }
 
+// A refused login is not sent again on the next call (APX4 locks a user after rapid failed
+// attempts): that call fails with the refusal; once login_retry has passed, the client logs in.
+TEST_F(KiiexClient, ARefusedLoginWaitsForTheRetryDelay) {
+  http_.answer(400, R"({"authenticated":false,"locked":false,"errormsg":"Invalid signature"})");
+  auto first = run(venue_.balances());
+  ASSERT_FALSE(first.has_value());
+  EXPECT_EQ(first.error().kind, error_kind::auth);
+  now_ += std::chrono::seconds(59);
+  auto second = run(venue_.balances());
+  ASSERT_FALSE(second.has_value());
+  EXPECT_EQ(second.error().kind, error_kind::auth);
+  EXPECT_EQ(http_.sent.size(), 1u);
+  now_ += std::chrono::seconds(1);
+  http_.answer(200, login_ok("t1"));
+  http_.answer(200, "[]");
+  ASSERT_TRUE(run(venue_.balances()).has_value());
+  ASSERT_EQ(http_.sent.size(), 3u);
+  EXPECT_EQ(http_.sent[1].target, "/ap/AuthenticateUser");
+  EXPECT_EQ(venue_.login_count(), 1);
+}
+
 TEST_F(KiiexClient, GenericErrorsMapToKinds) {
   http_.answer(200, login_ok("t1"));
   http_.answer(200, R"({"result":false,"errormsg":"Resource Not Found","errorcode":104})");
@@ -402,6 +463,48 @@ TEST_F(KiiexClient, APartlyFilledBuyReportsItsTradesAndOnlyTheReceiveProductsFee
   EXPECT_EQ(s->spend_filled, dec("5985.75"));
   EXPECT_EQ(s->receive_filled, dec("1.5"));
   EXPECT_EQ(s->fee_filled, dec("0.0025"));
+}
+
+// VENUES.md 1.1: answers usually render enums as names, numbers are read too. A market buy by
+// Value whose OrderType comes as its number (1) spends what its trades moved, not its executed
+// quantity at the limit price: find() after an ambiguous SendOrder adopts it instead of calling it
+// inconsistent (2.4 at the 4200 limit, 10080, would be above the 10000 COPM sent).
+TEST_F(KiiexClient, AMarketBuyWithANumericOrderTypeIsAdoptedByFind) {
+  const std::int64_t client_order_id = wire::client_order_id("c-numeric");
+  answer_login_and_market();
+  http_.answer(200, "[]");
+  const std::string order =
+      R"({"Side":"Buy","OrderId":6570,"Price":4200,"Quantity":0,"Instrument":1,"Account":9,)"
+      R"("OrderType":1,"ClientOrderId":)" +
+      std::to_string(client_order_id) +
+      R"(,"OrderState":5,"OrigQuantity":2.4,"QuantityExecuted":2.4,"GrossValueExecuted":9600,)"
+      R"("AvgPrice":4000,"ChangeReason":"Trade","OMSId":1})";
+  http_.answer(200, "[" + order + "]");
+  http_.answer(200, order);
+  http_.answer(
+      200,
+      R"([{"OMSId":1,"ExecutionId":5,"TradeId":5,"OrderId":6570,"AccountId":9,"ClientOrderId":)" +
+          std::to_string(client_order_id) +
+          R"(,"InstrumentId":1,"Side":"Buy","Quantity":2.4,"RemainingQuantity":0,"Price":4000,)"
+          R"("Value":9600,"Fee":0.006,"FeeProductId":1,"MakerTaker":"Taker","TradeTimeMS":1}])");
+  leg l;
+  l.provider = "kiiex";
+  l.direction_code = "COPM-USDT";
+  l.spend_asset = "COPM";
+  l.receive_asset = "USDT";
+  l.amount = dec("10000");
+  l.min_receive = dec("2.3");
+  auto found = run(venue_.find(client_id("c-numeric"), l, {}));
+  ASSERT_TRUE(found.has_value()) << found.error().message;
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(http_.sent[4].target, "/ap/GetOpenOrders");
+  EXPECT_EQ(http_.sent[5].target, "/ap/GetOrdersHistory");
+  EXPECT_EQ((*found)->ref.provider_ref, "6570");
+  EXPECT_EQ((*found)->state, leg_state::filled);
+  EXPECT_EQ((*found)->spend_amount, dec("9600"));
+  EXPECT_EQ((*found)->spend_filled, dec("9600"));
+  EXPECT_EQ((*found)->receive_filled, dec("2.4"));
+  EXPECT_EQ((*found)->fee_filled, dec("0.006"));
 }
 
 }  // namespace

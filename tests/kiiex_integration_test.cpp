@@ -340,6 +340,35 @@ TEST_F(KiiexIntegration, StatusWhileTheMarketListIsReplaced) {
   EXPECT_EQ(dirs->at(1).code, "USDT-COPM");
 }
 
+// APX4 GetInstruments lists active instruments unless "InstrumentState" says "Both" (or
+// "Inactive"). The client asks for both: an instrument disabled while an order of ours is on it
+// must stay known, or that order's status could not be read (status_of finds no instrument); its
+// directions show it disabled.
+TEST_F(KiiexIntegration, GetInstrumentsListsDisabledInstrumentsOnlyWhenAsked) {
+  config_.directions.at(0).enabled = false;
+  start();
+  const json_document active = raw_json("GetInstruments", R"({"OMSId":1})");
+  ASSERT_EQ(active.type, json_value::kind::array);
+  EXPECT_TRUE(active.items.empty());
+  for (const std::string_view state : {"Both", "Inactive"}) {
+    const json_document listed = raw_json(
+        "GetInstruments", R"({"OMSId":1,"InstrumentState":")" + std::string(state) + R"("})");
+    ASSERT_EQ(listed.type, json_value::kind::array);
+    ASSERT_EQ(listed.items.size(), 1u) << state;
+    EXPECT_EQ(text_of(listed.items[0], "Symbol"), "USDTCOPM");
+    const json_value* disabled = listed.items[0].member("IsDisable");
+    ASSERT_NE(disabled, nullptr);
+    EXPECT_TRUE(disabled->flag);
+  }
+  auto dirs = run(client_->directions());
+  ASSERT_TRUE(dirs.has_value()) << describe(dirs.error());
+  ASSERT_EQ(dirs->size(), 2u);
+  EXPECT_FALSE(dirs->at(0).enabled);
+  EXPECT_FALSE(dirs->at(1).enabled);
+  // Nothing is priced there: no fee estimate is asked for it.
+  EXPECT_EQ(test_support::count_requests(*server_, "/ap/GetOrderFee"), 0u);
+}
+
 TEST_F(KiiexIntegration, SellQuoteEqualsFillAndBalancesMoveExactly) {
   start();
   auto q = price("USDT", "COPM", "2500");
@@ -466,6 +495,28 @@ TEST_F(KiiexIntegration, WrongSecretIsRefused) {
   EXPECT_EQ(b.error().kind, error_kind::auth);
 }
 
+// APX4 locks a user after rapid failed logins, and only an administrator unlocks it. A client
+// whose key is refused (a stale or rotated key, perhaps on a second instance) must not log in
+// again on every call: six calls in a row make one AuthenticateUser, and the user's good key still
+// logs in afterwards.
+TEST_F(KiiexIntegration, ARefusedLoginIsNotRepeatedOnEveryCall) {
+  start("not-the-secret");
+  for (int i = 0; i < 6; ++i) {
+    auto b = run(client_->balances());
+    ASSERT_FALSE(b.has_value());
+    EXPECT_EQ(b.error().kind, error_kind::auth) << describe(b.error());
+  }
+  EXPECT_EQ(test_support::count_requests(*server_, "/ap/AuthenticateUser"), 1u);
+  request_builder builder(std::string(test_key), "7", hmac_sha256(test_secret));
+  auto answer = run(send(*http_, builder.authenticate("45")));
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 200) << answer->body;
+  auto login = parse_login(answer->body);
+  ASSERT_TRUE(login.has_value()) << answer->body;
+  EXPECT_TRUE(login->authenticated);
+  EXPECT_FALSE(login->locked);
+}
+
 TEST_F(KiiexIntegration, CancelBeforeTheFill) {
   config_.fill_delay = 2000ms;
   start();
@@ -481,16 +532,29 @@ TEST_F(KiiexIntegration, CancelBeforeTheFill) {
   EXPECT_EQ(emulator_->account().balance("USDT").available, dec("100000"));
 }
 
-TEST_F(KiiexIntegration, DuplicateClientOrderIdAndInsufficientFundsAreRejected) {
+// Invalid_ClientOrderId (APX4: another open order of the account holds the ClientOrderId) proves
+// that this leg's order exists and may still fill: the leg is unknown, not rejected, and find()
+// adopts that order. Not_Enough_Funds is a rejection.
+TEST_F(KiiexIntegration, DuplicateClientOrderIdIsUnknownAndInsufficientFundsIsRejected) {
   config_.fill_delay = 2000ms;
   start();
   auto q = price("USDT", "COPM", "100");
   ASSERT_TRUE(q.has_value()) << q.error().message;
-  ASSERT_TRUE(submit(leg_for(*q, dec("100"), q->receive_net), "it-dup").has_value());
-  auto dup = submit(leg_for(*q, dec("100"), q->receive_net), "it-dup");
+  const leg l = leg_for(*q, dec("100"), q->receive_net);
+  auto first = submit(l, "it-dup");
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  auto dup = submit(l, "it-dup");
   ASSERT_FALSE(dup.has_value());
-  EXPECT_EQ(dup.error().kind, error_kind::rejected);
+  EXPECT_EQ(dup.error().kind, error_kind::unknown_outcome);
+  EXPECT_TRUE(dup.error().may_have_reached);
   EXPECT_EQ(dup.error().provider_code, "Invalid_ClientOrderId");
+  const client_id id("it-dup");
+  auto found = run(client_->find(id, l, {}));
+  ASSERT_TRUE(found.has_value()) << found.error().message;
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->ref.provider_ref, first->ref.provider_ref);
+  EXPECT_EQ((*found)->state, leg_state::open);
+  EXPECT_EQ(emulator_->account().balance("USDT").frozen, dec("100"));
   auto broke = submit(leg_for(*q, dec("200000"), q->receive_net), "it-broke");
   ASSERT_FALSE(broke.has_value());
   EXPECT_EQ(broke.error().kind, error_kind::rejected);

@@ -19,9 +19,11 @@ result<walk_result> walk_book(wire::side side, const std::vector<book_level>& le
   const bool buy = side == wire::side::buy;
   const rounding value_rounding = buy ? rounding::up : rounding::down;
   walk_result out;
+  bool limited = false;
   for (const book_level& level : levels) {
     if (bounds.limit_price &&
         (buy ? level.price > *bounds.limit_price : level.price < *bounds.limit_price)) {
+      limited = true;
       break;
     }
     decimal take = level.quantity;
@@ -67,6 +69,17 @@ result<walk_result> walk_book(wire::side side, const std::vector<book_level>& le
       // The value bound stopped inside this level: the next level costs more.
       out.complete = true;
       break;
+    }
+  }
+  if (!out.complete && !limited && !levels.empty()) {
+    // Every level was taken: complete when what is left could not take one more increment at the
+    // last price anyway, as the planner's walk counts it (engine/pricing.cpp walk()).
+    if (bounds.quantity) {
+      out.complete = *bounds.quantity - out.quantity < rules.quantity_increment;
+    } else {
+      auto one = rules.quantity_increment.mul(levels.back().price, rounding::down);
+      if (!one) return std::unexpected(one.error());
+      out.complete = *bounds.value - out.value < *one;
     }
   }
   return out;

@@ -220,6 +220,13 @@ std::string request_builder::oms_body(std::int64_t oms_id) {
   return body_writer().integer(wire::field::oms_id, oms_id).take();
 }
 
+std::string request_builder::instruments_body(std::int64_t oms_id) {
+  return body_writer()
+      .integer(wire::field::oms_id, oms_id)
+      .text(wire::field::instrument_state, wire::field::instrument_state_both)
+      .take();
+}
+
 std::string request_builder::account_body(std::int64_t oms_id, std::int64_t account_id) {
   return body_writer()
       .integer(wire::field::oms_id, oms_id)
@@ -342,6 +349,11 @@ std::string client::next_nonce() {
 
 task<result<void>> client::login() {
   const auto now = clocks_.steady();
+  if (refused_login_ && now - refused_login_->first < options_.login_retry) {
+    error e = refused_login_->second;
+    e.message += " (not tried again yet: repeated refusals lock the user)";
+    co_return std::unexpected(std::move(e));
+  }
   if (!circuit_.allow(now)) {
     co_return fail(error_kind::circuit_open, "kiiex AuthenticateUser: circuit open");
   }
@@ -366,7 +378,10 @@ task<result<void>> client::login() {
       co_return std::unexpected(std::move(answer.error()));
     }
     error e = status_error(*response);
-    if (response->status == 401 || response->status == 403) e.kind = error_kind::auth;
+    if (response->status == 401 || response->status == 403) {
+      e.kind = error_kind::auth;
+      refused_login_.emplace(after, e);
+    }
     if (response->status == 429) e.kind = error_kind::rate_limited;
     co_return std::unexpected(std::move(e));
   }
@@ -377,8 +392,10 @@ task<result<void>> client::login() {
                     answer->requires_2fa ? "2FA required" : answer->errormsg));
     e.provider_code = answer->locked ? "Locked" : "";
     e.http_status = response->status;
+    refused_login_.emplace(after, e);
     co_return std::unexpected(std::move(e));
   }
+  refused_login_.reset();
   // The session token authenticates like the key: blanked wherever a provider echoes it, until
   // a new one replaces it.
   if (!token_.empty() && token_ != answer->session_token) forget_secret(token_);
@@ -512,11 +529,14 @@ task<result<void>> client::refresh_markets() {
     auto logged = co_await shared_login();
     if (!logged) co_return std::unexpected(std::move(logged.error()));
   }
-  const std::string oms = request_builder::oms_body(oms_id_);
-  auto instruments_answer = co_await call(wire::fn::get_instruments, oms, call_kind::read);
+  // Disabled instruments too: an order placed before its instrument was disabled is still read
+  // through it (status_of), and its directions show as disabled rather than vanish.
+  const std::string listing = request_builder::instruments_body(oms_id_);
+  auto instruments_answer = co_await call(wire::fn::get_instruments, listing, call_kind::read);
   if (!instruments_answer) co_return std::unexpected(std::move(instruments_answer.error()));
   auto instruments = parse_instruments(instruments_answer->body);
   if (!instruments) co_return std::unexpected(std::move(instruments.error()));
+  const std::string oms = request_builder::oms_body(oms_id_);
   auto products_answer = co_await call(wire::fn::get_products, oms, call_kind::read);
   if (!products_answer) co_return std::unexpected(std::move(products_answer.error()));
   auto products = parse_products(products_answer->body);
@@ -532,6 +552,12 @@ task<result<void>> client::refresh_markets() {
     const product* base = find(inst.product1);
     const product* quote_product = find(inst.product2);
     if (base == nullptr || quote_product == nullptr) continue;
+    // Nothing is priced on a disabled instrument: its fee is not asked for (the exchange may
+    // refuse to estimate one, and that would fail the whole list).
+    if (inst.disabled) {
+      fresh.push_back(market_info{inst, *base, *quote_product, decimal{}});
+      continue;
+    }
     const std::string fee_body =
         request_builder::order_fee_body(oms_id_, account_id_, inst.instrument_id, wire::side::buy);
     auto fee_answer = co_await call(wire::fn::get_order_fee, fee_body, call_kind::read);
@@ -773,6 +799,18 @@ task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {
   if (!answer) {
     co_return std::unexpected(
         unknown_outcome("kiiex SendOrder: unreadable answer: " + answer.error().message));
+  }
+  if (!answer->accepted && answer->errormsg == wire::reject_reason::invalid_client_order_id) {
+    // APX4 refuses a ClientOrderId that another open order of the account holds. Ours derive from
+    // the leg's client id, so that order is this leg's, sent before, and may still fill: settled
+    // by find(), never a rejection of the leg.
+    error e =
+        unknown_outcome(fmt::format("kiiex SendOrder: ClientOrderId {} is held by an open "
+                                    "order (errorcode {})",
+                                    params.client_order_id, answer->errorcode));
+    e.provider_code = answer->errormsg;
+    e.http_status = response->status;
+    co_return std::unexpected(std::move(e));
   }
   if (!answer->accepted) {
     error e =

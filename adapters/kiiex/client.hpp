@@ -85,6 +85,8 @@ class request_builder {
   http_request call(std::string_view name, std::string body, std::string_view token) const;
 
   static std::string oms_body(std::int64_t oms_id);
+  /// GetInstruments of every state: disabled ones too (APX4 lists only active ones by default).
+  static std::string instruments_body(std::int64_t oms_id);
   static std::string account_body(std::int64_t oms_id, std::int64_t account_id);
   static std::string l2_body(std::int64_t oms_id, std::int64_t instrument_id, int depth);
   static std::string level1_body(std::int64_t oms_id, std::int64_t instrument_id);
@@ -113,6 +115,9 @@ struct client_options {
   std::chrono::steady_clock::duration request_timeout = std::chrono::seconds(10);
   /// The session is renewed when idle this long: under the documented 1 h idle expiry.
   std::chrono::steady_clock::duration session_refresh = std::chrono::minutes(55);
+  /// After a refused login no AuthenticateUser is sent for this long (calls fail with that
+  /// refusal): APX4 locks a user after rapid failed attempts, and only an administrator unlocks it.
+  std::chrono::steady_clock::duration login_retry = std::chrono::seconds(60);
   /// price() refreshes instruments, products and fees when older than this.
   std::chrono::steady_clock::duration markets_max_age = std::chrono::minutes(5);
   /// A book-walk quote is considered current for this long (KIIEX quotes are not firm).
@@ -128,13 +133,15 @@ struct client_clocks : venue_clocks {
 
 /// The KIIEX venue. Logs in with the API key (signature in wire.hpp), keeps the session token and
 /// sends it as aptoken and as Bearer; re-logs in before the idle expiry, and once on errorcode 20
-/// or HTTP 401 (then resends: nothing was executed). A provider-wide circuit opens on 429 or
+/// or HTTP 401 (then resends: nothing was executed). A refused login is not tried again before
+/// client_options::login_retry. A provider-wide circuit opens on 429 or
 /// repeated host failures. KIIEX documents no rate limits, so there is no local budget.
 ///
 /// Error mapping: generic {result:false} and non-2xx answers: errorcode 20 / 401 / 403 -> auth;
 /// 100, 101 -> rejected; 104 / 404 -> not_found; 429 -> rate_limited; anything else ->
 /// http_status (5xx) or bad_response. SendOrder: Accepted -> open; Rejected -> rejected with the
-/// errormsg as provider code; a generic errorcode 100 without a timeout text -> rejected;
+/// errormsg as provider code, except Invalid_ClientOrderId (an open order holds the leg's
+/// ClientOrderId) -> unknown_outcome; a generic errorcode 100 without a timeout text -> rejected;
 /// everything else after the request may have left (transport errors, 5xx, other statuses, an
 /// unreadable 2xx) -> unknown_outcome, never resent.
 ///
@@ -216,6 +223,8 @@ class client final : public venue {
   std::int64_t account_id_ = 0;
   std::int64_t oms_id_ = 1;
   std::optional<std::chrono::steady_clock::time_point> last_activity_;
+  // The last refused login and when: no new attempt before options_.login_retry has passed.
+  std::optional<std::pair<std::chrono::steady_clock::time_point, error>> refused_login_;
   int logins_ = 0;
   std::vector<market_info> markets_;
   std::optional<std::chrono::steady_clock::time_point> markets_at_;

@@ -604,10 +604,16 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
         .end_object();
   }
 
-  sim_response get_instruments(const sim_request&, const params&) {
+  sim_response get_instruments(const sim_request&, const params& p) {
+    // APX4: active instruments only, unless InstrumentState is "Both" or "Inactive".
+    const std::string state = lower(p.text(wire::field::instrument_state).value_or(""));
     json_out j;
     j.begin_array();
-    for (const auto& m : markets_) write_instrument(j, m);
+    for (const auto& m : markets_) {
+      const bool disabled = m.config != nullptr && !m.config->enabled;
+      if (state != "both" && disabled != (state == "inactive")) continue;
+      write_instrument(j, m);
+    }
     j.end_array();
     return sim_response::json(200, j.take());
   }

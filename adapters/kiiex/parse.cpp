@@ -224,7 +224,14 @@ result<order> read_order(const json& v, std::string context) {
   out.instrument_id = in.integer(f::instrument);
   out.account_id = in.integer(f::account, false);
   out.side = in.side(f::side);
-  out.order_type = in.name(f::order_type, false);
+  if (const json* type = in.get(f::order_type, false)) {
+    out.order_type = in.name(f::order_type, false);
+    // Read as a number too (VENUES.md 1.1), kept as its name: the client tells a market order
+    // by that name.
+    if (auto known = wire::parse_order_type(type->text, type->type == jkind::number)) {
+      out.order_type = wire::order_type_names[static_cast<std::size_t>(*known)];
+    }
+  }
   if (const json* state = in.get(f::order_state, true)) {
     out.state_text = excerpt(state->text, 64);
     out.state = wire::parse_order_state(state->text, state->type == jkind::number);

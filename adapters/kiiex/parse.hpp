@@ -116,7 +116,7 @@ struct order {
   std::int64_t instrument_id = 0;
   std::int64_t account_id = 0;
   wire::side side = wire::side::buy;
-  std::string order_type;
+  std::string order_type;  ///< the name ("Market") of a known type sent as name or number
   /// nullopt for a state the client does not know: not final, alarmed.
   std::optional<wire::order_state> state;
   std::string state_text;

@@ -64,4 +64,10 @@ std::optional<side> parse_side(std::string_view text, bool is_number) {
   return static_cast<side>(*index);
 }
 
+std::optional<order_type> parse_order_type(std::string_view text, bool is_number) {
+  auto index = parse_enum(text, is_number, order_type_names);
+  if (!index) return std::nullopt;
+  return static_cast<order_type>(*index);
+}
+
 }  // namespace swaprouter::kiiex::wire

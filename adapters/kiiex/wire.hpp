@@ -87,6 +87,10 @@ inline constexpr std::string_view signature = "Signature";
 inline constexpr std::string_view nonce = "Nonce";
 inline constexpr std::string_view instrument_id = "InstrumentId";
 inline constexpr std::string_view instrument_ids = "InstrumentIds";
+/// GetInstruments (APX4): "Both" lists disabled instruments too, "Inactive" only them; absent,
+/// only the active ones.
+inline constexpr std::string_view instrument_state = "InstrumentState";
+inline constexpr std::string_view instrument_state_both = "Both";
 inline constexpr std::string_view depth = "Depth";
 inline constexpr std::string_view side = "Side";
 inline constexpr std::string_view order_type = "OrderType";
@@ -376,5 +380,7 @@ std::int64_t client_order_id(std::string_view id);
 /// FullyExecuted as notbank renders it), ignoring ASCII case; nullopt when neither.
 std::optional<order_state> parse_order_state(std::string_view text, bool is_number);
 std::optional<side> parse_side(std::string_view text, bool is_number);
+/// As above for the order types the client knows (order_type_names); nullopt for the others.
+std::optional<order_type> parse_order_type(std::string_view text, bool is_number);
 
 }  // namespace swaprouter::kiiex::wire
