@@ -100,6 +100,10 @@ int run_bot(const run_options& options) {
   std::fflush(stdout);
 
   const std::string db = options.db.empty() ? file.engine.engine.journal : options.db;
+  // The listener, metrics and status watch the venues: the executor and the bot use the watched.
+  // Checked before anything starts: a --listen off loopback is a usage error, not a run.
+  auto watch = make_service_options(file, options.file, mode, options.listen, db, *logging);
+  if (!watch) return exit_usage;
   auto locked = journal_lock::acquire(db);
   if (!locked) {
     std::fprintf(stderr, "swaprouter run: %s\n", locked.error().message.c_str());
@@ -127,9 +131,6 @@ int run_bot(const run_options& options) {
     return e.exit_code();
   }
   for (const auto& where : session.describe()) spdlog::info("provider {}", where);
-  // The listener, metrics and status watch the venues: the executor and the bot use the watched.
-  auto watch = make_service_options(file, options.file, mode, options.listen, db, *logging);
-  if (!watch) return exit_usage;
   bot_service service(ioc, std::move(*watch), *records);
   const std::span<venue* const> providers = service.monitor(session.venues());
   // Directions, prices and balances polled in the background: a decision is then one round of

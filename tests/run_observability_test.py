@@ -198,6 +198,16 @@ def main():
     token = "obs-test-" + secrets.token_hex(16)
     work = tempfile.mkdtemp(prefix="swaprouter-obs-")
     env = dict(os.environ, SWAPROUTER_CONTROL_TOKEN=token)
+    # A listener off loopback is a usage error before anything starts: no journal, no emulators.
+    refused_db = os.path.join(work, "refused.db")
+    refused = subprocess.run(
+        [binary, "run", os.path.join(source, "config/demo.yaml"), "--simulate", "--duration", "1s",
+         "--listen", "10.0.0.1:80", "--db", refused_db], capture_output=True, env=env, timeout=30)
+    check(refused.returncode == 2, f"--listen 10.0.0.1:80 exits {refused.returncode}, not 2")
+    check(b"loopback only" in refused.stderr, "--listen 10.0.0.1:80 does not say loopback only")
+    check(not os.path.exists(refused_db), "--listen 10.0.0.1:80 opened the journal first")
+    check(b"provider " not in refused.stdout + refused.stderr,
+          "--listen 10.0.0.1:80 started the providers first")
     err_path = os.path.join(work, "stderr")
     with open(err_path, "wb") as err:
         proc = subprocess.Popen(
