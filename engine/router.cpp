@@ -2434,6 +2434,20 @@ plan planner::run() {
     return no_plan("invalid intent: the amount must be positive and the assets differ");
   }
   enumerate();
+  if (routes_.size() == 0) {
+    // Name an asset no provider trades at all (a mistyped code reads as one).
+    const auto traded = [&](const std::string& asset, bool spent) {
+      return std::any_of(quotes_.begin(), quotes_.end(), [&](const pricing& q) {
+        return (spent ? q.spend_asset : q.receive_asset) == asset;
+      });
+    };
+    if (!traded(intent_.spend_asset, true)) {
+      return no_plan(fmt::format("no route: no provider swaps from {}", intent_.spend_asset));
+    }
+    if (!traded(intent_.receive_asset, false)) {
+      return no_plan(fmt::format("no route: no provider swaps to {}", intent_.receive_asset));
+    }
+  }
   return intent_.side == amount_side::spend ? plan_spend() : plan_receive();
 }
 

@@ -888,6 +888,26 @@ TEST(Router, SplitPartAtAMaximumOffTheSpendUnit) {
   }
 }
 
+// An asset no provider trades (a mistyped code) is named in the reason.
+TEST(Router, AnAssetNoProviderTradesIsNamed) {
+  const std::vector<pricing> q = {rate("a", "USDT", "COPM", "4000")};
+  swap_intent from = spend("10");
+  from.spend_asset = "USDX";
+  plan p = make_plan(from, q, {}, now);
+  EXPECT_FALSE(p.ok());
+  EXPECT_EQ(p.failure, "no route: no provider swaps from USDX");
+  swap_intent to = spend("10");
+  to.receive_asset = "COP";
+  p = make_plan(to, q, {}, now);
+  EXPECT_EQ(p.failure, "no route: no provider swaps to COP");
+  // A pair both of whose assets are traded, with no route between them, keeps the general reason.
+  p = make_plan(spend("10"),
+                std::vector<pricing>{rate("a", "USDT", "BTC", "0.00001"),
+                                     rate("b", "ETH", "COPM", "9000000")},
+                {}, now);
+  EXPECT_EQ(p.failure, "no route: no candidate or split can take the amount");
+}
+
 // Parts in units that do not divide each other: a at most 30 in units of 1.25, b in whole
 // units. The linear split (30 and 46.6) leaves 0.6 that neither can take; two units of a
 // become three of b, and only 0.1 stays unspent.
