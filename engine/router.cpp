@@ -781,6 +781,7 @@ class planner {
   admission admit(std::size_t i);
   std::string admission_reason(std::size_t i) const;
   bool present(const route& r);
+  bool present(std::uint16_t quote);
 
   void enumerate();
   // The route's name: a kept set's own, else made in the scratch (valid until the next name).
@@ -906,16 +907,20 @@ std::string planner::admission_reason(std::size_t i) const {
 bool planner::present(const route& r) {
   if (!m_.fresh_for) return true;
   for (int k = 0; k < r.count; ++k) {
-    const std::uint16_t q = r.hops[k].quote;
-    std::int8_t& allowed = allowed_[m_.ids[q].provider];
-    if (allowed < 0) {
-      allowed =
-          intent_.providers.empty() || std::find(intent_.providers.begin(), intent_.providers.end(),
-                                                 quotes_[q].provider) != intent_.providers.end();
-    }
-    if (allowed == 0 || !m_.fresh_is(q, now_)) return false;
+    if (!present(r.hops[k].quote)) return false;
   }
   return true;
+}
+
+bool planner::present(std::uint16_t q) {
+  if (!m_.fresh_for) return true;
+  std::int8_t& allowed = allowed_[m_.ids[q].provider];
+  if (allowed < 0) {
+    allowed = intent_.providers.empty() ||
+              std::find(intent_.providers.begin(), intent_.providers.end(), quotes_[q].provider) !=
+                  intent_.providers.end();
+  }
+  return allowed != 0 && m_.fresh_is(q, now_);
 }
 
 // A plan names most routes once: only a kept set keeps the names (they depend on the topology
@@ -945,6 +950,7 @@ std::string planner::describe_route(const route& r) const {
 // balances (searched on the first plan that needs it); those through a quote admission refuses
 // are rejected here with its reason, in the order found.
 void planner::enumerate() {
+  if (m_.fresh_for) allowed_.assign(m_.providers.size(), -1);
   const auto spend = m_.assets.find(intent_.spend_asset);
   const auto receive = m_.assets.find(intent_.receive_asset);
   // No quote spends the one or receives the other: no route, and nothing to reject.
@@ -964,7 +970,6 @@ void planner::enumerate() {
   const std::size_t n = set_->routes.size();
   bounded_.assign(n, false);
   failures_.resize(n);
-  if (m_.fresh_for) allowed_.assign(m_.providers.size(), -1);
   // Each route's place among this plan's routes, or -1.
   std::vector<std::int32_t>& admitted = scratch_.places;
   admitted.assign(n, -1);
@@ -2435,17 +2440,23 @@ plan planner::run() {
   }
   enumerate();
   if (routes_.size() == 0) {
-    // Name an asset no provider trades at all (a mistyped code reads as one).
+    // Name an asset nothing is quoted for (a mistyped code reads as one), among the quotes a
+    // route could use.
     const auto traded = [&](const std::string& asset, bool spent) {
-      return std::any_of(quotes_.begin(), quotes_.end(), [&](const pricing& q) {
-        return (spent ? q.spend_asset : q.receive_asset) == asset;
-      });
+      for (std::size_t i = 0; i < quotes_.size(); ++i) {
+        const pricing& q = quotes_[i];
+        if ((spent ? q.spend_asset : q.receive_asset) == asset &&
+            present(static_cast<std::uint16_t>(i))) {
+          return true;
+        }
+      }
+      return false;
     };
     if (!traded(intent_.spend_asset, true)) {
-      return no_plan(fmt::format("no route: no provider swaps from {}", intent_.spend_asset));
+      return no_plan(fmt::format("no route: nothing quoted from {}", intent_.spend_asset));
     }
     if (!traded(intent_.receive_asset, false)) {
-      return no_plan(fmt::format("no route: no provider swaps to {}", intent_.receive_asset));
+      return no_plan(fmt::format("no route: nothing quoted to {}", intent_.receive_asset));
     }
   }
   return intent_.side == amount_side::spend ? plan_spend() : plan_receive();

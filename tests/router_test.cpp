@@ -888,18 +888,19 @@ TEST(Router, SplitPartAtAMaximumOffTheSpendUnit) {
   }
 }
 
-// An asset no provider trades (a mistyped code) is named in the reason.
+// An asset nothing is quoted for (a mistyped code, or one only an excluded provider trades) is
+// named in the reason.
 TEST(Router, AnAssetNoProviderTradesIsNamed) {
   const std::vector<pricing> q = {rate("a", "USDT", "COPM", "4000")};
   swap_intent from = spend("10");
   from.spend_asset = "USDX";
   plan p = make_plan(from, q, {}, now);
   EXPECT_FALSE(p.ok());
-  EXPECT_EQ(p.failure, "no route: no provider swaps from USDX");
+  EXPECT_EQ(p.failure, "no route: nothing quoted from USDX");
   swap_intent to = spend("10");
   to.receive_asset = "COP";
   p = make_plan(to, q, {}, now);
-  EXPECT_EQ(p.failure, "no route: no provider swaps to COP");
+  EXPECT_EQ(p.failure, "no route: nothing quoted to COP");
   // A pair both of whose assets are traded, with no route between them, keeps the general reason.
   p = make_plan(spend("10"),
                 std::vector<pricing>{rate("a", "USDT", "BTC", "0.00001"),
