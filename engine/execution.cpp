@@ -8,6 +8,35 @@
 
 namespace swaprouter {
 
+namespace {
+
+// Journals the settlement of a leg about to be `next` (filled or partially filled) and alarms a
+// partial fill or a settlement outside the tolerance of its quote.
+void settle(execution_log& log, const leg_record& leg, leg_phase next) {
+  log.note(leg.intent_id, leg.client, "settled",
+           fmt::format("spent {} {} received {} {} fee {} quoted {}", leg.spend_filled.to_string(),
+                       leg.spend_asset, leg.receive_filled.to_string(), leg.receive_asset,
+                       leg.fee_filled.to_string(), leg.quoted_receive.to_string()));
+  if (next == leg_phase::partially_filled) {
+    log.alarm(leg, fmt::format("partial fill: spent {} of {}", leg.spend_filled.to_string(),
+                               leg.amount.to_string()));
+    return;
+  }
+  const decimal hundred = decimal::from_int(100);
+  const decimal allowed =
+      leg.quoted_receive.mul_div(log.options().settle_tolerance_percent, hundred, rounding::down)
+          .value_or(decimal{});
+  const decimal gap = (leg.receive_filled - leg.quoted_receive).abs();
+  if (gap > allowed || (leg.side == amount_side::spend && leg.spend_filled != leg.amount)) {
+    log.alarm(leg, fmt::format("settlement outside tolerance: received {} for quoted {}, spent {} "
+                               "of {}",
+                               leg.receive_filled.to_string(), leg.quoted_receive.to_string(),
+                               leg.spend_filled.to_string(), leg.amount.to_string()));
+  }
+}
+
+}  // namespace
+
 venue_directory::venue_directory(std::span<venue* const> venues)
     : all_(venues.begin(), venues.end()) {
   for (venue* v : all_) by_id_.emplace(std::string(v->id()), v);
@@ -160,28 +189,12 @@ void execution_log::apply(leg_record& leg, const leg_status& status, int receive
       status.reason_code.empty()
           ? fmt::format("provider status {}", status.provider_status)
           : fmt::format("provider status {} ({})", status.provider_status, status.reason_code);
+  // The settlement and its alarms are journaled before the final phase: a restart never applies
+  // a final leg again, so a process that died between the writes would leave them unwritten.
+  if (next == leg_phase::filled || next == leg_phase::partially_filled) {
+    settle(*this, leg, next);
+  }
   set_phase(leg, next, cause);
-  if (next != leg_phase::filled && next != leg_phase::partially_filled) return;
-  note(leg.intent_id, leg.client, "settled",
-       fmt::format("spent {} {} received {} {} fee {} quoted {}", leg.spend_filled.to_string(),
-                   leg.spend_asset, leg.receive_filled.to_string(), leg.receive_asset,
-                   leg.fee_filled.to_string(), leg.quoted_receive.to_string()));
-  if (next == leg_phase::partially_filled) {
-    alarm(leg, fmt::format("partial fill: spent {} of {}", leg.spend_filled.to_string(),
-                           leg.amount.to_string()));
-    return;
-  }
-  const decimal hundred = decimal::from_int(100);
-  const decimal allowed =
-      leg.quoted_receive.mul_div(options_.settle_tolerance_percent, hundred, rounding::down)
-          .value_or(decimal{});
-  const decimal gap = (leg.receive_filled - leg.quoted_receive).abs();
-  if (gap > allowed || (leg.side == amount_side::spend && leg.spend_filled != leg.amount)) {
-    alarm(leg, fmt::format("settlement outside tolerance: received {} for quoted {}, spent {} of "
-                           "{}",
-                           leg.receive_filled.to_string(), leg.quoted_receive.to_string(),
-                           leg.spend_filled.to_string(), leg.amount.to_string()));
-  }
 }
 
 void execution_log::crash_point(std::string_view point) const {

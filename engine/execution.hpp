@@ -53,7 +53,8 @@ struct execution_options {
   std::chrono::milliseconds find_initial{250};
   std::chrono::milliseconds find_max{4000};
   std::chrono::milliseconds unknown_grace{10000};
-  /// Resubmissions with the same client id after the grace window, deduplicating providers only.
+  /// Resubmissions with the same client id after the grace window, deduplicating providers only,
+  /// before the leg's deadline; over the leg's life (a restart counts those journaled before it).
   int max_resubmits = 1;
   /// Re-plans of unfilled remainders, within the intent's deadline.
   int max_replans = 3;

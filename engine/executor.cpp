@@ -223,9 +223,21 @@ struct executor::impl {
 
   // After a restart: settles a leg left unknown (or submitting) the way send() would have.
   task<void> resettle(leg_record& rec) {
-    const bool resend = co_await reconcile(rec, options().max_resubmits > 0);
+    const int resubmitted = resubmits_of(rec);
+    const bool resend = co_await reconcile(rec, resubmitted < options().max_resubmits);
     if (!resend || !resent(rec)) co_return;
-    co_await submit_until_settled(rec, 1);
+    co_await submit_until_settled(rec, resubmitted + 1);
+  }
+
+  // The resubmissions of `rec` before the restart (resent() journals a "submit" note for each):
+  // max_resubmits bounds them over the leg's life, not per process. A journal that cannot be
+  // read counts as none left.
+  int resubmits_of(const leg_record& rec) {
+    auto events = log.records().events_of(rec.intent_id);
+    if (!events) return options().max_resubmits;
+    return static_cast<int>(std::count_if(events->begin(), events->end(), [&](const auto& e) {
+      return e.client == rec.client && e.kind == "submit";
+    }));
   }
 
   bool resent(leg_record& rec) {
@@ -332,17 +344,28 @@ struct executor::impl {
         log.report(rec.intent_id, rec.client, "find", "lookup failed: " + describe(found.error()));
       }
       if (steady::now() - started >= options().unknown_grace) {
-        if (answered_none && may_resend && provider->traits().client_id && !log.broken()) {
+        // A resubmission is a new send: like any, never past the leg's deadline (a restart long
+        // after the process stopped).
+        const bool in_time = !rec.deadline || std::chrono::system_clock::now() < *rec.deadline;
+        if (answered_none && may_resend && in_time && provider->traits().client_id &&
+            !log.broken()) {
           co_return true;
         }
-        log.alarm(rec, answered_none
-                           ? (provider->traits().client_id
-                                  ? "unknown outcome: not found after the grace window and no "
-                                    "resubmission left; needs an operator"
-                                  : "unknown outcome: not found after the grace window; the "
-                                    "provider does not deduplicate, never resent")
-                           : "unknown outcome: the provider could not be asked; restart "
-                             "reconciles it");
+        std::string_view why =
+            "unknown outcome: not found after the grace window and no resubmission left; needs "
+            "an operator";
+        if (!answered_none) {
+          why = "unknown outcome: the provider could not be asked; restart reconciles it";
+        } else if (!provider->traits().client_id) {
+          why =
+              "unknown outcome: not found after the grace window; the provider does not "
+              "deduplicate, never resent";
+        } else if (may_resend && !in_time) {
+          why =
+              "unknown outcome: not found after the grace window and past its deadline; never "
+              "resent, needs an operator";
+        }
+        log.alarm(rec, why);
         co_return false;
       }
       co_await sleep_for(log.jittered(backoff));
@@ -682,6 +705,19 @@ struct executor::impl {
     if (!st->remainders.empty()) st->unplaced = true;
   }
 
+  // After a restart: an intent stopped before it (a "stop" event of cancel()) stays stopped, its
+  // open legs asked to cancel as the live run would have.
+  void resume_stop(const std::string& intent_id) {
+    if (stopped.contains(intent_id)) return;
+    auto events = log.records().events_of(intent_id);
+    if (!events || std::none_of(events->begin(), events->end(),
+                                [](const auto& e) { return e.kind == "stop"; })) {
+      return;
+    }
+    stopped.insert(intent_id);
+    follow.cancel_intent(intent_id);
+  }
+
   // After a restart's lookups, with every leg of `intent` reconciled (`legs` as journaled now):
   // an intent that was still executing ("open") resumes the later hops of its routes, sized by
   // what the previous hop delivered, and re-plans the unconverted remainders of its latest
@@ -709,7 +745,7 @@ struct executor::impl {
       if (rec.attempt == latest && rec.phase != leg_phase::planned) latest_unsent = false;
     }
     const int placing = latest_unsent ? latest - 1 : latest;
-    const bool open = st->intent.state == "open";
+    const bool open = st->intent.state == "open" && !stopped.contains(st->intent.id);
     const bool may_send =
         open && !log.broken() &&
         (!st->intent.deadline || std::chrono::system_clock::now() < *st->intent.deadline);
@@ -864,6 +900,9 @@ void executor::hint(const client_id& client) { impl_->follow.hint(client); }
 void executor::cancel(const std::string& intent_id) {
   impl_->stopped.insert(intent_id);
   impl_->follow.cancel_intent(intent_id);
+  // Journaled so that a restart finishes the stop (the drain may end before the intent does)
+  // instead of resuming the intent.
+  impl_->log.note(intent_id, {}, "stop", "stopping: nothing more of it is sent or re-planned");
 }
 
 task<execution_result> executor::run(intent_record intent) {
@@ -956,7 +995,7 @@ task<recovery_result> executor::recover() {
     if (!of_this_mode(stored.intent_id)) continue;
     ++out.legs;
     auto rec = std::make_shared<leg_record>(stored);
-    intents.insert(rec->intent_id);
+    if (intents.insert(rec->intent_id).second) self.resume_stop(rec->intent_id);
     reconciled.insert(rec->client);
     venue* provider = self.directory.find(rec->provider);
     if (provider == nullptr) {
@@ -997,8 +1036,17 @@ task<recovery_result> executor::recover() {
       continue;
     }
     // Planned and unknown to the provider: never sent. Whether it is sent now (a later hop whose
-    // previous one filled) or cancelled is decided with its intent below.
-    if (found && rec->phase == leg_phase::planned) continue;
+    // previous one filled) or cancelled is decided with its intent below. A failed lookup does
+    // not make it unknown: send() journals a leg submitting before it leaves, so a planned one
+    // never left, and settling it as unknown would send it unsized, before its previous hop.
+    if (rec->phase == leg_phase::planned) {
+      if (!found) {
+        self.log.report(
+            rec->intent_id, rec->client, "find",
+            "restart: lookup failed: " + describe(found.error()) + "; planned, so never sent");
+      }
+      continue;
+    }
     // Submitting or unknown, and not found (or the lookup failed): an unknown outcome.
     if (rec->phase != leg_phase::unknown) {
       self.log.set_phase(*rec, leg_phase::unknown,
@@ -1032,6 +1080,7 @@ task<recovery_result> executor::recover() {
   std::vector<std::function<task<void>()>> resumes;
   auto continued = std::make_shared<std::size_t>(0);
   for (const auto& intent_id : intents) {
+    self.resume_stop(intent_id);
     auto intent = self.log.records().intent(intent_id);
     auto legs = self.log.records().legs_of(intent_id);
     if (!intent || !*intent || !legs) continue;

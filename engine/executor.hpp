@@ -45,12 +45,12 @@ struct recovery_result {
 /// waits and tries again; anything else is unknown and settled with find() (backoff, grace
 /// window): adopted when found, frozen and alarmed when the provider's record is inconsistent,
 /// resubmitted with the same client id after the grace window only where the provider
-/// deduplicates, otherwise left unknown and alarmed. Routes run concurrently, the legs of a route
-/// in order, each sized by what the previous one delivered; a leg whose worst case cannot reach
-/// its share of the intent's minimum is never sent. Unfilled remainders (expiry, cancel, partial
-/// fill, failure) are re-planned with fresh quotes at the other providers while the intent's
-/// deadline allows. Single-threaded: one engine executor; the venues and the journal must outlive
-/// it.
+/// deduplicates and before the leg's deadline, otherwise left unknown and alarmed. Routes run
+/// concurrently, the legs of a route in order, each sized by what the previous one delivered; a
+/// leg whose worst case cannot reach its share of the intent's minimum is never sent. Unfilled
+/// remainders (expiry, cancel, partial fill, failure) are re-planned with fresh quotes at the
+/// other providers while the intent's deadline allows. Single-threaded: one engine executor; the
+/// venues and the journal must outlive it.
 class executor {
  public:
   executor(std::span<venue* const> venues, journal& j, execution_options options,
@@ -69,7 +69,8 @@ class executor {
   /// included), then followed to its end. Then each intent still executing when the process
   /// stopped resumes within its deadline: the later hops of its routes are sent, sized by what
   /// the previous hop delivered, and unconverted remainders are re-planned; a planned leg that is
-  /// not resumed was never sent and is cancelled.
+  /// not resumed was never sent and is cancelled. An intent given to cancel() before the restart
+  /// is not resumed: the stop is finished as cancel() says.
   task<recovery_result> recover();
   /// A callback hint for `client`: see tracker::hint.
   void hint(const client_id& client);
@@ -77,7 +78,8 @@ class executor {
   /// legs not yet sent is sent (each is journaled cancelled), nothing of it is re-planned, and
   /// each of its legs open at a provider that can cancel is asked to cancel by the tracker
   /// (tracker::cancel_intent: journaled as a cancel at the deadline is), then followed to its
-  /// final state. Legs at providers that cannot cancel are only followed.
+  /// final state. Legs at providers that cannot cancel are only followed. The stop is journaled
+  /// (a "stop" event), so a restart finishes it.
   void cancel(const std::string& intent_id);
 
   /// The intent as journaled, summed from its legs.

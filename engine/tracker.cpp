@@ -96,8 +96,10 @@ task<leg_record> tracker::track(leg_record leg, int receive_precision) {
       if (!not_found_since) not_found_since = steady::now();
       log_.report(rec.intent_id, rec.client, "poll_error", "not found yet");
       if (rec.phase != leg_phase::lost && steady::now() - *not_found_since >= options.lost_after) {
-        log_.set_phase(rec, leg_phase::lost, "not found past the threshold; still polled");
+        // The alarm first: a process that dies between the two writes leaves no lost leg
+        // unalarmed while nothing tracks it (FAULTS.md I5).
         log_.alarm(rec, "leg lost: the provider does not find it; polling goes on");
+        log_.set_phase(rec, leg_phase::lost, "not found past the threshold; still polled");
       }
     } else {
       // A failed poll says nothing about the leg (FAULTS.md 10).

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <deque>
@@ -183,6 +184,58 @@ venue_traits dedup() {
 
 venue_traits no_dedup() { return venue_traits{}; }
 
+// A process killed right after a journal write: `kill_after` names the leg phase whose update_leg
+// is the last write that reaches `inner`; the engine stops there (killed). Everything else is
+// `inner`'s.
+struct killed_after_write {};
+class killing_journal final : public journal {
+ public:
+  killing_journal(journal& inner, leg_phase kill_after) : inner_(inner), kill_after_(kill_after) {}
+
+  result<void> add_intent(const intent_record& i, std::span<const leg_record> legs) override {
+    return inner_.add_intent(i, legs);
+  }
+  result<void> add_legs(std::span<const leg_record> legs) override { return inner_.add_legs(legs); }
+  result<void> update_leg(const leg_record& leg, std::string_view cause) override {
+    auto written = inner_.update_leg(leg, cause);
+    if (written && leg.phase == kill_after_) throw killed_after_write{};
+    return written;
+  }
+  result<void> set_intent_state(std::string_view id, std::string_view state,
+                                std::string_view cause) override {
+    return inner_.set_intent_state(id, state, cause);
+  }
+  result<void> add_event(std::string_view id, std::string_view client, std::string_view kind,
+                         std::string_view detail) override {
+    return inner_.add_event(id, client, kind, detail);
+  }
+  result<std::optional<intent_record>> intent(std::string_view id) override {
+    return inner_.intent(id);
+  }
+  result<std::vector<intent_record>> intents(std::size_t limit) override {
+    return inner_.intents(limit);
+  }
+  result<std::vector<leg_record>> legs_of(std::string_view id) override {
+    return inner_.legs_of(id);
+  }
+  result<std::optional<leg_record>> leg(std::string_view client) override {
+    return inner_.leg(client);
+  }
+  result<std::optional<leg_record>> leg_by_ref(std::string_view provider,
+                                               std::string_view ref) override {
+    return inner_.leg_by_ref(provider, ref);
+  }
+  result<std::vector<leg_record>> unfinished_legs() override { return inner_.unfinished_legs(); }
+  result<std::vector<journal_event>> events_of(std::string_view id) override {
+    return inner_.events_of(id);
+  }
+  result<bool> integrity_ok() override { return inner_.integrity_ok(); }
+
+ private:
+  journal& inner_;
+  leg_phase kill_after_;
+};
+
 class ExecutorTest : public ::testing::Test {
  protected:
   ExecutorTest() {
@@ -335,6 +388,25 @@ TEST_F(ExecutorTest, SettlementOutsideToleranceIsAlarmed) {
             std::string::npos);
 }
 
+// Killed right after the leg was journaled filled: its settlement and the discrepancy's alarm
+// are journaled already. A restart finds the leg final and never applies it again, so what was
+// not written before the final phase would never be (FAULTS.md 17: recorded and alarmed).
+TEST_F(ExecutorTest, ASettlementOutsideToleranceIsAlarmedBeforeTheLegIsFinal) {
+  scripted_venue v("onek", dedup());
+  v.statuses.push_back(first_leg_filled("100", "150"));
+  killing_journal dying(journal_, P::filled);
+  {
+    const std::vector<venue*> venues{&v};
+    executor exec(venues, dying, options_);
+    EXPECT_THROW(run(exec.run(intent())), killed_after_write);
+  }
+  ASSERT_EQ(journal_.leg("I1-L0-A0").value()->phase, P::filled);
+  ASSERT_EQ(journal_.events("settled").size(), 1u);
+  ASSERT_EQ(journal_.events("alarm").size(), 1u);
+  EXPECT_NE(journal_.events("alarm")[0].detail.find("settlement outside tolerance"),
+            std::string::npos);
+}
+
 // Reported filled having spent 40 of the 100 USDT it was sent for (FAULTS.md 17): accounted as
 // reported and alarmed, and the 60 left go back to the router, which places them at the other
 // provider. The intent is done only with all 100 spent.
@@ -432,6 +504,28 @@ TEST_F(ExecutorTest, NotFoundAfterTheGraceWindowIsResubmittedWithTheSameClientId
   EXPECT_EQ(journal_.phases_of("I1-L0-A0"),
             (std::vector<P>{P::planned, P::submitting, P::unknown, P::submitting, P::accepted,
                             P::open, P::filled}));
+}
+
+// The one resubmission max_resubmits allows was spent before the process stopped (the leg was
+// left unknown, "needs an operator"): a restart settles it by lookup only, as the live run did,
+// instead of resending it once more per restart.
+TEST_F(ExecutorTest, ARestartDoesNotResendALegWhoseResubmissionsWereSpent) {
+  scripted_venue v("onek", dedup());
+  v.submits.push_back(std::unexpected(failure(error_kind::timeout, true)));
+  v.submits.push_back(std::unexpected(failure(error_kind::timeout, true)));
+  const auto out = execute({&v}, intent());
+  EXPECT_EQ(out.state, "halted");
+  EXPECT_EQ(v.submitted, (std::vector<client_id>{"I1-L0-A0", "I1-L0-A0"}));
+  EXPECT_EQ(journal_.events("submit").size(), 1u);
+
+  const std::vector<venue*> venues{&v};
+  executor exec(venues, journal_, options_);
+  const auto recovered = run(exec.recover());
+  EXPECT_EQ(v.submitted, (std::vector<client_id>{"I1-L0-A0", "I1-L0-A0"}));
+  EXPECT_EQ(recovered.unknown, 1u);
+  EXPECT_EQ(journal_.leg("I1-L0-A0").value()->phase, P::unknown);
+  EXPECT_EQ(journal_.events("submit").size(), 1u);
+  EXPECT_EQ(journal_.intent("I1").value()->state, "halted");
 }
 
 TEST_F(ExecutorTest, WithoutDeduplicationAnUnknownOutcomeIsNeverResent) {
@@ -556,6 +650,23 @@ TEST_F(ExecutorTest, NotFoundAfterCreationIsToleratedThenLostAndStillPolled) {
   EXPECT_NE(journal_.events("alarm")[0].detail.find("lost"), std::string::npos);
 }
 
+// Killed right after the leg was journaled lost: the journal already holds its alarm, so a leg
+// nobody tracks while the process is down is never an unalarmed unfinished leg (I5).
+TEST_F(ExecutorTest, ALegJournaledLostIsAlreadyAlarmedWhenTheProcessDies) {
+  scripted_venue v("onek", dedup());
+  for (int i = 0; i < 30; ++i) v.statuses.push_back(fail(error_kind::not_found, "404"));
+  killing_journal dying(journal_, P::lost);
+  {
+    const std::vector<venue*> venues{&v};
+    executor exec(venues, dying, options_);
+    EXPECT_THROW(run(exec.run(intent())), killed_after_write);
+  }
+  ASSERT_EQ(journal_.leg("I1-L0-A0").value()->phase, P::lost);
+  ASSERT_EQ(journal_.events("alarm").size(), 1u);
+  EXPECT_EQ(journal_.events("alarm")[0].client, "I1-L0-A0");
+  EXPECT_NE(journal_.events("alarm")[0].detail.find("lost"), std::string::npos);
+}
+
 TEST_F(ExecutorTest, PollErrorsAreNotNotFoundAndRecover) {
   scripted_venue v("onek", dedup());
   for (int i = 0; i < 10; ++i) v.statuses.push_back(fail(error_kind::http_status, "500"));
@@ -666,8 +777,7 @@ TEST_F(ExecutorTest, ALaterHopBelowTheWholeRoutesMinimumIsNotSent) {
             (std::vector<std::string>{
                 "settlement outside tolerance: received 0.09 for quoted 0.1, spent 100 of 100",
                 "not sent: slippage guard: worst case 0.00009 BTC below the minimum share 0.000099",
-                "remainder 0.09 COPM not re-planned: no route: no candidate or split can take the "
-                "amount"}));
+                "remainder 0.09 COPM not re-planned: no route: nothing quoted from COPM"}));
 }
 
 TEST_F(ExecutorTest, HintFetchesAtOnce) {
@@ -772,6 +882,30 @@ TEST_F(ExecutorTest, RestartResumesTheLaterHopOfAMultiHopRoute) {
   EXPECT_EQ(journal_.events("resume").size(), 1u);
 }
 
+// As above, but the restart's lookup of the planned second hop fails. A planned leg never left
+// the process (send() journals it submitting first), so a failed lookup does not make it an
+// unknown outcome to resend on its own: it is still the hop that waits for the first one and is
+// sent once, sized by what that delivered.
+TEST_F(ExecutorTest, RestartNeverSendsAPlannedHopWhoseLookupFailedAsAnUnknownOutcome) {
+  scripted_venue v("onek", dedup());
+  auto i = intent();
+  auto [first, second] = two_hop_route(i);
+  ASSERT_NO_FATAL_FAILURE(journal_crash(v, i, {first, second}, "100"));
+  v.finds.back() = std::unexpected(failure(error_kind::timeout, false));
+
+  const std::vector<venue*> venues{&v};
+  executor exec(venues, journal_, options_);
+  const auto recovered = run(exec.recover());
+  EXPECT_EQ(recovered.unknown, 0u);
+  EXPECT_EQ(recovered.continued, 1u);
+  ASSERT_EQ(v.submitted, std::vector<client_id>{second.client});
+  EXPECT_EQ(v.last_leg.amount, dec("200"));
+  const auto resumed = journal_.leg(second.client).value();
+  EXPECT_EQ(resumed->amount, dec("200"));
+  EXPECT_EQ(resumed->phase, P::filled);
+  EXPECT_EQ(journal_.intent(i.id).value()->state, "done");
+}
+
 // The first hop delivered 200.555 USDC, more places than the second hop's direction takes: the
 // resumed hop is sent at its provider's precision (200.55), which the restart asks for since no
 // quote was read yet, and guarded at that pricing.
@@ -851,6 +985,42 @@ TEST_F(ExecutorTest, RestartReplansTheRemainderOfAnOpenIntentWithinItsDeadline) 
       EXPECT_FALSE(fresh.events("alarm").empty());
     }
   }
+}
+
+// An intent stopped where it stood (cancel(): a shutdown of a cancel_on_stop strategy) whose leg
+// was still open at its provider when the drain ran out. Had the process lived, the leg would end
+// cancelled and nothing of the intent would be re-planned; the restart finishes the stop the same
+// way instead of re-planning the unfilled amount at another provider.
+TEST_F(ExecutorTest, ARestartFinishesAStopInsteadOfReplanningTheStoppedIntent) {
+  scripted_venue onek("onek", dedup());
+  scripted_venue other("kiiex", dedup());
+  other.rate = dec("1.9");
+  const std::vector<venue*> venues{&onek, &other};
+  {
+    executor first(venues, journal_, options_);
+    // The first process: its own io_context, never run again once the drain ran out.
+    asio::io_context process;
+    for (int n = 0; n < 1000; ++n) onek.statuses.push_back(onek.open_status("I1-L0-A0"));
+    asio::co_spawn(process, first.run(intent()), asio::detached);
+    while (onek.status_calls < 1) process.run_one();
+    first.cancel("I1");
+    while (onek.cancel_calls < 1) process.run_one();
+  }
+  ASSERT_EQ(journal_.leg("I1-L0-A0").value()->phase, P::open);
+  // Still open after the restart, with no sign of the cancel asked for: it is asked again.
+  onek.statuses.clear();
+  onek.statuses.push_back(onek.open_status("I1-L0-A0"));
+  onek.statuses.push_back(onek.open_status("I1-L0-A0"));
+  onek.statuses.push_back(onek.final_status("I1-L0-A0", leg_state::cancelled));
+
+  executor second(venues, journal_, options_);
+  run(second.recover());
+  EXPECT_EQ(onek.cancel_calls, 2);
+  EXPECT_EQ(onek.submitted, std::vector<client_id>{"I1-L0-A0"});
+  EXPECT_TRUE(other.submitted.empty());
+  EXPECT_EQ(journal_.leg("I1-L0-A0").value()->phase, P::cancelled);
+  EXPECT_TRUE(journal_.events("replan").empty());
+  EXPECT_EQ(journal_.intent("I1").value()->state, "failed");
 }
 
 // A restart finds a leg the provider reported filled having spent 40 of its 100 USDT: the 60 it
@@ -959,6 +1129,30 @@ TEST_F(ExecutorTest, RestartResubmitsAnUnfoundLegOnlyWhereTheProviderDeduplicate
       EXPECT_FALSE(fresh.events("alarm").empty());
     }
   }
+}
+
+// A leg left submitting by a process that stopped long before the restart: its deadline (the
+// intent's, its quote's) has passed. The provider finds nothing, but a resubmission now would be a
+// new send past the deadline, which run_route never makes: it stays unknown and alarmed.
+TEST_F(ExecutorTest, RestartNeverResendsALegPastItsDeadline) {
+  scripted_venue v("onek", dedup());
+  auto i = intent();
+  i.deadline = std::chrono::system_clock::now() - 1h;
+  leg_record rec = journaled_leg(i, 0, "onek", "USDT-COPM", "10", "20", P::submitting);
+  rec.deadline = i.deadline;
+  ASSERT_TRUE(journal_.add_intent(i, std::vector<leg_record>{rec}));
+  const std::vector<venue*> venues{&v};
+  executor exec(venues, journal_, options_);
+  const auto recovered = run(exec.recover());
+  EXPECT_TRUE(v.submitted.empty());
+  EXPECT_EQ(recovered.unknown, 1u);
+  EXPECT_EQ(journal_.leg(rec.client).value()->phase, P::unknown);
+  EXPECT_TRUE(journal_.events("submit").empty());
+  ASSERT_EQ(journal_.events("alarm").size(), 1u);
+  EXPECT_EQ(journal_.events("alarm")[0].detail,
+            "unknown outcome: not found after the grace window and past its deadline; never "
+            "resent, needs an operator");
+  EXPECT_EQ(journal_.intent(i.id).value()->state, "halted");
 }
 
 // --- Crash points of a create request (FAULTS.md 3-5; engine/submit_watch.hpp) ----------------

@@ -335,8 +335,11 @@ client::client(http_client& http, std::string api_key, std::string user_id, hmac
       oms_id_(options_.oms_id) {}
 
 venue_traits client::traits() const {
+  // KIIEX refuses a ClientOrderId only while another open order holds it (VENUES.md, APX 4.2),
+  // and our IOC orders close at once: a resend after the grace window could make a second order
+  // if the first was executed and its history lagged. No deduplication, so never resent.
   return venue_traits{
-      .firm_quotes = false, .cancel = true, .client_id = true, .exact_receive = false};
+      .firm_quotes = false, .cancel = true, .client_id = false, .exact_receive = false};
 }
 
 std::string client::next_nonce() {
