@@ -346,7 +346,8 @@ TEST_F(KiiexClient, StatusSendsGetOrderStatusAndReadsTheArrayWrappedCamelCaseAns
       ElementsAre(Pair("Accept", "application/json"), Pair("Content-Type", "application/json"),
                   Pair("aptoken", "t1"), Pair("Authorization", "Bearer t1")));
   EXPECT_EQ(http_.sent[5].target, "/ap/GetTradesHistory");
-  EXPECT_EQ(http_.sent[5].body, R"({"OMSId":1,"AccountId":9,"OrderId":6562})");
+  EXPECT_EQ(http_.sent[5].body,
+            R"({"OMSId":1,"AccountId":9,"OrderId":6562,"Depth":100,"StartIndex":0})");
   EXPECT_EQ(s->state, leg_state::filled);
   EXPECT_EQ(s->ref.provider_ref, "6562");
   EXPECT_EQ(s->direction_code, "USDT-COPM");
@@ -505,6 +506,115 @@ TEST_F(KiiexClient, AMarketBuyWithANumericOrderTypeIsAdoptedByFind) {
   EXPECT_EQ((*found)->spend_filled, dec("9600"));
   EXPECT_EQ((*found)->receive_filled, dec("2.4"));
   EXPECT_EQ((*found)->fee_filled, dec("0.006"));
+}
+
+// A sell of order 6564 whose trades are 1 USDT each at 3990.5, fee 9.98 COPM.
+std::string sell_order_6564(std::string_view state, std::string_view executed) {
+  return fmt::format(
+      R"({{"Side":"Sell","OrderId":6564,"Price":3990.5,"Quantity":0,"Instrument":1,"Account":9,)"
+      R"("OrderType":"Limit","ClientOrderId":44,"OrderState":"{}","OrigQuantity":3,)"
+      R"("QuantityExecuted":{},"GrossValueExecuted":0,"AvgPrice":3990.5,)"
+      R"("ChangeReason":"Trade","OMSId":1}})",
+      state, executed);
+}
+
+std::string trade_of_6564(int trade_id) {
+  return fmt::format(
+      R"({{"OMSId":1,"ExecutionId":{0},"TradeId":{0},"OrderId":6564,"AccountId":9,)"
+      R"("ClientOrderId":44,"InstrumentId":1,"Side":"Sell","Quantity":1,"RemainingQuantity":0,)"
+      R"("Price":3990.5,"Value":3990.5,"Fee":9.98,"FeeProductId":2,"MakerTaker":"Taker",)"
+      R"("TradeTimeMS":{0}}})",
+      trade_id);
+}
+
+// GetTradesHistory pages (APX4: Depth trades from StartIndex, 0 the newest): an order with more
+// trades than one page is read page by page and every trade counts. A full page asks for the
+// next; a short one whose trades cover QuantityExecuted ends the read.
+TEST_F(KiiexClient, StatusReadsEveryPageOfTheOrdersTrades) {
+  client_options tuning;
+  tuning.trades_page = 2;
+  client paged(http_, std::string(test_key), "7", hmac_sha256(test_secret), tuning, test_clocks());
+  answer_login_and_market();
+  http_.answer(200, sell_order_6564("FullyExecuted", "3"));
+  http_.answer(200, "[" + trade_of_6564(13) + "," + trade_of_6564(12) + "]");
+  http_.answer(200, "[" + trade_of_6564(11) + "]");
+  auto s = run(paged.status(leg_ref{"6564", "c"}));
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  ASSERT_EQ(http_.sent.size(), 7u);
+  EXPECT_EQ(http_.sent[5].target, "/ap/GetTradesHistory");
+  EXPECT_EQ(http_.sent[5].body,
+            R"({"OMSId":1,"AccountId":9,"OrderId":6564,"Depth":2,"StartIndex":0})");
+  EXPECT_EQ(http_.sent[6].target, "/ap/GetTradesHistory");
+  EXPECT_EQ(http_.sent[6].body,
+            R"({"OMSId":1,"AccountId":9,"OrderId":6564,"Depth":2,"StartIndex":2})");
+  EXPECT_EQ(s->state, leg_state::filled);
+  EXPECT_EQ(s->spend_filled, dec("3"));
+  EXPECT_EQ(s->receive_filled, dec("11971.5"));
+  EXPECT_EQ(s->fee_filled, dec("29.94"));
+}
+
+// A server may answer fewer trades than the Depth asked: a short page that does not cover
+// QuantityExecuted is followed by the next (StartIndex moved by the trades read), and a trade
+// seen again there (a newer one pushed it back) counts once.
+TEST_F(KiiexClient, AShortPageThatDoesNotCoverTheExecutionIsFollowed) {
+  answer_login_and_market();
+  http_.answer(200, sell_order_6564("FullyExecuted", "3"));
+  http_.answer(200, "[" + trade_of_6564(13) + "," + trade_of_6564(12) + "]");
+  http_.answer(200, "[" + trade_of_6564(12) + "," + trade_of_6564(11) + "]");
+  auto s = run(venue_.status(leg_ref{"6564", "c"}));
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  ASSERT_EQ(http_.sent.size(), 7u);
+  EXPECT_EQ(http_.sent[6].body,
+            R"({"OMSId":1,"AccountId":9,"OrderId":6564,"Depth":100,"StartIndex":2})");
+  EXPECT_EQ(s->state, leg_state::filled);
+  EXPECT_EQ(s->spend_filled, dec("3"));
+  EXPECT_EQ(s->receive_filled, dec("11971.5"));
+}
+
+// More trades than trades_max_pages pages hold: an error (the leg is looked at again), never a
+// status carrying part of the fills. Not "inconsistent": find() would freeze the leg on that.
+TEST_F(KiiexClient, TradesBeyondThePageLimitAreAnErrorNotAShortFill) {
+  client_options tuning;
+  tuning.trades_page = 1;
+  tuning.trades_max_pages = 2;
+  client paged(http_, std::string(test_key), "7", hmac_sha256(test_secret), tuning, test_clocks());
+  answer_login_and_market();
+  http_.answer(200, sell_order_6564("Working", "3"));
+  http_.answer(200, "[" + trade_of_6564(13) + "]");
+  http_.answer(200, "[" + trade_of_6564(12) + "]");
+  auto s = run(paged.status(leg_ref{"6564", "c"}));
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().kind, error_kind::bad_response);
+  EXPECT_EQ(s.error().message.find("inconsistent"), std::string::npos) << s.error().message;
+  EXPECT_EQ(http_.sent.size(), 7u);
+  EXPECT_TRUE(http_.script.empty());
+}
+
+// APEX sends an empty side's price as decimal.MaxValue (VENUES.md 1.1), beyond our decimals. The
+// GetLevel1 fallback (an empty GetL2Snapshot) reads it as no level: that direction has no
+// liquidity (rejected), the other still prices from the best bid.
+TEST_F(KiiexClient, Level1WithoutAnAskPricesOnlyTheBidSide) {
+  const std::string level1 =
+      R"({"OMSId":1,"InstrumentId":1,"BestBid":3997.5,)"
+      R"("BestOffer":79228162514264337593543950335,"LastTradedPx":4000,"BidQty":100,)"
+      R"("AskQty":5,"TimeStamp":"1700000000000"})";
+  answer_login_and_market();
+  http_.answer(200, "[]");
+  http_.answer(200, level1);
+  auto sell = run(venue_.price(quote_request{"USDT", "COPM", amount_side::spend, dec("50")}));
+  ASSERT_TRUE(sell.has_value()) << sell.error().message;
+  EXPECT_EQ(sell->spend_amount, dec("50"));
+  EXPECT_EQ(sell->receive_gross, dec("199875"));
+  EXPECT_EQ(sell->fee, dec("499.69"));
+  EXPECT_EQ(sell->receive_net, dec("199375.31"));
+  http_.answer(200, "[]");
+  http_.answer(200, level1);
+  auto buy = run(venue_.price(quote_request{"COPM", "USDT", amount_side::spend, dec("100000")}));
+  ASSERT_FALSE(buy.has_value());
+  EXPECT_EQ(buy.error().kind, error_kind::rejected) << buy.error().message;
+  ASSERT_EQ(http_.sent.size(), 8u);
+  EXPECT_EQ(http_.sent[5].target, "/ap/GetLevel1");
+  EXPECT_EQ(http_.sent[7].target, "/ap/GetLevel1");
 }
 
 }  // namespace

@@ -438,6 +438,35 @@ TEST_F(KiiexIntegration, IocPartialFillWithinTheSlippageBound) {
   EXPECT_EQ(emulator_->account().balance("USDT").frozen, dec("0"));
 }
 
+// An exchange whose GetTradesHistory answers fewer trades than the Depth asked (a page of 2 here)
+// and a sell that takes three levels, so three trades: the client reads the next page from
+// StartIndex 2 and settles on all three. With one page allowed it reports an error, not a part.
+TEST_F(KiiexIntegration, TradesBeyondOnePageAllCount) {
+  settings_.trades_page_limit = 2;
+  start();
+  auto q = price("USDT", "COPM", "5000");
+  ASSERT_TRUE(q.has_value()) << q.error().message;
+  auto s = submit(leg_for(*q, dec("5000"), tolerant(q->receive_net)), "it-pages-1");
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  auto done = run(poll_final(*client_, s->ref));
+  ASSERT_TRUE(done.has_value()) << done.error().message;
+  EXPECT_EQ(done->state, leg_state::filled);
+  EXPECT_EQ(done->spend_filled, dec("5000"));
+  EXPECT_EQ(done->receive_filled, q->receive_gross);
+  EXPECT_EQ(done->fee_filled, q->fee);
+  const std::size_t before = test_support::count_requests(*server_, "/ap/GetTradesHistory");
+  auto again = run(client_->status(s->ref));
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_EQ(again->receive_filled, q->receive_gross);
+  EXPECT_EQ(test_support::count_requests(*server_, "/ap/GetTradesHistory") - before, 2u);
+  client_options one_page;
+  one_page.trades_max_pages = 1;
+  client limited(*http_, std::string(test_key), "7", hmac_sha256(test_secret), one_page);
+  auto cut = run(limited.status(s->ref));
+  ASSERT_FALSE(cut.has_value());
+  EXPECT_EQ(cut.error().kind, error_kind::bad_response) << cut.error().message;
+}
+
 TEST_F(KiiexIntegration, SessionExpiryAndRelogin) {
   config_.session.idle_timeout = 200ms;
   start();

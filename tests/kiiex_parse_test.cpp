@@ -182,6 +182,34 @@ TEST(KiiexParse, InstrumentsProductsPositionsTradesFee) {
   EXPECT_EQ(fee->fee, dec("0.00001"));
 }
 
+// decimal.MaxValue (APX4's "no ask") is beyond our decimals: on either side of GetLevel1, as a
+// JSON number, a string or with zero places, it is no level (price and size 0). One more is
+// still an unreadable price.
+TEST(KiiexParse, Level1EmptySideSentinel) {
+  auto no_ask = parse_level1(
+      R"({"OMSId":1,"InstrumentId":1,"BestBid":3997.5,"BestOffer":79228162514264337593543950335,)"
+      R"("BidQty":100,"AskQty":5})");
+  ASSERT_TRUE(no_ask.has_value()) << no_ask.error().message;
+  EXPECT_EQ(no_ask->best_bid, dec("3997.5"));
+  EXPECT_EQ(no_ask->bid_qty, dec("100"));
+  EXPECT_EQ(no_ask->best_offer, dec("0"));
+  EXPECT_EQ(no_ask->ask_qty, dec("0"));
+  auto no_bid =
+      parse_level1(R"({"OMSId":1,"InstrumentId":1,"BestBid":"79228162514264337593543950335.000",)"
+                   R"("BestOffer":4002.5,"BidQty":3,"AskQty":100})");
+  ASSERT_TRUE(no_bid.has_value()) << no_bid.error().message;
+  EXPECT_EQ(no_bid->best_bid, dec("0"));
+  EXPECT_EQ(no_bid->bid_qty, dec("0"));
+  EXPECT_EQ(no_bid->best_offer, dec("4002.5"));
+  EXPECT_EQ(no_bid->ask_qty, dec("100"));
+  EXPECT_FALSE(parse_level1(R"({"InstrumentId":1,"BestBid":1,)"
+                            R"("BestOffer":79228162514264337593543950336})")
+                   .has_value());
+  EXPECT_FALSE(parse_level1(R"({"InstrumentId":1,"BestBid":1,)"
+                            R"("BestOffer":79228162514264337593543950335.5})")
+                   .has_value());
+}
+
 TEST(KiiexParse, HostileBodies) {
   EXPECT_FALSE(parse_trades(std::string(100000, '[')).has_value());
   EXPECT_FALSE(parse_positions(R"([{"ProductId":1,"ProductSymbol":"X","Amount":1e400,"Hold":0}])")

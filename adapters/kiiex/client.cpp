@@ -315,6 +315,18 @@ std::string request_builder::history_body(std::int64_t oms_id, std::int64_t acco
       .take();
 }
 
+std::string request_builder::trades_body(std::int64_t oms_id, std::int64_t account_id,
+                                         std::int64_t order_id, int depth,
+                                         std::int64_t start_index) {
+  return body_writer()
+      .integer(wire::field::oms_id, oms_id)
+      .integer(wire::field::account_id, account_id)
+      .integer(wire::field::order_id, order_id)
+      .integer(wire::field::depth, depth)
+      .integer(wire::field::start_index, start_index)
+      .take();
+}
+
 std::string request_builder::positions_body(std::int64_t oms_id, std::int64_t account_id) {
   return body_writer()
       .integer(wire::field::oms_id, oms_id)
@@ -875,21 +887,13 @@ task<result<leg_status>> client::status_of(std::int64_t order_id, const client_i
   out.reason_message = o->reject_reason;
   if (o->quantity_executed.is_positive()) {
     // Fills and fees come from the trades (VENUES.md Part 1 "KIIEX"), not from the order.
-    const std::string body = body_writer()
-                                 .integer(wire::field::oms_id, oms_id_)
-                                 .integer(wire::field::account_id, account_id_)
-                                 .integer(wire::field::order_id, order_id)
-                                 .take();
-    auto trades_answer = co_await call(wire::fn::get_trades_history, body, call_kind::read);
-    if (!trades_answer) co_return std::unexpected(std::move(trades_answer.error()));
-    auto trades = parse_trades(trades_answer->body);
+    auto trades = co_await order_trades(order_id, o->quantity_executed);
     if (!trades) co_return std::unexpected(std::move(trades.error()));
     decimal quantity;
     decimal value;
     decimal fee;
     const std::int64_t received_product = buy ? market.base.product_id : market.quote.product_id;
     for (const auto& t : *trades) {
-      if (t.order_id != order_id) continue;
       quantity += t.quantity;
       value += t.value;
       if (t.fee_product_id == received_product || t.fee_product_id == 0) fee += t.fee;
@@ -905,6 +909,39 @@ task<result<leg_status>> client::status_of(std::int64_t order_id, const client_i
   }
   out.created_at = clocks_.wall();
   co_return out;
+}
+
+// GetTradesHistory pages Depth rows from StartIndex, 0 the newest (APX4). A server may answer
+// fewer rows than asked, so a short page ends the read only when the trades cover what the order
+// executed; otherwise the next page is read, up to an empty one. StartIndex moves by the rows
+// read: a trade arriving meanwhile pushes older ones back, and a TradeId seen again is skipped.
+task<result<std::vector<trade>>> client::order_trades(std::int64_t order_id, decimal executed) {
+  const int depth = std::max(1, options_.trades_page);
+  const int max_pages = std::max(1, options_.trades_max_pages);
+  std::vector<trade> out;
+  std::set<std::int64_t> seen;
+  decimal quantity;
+  std::int64_t start = 0;
+  for (int page = 0; page < max_pages; ++page) {
+    const std::string body =
+        request_builder::trades_body(oms_id_, account_id_, order_id, depth, start);
+    auto answer = co_await call(wire::fn::get_trades_history, body, call_kind::read);
+    if (!answer) co_return std::unexpected(std::move(answer.error()));
+    auto rows = parse_trades(answer->body);
+    if (!rows) co_return std::unexpected(std::move(rows.error()));
+    for (auto& t : *rows) {
+      if (t.order_id != order_id || !seen.insert(t.trade_id).second) continue;
+      quantity += t.quantity;
+      out.push_back(std::move(t));
+    }
+    const auto read = static_cast<std::int64_t>(rows->size());
+    if (read == 0 || (read < depth && quantity >= executed)) co_return out;
+    start += read;
+  }
+  // Settling on the pages read would report part of the fills as all of them.
+  co_return fail(error_kind::bad_response,
+                 fmt::format("kiiex: order {} has trades beyond {} GetTradesHistory pages of {}",
+                             order_id, max_pages, depth));
 }
 
 task<result<leg_status>> client::status(const leg_ref& ref) {

@@ -99,6 +99,9 @@ class request_builder {
                                 std::int64_t order_id);
   static std::string history_body(std::int64_t oms_id, std::int64_t account_id,
                                   std::int64_t client_order_id);
+  /// GetTradesHistory of one order: `depth` trades from `start_index` (0 the newest, APX4).
+  static std::string trades_body(std::int64_t oms_id, std::int64_t account_id,
+                                 std::int64_t order_id, int depth, std::int64_t start_index);
   static std::string positions_body(std::int64_t oms_id, std::int64_t account_id);
 
  private:
@@ -122,6 +125,11 @@ struct client_options {
   std::chrono::steady_clock::duration markets_max_age = std::chrono::minutes(5);
   /// A book-walk quote is considered current for this long (KIIEX quotes are not firm).
   std::chrono::milliseconds quote_validity{5000};
+  /// Trades asked per GetTradesHistory page (its Depth).
+  int trades_page = 100;
+  /// Pages of one order's trades read at most: an order with more is an error (bad_response),
+  /// never settled on part of its fills.
+  int trades_max_pages = 10;
   circuit_breaker_config circuit;
 };
 
@@ -170,7 +178,9 @@ class client final : public venue {
   /// buying walks a fresh snapshot for the quantity the amount pays for within the limit, so on a
   /// still book the fill equals the quote. Only spend-side legs with a positive min_receive.
   task<result<leg_status>> submit(const leg& leg, const client_id& id) override;
-  /// GetOrderStatus, then GetTradesHistory for the fills when anything executed.
+  /// GetOrderStatus, then GetTradesHistory for the fills when anything executed: every page of
+  /// the order's trades (client_options::trades_page rows each), until a page is empty or short
+  /// with the trades covering QuantityExecuted.
   task<result<leg_status>> status(const leg_ref& ref) override;
   /// GetOpenOrders, then GetOrdersHistory filtered by the ClientOrderId; an order of another
   /// direction or amount under it is bad_response ("inconsistent").
@@ -206,6 +216,7 @@ class client final : public venue {
   task<result<void>> refresh_markets();
   task<result<order_book>> book_for(const market_info& market);
   task<result<leg_status>> status_of(std::int64_t order_id, const client_id& client);
+  task<result<std::vector<trade>>> order_trades(std::int64_t order_id, decimal executed);
   std::optional<market_info> find_market(std::int64_t instrument_id) const;
   std::optional<std::pair<market_info, wire::side>> find_direction(std::string_view spend,
                                                                    std::string_view receive) const;

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <map>
 #include <random>
 #include <utility>
@@ -663,9 +664,14 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     j.begin_object()
         .field_int(wire::field::oms_id, settings_.oms_id)
         .field_int(f::instrument_id, m->instrument_id)
-        .field(f::best_bid, bids.empty() ? decimal{} : bids.front().price)
-        .field(f::best_offer, asks.empty() ? decimal{} : asks.front().price)
-        .field(f::last_traded_px, last_price(*m))
+        .field(f::best_bid, bids.empty() ? decimal{} : bids.front().price);
+    // No ask is decimal.MaxValue (VENUES.md 1.1), beyond what a decimal here holds.
+    if (asks.empty()) {
+      j.key(f::best_offer).raw_number(f::no_level_price);
+    } else {
+      j.field(f::best_offer, asks.front().price);
+    }
+    j.field(f::last_traded_px, last_price(*m))
         .field(f::bid_qty, bids.empty() ? decimal{} : bids.front().quantity)
         .field(f::ask_qty, asks.empty() ? decimal{} : asks.front().quantity)
         .field(f::time_stamp, std::to_string(unix_ms(std::chrono::system_clock::now())))
@@ -1038,17 +1044,30 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     return sim_response::json(200, j.take());
   }
 
+  // APX4: the matching trades newest first, from StartIndex (0 the newest, the default), Depth of
+  // them; without Depth (or 0) every one from StartIndex. trades_page_limit caps an answer below
+  // the Depth asked, as a server with its own page size would.
   sim_response get_trades_history(const sim_request&, const params& p) {
     if (!own_account(p)) return not_found("no such account");
     const auto order_id = p.integer(wire::field::order_id);
     const auto instrument_id = p.integer(wire::field::instrument_id);
+    const auto start = std::max<std::int64_t>(0, p.integer(wire::field::start_index).value_or(0));
+    std::int64_t rows = std::max<std::int64_t>(0, p.integer(wire::field::depth).value_or(0));
+    if (rows == 0) rows = std::numeric_limits<std::int64_t>::max();
+    if (settings_.trades_page_limit > 0) {
+      rows = std::min<std::int64_t>(rows, settings_.trades_page_limit);
+    }
     namespace f = wire::trade_field;
     json_out j;
     j.begin_array();
-    for (auto it = trades_.rbegin(); it != trades_.rend(); ++it) {
+    std::int64_t skipped = 0;
+    std::int64_t written = 0;
+    for (auto it = trades_.rbegin(); it != trades_.rend() && written < rows; ++it) {
       const trade_record& t = *it;
       if (order_id && *order_id != 0 && t.order_id != *order_id) continue;
       if (instrument_id && *instrument_id != 0 && t.instrument_id != *instrument_id) continue;
+      if (skipped++ < start) continue;
+      ++written;
       j.begin_object()
           .field_int(wire::field::oms_id, settings_.oms_id)
           .field_int(f::execution_id, t.trade_id)

@@ -35,6 +35,9 @@ struct emulator_settings {
   /// Consumed liquidity comes back this long after an instrument's last trade.
   std::chrono::milliseconds replenish{1000};
   int significant_price_digits = 8;  ///< PriceIncrement keeps this many digits of the mid
+  /// Rows one GetTradesHistory answer holds at most, whatever its Depth; 0: no limit (APX4: no
+  /// Depth, every trade). A server-side page size the document does not state, for tests.
+  int trades_page_limit = 0;
 };
 
 /// The defaults with the overrides of `config.kiiex` applied. Pure.

@@ -96,6 +96,24 @@ class fields {
     return *d;
   }
 
+  // A best price: APEX marks an empty side with decimal.MaxValue, beyond our range, and that
+  // reads as none. Otherwise as amount().
+  std::optional<decimal> price_level(std::string_view key) {
+    const json* v = get(key, true);
+    if (v == nullptr) return std::nullopt;
+    if (v->type == jkind::number || v->type == jkind::string) {
+      std::string_view text = v->text;
+      if (text.starts_with(wire::level1_field::no_level_price)) {
+        text.remove_prefix(wire::level1_field::no_level_price.size());
+        if (text.empty() ||
+            (text.front() == '.' && text.find_first_not_of('0', 1) == std::string_view::npos)) {
+          return std::nullopt;
+        }
+      }
+    }
+    return amount(key);
+  }
+
   std::int64_t integer(std::string_view key, bool required = true) {
     const json* v = get(key, required);
     if (v == nullptr) return 0;
@@ -396,10 +414,13 @@ result<level1> parse_level1(std::string_view body) {
   fields in(*root, "level1");
   level1 out;
   out.instrument_id = in.integer(f::instrument_id);
-  out.best_bid = in.amount(f::best_bid);
-  out.best_offer = in.amount(f::best_offer);
-  out.bid_qty = in.amount(f::bid_qty, false);
-  out.ask_qty = in.amount(f::ask_qty, false);
+  const std::optional<decimal> bid = in.price_level(f::best_bid);
+  const std::optional<decimal> offer = in.price_level(f::best_offer);
+  // An empty side is zero, price and size, whatever size came with it.
+  out.best_bid = bid.value_or(decimal{});
+  out.best_offer = offer.value_or(decimal{});
+  out.bid_qty = bid ? in.amount(f::bid_qty, false) : decimal{};
+  out.ask_qty = offer ? in.amount(f::ask_qty, false) : decimal{};
   if (in.failed()) return in.failure();
   return out;
 }

@@ -66,6 +66,8 @@ struct product {
   bool disabled = false;
 };
 
+/// GetLevel1's best bid and offer. A side with no level has price and size 0: APEX sends its price
+/// as decimal.MaxValue (wire::level1_field::no_level_price, VENUES.md 1.1) or 0.
 struct level1 {
   std::int64_t instrument_id = 0;
   decimal best_bid;

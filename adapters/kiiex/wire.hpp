@@ -92,6 +92,8 @@ inline constexpr std::string_view instrument_ids = "InstrumentIds";
 inline constexpr std::string_view instrument_state = "InstrumentState";
 inline constexpr std::string_view instrument_state_both = "Both";
 inline constexpr std::string_view depth = "Depth";
+/// GetTradesHistory / GetOrdersHistory (APX4): the first row of the answer, 0 the newest.
+inline constexpr std::string_view start_index = "StartIndex";
 inline constexpr std::string_view side = "Side";
 inline constexpr std::string_view order_type = "OrderType";
 inline constexpr std::string_view quantity = "Quantity";
@@ -290,6 +292,8 @@ inline constexpr std::string_view last_traded_px = "LastTradedPx";
 inline constexpr std::string_view bid_qty = "BidQty";
 inline constexpr std::string_view ask_qty = "AskQty";
 inline constexpr std::string_view time_stamp = "TimeStamp";
+/// What APEX sends as the price of an empty side: C# decimal.MaxValue (VENUES.md 1.1).
+inline constexpr std::string_view no_level_price = "79228162514264337593543950335";
 }  // namespace level1_field
 
 /// GetL2Snapshot answers an array of 10-element arrays (APX4, notbank-node): these indexes.
