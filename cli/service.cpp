@@ -478,9 +478,9 @@ struct bot_service::impl {
     refresh_risk();
     std::size_t intents = 0;
     std::size_t open = 0;
-    if (auto list = records.intents(max_open_intents_shown)) {
+    // Every open intent, however old: the gauge counts what a restart would resume.
+    if (auto list = records.open_intents()) {
       for (const auto& i : *list) {
-        if (i.state != "open") continue;
         ++intents;
         if (auto ls = records.legs_of(i.id)) {
           open += static_cast<std::size_t>(std::count_if(
@@ -585,9 +585,12 @@ struct bot_service::impl {
       if (book != nullptr) p.book = book_of(p.name, s.generated_at);
       s.providers.push_back(std::move(p));
     }
-    if (auto list = records.intents(max_open_intents_shown)) {
-      for (const auto& i : *list) {
-        if (i.state != "open") continue;
+    if (auto list = records.open_intents()) {
+      // The newest first, at most max_open_intents_shown of them.
+      std::size_t shown = 0;
+      for (auto it = list->rbegin(); it != list->rend() && shown < max_open_intents_shown;
+           ++it, ++shown) {
+        const intent_record& i = *it;
         s.open_intents.push_back(
             {i.id, i.origin, i.spend_asset, i.receive_asset, i.amount, i.state, i.created_at});
         auto ls = records.legs_of(i.id);

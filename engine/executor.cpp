@@ -443,6 +443,28 @@ struct executor::impl {
     return scaled(min_final, rec.spend_filled, rec.amount, rounding::up);
   }
 
+  // What the first plan of a spend intent left of its amount (plan.unspent) is never placed, so
+  // the intent is partial for it, unless no provider would take that little (an amount finer
+  // than every provider's precision): such rounding dust is noted (a "dust" event) and the intent
+  // ends as it otherwise would. A restart, usually before any quote, goes by that event. Answers
+  // whether `unspent` leaves the intent partial.
+  bool unplaced_by_plan(const intent_record& intent, decimal unspent, bool restarted) {
+    if (!unspent.is_positive()) return false;
+    if (restarted) {
+      auto events = log.records().events_of(intent.id);
+      if (events && std::any_of(events->begin(), events->end(),
+                                [](const journal_event& e) { return e.kind == "dust"; })) {
+        return false;
+      }
+    }
+    if (more_than_dust(intent.spend_asset, unspent)) return true;
+    log.note(intent.id, {}, "dust",
+             fmt::format("{} {} left unspent by the plan: below every provider's minimum, not "
+                         "placed",
+                         unspent.to_string(), intent.spend_asset));
+    return false;
+  }
+
   // A leg sent for `amount` that ended without filling it (expired, cancelled, failed, rejected,
   // partly filled): what it did not convert goes back to the router, its unspent part in its
   // spend asset (not to `failed_provider`) and, when a later hop was to follow, what it received.
@@ -773,8 +795,10 @@ struct executor::impl {
         first_spend += head.amount;
       }
     }
-    // As execute() has it: what the first plan did not place of a spend intent stays unplaced.
-    if (st->intent.side == amount_side::spend && first_spend < st->intent.amount) {
+    // As execute() has it: what the first plan did not place of a spend intent stays unplaced,
+    // unless it was rounding dust.
+    if (st->intent.side == amount_side::spend &&
+        unplaced_by_plan(st->intent, st->intent.amount - first_spend, true)) {
       st->unplaced = true;
     }
     std::vector<route_job> tails;
@@ -948,8 +972,8 @@ task<execution_result> executor::execute(intent_record intent, quoted_plan quote
                   first.result.spend.to_string(), st->intent.spend_asset,
                   first.result.net.to_string(), st->intent.receive_asset,
                   first.result.worst_net.to_string(), st->intent.min_receive.to_string()));
+  if (self.unplaced_by_plan(st->intent, first.result.unspent, false)) st->unplaced = true;
   self.log.crash_point("after_intent_commit");
-  if (first.result.unspent.is_positive()) st->unplaced = true;
   co_await self.run_jobs(st, std::move(*jobs));
   co_await self.replan_remainders(st, 1);
   std::vector<leg_record> legs;
@@ -1069,12 +1093,14 @@ task<recovery_result> executor::recover() {
     if (rec->phase == leg_phase::unknown) ++out.unknown;
   }
   // An intent that was still executing when the process died (state "open") may have every leg
-  // final and a remainder not yet re-planned.
-  constexpr std::size_t recent_intents = 200;
-  if (auto recent = self.log.records().intents(recent_intents)) {
-    for (const auto& i : *recent) {
-      if (i.state == "open" && i.dry_run == dry_run) intents.insert(i.id);
+  // final and a remainder not yet re-planned, however many intents came after it (FAULTS.md I5).
+  if (auto open = self.log.records().open_intents()) {
+    for (const auto& i : *open) {
+      if (i.dry_run == dry_run) intents.insert(i.id);
     }
+  } else {
+    self.log.alarm(std::string_view{},
+                   "restart: cannot read the open intents: " + describe(open.error()));
   }
   // Finally each intent resumes what its routes had left to do.
   std::vector<std::function<task<void>()>> resumes;

@@ -143,6 +143,14 @@ CREATE TRIGGER events_no_delete BEFORE DELETE ON events
 PRAGMA user_version = 1;
 )sql";
 
+// Indexes added to version 1 after its release, over its tables as they are: created with the
+// schema, and by open() in a journal an earlier build created, so that the version stays 1 and
+// such a journal still opens (and is still read by an earlier build).
+constexpr const char* indexes_since_v1 =
+    "CREATE INDEX IF NOT EXISTS intents_open ON intents (created_at) WHERE state = 'open'";
+constexpr const char* sql_count_open_intents_index =
+    "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'intents_open'";
+
 #define SWAPROUTER_INTENT_COLUMNS                                                            \
   "id, spend_asset, receive_asset, side, amount, min_receive, created_at, deadline, state, " \
   "dry_run, origin"
@@ -180,6 +188,11 @@ constexpr const char* sql_select_intent =
 constexpr const char* sql_select_intents = "SELECT " SWAPROUTER_INTENT_COLUMNS
                                            " FROM intents ORDER BY created_at DESC, rowid DESC "
                                            "LIMIT ?1";
+// The state is a literal, not a parameter: only then may SQLite use the partial index
+// intents_open, which keeps this a short read however many intents have ended.
+constexpr const char* sql_select_open_intents = "SELECT " SWAPROUTER_INTENT_COLUMNS
+                                                " FROM intents WHERE state = 'open' "
+                                                "ORDER BY created_at, rowid";
 constexpr const char* sql_update_intent_state =
     "UPDATE intents SET state = ?2, updated_at = ?3 WHERE id = ?1";
 constexpr const char* sql_select_legs_of = "SELECT " SWAPROUTER_LEG_COLUMNS
@@ -469,6 +482,7 @@ class sqlite_journal final : public journal {
       if (*version == 0) {
         if (auto r = create_schema(); !r) return r;
       }
+      if (auto r = add_missing_indexes(); !r) return r;
     }
     return prepare_all();
   }
@@ -592,6 +606,11 @@ class sqlite_journal final : public journal {
     return collect<intent_record>(b, "intents", read_intent, "intents");
   }
 
+  result<std::vector<intent_record>> open_intents() override {
+    bound b(select_open_intents_.get());
+    return collect<intent_record>(b, "intents", read_intent, "open_intents");
+  }
+
   result<std::vector<leg_record>> legs_of(std::string_view intent_id) override {
     bound b(select_legs_of_.get());
     b.text(1, intent_id);
@@ -694,12 +713,29 @@ class sqlite_journal final : public journal {
             fmt::format("{} is not a swaprouter journal (tables without a schema version)", path_));
       }
       if (auto r = exec_constant(schema_v1, "creating the schema"); !r) return r;
+      if (auto r = exec_constant(indexes_since_v1, "creating the schema"); !r) return r;
       return exec_constant(sql_commit, "creating the schema");
     }();
     if (!created || sqlite3_get_autocommit(db_.get()) == 0) {
       sqlite3_exec(db_.get(), sql_rollback, nullptr, nullptr, nullptr);
     }
     return created;
+  }
+
+  // A journal of version 1 from an earlier build lacks the indexes added since: they are added
+  // in one transaction. Nothing is written when they exist, which is every open but the first.
+  result<void> add_missing_indexes() {
+    constexpr std::string_view what = "adding the index intents_open";
+    auto have = pragma_int(sql_count_open_intents_index, what);
+    if (!have) return std::unexpected(have.error());
+    if (*have != 0) return {};
+    if (auto r = exec_constant(sql_begin, what); !r) return r;
+    auto added = exec_constant(indexes_since_v1, what);
+    if (added) added = exec_constant(sql_commit, what);
+    if (!added && sqlite3_get_autocommit(db_.get()) == 0) {
+      sqlite3_exec(db_.get(), sql_rollback, nullptr, nullptr, nullptr);
+    }
+    return added;
   }
 
   // Runs constant SQL (pragmas, the schema): no value ever reaches it.
@@ -749,6 +785,7 @@ class sqlite_journal final : public journal {
         {&insert_event_, sql_insert_event},
         {&select_intent_, sql_select_intent},
         {&select_intents_, sql_select_intents},
+        {&select_open_intents_, sql_select_open_intents},
         {&update_intent_state_, sql_update_intent_state},
         {&select_legs_of_, sql_select_legs_of},
         {&select_leg_, sql_select_leg},
@@ -895,6 +932,7 @@ class sqlite_journal final : public journal {
   stmt_handle insert_event_;
   stmt_handle select_intent_;
   stmt_handle select_intents_;
+  stmt_handle select_open_intents_;
   stmt_handle update_intent_state_;
   stmt_handle select_legs_of_;
   stmt_handle select_leg_;

@@ -150,6 +150,8 @@ class journal {
   virtual result<std::optional<intent_record>> intent(std::string_view id) = 0;
   /// Newest first, at most `limit`.
   virtual result<std::vector<intent_record>> intents(std::size_t limit) = 0;
+  /// Every intent in state "open" however old, oldest first: what restart resumes.
+  virtual result<std::vector<intent_record>> open_intents() = 0;
   virtual result<std::vector<leg_record>> legs_of(std::string_view intent_id) = 0;
   virtual result<std::optional<leg_record>> leg(std::string_view client) = 0;
   /// The leg holding the provider's swap `provider_ref` at `provider`, if any (the first by

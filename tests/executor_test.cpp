@@ -86,8 +86,9 @@ class scripted_venue final : public venue {
     p.spend_asset = asked.spend_asset.empty() ? "USDT" : asked.spend_asset;
     p.receive_asset = asked.receive_asset.empty() ? "COPM" : asked.receive_asset;
     p.direction_code = p.spend_asset + "-" + p.receive_asset;
-    p.spend_precision = 2;
+    p.spend_precision = spend_precision;
     p.receive_precision = 2;
+    p.min_spend = min_spend;
     p.rate_receive = rate;
     p.obtained_at = std::chrono::system_clock::now();
     co_return p;
@@ -156,6 +157,8 @@ class scripted_venue final : public venue {
   }
 
   decimal rate = dec("2");
+  int spend_precision = 2;
+  decimal min_spend;
   decimal fee;  // reported beside a gross of amount x rate + fee
   // With a value, prices are firm quotes (Q1, Q2, ...) valid that long for the amount asked.
   std::optional<std::chrono::milliseconds> firm_for;
@@ -215,6 +218,7 @@ class killing_journal final : public journal {
   result<std::vector<intent_record>> intents(std::size_t limit) override {
     return inner_.intents(limit);
   }
+  result<std::vector<intent_record>> open_intents() override { return inner_.open_intents(); }
   result<std::vector<leg_record>> legs_of(std::string_view id) override {
     return inner_.legs_of(id);
   }
@@ -477,6 +481,75 @@ TEST_F(ExecutorTest, AnUnspentRestNoOneTakesLeavesTheIntentPartialUnlessItIsDust
     EXPECT_EQ(replans, dust ? std::vector<std::string>{"0.001 USDT left unspent: below every "
                                                        "provider's minimum, not re-planned"}
                             : std::vector<std::string>{});
+  }
+}
+
+// 100.0000001 USDT: onek (the better rate) takes 2 places, so the plan spends 100 and leaves
+// 0.0000001. kiiex takes 8 places: from 1 USDT, that much is rounding dust no provider takes,
+// noted, and the intent is done; from 0, kiiex would take it, and the intent is partial as the
+// plan left a real amount unspent.
+TEST_F(ExecutorTest, WhatThePlanLeavesUnspentMakesTheIntentPartialUnlessItIsDust) {
+  for (const std::string least : {"1", "0"}) {
+    SCOPED_TRACE("kiiex minimum " + least);
+    memory_journal journal;
+    scripted_venue onek("onek", dedup());
+    scripted_venue kiiex("kiiex", dedup());
+    kiiex.rate = dec("1.9");
+    kiiex.spend_precision = 8;
+    kiiex.min_spend = dec(least);
+    const bool dust = least != "0";
+    const std::vector<venue*> venues{&onek, &kiiex};
+    executor exec(venues, journal, options_);
+    const auto out = run(exec.run(intent("I1", "100.0000001")));
+    EXPECT_EQ(onek.submitted, std::vector<client_id>{"I1-L0-A0"});
+    EXPECT_EQ(onek.last_leg.amount, dec("100"));
+    EXPECT_TRUE(kiiex.submitted.empty());
+    EXPECT_EQ(out.spent, dec("100"));
+    EXPECT_EQ(out.received, dec("200"));
+    EXPECT_EQ(out.state, dust ? "done" : "partial");
+    EXPECT_EQ(out.filled, dust);
+    EXPECT_EQ(journal.intent("I1").value()->state, out.state);
+    std::vector<std::string> dusts;
+    for (const auto& e : journal.events("dust")) dusts.push_back(e.detail);
+    EXPECT_EQ(dusts, dust ? std::vector<std::string>{"0.0000001 USDT left unspent by the plan: "
+                                                     "below every provider's minimum, not placed"}
+                          : std::vector<std::string>{});
+    EXPECT_TRUE(journal.events("replan").empty());
+    EXPECT_TRUE(journal.events("alarm").empty());
+  }
+}
+
+// The same, with the process killed once the leg was open: the restart reads no quote, so the
+// note the live run journaled says the 0.0000001 USDT were dust, and the intent is done; without
+// it (kiiex would take them) it is partial, as the live run would have ended.
+TEST_F(ExecutorTest, RestartOfAPlanThatLeftOnlyDustEndsDone) {
+  for (const std::string least : {"1", "0"}) {
+    SCOPED_TRACE("kiiex minimum " + least);
+    memory_journal journal;
+    scripted_venue onek("onek", dedup());
+    scripted_venue kiiex("kiiex", dedup());
+    kiiex.rate = dec("1.9");
+    kiiex.spend_precision = 8;
+    kiiex.min_spend = dec(least);
+    const bool dust = least != "0";
+    const std::vector<venue*> venues{&onek, &kiiex};
+    {
+      killing_journal dying(journal, P::open);
+      executor first(venues, dying, options_);
+      EXPECT_THROW(run(first.run(intent("I1", "100.0000001"))), killed_after_write);
+    }
+    ASSERT_EQ(journal.leg("I1-L0-A0").value()->phase, P::open);
+    ASSERT_EQ(journal.intent("I1").value()->state, "open");
+
+    executor second(venues, journal, options_);
+    const auto recovered = run(second.recover());
+    EXPECT_EQ(recovered.intents, std::vector<std::string>{"I1"});
+    EXPECT_EQ(onek.submitted, std::vector<client_id>{"I1-L0-A0"});
+    EXPECT_TRUE(kiiex.submitted.empty());
+    EXPECT_EQ(journal.leg("I1-L0-A0").value()->phase, P::filled);
+    EXPECT_EQ(second.summary("I1").value().spent, dec("100"));
+    EXPECT_EQ(journal.intent("I1").value()->state, dust ? "done" : "partial");
+    EXPECT_EQ(journal.events("dust").size(), dust ? 1u : 0u);
   }
 }
 
@@ -985,6 +1058,35 @@ TEST_F(ExecutorTest, RestartReplansTheRemainderOfAnOpenIntentWithinItsDeadline) 
       EXPECT_FALSE(fresh.events("alarm").empty());
     }
   }
+}
+
+// An intent still open whose only leg expired (its remainder not yet re-planned when the process
+// died) is resumed however many intents came after it, not only when it is among the newest.
+TEST_F(ExecutorTest, RestartResumesAnOpenIntentBehindManyNewerOnes) {
+  scripted_venue onek("onek", dedup());
+  scripted_venue other("kiiex", dedup());
+  other.rate = dec("1.9");
+  const auto i = intent();
+  leg_record expired = journaled_leg(i, 0, "onek", "USDT-COPM", "100", "200", P::expired);
+  expired.min_receive = dec("190");
+  expired.provider_ref = "R-" + expired.client;
+  ASSERT_TRUE(journal_.add_intent(i, std::vector<leg_record>{expired}));
+  for (int n = 0; n < 250; ++n) {
+    auto later = intent(fmt::format("J{}", n));
+    later.state = "done";
+    ASSERT_TRUE(journal_.add_intent(later, {}));
+  }
+
+  const std::vector<venue*> venues{&onek, &other};
+  executor exec(venues, journal_, options_);
+  const auto recovered = run(exec.recover());
+  EXPECT_EQ(recovered.intents, std::vector<std::string>{"I1"});
+  EXPECT_TRUE(onek.submitted.empty());
+  ASSERT_EQ(other.submitted, std::vector<client_id>{"I1-L1-A1"});
+  EXPECT_EQ(other.last_leg.amount, dec("100"));
+  EXPECT_EQ(journal_.leg("I1-L1-A1").value()->phase, P::filled);
+  EXPECT_EQ(journal_.intent(i.id).value()->state, "done");
+  EXPECT_TRUE(journal_.open_intents().value().empty());
 }
 
 // An intent stopped where it stood (cancel(): a shutdown of a cancel_on_stop strategy) whose leg

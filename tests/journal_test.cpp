@@ -409,6 +409,63 @@ TEST(journal, intents_are_listed_newest_first) {
   EXPECT_TRUE(j->intents(0).value().empty());
 }
 
+// What restart resumes: every intent still "open", oldest first, however many intents came
+// after it. A journal an earlier build created (version 1 without the partial index the query
+// reads) answers the same read-only and gets the index on its first writable open, still at
+// version 1.
+TEST(journal, open_intents_are_every_open_one_oldest_first) {
+  temp_dir dir;
+  clocked clock;
+  const std::string path = dir.file("j.db");
+  const std::vector<std::string> open_ones{"OLD", "MID", "NEW"};
+  auto open_ids = [](journal& j) {
+    const auto open = j.open_intents().value();
+    std::vector<std::string> ids;
+    for (const auto& i : open) ids.push_back(i.id);
+    return ids;
+  };
+  {
+    auto j = open_ok(path, clock.options());
+    ASSERT_TRUE(j);
+    ASSERT_TRUE(j->add_intent(make_intent("OLD", at(9, 0, 0)), {}));
+    for (int n = 0; n < 250; ++n) {
+      auto done = make_intent(fmt::format("D{:03}", n), at(10, 0, 0, n));
+      done.state = "done";
+      ASSERT_TRUE(j->add_intent(done, {}));
+    }
+    ASSERT_TRUE(j->add_intent(make_intent("NEW", at(11, 0, 0)), {}));
+    ASSERT_TRUE(j->add_intent(make_intent("HALT", at(10, 30, 0)), {}));
+    ASSERT_TRUE(j->set_intent_state("HALT", "halted", "test"));
+    ASSERT_TRUE(j->add_intent(make_intent("MID", at(10, 30, 0)), {}));
+    EXPECT_EQ(open_ids(*j), open_ones);
+    const auto old = j->open_intents().value().front();
+    expect_same_intent(old, make_intent("OLD", at(9, 0, 0)));
+  }
+  const char* has_index =
+      "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'intents_open'";
+  EXPECT_EQ(raw_pragma(path, has_index), "1");
+
+  EXPECT_EQ(raw_exec(path, "DROP INDEX intents_open"), "");
+  EXPECT_EQ(raw_pragma(path, has_index), "0");
+  {
+    journal_options ro;
+    ro.read_only = true;
+    auto j = open_ok(path, ro);
+    ASSERT_TRUE(j);
+    EXPECT_EQ(open_ids(*j), open_ones);
+  }
+  EXPECT_EQ(raw_pragma(path, has_index), "0");
+  {
+    auto j = open_ok(path, clock.options());
+    ASSERT_TRUE(j);
+    EXPECT_EQ(open_ids(*j), open_ones);
+    ASSERT_TRUE(j->set_intent_state("OLD", "done", "test"));
+    EXPECT_EQ(open_ids(*j), (std::vector<std::string>{"MID", "NEW"}));
+  }
+  EXPECT_EQ(raw_pragma(path, has_index), "1");
+  EXPECT_EQ(raw_pragma(path, "PRAGMA user_version"), "1");
+}
+
 TEST(journal, events_are_append_only_in_the_schema_too) {
   temp_dir dir;
   clocked clock;

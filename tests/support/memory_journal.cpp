@@ -93,6 +93,14 @@ result<std::vector<intent_record>> memory_journal::intents(std::size_t limit) {
   return out;
 }
 
+result<std::vector<intent_record>> memory_journal::open_intents() {
+  std::vector<intent_record> out;
+  for (const auto& i : intents_) {
+    if (i.state == "open") out.push_back(i);
+  }
+  return out;
+}
+
 result<std::vector<leg_record>> memory_journal::legs_of(std::string_view intent_id) {
   std::vector<leg_record> out;
   for (const auto& l : legs_) {

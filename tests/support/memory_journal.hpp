@@ -21,6 +21,7 @@ class memory_journal final : public journal {
                          std::string_view detail) override;
   result<std::optional<intent_record>> intent(std::string_view id) override;
   result<std::vector<intent_record>> intents(std::size_t limit) override;
+  result<std::vector<intent_record>> open_intents() override;
   result<std::vector<leg_record>> legs_of(std::string_view intent_id) override;
   result<std::optional<leg_record>> leg(std::string_view client) override;
   result<std::optional<leg_record>> leg_by_ref(std::string_view provider,
