@@ -234,22 +234,25 @@ void ten_failed_reads_at(std::string_view p, fault_kind kind) {
   ASSERT_EQ(at.size(), 11u) << "ten failed reads, then the one that succeeded";
   const auto hang = kind == fault_kind::drop ? request_timeout : 0ms;
   // Never sooner than the backoff. The log stamps a request when the emulator reads it, which a
-  // loaded machine delays by up to a few hundred ms: a late stamp of read k shortens gap k by that
-  // much and lengthens gap k - 1 as much. Each gap is held to its wait less that slack, and all of
-  // them together, where only the first and last stamps' delays count, to the sum of the waits
-  // less a tenth of it (no upper bound: timing is bench/'s business, not a test's).
+  // loaded machine delays (by 600 ms and more in a CI run beside two builds): a late stamp of
+  // read k shortens gap k and lengthens gap k - 1 as much, so single gaps say little. Read k is
+  // held, from the first read, to the sum of the waits before it: a late stamp of read k only
+  // lengthens that span, and only the first stamp's delay (the slack) can shorten it; a client
+  // that sent any read before its backoff would fall short there. No upper bound: timing is
+  // bench/'s business, not a test's.
   std::vector<std::chrono::milliseconds> capped;
   std::chrono::milliseconds waits{0};
   for (std::size_t k = 0; k + 1 < at.size(); ++k) {
     const auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(at[k + 1] - at[k]);
+    const auto since_first =
+        std::chrono::duration_cast<std::chrono::milliseconds>(at[k + 1] - at[0]);
     const auto base = std::min(20ms * (1 << std::min<std::size_t>(k, 5)), 320ms);
-    SCOPED_TRACE(fmt::format("gap {}: {} ms, base {} ms", k, gap.count(), base.count()));
-    EXPECT_GE(gap.count(), (hang + base * 8 / 10 - 400ms).count()) << "shorter than the backoff";
     waits += hang + base * 8 / 10;
+    SCOPED_TRACE(fmt::format("read {}: {} ms after the first, gap {} ms, base {} ms", k + 1,
+                             since_first.count(), gap.count(), base.count()));
+    EXPECT_GE(since_first.count(), (waits - 400ms).count()) << "sooner than the backoff";
     if (base == 320ms) capped.push_back(gap - hang);
   }
-  const auto all = std::chrono::duration_cast<std::chrono::milliseconds>(at.back() - at.front());
-  EXPECT_GE(all.count(), (waits - waits / 10).count()) << "the reads came sooner than the backoff";
   ASSERT_GE(capped.size(), 5u);
   const auto [low, high] = std::minmax_element(capped.begin(), capped.end());
   // +-20 % of 320 ms: the executor's seeded draws spread the capped waits over about 100 ms,
