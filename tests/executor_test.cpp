@@ -269,6 +269,14 @@ class ExecutorTest : public ::testing::Test {
     return std::move(*out);
   }
 
+  // intent() run at `v`, the process killed right after a leg is journaled in `phase`.
+  void run_killed_after(scripted_venue& v, leg_phase phase) {
+    killing_journal dying(journal_, phase);
+    const std::vector<venue*> venues{&v};
+    executor exec(venues, dying, options_);
+    EXPECT_THROW(run(exec.run(intent())), killed_after_write);
+  }
+
   intent_record intent(std::string id = "I1", std::string amount = "100") {
     intent_record i;
     i.id = std::move(id);
@@ -398,12 +406,7 @@ TEST_F(ExecutorTest, SettlementOutsideToleranceIsAlarmed) {
 TEST_F(ExecutorTest, ASettlementOutsideToleranceIsAlarmedBeforeTheLegIsFinal) {
   scripted_venue v("onek", dedup());
   v.statuses.push_back(first_leg_filled("100", "150"));
-  killing_journal dying(journal_, P::filled);
-  {
-    const std::vector<venue*> venues{&v};
-    executor exec(venues, dying, options_);
-    EXPECT_THROW(run(exec.run(intent())), killed_after_write);
-  }
+  run_killed_after(v, P::filled);
   ASSERT_EQ(journal_.leg("I1-L0-A0").value()->phase, P::filled);
   ASSERT_EQ(journal_.events("settled").size(), 1u);
   ASSERT_EQ(journal_.events("alarm").size(), 1u);
@@ -484,6 +487,18 @@ TEST_F(ExecutorTest, AnUnspentRestNoOneTakesLeavesTheIntentPartialUnlessItIsDust
   }
 }
 
+// onek at the better rate in 2 places, kiiex at 1.9 in 8 places from a minimum of `least`.
+struct dust_market {
+  explicit dust_market(std::string_view least) {
+    kiiex.rate = dec("1.9");
+    kiiex.spend_precision = 8;
+    kiiex.min_spend = dec(least);
+  }
+  scripted_venue onek{"onek", dedup()};
+  scripted_venue kiiex{"kiiex", dedup()};
+  const std::vector<venue*> venues{&onek, &kiiex};
+};
+
 // 100.0000001 USDT: onek (the better rate) takes 2 places, so the plan spends 100 and leaves
 // 0.0000001. kiiex takes 8 places: from 1 USDT, that much is rounding dust no provider takes,
 // noted, and the intent is done; from 0, kiiex would take it, and the intent is partial as the
@@ -492,13 +507,9 @@ TEST_F(ExecutorTest, WhatThePlanLeavesUnspentMakesTheIntentPartialUnlessItIsDust
   for (const std::string least : {"1", "0"}) {
     SCOPED_TRACE("kiiex minimum " + least);
     memory_journal journal;
-    scripted_venue onek("onek", dedup());
-    scripted_venue kiiex("kiiex", dedup());
-    kiiex.rate = dec("1.9");
-    kiiex.spend_precision = 8;
-    kiiex.min_spend = dec(least);
+    dust_market m(least);
+    auto& [onek, kiiex, venues] = m;
     const bool dust = least != "0";
-    const std::vector<venue*> venues{&onek, &kiiex};
     executor exec(venues, journal, options_);
     const auto out = run(exec.run(intent("I1", "100.0000001")));
     EXPECT_EQ(onek.submitted, std::vector<client_id>{"I1-L0-A0"});
@@ -526,13 +537,9 @@ TEST_F(ExecutorTest, RestartOfAPlanThatLeftOnlyDustEndsDone) {
   for (const std::string least : {"1", "0"}) {
     SCOPED_TRACE("kiiex minimum " + least);
     memory_journal journal;
-    scripted_venue onek("onek", dedup());
-    scripted_venue kiiex("kiiex", dedup());
-    kiiex.rate = dec("1.9");
-    kiiex.spend_precision = 8;
-    kiiex.min_spend = dec(least);
+    dust_market m(least);
+    auto& [onek, kiiex, venues] = m;
     const bool dust = least != "0";
-    const std::vector<venue*> venues{&onek, &kiiex};
     {
       killing_journal dying(journal, P::open);
       executor first(venues, dying, options_);
@@ -728,12 +735,7 @@ TEST_F(ExecutorTest, NotFoundAfterCreationIsToleratedThenLostAndStillPolled) {
 TEST_F(ExecutorTest, ALegJournaledLostIsAlreadyAlarmedWhenTheProcessDies) {
   scripted_venue v("onek", dedup());
   for (int i = 0; i < 30; ++i) v.statuses.push_back(fail(error_kind::not_found, "404"));
-  killing_journal dying(journal_, P::lost);
-  {
-    const std::vector<venue*> venues{&v};
-    executor exec(venues, dying, options_);
-    EXPECT_THROW(run(exec.run(intent())), killed_after_write);
-  }
+  run_killed_after(v, P::lost);
   ASSERT_EQ(journal_.leg("I1-L0-A0").value()->phase, P::lost);
   ASSERT_EQ(journal_.events("alarm").size(), 1u);
   EXPECT_EQ(journal_.events("alarm")[0].client, "I1-L0-A0");
