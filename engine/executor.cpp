@@ -347,7 +347,9 @@ struct executor::impl {
         // A resubmission is a new send: like any, never past the leg's deadline (a restart long
         // after the process stopped).
         const bool in_time = !rec.deadline || std::chrono::system_clock::now() < *rec.deadline;
-        if (answered_none && may_resend && in_time && provider->traits().client_id &&
+        // Nor for an intent being stopped: a stop sends nothing more of it.
+        const bool stopping = stopped.contains(rec.intent_id);
+        if (answered_none && may_resend && in_time && !stopping && provider->traits().client_id &&
             !log.broken()) {
           co_return true;
         }
@@ -364,6 +366,10 @@ struct executor::impl {
           why =
               "unknown outcome: not found after the grace window and past its deadline; never "
               "resent, needs an operator";
+        } else if (may_resend && stopping) {
+          why =
+              "unknown outcome: not found after the grace window while stopping; never resent, "
+              "needs an operator";
         }
         log.alarm(rec, why);
         co_return false;

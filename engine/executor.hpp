@@ -45,7 +45,8 @@ struct recovery_result {
 /// waits and tries again; anything else is unknown and settled with find() (backoff, grace
 /// window): adopted when found, frozen and alarmed when the provider's record is inconsistent,
 /// resubmitted with the same client id after the grace window only where the provider
-/// deduplicates and before the leg's deadline, otherwise left unknown and alarmed. Routes run
+/// deduplicates, before the leg's deadline and while its intent is not stopped (cancel()),
+/// otherwise left unknown and alarmed. Routes run
 /// concurrently, the legs of a route in order, each sized by what the previous one delivered; a
 /// leg whose worst case cannot reach its share of the intent's minimum is never sent. Unfilled
 /// remainders (expiry, cancel, partial fill, failure) are re-planned with fresh quotes at the

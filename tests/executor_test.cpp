@@ -586,6 +586,28 @@ TEST_F(ExecutorTest, NotFoundAfterTheGraceWindowIsResubmittedWithTheSameClientId
                             P::open, P::filled}));
 }
 
+// Stopped (cancel()) while its only leg's outcome is unknown and the provider does not find it:
+// a resubmission would be a new send, which a stop forbids. The leg is left unknown and alarmed.
+TEST_F(ExecutorTest, AStoppedIntentsUnknownLegIsNeverResubmitted) {
+  scripted_venue v("onek", dedup());
+  v.submits.push_back(std::unexpected(failure(error_kind::timeout, true)));
+  const std::vector<venue*> venues{&v};
+  executor exec(venues, journal_, options_);
+  asio::io_context process;
+  std::optional<execution_result> out;
+  asio::co_spawn(process, exec.run(intent()),
+                 [&](std::exception_ptr, execution_result r) { out = std::move(r); });
+  while (v.find_calls < 1) process.run_one();
+  exec.cancel("I1");
+  while (!out) process.run_one();
+  EXPECT_EQ(v.submitted, std::vector<client_id>{"I1-L0-A0"});
+  EXPECT_EQ(journal_.leg("I1-L0-A0").value()->phase, P::unknown);
+  EXPECT_EQ(out->state, "halted");
+  ASSERT_FALSE(journal_.events("alarm").empty());
+  EXPECT_NE(journal_.events("alarm").back().detail.find("stopping"), std::string::npos)
+      << journal_.events("alarm").back().detail;
+}
+
 // The one resubmission max_resubmits allows was spent before the process stopped (the leg was
 // left unknown, "needs an operator"): a restart settles it by lookup only, as the live run did,
 // instead of resending it once more per restart.
