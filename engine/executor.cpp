@@ -1102,7 +1102,8 @@ task<recovery_result> executor::recover() {
   // final and a remainder not yet re-planned, however many intents came after it (FAULTS.md I5).
   if (auto open = self.log.records().open_intents()) {
     for (const auto& i : *open) {
-      if (i.dry_run == dry_run) intents.insert(i.id);
+      // Each intent's stop is read once, when it first joins the set.
+      if (i.dry_run == dry_run && intents.insert(i.id).second) self.resume_stop(i.id);
     }
   } else {
     self.log.alarm(std::string_view{},
@@ -1112,7 +1113,6 @@ task<recovery_result> executor::recover() {
   std::vector<std::function<task<void>()>> resumes;
   auto continued = std::make_shared<std::size_t>(0);
   for (const auto& intent_id : intents) {
-    self.resume_stop(intent_id);
     auto intent = self.log.records().intent(intent_id);
     auto legs = self.log.records().legs_of(intent_id);
     if (!intent || !*intent || !legs) continue;

@@ -487,13 +487,15 @@ TEST_F(ExecutorTest, AnUnspentRestNoOneTakesLeavesTheIntentPartialUnlessItIsDust
   }
 }
 
-// onek at the better rate in 2 places, kiiex at 1.9 in 8 places from a minimum of `least`.
+// onek at the better rate in 2 places, kiiex at 1.9 in 8 places from a minimum of 1 (`dust`:
+// 0.0000001 USDT is below it) or of 0 (kiiex takes it), and a journal of their own.
 struct dust_market {
-  explicit dust_market(std::string_view least) {
+  explicit dust_market(bool dust) {
     kiiex.rate = dec("1.9");
     kiiex.spend_precision = 8;
-    kiiex.min_spend = dec(least);
+    kiiex.min_spend = dust ? dec("1") : decimal{};
   }
+  memory_journal journal;
   scripted_venue onek{"onek", dedup()};
   scripted_venue kiiex{"kiiex", dedup()};
   const std::vector<venue*> venues{&onek, &kiiex};
@@ -504,12 +506,10 @@ struct dust_market {
 // noted, and the intent is done; from 0, kiiex would take it, and the intent is partial as the
 // plan left a real amount unspent.
 TEST_F(ExecutorTest, WhatThePlanLeavesUnspentMakesTheIntentPartialUnlessItIsDust) {
-  for (const std::string least : {"1", "0"}) {
-    SCOPED_TRACE("kiiex minimum " + least);
-    memory_journal journal;
-    dust_market m(least);
-    auto& [onek, kiiex, venues] = m;
-    const bool dust = least != "0";
+  for (const bool dust : {true, false}) {
+    SCOPED_TRACE(dust ? "kiiex minimum 1" : "kiiex minimum 0");
+    dust_market m(dust);
+    auto& [journal, onek, kiiex, venues] = m;
     executor exec(venues, journal, options_);
     const auto out = run(exec.run(intent("I1", "100.0000001")));
     EXPECT_EQ(onek.submitted, std::vector<client_id>{"I1-L0-A0"});
@@ -534,12 +534,10 @@ TEST_F(ExecutorTest, WhatThePlanLeavesUnspentMakesTheIntentPartialUnlessItIsDust
 // note the live run journaled says the 0.0000001 USDT were dust, and the intent is done; without
 // it (kiiex would take them) it is partial, as the live run would have ended.
 TEST_F(ExecutorTest, RestartOfAPlanThatLeftOnlyDustEndsDone) {
-  for (const std::string least : {"1", "0"}) {
-    SCOPED_TRACE("kiiex minimum " + least);
-    memory_journal journal;
-    dust_market m(least);
-    auto& [onek, kiiex, venues] = m;
-    const bool dust = least != "0";
+  for (const bool dust : {true, false}) {
+    SCOPED_TRACE(dust ? "kiiex minimum 1" : "kiiex minimum 0");
+    dust_market m(dust);
+    auto& [journal, onek, kiiex, venues] = m;
     {
       killing_journal dying(journal, P::open);
       executor first(venues, dying, options_);

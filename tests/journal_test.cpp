@@ -133,6 +133,12 @@ struct clocked {
     o.clock = [this] { return now; };
     return o;
   }
+  // The same, through `vfs`.
+  journal_options options(const fault_vfs& vfs) {
+    journal_options o = options();
+    o.vfs = vfs.name();
+    return o;
+  }
 };
 
 std::unique_ptr<journal> open_ok(const std::string& path, const journal_options& options) {
@@ -646,8 +652,7 @@ TEST(journal_faults, failed_commit_leaves_nothing_and_the_journal_recovers) {
     temp_dir dir;
     auto vfs = fault_vfs::install(fmt::format("journal-test-fail-{}", n++)).value();
     clocked clock;
-    journal_options o = clock.options();
-    o.vfs = vfs->name();
+    const journal_options o = clock.options(*vfs);
     const std::string path = dir.file(fmt::format("j{}.db", n));
     auto j = open_ok(path, o);
     ASSERT_TRUE(j);
@@ -729,8 +734,7 @@ TEST(journal_faults, failed_sync_then_power_loss_loses_only_the_failed_write) {
   temp_dir dir;
   auto vfs = fault_vfs::install("journal-test-sync-loss").value();
   clocked clock;
-  journal_options o = clock.options();
-  o.vfs = vfs->name();
+  const journal_options o = clock.options(*vfs);
   expect_refused_commit_gone(*vfs, dir.file("j.db"), o, power_loss_mode::drop_unsynced, 7);
 }
 
@@ -1048,8 +1052,7 @@ TEST(journal_faults, a_commit_refused_after_a_failed_sync_never_comes_back) {
   temp_dir dir;
   auto vfs = fault_vfs::install("journal-test-refused-commit").value();
   clocked clock;
-  journal_options o = clock.options();
-  o.vfs = vfs->name();
+  const journal_options o = clock.options(*vfs);
   // keep_prefix keeps every write made since the last sync for some seeds: the failed sync's
   // data on the disk after all.
   for (std::uint64_t seed = 0; seed < 24 && !HasFailure(); ++seed) {

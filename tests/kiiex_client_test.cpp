@@ -145,6 +145,14 @@ TEST(KiiexPricing, BuyWalksAsksForASpendAmount) {
   EXPECT_EQ(q->direction_code, "COPM-USDT");
 }
 
+// The planner's price `p` and the adapter's quote `q` of the same amount, figure by figure.
+void expect_same_price(const price& p, const quote& q) {
+  EXPECT_EQ(p.spend, q.spend_amount);
+  EXPECT_EQ(p.gross, q.receive_gross);
+  EXPECT_EQ(p.fee, q.fee);
+  EXPECT_EQ(p.net, q.receive_net);
+}
+
 // The planner prices KIIEX from pricing_of(...); it must agree with the adapter's book walk (and so
 // with the emulator's fills) to the last digit, on both sides, wherever the book has depth.
 TEST(KiiexPricing, PlannerModelAgreesWithTheBookWalk) {
@@ -173,10 +181,8 @@ TEST(KiiexPricing, PlannerModelAgreesWithTheBookWalk) {
           << (q ? std::string("adapter ok") : q.error().message) << " / "
           << (p ? std::string("planner ok") : describe(p.error()));
       if (!q) continue;
-      EXPECT_EQ(p->spend, q->spend_amount) << c.spend << " " << amount.to_string();
-      EXPECT_EQ(p->gross, q->receive_gross) << c.spend << " " << amount.to_string();
-      EXPECT_EQ(p->fee, q->fee) << c.spend << " " << amount.to_string();
-      EXPECT_EQ(p->net, q->receive_net) << c.spend << " " << amount.to_string();
+      SCOPED_TRACE(std::string(c.spend) + " " + amount.to_string());
+      expect_same_price(*p, *q);
     }
   }
 }
@@ -214,10 +220,7 @@ TEST(KiiexPricing, AtTheFullDepthOfTheBookThePlannerAndTheWalkAgree) {
       continue;
     }
     EXPECT_EQ(q->spend_amount, c.side == wire::side::buy ? dec("1201200") : dec("300"));
-    EXPECT_EQ(p->spend, q->spend_amount);
-    EXPECT_EQ(p->gross, q->receive_gross);
-    EXPECT_EQ(p->fee, q->fee);
-    EXPECT_EQ(p->net, q->receive_net);
+    expect_same_price(*p, *q);
   }
 }
 
