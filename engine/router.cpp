@@ -78,6 +78,7 @@ struct route {
   // Known for every route from the first price level of each hop alone.
   decimal best_rate;        // the rate of the first linear segment: the best the route offers
   decimal unit;             // the first hop's spend unit: less of the intent's asset is dust
+  decimal coarse_step;      // the last hop's receive step if coarser than a last place, else 0
   bool linear = false;      // the linear model has a segment at all
   bool rate_bound = false;  // every hop's levels come best first: best_rate bounds every rate
   decimal fixed;  // the last hop's absolute fee: a lower bound of the route's absolute fees
@@ -400,6 +401,17 @@ constexpr std::size_t route_sets_kept = 32;
 
 std::optional<segment> compose_first(const segment& first, const segment& next);
 
+// A quote's receive step where it is coarser than one last place of its precision (a receive
+// increment, a buy book's quantity increment), else zero.
+decimal coarse_step(const pricing& p) {
+  const bool buy_book = p.model == pricing_model::order_book && p.book.side == book_side::buy;
+  if (!p.receive_increment && !buy_book) return {};
+  decimal step = p.receive_increment.value_or(decimal{});
+  if (buy_book) step = std::max(step, p.book.quantity_increment);
+  const decimal place = decimal::unit(std::clamp(p.receive_precision, 0, decimal::scale));
+  return step > place ? step : decimal{};
+}
+
 // The route's best rate from the first segment of every hop: what the search ranks routes by,
 // and, when every hop's levels come best first, a bound on every rate the route offers.
 void rate(const market_state& m, route& r) {
@@ -415,6 +427,7 @@ void rate(const market_state& m, route& r) {
   r.best_rate = first ? first->rate : decimal{};
   r.fixed = m.quotes[r.hops[r.count - 1].quote].fee_fixed;
   r.unit = spend_unit(m.quotes[r.hops[0].quote]);
+  r.coarse_step = coarse_step(m.quotes[r.hops[r.count - 1].quote]);
 }
 
 // Enumerates the candidate routes of one key over a market.
@@ -732,6 +745,7 @@ struct planner_scratch {
   subset_table subsets;
   std::array<evaluated, 2> slots;
   evaluated polished;  // polish()'s candidate
+  evaluated residue;   // shift_residues()'s best candidate
   bool busy = false;
 };
 
@@ -830,6 +844,7 @@ class planner {
   std::optional<evaluated> least_split_spend();
   bool whole_units(const allocation& a, decimal amount, allocation& out) const;
   void polish(evaluated& e, decimal amount);
+  bool shift_residues(evaluated& e);
   std::expected<decimal, chain_failure> spend_for(const route& r, decimal net) const;
 
   plan build(const evaluated& best);
@@ -2069,7 +2084,9 @@ std::optional<std::pair<decimal, decimal>> unit_shift(decimal from, decimal to, 
 //   least spend that keeps its net, the rest given to another part; or lifted to the least spend
 //   of its next step, from what the plan leaves unspent and what it lacks taken from another;
 // - a part at its high whose first hop is a buy book gives its last unit to another part, where
-//   the unit buys less than it costs.
+//   the unit buys less than it costs;
+// - once none of these nets more, a pair of parts with a coarse receive step shifted to land
+//   nearer its steps' tops (shift_residues).
 // Each move is priced exactly, and only those that can apply are tried: a plan whose parts have
 // fine units and steps and no rest tries none.
 void planner::polish(evaluated& e, decimal amount) {
@@ -2173,8 +2190,105 @@ void planner::polish(evaluated& e, decimal amount) {
         }
       }
     }
-    if (!improved) break;
+    if (!improved && !shift_residues(e)) break;
   }
+}
+
+namespace {
+
+// The least amount both units divide, when it is at most `cap`.
+std::optional<decimal> common_unit(decimal a, decimal b, decimal cap) {
+  if (!a.is_positive() || !b.is_positive()) return std::nullopt;
+  int128 x = a.raw();
+  int128 y = b.raw();
+  while (y != 0) {
+    x %= y;
+    std::swap(x, y);
+  }
+  const int128 multiple = a.raw() / x;
+  if (multiple > cap.raw() / b.raw()) return std::nullopt;
+  return decimal::from_raw(multiple * b.raw());
+}
+
+}  // namespace
+
+// Each part's net is floored to its receive step, so two parts together lose up to a step of
+// each. Where their rates are close, units moved from one to the other can land both nearer the
+// top of a step, many steps away: a part in steps of 700 COPM at 60.4 USDT loses 100 to its step,
+// and at 60.2 none, the 0.2 moved to a part 0.5 COPM/USDT worse costing 0.1. Only pairs with a
+// coarse step (beyond a last place, which loses at most that place) are tried, in their common
+// units, each way as far as the two steps are worth at their difference in rate, and no further
+// than `residue_window`; the best of the window, priced exactly, is kept when it beats `e`.
+bool planner::shift_residues(evaluated& e) {
+  constexpr int residue_window = 128;
+  evaluated& candidate = scratch_.polished;
+  evaluated& best = scratch_.residue;
+  const std::size_t parts = e.alloc.routes.size();
+  const auto coarse = [&](std::size_t m) {
+    return routes_[e.alloc.routes[m]].coarse_step.is_positive();
+  };
+  bool any_coarse = false;
+  for (std::size_t m = 0; m < parts; ++m) any_coarse = any_coarse || coarse(m);
+  if (!any_coarse) return false;
+  // Each part's receive step, and whether any hop has a balance the parts share.
+  std::array<decimal, split_cap> steps{};
+  bool balances = false;
+  for (std::size_t m = 0; m < parts; ++m) {
+    const route& r = routes_[e.alloc.routes[m]];
+    steps[m] = coarse(m) ? r.coarse_step : receive_unit(quote_of(r.hops[r.count - 1]));
+    for (int k = 0; k < r.count; ++k) balances = balances || r.hops[k].available.has_value();
+  }
+  bool found = false;
+  for (std::size_t j = 0; j + 1 < parts; ++j) {
+    const route& part = routes_[e.alloc.routes[j]];
+    const decimal spent = e.prices[j].legs[0].spend;
+    for (std::size_t i = j + 1; i < parts; ++i) {
+      if (!coarse(j) && !coarse(i)) continue;
+      const route& other = routes_[e.alloc.routes[i]];
+      const decimal other_spent = e.prices[i].legs[0].spend;
+      const auto unit = common_unit(part.unit, other.unit, std::max(spent, other_spent));
+      if (!unit) continue;
+      const auto drift = (part.best_rate - other.best_rate).abs().try_mul(*unit, rounding::up);
+      if (!drift) continue;
+      int window = residue_window;
+      if (drift->is_positive()) {
+        const auto worth = (steps[j] + steps[i]).try_div(*drift, rounding::down);
+        if (!worth) continue;
+        if (*worth < decimal::from_int(residue_window)) {
+          window = static_cast<int>(worth->raw() / decimal::from_int(1).raw());
+        }
+      }
+      // The other parts stay as they are: only the pair is priced again.
+      const decimal others_net = e.net - e.prices[j].net() - e.prices[i].net();
+      const decimal others_spend = e.spend - spent - other_spent;
+      candidate = e;
+      decimal shift;
+      for (int t = 1; t <= window; ++t) {
+        shift += *unit;
+        for (const int sign : {1, -1}) {
+          const decimal to_part = sign > 0 ? spent + shift : spent - shift;
+          const decimal to_other = sign > 0 ? other_spent - shift : other_spent + shift;
+          if (!to_part.is_positive() || !to_other.is_positive() || to_part > part.high ||
+              to_other > other.high || !price_chain_into(part, to_part, candidate.prices[j]) ||
+              !price_chain_into(other, to_other, candidate.prices[i])) {
+            continue;
+          }
+          candidate.alloc.amounts[j] = to_part;
+          candidate.alloc.amounts[i] = to_other;
+          candidate.net = others_net + candidate.prices[j].net() + candidate.prices[i].net();
+          candidate.spend =
+              others_spend + candidate.prices[j].legs[0].spend + candidate.prices[i].legs[0].spend;
+          if ((!balances || within_balances(candidate)) &&
+              beats(candidate, e.alloc.bound, found ? &best : &e, e.alloc.bound)) {
+            best = candidate;
+            found = true;
+          }
+        }
+      }
+    }
+  }
+  if (found) std::swap(e, best);
+  return found;
 }
 
 // `asked` is what price_chain asked of the first hop for `c`.

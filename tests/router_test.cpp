@@ -292,6 +292,9 @@ market random_market(std::mt19937_64& rng) {
       }
       if (coin(rng)) p.max_receive = random_decimal(rng, 100000, 3000000, 0);
       p.exact_receive = coin(rng);
+      // Receive steps coarser than a spend unit's worth or than a last place: where two parts'
+      // rates are close, the split that lands both near a step's top is far from the linear one.
+      if (coin(rng)) p.receive_increment = random_decimal(rng, 1, 50, 0);
     }
     m.quotes.push_back(std::move(p));
   }
@@ -944,6 +947,27 @@ TEST(Router, SplitLeavesABooksLastUnitThatBuysLessThanItCosts) {
   EXPECT_EQ(p.routes[1].spend, dec("0.25"));
   EXPECT_EQ(p.routes[1].net, dec("999"));
   EXPECT_EQ(p.net, dec("39901.5"));  // 999 + 9.75 x 3990
+}
+
+// a's receive comes in steps of 700 COPM and b's rate is 0.5 COPM below a's. The linear split
+// fills a to its maximum, 60.5 USDT for 242000 COPM, which nets 241500; trimmed to the least
+// spend of that step, 60.4, it still loses 100 to the step, and b alone nets more (399950).
+// 60.2 USDT nets 240800 exactly, and the 0.2 USDT moved to b costs 0.1.
+TEST(Router, SplitLandsACoarseReceiveStepOnItsTop) {
+  pricing a = rate("a", "USDT", "COPM", "4000");
+  a.spend_precision = 1;
+  a.receive_increment = dec("700");
+  a.max_spend = dec("60.5");
+  pricing b = rate("b", "USDT", "COPM", "3999.5");
+  b.spend_precision = 1;
+  const plan p = make_plan(spend("100"), std::vector<pricing>{a, b}, {}, now);
+  ASSERT_TRUE(p.ok()) << p.failure;
+  ASSERT_EQ(p.routes.size(), 2u);
+  const auto at_a = p.routes[0].legs[0].order.provider == "a" ? 0 : 1;
+  EXPECT_EQ(p.routes[at_a].spend, dec("60.2"));
+  EXPECT_EQ(p.routes[at_a].net, dec("240800"));
+  EXPECT_EQ(p.routes[1 - at_a].spend, dec("39.8"));
+  EXPECT_EQ(p.net, dec("399980.1"));  // 240800 + 39.8 x 3999.5; 60.4 and 39.6 net 399880.2
 }
 
 }  // namespace
