@@ -37,7 +37,7 @@ using test_support::test_ca;
 
 class OxaPayIntegration : public ::testing::Test {
  protected:
-  void start(sim::provider_config config = base_config()) {
+  void start(sim::provider_config config = base_config(), emulator_settings settings = {}) {
     sim::market_config m;
     m.assets = sim::default_assets();
     m.rates[{"USDT", "TRX"}] = dec("4");
@@ -45,7 +45,8 @@ class OxaPayIntegration : public ::testing::Test {
     sim::server_options options;
     options.tls = test_ca().issue(cert_options{});
     server_.emplace(io_.get_executor(), std::move(options));
-    emulator_.emplace(io_.get_executor(), *server_, *market_, std::move(config));
+    emulator_.emplace(io_.get_executor(), *server_, *market_, std::move(config),
+                      sim::emulator_options{}, settings);
     server_->start();
     http_ = make_http_client(io_.get_executor(), test_support::loopback_tls(server_->port()));
   }
@@ -249,6 +250,51 @@ TEST_F(OxaPayIntegration, OverlappingPricesShareOnePairsListing) {
   auto later = run(c.price(usdt_trx("10")));
   ASSERT_TRUE(later.has_value()) << describe(later.error());
   EXPECT_EQ(listings(), 2u);
+}
+
+// The pairs come in pages: every one is read, and a listing running past pairs_max_pages is an
+// error (the refresh failed, the previous directions stay), never the first pages' pairs alone.
+TEST_F(OxaPayIntegration, APairsListingPastItsPageCapIsAnErrorNeverAShortList) {
+  sim::provider_config config = base_config();
+  for (const char* receive : {"BTC", "ETH"}) {
+    sim::direction_config d;
+    d.spend = "USDT";
+    d.receive = receive;
+    d.min_spend = std::optional<decimal>(dec("5"));
+    config.directions.push_back(d);
+  }
+  emulator_settings settings;
+  settings.pairs_page_size = 1;
+  start(config, settings);
+  const auto listings = [&] {
+    return test_support::count_requests(*server_, "/v1/general/swap/pairs");
+  };
+
+  client_options three_pages;
+  three_pages.pairs_max_pages = 3;
+  client whole(*http_, std::string(api_key), three_pages);
+  auto all = run(whole.directions());
+  ASSERT_TRUE(all.has_value()) << describe(all.error());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].code, "USDT-TRX");
+  EXPECT_EQ((*all)[1].code, "USDT-BTC");
+  EXPECT_EQ((*all)[2].code, "USDT-ETH");
+  EXPECT_EQ(listings(), 3u);
+
+  client_options two_pages;
+  two_pages.pairs_max_pages = 2;
+  client cut(*http_, std::string(api_key), two_pages);
+  auto short_list = run(cut.directions());
+  ASSERT_FALSE(short_list.has_value());
+  EXPECT_EQ(short_list.error().kind, error_kind::bad_response);
+  EXPECT_NE(short_list.error().message.find("past the 2 pages read"), std::string::npos)
+      << short_list.error().message;
+  EXPECT_EQ(listings(), 5u);
+  // USDT-TRX is on page 1, but a price needs a whole listing first.
+  auto q = run(cut.price(usdt_trx("10")));
+  ASSERT_FALSE(q.has_value());
+  EXPECT_EQ(q.error().kind, error_kind::bad_response);
+  EXPECT_EQ(listings(), 7u);
 }
 
 TEST_F(OxaPayIntegration, AuthErrorsAndRateLimits) {

@@ -182,7 +182,9 @@ task<result<http_response>> client::call(std::string_view endpoint,
 
 task<result<std::vector<direction>>> client::directions() {
   std::vector<direction> out;
-  for (int page_no = 1; page_no <= 20; ++page_no) {
+  const int max_pages = std::max(1, options_.pairs_max_pages);
+  bool read_all = false;
+  for (int page_no = 1; page_no <= max_pages && !read_all; ++page_no) {
     const result<http_request> built = builder_.pairs(page_no);
     auto response = co_await call(wire::path::pairs, built, call_kind::read);
     if (!response) co_return std::unexpected(std::move(response.error()));
@@ -200,7 +202,15 @@ task<result<std::vector<direction>>> client::directions() {
       d.min_spend = p.min_amount;
       out.push_back(std::move(d));
     }
-    if (page->page_no >= page->last_page) break;
+    read_all = page->page_no >= page->last_page;
+  }
+  // A cut listing would drop the pairs on the pages left unread as if OxaPay no longer offered
+  // them: the refresh fails instead and the previous directions stay.
+  if (!read_all) {
+    co_return fail(error_kind::bad_response,
+                   fmt::format("oxapay: the pairs run past the {} pages read (pairs_max_pages): "
+                               "directions not refreshed",
+                               max_pages));
   }
   directions_ = out;
   directions_at_ = clocks_.steady();
@@ -213,7 +223,7 @@ task<result<quote>> client::price(const quote_request& request) {
     co_return fail(error_kind::invalid_argument, "oxapay quotes the spend amount only");
   }
   if (!directions_at_ || clocks_.steady() - *directions_at_ > options_.pairs_max_age) {
-    // Overlapping prices that find the pairs stale share one listing (up to 20 pages of
+    // Overlapping prices that find the pairs stale share one listing (every page of
     // GET /general/swap/pairs) instead of each sending it again.
     task<result<std::vector<direction>>> listing = directions();
     auto fresh = co_await pairs_refresh_.run_listing(std::move(listing));

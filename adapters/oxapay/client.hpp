@@ -64,6 +64,8 @@ struct client_options {
   int precision = wire::amount_places;
   /// price() refreshes the cached pairs when older than this.
   std::chrono::steady_clock::duration pairs_max_age = std::chrono::minutes(5);
+  /// directions() reads at most this many pages of the pairs; a listing with more is an error.
+  int pairs_max_pages = 20;
   /// find() looks this far back before the first ambiguous submit it knows of (or now).
   std::chrono::milliseconds find_window{std::chrono::minutes(10)};
   int find_max_pages = 10;
@@ -72,7 +74,8 @@ struct client_options {
 
 using client_clocks = venue_clocks;
 
-/// The OxaPay venue (VENUES.md Part 1 "OxaPay"). directions() from GET /general/swap/pairs;
+/// The OxaPay venue (VENUES.md Part 1 "OxaPay"). directions() from GET /general/swap/pairs, every
+/// page up to pairs_max_pages (a listing running past them is bad_response, never a short list);
 /// price() from POST /general/swap/calculate (indicative: no id, no expiry, the fee inside the
 /// rate), or rate x amount from POST /general/swap/rate when calculate answers 429 (that 429 is
 /// treated as the endpoint's own limit and does not open the circuit); submit() is

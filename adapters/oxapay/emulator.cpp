@@ -77,10 +77,12 @@ struct swap_rec {
 }  // namespace
 
 struct emulator::impl : std::enable_shared_from_this<impl> {
-  impl(sim::timer_set timers, sim::server& server, sim::market& market, sim::provider_config config)
+  impl(sim::timer_set timers, sim::server& server, sim::market& market, sim::provider_config config,
+       emulator_settings settings)
       : server_(server),
         market_(market),
         config_(std::move(config)),
+        settings_(settings),
         keys_(sim::take_access_keys(config_)),
         timers_(std::move(timers)) {
     sim::check_assets(config_, market_);
@@ -383,26 +385,36 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     j.end_object();
   }
 
-  sim_response get_pairs(const sim_request&) {
+  sim_response get_pairs(const sim_request& request) {
+    std::int64_t page = 1;
+    if (auto v = request.query_param(wire::list_field::page)) {
+      auto n = sim::parse_int(*v);
+      if (!n || *n < 1) return invalid(wire::list_field::page, "The page must be at least 1.");
+      page = *n;
+    }
+    std::vector<std::pair<const sim::direction_config*, decimal>> listed;
+    for (const auto& d : config_.directions) {
+      if (!d.enabled) continue;
+      if (auto min = min_amount(d)) listed.emplace_back(&d, *min);
+    }
+    const auto total = static_cast<std::int64_t>(listed.size());
+    const std::int64_t size = settings_.pairs_page_size > 0 ? settings_.pairs_page_size
+                                                            : std::max<std::int64_t>(1, total);
     json_out j;
     j.begin_object();
     j.key(wire::list_field::list);
     j.begin_array();
-    std::int64_t total = 0;
-    for (const auto& d : config_.directions) {
-      if (!d.enabled) continue;
-      auto min = min_amount(d);
-      if (!min) continue;
+    for (std::int64_t i = (page - 1) * size; i < total && i < page * size; ++i) {
+      const auto& [d, min] = listed[static_cast<std::size_t>(i)];
       j.begin_object();
-      j.field(wire::pair_field::from_currency, d.spend);
-      j.field(wire::pair_field::to_currency, d.receive);
+      j.field(wire::pair_field::from_currency, d->spend);
+      j.field(wire::pair_field::to_currency, d->receive);
       j.key(wire::pair_field::min_amount);
-      j.raw_number(min->to_string());
+      j.raw_number(min.to_string());
       j.end_object();
-      ++total;
     }
     j.end_array();
-    write_meta(j, 1, 1, total);
+    write_meta(j, page, std::max<std::int64_t>(1, (total + size - 1) / size), total);
     j.end_object();
     return envelope(200, "Operation completed successfully!", j.take());
   }
@@ -445,6 +457,7 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   sim::server& server_;
   sim::market& market_;
   sim::provider_config config_;
+  emulator_settings settings_;
   sim::ledger ledger_;
   std::set<std::string, std::less<>> keys_;
   sim::sliding_window_limiter limiter_;
@@ -455,9 +468,9 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
 };
 
 emulator::emulator(boost::asio::any_io_executor executor, sim::server& server, sim::market& market,
-                   sim::provider_config config, sim::emulator_options)
+                   sim::provider_config config, sim::emulator_options, emulator_settings settings)
     : provider_emulator(wire::base_path, sim::timer_set(std::move(executor))),
-      impl_(std::make_shared<impl>(timers(), server, market, std::move(config))) {
+      impl_(std::make_shared<impl>(timers(), server, market, std::move(config), settings)) {
   impl_->install();
 }
 
