@@ -467,6 +467,30 @@ TEST_F(KiiexIntegration, TradesBeyondOnePageAllCount) {
   EXPECT_EQ(cut.error().kind, error_kind::bad_response) << cut.error().message;
 }
 
+// The same page cap set in the scenario file (providers.kiiex.kiiex.trades_page_limit) reaches
+// the emulator through settings_for: the three trades of that sell take two pages to read.
+TEST_F(KiiexIntegration, TradesPageLimitFromTheScenarioFile) {
+  const sim::scenario paged = sim::parse_scenario(
+      std::string(scenario_yaml) + "    kiiex: {trades_page_limit: 2}\n", "paged.yaml");
+  config_ = *paged.find_provider("kiiex");
+  settings_ = settings_for(config_);
+  EXPECT_EQ(settings_.trades_page_limit, 2);
+  start();
+  auto q = price("USDT", "COPM", "5000");
+  ASSERT_TRUE(q.has_value()) << q.error().message;
+  auto s = submit(leg_for(*q, dec("5000"), tolerant(q->receive_net)), "it-paged-1");
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  auto done = run(poll_final(*client_, s->ref));
+  ASSERT_TRUE(done.has_value()) << done.error().message;
+  EXPECT_EQ(done->state, leg_state::filled);
+  EXPECT_EQ(done->receive_filled, q->receive_gross);
+  const std::size_t before = test_support::count_requests(*server_, "/ap/GetTradesHistory");
+  auto again = run(client_->status(s->ref));
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_EQ(again->receive_filled, q->receive_gross);
+  EXPECT_EQ(test_support::count_requests(*server_, "/ap/GetTradesHistory") - before, 2u);
+}
+
 TEST_F(KiiexIntegration, SessionExpiryAndRelogin) {
   config_.session.idle_timeout = 200ms;
   start();

@@ -276,6 +276,27 @@ TEST(scenario, kiiex_block) {
   EXPECT_EQ(std::string(elsewhere.what()), "test.yaml:3:5: providers.onek.kiiex: unknown key");
 }
 
+// The KIIEX emulator's GetTradesHistory page size comes from the file too: 0 (no limit) and up.
+TEST(scenario, kiiex_trades_page_limit) {
+  const scenario s =
+      parse_scenario("providers:\n  kiiex:\n    kiiex: {trades_page_limit: 2}\n", "test.yaml");
+  EXPECT_EQ(s.providers.at("kiiex").kiiex.trades_page_limit, 2);
+  const scenario none = parse_scenario("providers: {kiiex: {kiiex: {trades_page_limit: 0}}}");
+  EXPECT_EQ(none.providers.at("kiiex").kiiex.trades_page_limit, 0);
+  EXPECT_FALSE(parse_scenario("providers: {kiiex: {kiiex: {}}}")
+                   .providers.at("kiiex")
+                   .kiiex.trades_page_limit.has_value());
+
+  const auto negative = error_of("providers:\n  kiiex:\n    kiiex:\n      trades_page_limit: -1\n");
+  EXPECT_EQ(std::string(negative.what()),
+            "test.yaml:4:26: providers.kiiex.kiiex.trades_page_limit: must be between 0 and "
+            "100000");
+  const auto words = error_of("providers:\n  kiiex:\n    kiiex: {trades_page_limit: two}\n");
+  EXPECT_EQ(words.line(), 3);
+  EXPECT_EQ(words.key_path(), "providers.kiiex.kiiex.trades_page_limit");
+  EXPECT_NE(words.message().find("expected an integer"), std::string::npos) << words.message();
+}
+
 TEST(scenario, bad_value_names_its_key_path) {
   const auto e = error_of(R"(providers:
   onek:

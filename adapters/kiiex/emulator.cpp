@@ -1490,6 +1490,7 @@ emulator_settings settings_for(const sim::provider_config& config) {
   if (k.user_id) out.user_id = *k.user_id;
   if (k.account_id) out.account_id = *k.account_id;
   if (k.lockout_failures) out.lockout_failures = *k.lockout_failures;
+  if (k.trades_page_limit) out.trades_page_limit = *k.trades_page_limit;
   return out;
 }
 

@@ -36,7 +36,7 @@ struct emulator_settings {
   std::chrono::milliseconds replenish{1000};
   int significant_price_digits = 8;  ///< PriceIncrement keeps this many digits of the mid
   /// Rows one GetTradesHistory answer holds at most, whatever its Depth; 0: no limit (APX4: no
-  /// Depth, every trade). A server-side page size the document does not state, for tests.
+  /// Depth, every trade). A server-side page size the document does not state, to test paging.
   int trades_page_limit = 0;
 };
 

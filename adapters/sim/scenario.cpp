@@ -214,10 +214,10 @@ class scenario_parser {
   kiiex_config parse_kiiex(const entry& section) const {
     kiiex_config out;
     if (section.value.IsNull()) return out;
-    for (const auto& f :
-         r_.map_entries(section.value, reader::mark_of(section), section.path,
-                        {"order_status_array", "book_levels", "level_step_percent", "level_usd",
-                         "replenish_ms", "oms_id", "user_id", "account_id", "lockout_failures"})) {
+    for (const auto& f : r_.map_entries(section.value, reader::mark_of(section), section.path,
+                                        {"order_status_array", "book_levels", "level_step_percent",
+                                         "level_usd", "replenish_ms", "oms_id", "user_id",
+                                         "account_id", "lockout_failures", "trades_page_limit"})) {
       if (f.key == "order_status_array") {
         out.order_status_array = r_.boolean(f);
       } else if (f.key == "book_levels") {
@@ -236,6 +236,8 @@ class scenario_parser {
         out.account_id = r_.integer(f, 1, std::numeric_limits<std::int32_t>::max());
       } else if (f.key == "lockout_failures") {
         out.lockout_failures = static_cast<int>(r_.integer(f, 1, 1000));
+      } else if (f.key == "trades_page_limit") {
+        out.trades_page_limit = static_cast<int>(r_.integer(f, 0, 100000));
       }
     }
     return out;

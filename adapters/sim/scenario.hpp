@@ -98,6 +98,7 @@ struct kiiex_config {
   std::optional<std::int64_t> user_id;
   std::optional<std::int64_t> account_id;
   std::optional<int> lockout_failures;
+  std::optional<int> trades_page_limit;  ///< rows per GetTradesHistory answer; 0 = no limit
 };
 
 /// One emulated provider.
