@@ -275,7 +275,9 @@ struct bot::impl {
     // route it was admitted on could deliver.
     if (s == nullptr && record.min_receive.is_zero()) record.min_receive = quoted.result.worst_net;
     const std::vector<provider_spend> spend = spend_of(quoted.result);
-    if (risk_decision d = risk.admit_plan(record.id, spend); !d.allowed) {
+    risk_decision d = risk.admit_spend(intent, spend, now);
+    if (d.allowed) d = risk.admit_plan(record.id, spend);
+    if (!d.allowed) {
       ++totals_of(index).refused;
       decide({now, name, record.id, "refused", d.reason + "; " + what});
       set_submitted(record.id, "refused", d.reason);

@@ -42,6 +42,15 @@ std::vector<provider_spend> spend_of(const plan& p) {
   return out;
 }
 
+decimal intent_spend(const swap_intent& intent, const std::vector<provider_spend>& spend) {
+  if (intent.side == amount_side::spend) return intent.amount;
+  decimal out;
+  for (const auto& s : spend) {
+    if (s.asset == intent.spend_asset) out += s.amount;
+  }
+  return out;
+}
+
 risk_decision risk_guard::admit(const swap_intent& intent, wall_time now) {
   if (halted_) return {false, "halted: " + halt_reason_};
   if (kill_switch_on()) {
@@ -56,21 +65,32 @@ risk_decision risk_guard::admit(const swap_intent& intent, wall_time now) {
          fmt::format("{} unknown legs (max {})", unknown_.size(), config_.max_unknown_legs), now);
     return {false, "halted: " + halt_reason_};
   }
-  const std::string& asset = intent.spend_asset;
+  // An exact-receive intent's amount is what it receives: its spend is checked on its plan.
+  if (intent.side != amount_side::spend) return {};
+  return check_caps(intent.spend_asset, intent.amount, now);
+}
+
+risk_decision risk_guard::admit_spend(const swap_intent& intent,
+                                      const std::vector<provider_spend>& spend, wall_time now) {
+  if (intent.side == amount_side::spend) return {};
+  return check_caps(intent.spend_asset, intent_spend(intent, spend), now);
+}
+
+risk_decision risk_guard::check_caps(const std::string& asset, decimal amount, wall_time now) {
   if (auto cap = config_.max_per_swap.find(asset);
-      cap != config_.max_per_swap.end() && intent.amount > cap->second) {
-    return {false, fmt::format("{} {} above the per-swap cap {}", intent.amount.to_string(), asset,
+      cap != config_.max_per_swap.end() && amount > cap->second) {
+    return {false, fmt::format("{} {} above the per-swap cap {}", amount.to_string(), asset,
                                cap->second.to_string())};
   }
   roll_day(now);
   if (auto cap = config_.max_per_day.find(asset); cap != config_.max_per_day.end()) {
     // An amount near decimal's range overflows the sum: above any cap, refused (not thrown).
-    const std::optional<decimal> after = spent_today(asset).try_add(intent.amount);
+    const std::optional<decimal> after = spent_today(asset).try_add(amount);
     if (!after || *after > cap->second) {
       return {false,
               fmt::format("{} {} would bring today's spend to {}, above the daily cap {}",
-                          intent.amount.to_string(), asset,
-                          after ? after->to_string() : "beyond range", cap->second.to_string())};
+                          amount.to_string(), asset, after ? after->to_string() : "beyond range",
+                          cap->second.to_string())};
     }
   }
   return {};
@@ -109,8 +129,9 @@ risk_decision risk_guard::admit_remainder(std::string_view intent_id,
 void risk_guard::opened(std::string_view intent_id, const swap_intent& intent,
                         const std::vector<provider_spend>& spend, wall_time now) {
   roll_day(now);
-  day_spent_[intent.spend_asset] += intent.amount;
-  open_[std::string(intent_id)] = open_intent{spend, intent.spend_asset, intent.amount, day_};
+  const decimal amount = intent_spend(intent, spend);
+  day_spent_[intent.spend_asset] += amount;
+  open_[std::string(intent_id)] = open_intent{spend, intent.spend_asset, amount, day_};
 }
 
 void risk_guard::closed(std::string_view intent_id, std::optional<decimal> spent) {

@@ -78,6 +78,12 @@ struct provider_spend {
 /// middle asset, at their provider) included. Pure.
 std::vector<provider_spend> spend_of(const plan& p);
 
+/// What `intent` spends of its spend asset, as the per-swap and daily caps count it: its amount on
+/// the spend side; for an exact-receive intent (its amount is what it receives) what `spend`
+/// (spend_of its plan) puts of the spend asset, i.e. its routes' first legs, as a route never
+/// comes back to an asset. Pure.
+decimal intent_spend(const swap_intent& intent, const std::vector<provider_spend>& spend);
+
 /// Applies a risk_config to intents. A halt (explicit, or automatic on a reliability signal: a
 /// burst of unknown outcomes, too many unknown legs, a burst of expired legs or of 429s, a
 /// clock-offset jump, a circuit open too long) refuses every intent until resume(); the kill
@@ -90,8 +96,14 @@ class risk_guard {
 
   explicit risk_guard(risk_config config, file_exists_fn file_exists = {}, halt_fn on_halt = {});
 
-  /// Before planning: halt, kill switch, per-swap and per-day caps, unknown legs.
+  /// Before planning: halt, kill switch, unknown legs, and the per-swap and per-day caps on a
+  /// spend-side intent's amount (an exact-receive intent's spend is known from its plan only:
+  /// admit_spend).
   risk_decision admit(const swap_intent& intent, wall_time now);
+  /// After planning: the per-swap and per-day caps on what an exact-receive intent's plan spends
+  /// (intent_spend); a spend-side intent is admitted (admit() checked its amount).
+  risk_decision admit_spend(const swap_intent& intent, const std::vector<provider_spend>& spend,
+                            wall_time now);
   /// After planning: the provider exposure the plan would add.
   risk_decision admit_plan(std::string_view intent_id, const std::vector<provider_spend>& spend);
   /// A remainder of open intent `intent_id` re-planned by the executor: refused while halted or
@@ -100,7 +112,8 @@ class risk_guard {
   /// holds the whole intent.
   risk_decision admit_remainder(std::string_view intent_id,
                                 const std::vector<provider_spend>& spend);
-  /// The intent is being executed: its spend counts against the day and the exposure.
+  /// The intent is being executed: its spend (intent_spend) counts against the day, `spend`
+  /// against the exposure.
   void opened(std::string_view intent_id, const swap_intent& intent,
               const std::vector<provider_spend>& spend, wall_time now);
   /// The intent ended: its exposure is released. The day's spend keeps what it `spent` as the
@@ -156,6 +169,8 @@ class risk_guard {
     }
   };
   void roll_day(wall_time now);
+  /// The per-swap and per-day caps on spending `amount` of `asset` today.
+  risk_decision check_caps(const std::string& asset, decimal amount, wall_time now);
 
   risk_config config_;
   file_exists_fn file_exists_;

@@ -327,6 +327,38 @@ TEST(Risk, ARemainderMeetsTheExposureCapsOfItsNewProviders) {
   EXPECT_EQ(halted.reason, "halted: operator stop");
 }
 
+// An exact-receive intent's amount is what it is to receive (4 000 000 COPM here), not what it
+// spends: the caps see its plan's spend of USDT (a two-hop route's USDC leg is no USDT spend), on
+// admission and in the day's spend.
+TEST(Risk, AnExactReceiveIntentCountsItsPlansSpend) {
+  risk_config c;
+  c.max_per_swap["USDT"] = d("1000");
+  c.max_per_day["USDT"] = d("1500");
+  risk_guard r(c);
+  swap_intent intent = usdt("4000000");
+  intent.side = amount_side::receive;
+  const std::vector<provider_spend> plan{
+      {"onek", "USDT", d("600")}, {"kiiex", "USDT", d("300.5")}, {"kiiex", "USDC", d("299")}};
+  EXPECT_EQ(intent_spend(intent, plan), d("900.5"));
+  EXPECT_EQ(intent_spend(usdt("700"), plan), d("700"));
+
+  ASSERT_TRUE(r.admit(intent, t0).allowed);
+  ASSERT_TRUE(r.admit_spend(intent, plan, t0).allowed);
+  r.opened("I1", intent, plan, t0);
+  EXPECT_EQ(r.spent_today("USDT"), d("900.5"));
+  EXPECT_EQ(r.exposure("kiiex", "USDC"), d("299"));
+
+  const std::vector<provider_spend> big{{"onek", "USDT", d("1000.01")}};
+  const auto per_swap = r.admit_spend(intent, big, t0);
+  EXPECT_FALSE(per_swap.allowed);
+  EXPECT_EQ(per_swap.reason, "1000.01 USDT above the per-swap cap 1000");
+  const auto daily = r.admit_spend(intent, {{"onek", "USDT", d("600")}}, t0);
+  EXPECT_FALSE(daily.allowed);
+  EXPECT_EQ(daily.reason, "600 USDT would bring today's spend to 1500.5, above the daily cap 1500");
+  r.closed("I1", d("899"));
+  EXPECT_EQ(r.spent_today("USDT"), d("899"));
+}
+
 // An amount near decimal's range (POST /intents takes any positive decimal) overflowed today's
 // spend or a provider's exposure: std::overflow_error out of admit() ended the bot. It is refused.
 TEST(Risk, AnAmountBeyondTheCapsRangeIsRefusedNotThrown) {
