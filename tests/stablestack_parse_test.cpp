@@ -93,6 +93,33 @@ TEST(StableStackParse, LegsMapToStates) {
   EXPECT_EQ(map_state(debit, credit), leg_state::unrecognised);
 }
 
+// The credit leg's amount is what was credited (seed: "credits the to_currency amount"); a fee
+// it names was taken before it. The fill reports that amount plus the fee as the gross, so the
+// net the engine settles (gross - fee) is what arrived, not the fee taken a second time.
+TEST(StableStackParse, ACreditLegFeeIsInsideTheAmountCredited) {
+  auto s = parse_swap(samples::seed_swap);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  s->debit.status = "COMPLETED";
+  s->credit.status = "COMPLETED";
+  s->credit.fee = dec("0.0003");
+  const leg_status filled = to_leg_status(s->debit, s->credit, "intent-1/leg-0");
+  ASSERT_EQ(filled.state, leg_state::filled);
+  EXPECT_EQ(filled.spend_filled, dec("0.13"));
+  EXPECT_EQ(filled.receive_filled, dec("0.1203"));
+  EXPECT_EQ(filled.fee_filled, dec("0.0003"));
+  EXPECT_EQ(filled.receive_filled - filled.fee_filled, s->credit.amount);
+  // No fee named (the seed's null): the amount credited, nothing taken from it.
+  s->credit.fee.reset();
+  const leg_status no_fee = to_leg_status(s->debit, s->credit, "intent-1/leg-0");
+  EXPECT_EQ(no_fee.receive_filled, dec("0.12"));
+  EXPECT_EQ(no_fee.fee_filled, dec("0"));
+  // A fee that cannot have been taken from the credit leaves the net as credited.
+  s->credit.fee = dec("-0.01");
+  const leg_status odd = to_leg_status(s->debit, s->credit, "intent-1/leg-0");
+  EXPECT_EQ(odd.receive_filled, dec("0.12"));
+  EXPECT_EQ(odd.fee_filled, dec("0"));
+}
+
 TEST(StableStackParse, TransactionListsAndWallets) {
   auto page = parse_transactions(samples::by_customer_page);
   ASSERT_TRUE(page.has_value()) << page.error().message;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "adapters/stablestack/wire.hpp"
@@ -238,8 +239,14 @@ leg_status to_leg_status(const transaction& debit, const transaction& credit,
   out.receive_amount = credit.amount;
   if (out.state == leg_state::filled) {
     out.spend_filled = debit.amount;
-    out.receive_filled = credit.amount;
-    out.fee_filled = credit.fee.value_or(decimal{});
+    // The credit leg's amount is what the wallet received ("credits the to_currency amount",
+    // the quote's to_amount; VENUES.md 2.4): a fee it names was taken before, so the gross is
+    // their sum and the net, receive_filled - fee_filled, is the amount credited. A fee that
+    // cannot be a deduction (negative, or beyond decimal's range) leaves the net as credited.
+    const decimal fee = credit.fee.value_or(decimal{});
+    const std::optional<decimal> gross = credit.amount.try_add(fee);
+    out.receive_filled = gross && !fee.is_negative() ? *gross : credit.amount;
+    out.fee_filled = out.receive_filled - credit.amount;
   }
   out.reason_message = excerpt(!debit.reason.empty() ? debit.reason : credit.reason, 200);
   out.created_at = debit.created_at;

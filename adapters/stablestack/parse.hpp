@@ -109,7 +109,8 @@ provider_error parse_error_body(std::string_view body);
 leg_state map_state(const transaction& debit, const transaction& credit);
 
 /// The engine's view of a swap from its legs: ref = {swapId, client}, code "FROM-TO" in upper
-/// case, amounts from the legs; filled amounts only when filled.
+/// case, amounts from the legs; filled amounts only when filled: the credit leg's amount is the
+/// net (what was credited), its fee added back for the gross.
 leg_status to_leg_status(const transaction& debit, const transaction& credit,
                          std::string_view client);
 
