@@ -107,14 +107,18 @@ priced<price> checked(const pricing& p, priced<price> q, const balance& availabl
   return q;
 }
 
-priced<decimal> percent_fee(const pricing& p, decimal received, int places) {
-  auto fee = received.try_mul_div(p.fee_percent, hundred, rounding::up);
+priced<decimal> percent_fee(decimal fee_percent, decimal received, int places) {
+  auto fee = received.try_mul_div(fee_percent, hundred, rounding::up);
   if (!fee) return failure(price_failure::overflow, received);
   if (places < decimal::scale) {
     fee = fee->try_round(places, rounding::up);
     if (!fee) return failure(price_failure::overflow, received);
   }
   return *fee;
+}
+
+priced<decimal> percent_fee(const pricing& p, decimal received, int places) {
+  return percent_fee(p.fee_percent, received, places);
 }
 
 priced<price> rate_for_spend(const pricing& p, decimal spend) {
@@ -127,8 +131,7 @@ priced<price> rate_for_spend(const pricing& p, decimal spend) {
   return q;
 }
 
-// Walks the book as documented at order_book; stops when the amount is used up. Partial takes
-// are whole increments, so a last level may be taken in part.
+// The planner's walk of p's book for a spend of `amount`, in spend and receive terms.
 struct book_walk {
   decimal spent;
   decimal received;
@@ -137,28 +140,111 @@ struct book_walk {
   bool complete = false;
 };
 
-struct level_take {
-  decimal quantity;  // base
-  decimal value;     // quote, rounded to the quote asset's places
-};
+// p's book rules: a buy spends the quote and receives the base, a sell the other way round.
+book_rules rules_of(const pricing& p) {
+  const bool buy = p.book.side == book_side::buy;
+  return {p.book.quantity_increment, buy ? p.receive_precision : p.spend_precision,
+          buy ? p.spend_precision : p.receive_precision, p.fee_percent};
+}
 
-priced<level_take> take_for_buy(const pricing& p, const book_level& level, decimal left) {
-  const order_book& b = p.book;
-  auto affordable = left.try_div(level.price, rounding::down);
-  if (!affordable) return failure(price_failure::overflow, left);
-  auto take = std::min(level.quantity, *affordable)
-                  .try_round_to_increment(b.quantity_increment, rounding::down);
-  if (!take) return failure(price_failure::overflow, left);
-  for (int attempt = 0; attempt < 2 && take->is_positive(); ++attempt) {
-    auto value = take->try_mul(level.price, rounding::down);
-    if (!value) return failure(price_failure::overflow, left);
-    auto rounded = value->try_round(p.spend_precision, rounding::up);
-    if (!rounded) return failure(price_failure::overflow, left);
-    // Rounding the value up may overshoot what is left by a last-place unit: one increment less.
-    if (*rounded <= left) return level_take{*take, *rounded};
-    *take -= b.quantity_increment;
+// Of a level's quantity, the part on the increment a walk can take. Venues send levels on it: a
+// remainder test spares those the rounding.
+std::optional<decimal> on_increment(decimal quantity, decimal increment) {
+  if (quantity.is_positive() && increment.is_positive() &&
+      static_cast<__uint128_t>(quantity.raw()) % static_cast<__uint128_t>(increment.raw()) == 0) {
+    return quantity;
   }
-  return level_take{};
+  return quantity.try_round_to_increment(increment, rounding::down);
+}
+
+// What a taker who has `taken` so far takes of `level`: a multiple of the increment within the
+// level and the bounds whose value, rounded as documented at order_book, stays within the value
+// bound; a fill of zero quantity when there is none. `bounded` tells whether a bound, not the
+// level, set the take. The fee is left to the caller.
+priced<book_fill> take_level(book_side side, const book_level& level, const book_rules& rules,
+                             const book_bounds& bounds, const book_taken& taken, bool& bounded) {
+  const bool buy = side == book_side::buy;
+  decimal take = level.quantity;
+  if (bounds.quantity && *bounds.quantity - taken.quantity < take) {
+    take = *bounds.quantity - taken.quantity;
+    bounded = true;
+  }
+  if (bounds.value) {
+    const decimal left = *bounds.value - taken.value;
+    auto affordable = left.try_div(level.price, rounding::down);
+    if (!affordable) return failure(price_failure::overflow, left);
+    if (*affordable < take) {
+      take = *affordable;
+      bounded = true;
+    }
+  }
+  // A level's quantity off the increment is taken in its part on it.
+  auto rounded = on_increment(take, rules.quantity_increment);
+  if (!rounded) return failure(price_failure::overflow, take);
+  const auto fill_of = [&](decimal quantity) -> priced<book_fill> {
+    auto value = quantity.try_mul(level.price, rounding::down);
+    if (!value) return failure(price_failure::overflow, quantity);
+    auto exact = value->try_round(rules.quote_places, buy ? rounding::up : rounding::down);
+    if (!exact) return failure(price_failure::overflow, quantity);
+    return book_fill{level.price, quantity, *exact, {}};
+  };
+  auto fill = fill_of(*rounded);
+  if (!fill || !bounds.value || taken.value + fill->value <= *bounds.value) return fill;
+  // A buy's value rounded up overshot what is left (left off the quote's places): a take within
+  // what is left at those places stays within it once rounded.
+  bounded = true;
+  auto left = (*bounds.value - taken.value).try_round(rules.quote_places, rounding::down);
+  auto affordable = left ? left->try_div(level.price, rounding::down) : std::nullopt;
+  auto within = affordable ? std::min(*rounded, *affordable)
+                                 .try_round_to_increment(rules.quantity_increment, rounding::down)
+                           : std::nullopt;
+  if (!within) return failure(price_failure::overflow, *rounded);
+  return fill_of(*within);
+}
+
+// walk_book from level `first` on, with `w` what the levels before it took.
+priced<book_taken> walk_levels(book_side side, std::span<const book_level> levels,
+                               const book_rules& rules, const book_bounds& bounds, book_taken w,
+                               std::size_t first, std::vector<book_fill>* fills) {
+  const bool buy = side == book_side::buy;
+  for (std::size_t i = first; i < levels.size(); ++i) {
+    const book_level& level = levels[i];
+    // A level below one increment has nothing a taker can take; the levels after it do.
+    if (level.quantity < rules.quantity_increment) continue;
+    bool bounded = false;
+    auto fill = take_level(side, level, rules, bounds, w, bounded);
+    if (!fill) return std::unexpected(fill.error());
+    if (!fill->quantity.is_positive()) {
+      w.complete = true;
+      return w;
+    }
+    auto fee = buy ? percent_fee(rules.fee_percent, fill->quantity, rules.base_places)
+                   : percent_fee(rules.fee_percent, fill->value, rules.quote_places);
+    if (!fee) return std::unexpected(fee.error());
+    fill->fee = *fee;
+    w.quantity += fill->quantity;
+    w.value += fill->value;
+    w.fee += *fee;
+    ++w.levels;
+    if (fills) fills->push_back(*fill);
+    // A bound stopped inside this level (the next one is worse), or the quantity is reached.
+    if (bounded || (bounds.quantity && w.quantity >= *bounds.quantity)) {
+      w.complete = true;
+      return w;
+    }
+  }
+  w.exhausted = true;
+  if (levels.empty()) return w;
+  // The levels ran out: complete only when what is left could not take one more increment at the
+  // last price anyway.
+  if (bounds.quantity) {
+    w.complete = *bounds.quantity - w.quantity < rules.quantity_increment;
+  } else {
+    auto one = rules.quantity_increment.try_mul(levels.back().price, rounding::down);
+    if (!one) return failure(price_failure::overflow, *bounds.value);
+    w.complete = *bounds.value - w.value < *one;
+  }
+  return w;
 }
 
 // The walk of a level taken whole after `spent` was spent on the levels before it: the least
@@ -180,7 +266,7 @@ std::optional<whole_take> take_whole(const pricing& p, const book_level& level, 
   whole_take t;
   decimal need;
   if (p.book.side == book_side::buy) {
-    // take_for_buy takes the level whole when what is left buys all of it (left / price >= q:
+    // take_level takes the level whole when what is left buys all of it (left / price >= q:
     // left >= q x price rounded up to 18 places) and covers its value rounded up.
     auto rounded = value->try_round(p.spend_precision, rounding::up);
     auto exact = q.try_mul(level.price, rounding::up);
@@ -214,7 +300,7 @@ bool extend_sums(const pricing& p, book_sums& s) {
   auto fee = before.fee.try_add(t->fee);
   if (!spent || !received || !fee) return false;
   if (p.book.side == book_side::buy) {
-    // take_for_buy divides what is left by the price: the sums serve amounts for which every
+    // take_level divides what is left by the price: the sums serve amounts for which every
     // such division fits, below price x 10^20 (a price above 1.7 sets no limit).
     constexpr int128 e19 = 10'000'000'000'000'000'000u;
     if (auto limit = level.price.try_mul(decimal::from_raw(e19 * e19), rounding::down)) {
@@ -227,74 +313,42 @@ bool extend_sums(const pricing& p, book_sums& s) {
 }
 
 priced<book_walk> walk(const pricing& p, decimal amount, const book_sums* sums) {
-  const order_book& b = p.book;
-  const bool buy = b.side == book_side::buy;
-  book_walk w;
+  const bool buy = p.book.side == book_side::buy;
+  book_taken start;
   std::size_t first = 0;
   if (sums && !sums->whole.empty() && (!sums->below || amount < *sums->below)) {
-    // The levels this walk takes whole, summed as the loop below would sum them.
+    // The levels this walk takes whole, summed as walk_levels would sum them.
     const auto end =
         std::upper_bound(sums->whole.begin(), sums->whole.end(), amount,
                          [](decimal a, const book_sums::level& l) { return a < l.reach; });
     first = static_cast<std::size_t>(end - sums->whole.begin());
     if (first > 0) {
       const book_sums::level& s = sums->whole[first - 1];
-      w.spent = s.spent;
-      w.received = s.received;
-      w.fee = s.fee;
-      w.levels = static_cast<int>(first);
+      start.quantity = buy ? s.received : s.spent;
+      start.value = buy ? s.spent : s.received;
+      start.fee = s.fee;
+      start.levels = static_cast<int>(first);
     }
   }
-  for (std::size_t i = first; i < b.levels.size(); ++i) {
-    const book_level& level = b.levels[i];
-    const decimal left = amount - w.spent;
-    level_take t;
-    if (buy) {
-      auto bought = take_for_buy(p, level, left);
-      if (!bought) return std::unexpected(bought.error());
-      t = *bought;
-    } else {
-      auto take =
-          std::min(level.quantity, left).try_round_to_increment(b.quantity_increment, rounding::down);
-      if (!take) return failure(price_failure::overflow, amount);
-      auto value = take->try_mul(level.price, rounding::down);
-      if (!value) return failure(price_failure::overflow, amount);
-      t = level_take{*take, value->round(p.receive_precision, rounding::down)};
-    }
-    if (!t.quantity.is_positive()) {
-      w.complete = true;
-      break;
-    }
-    const decimal received = buy ? t.quantity : t.value;
-    auto fee = percent_fee(p, received, p.receive_precision);
-    if (!fee) return std::unexpected(fee.error());
-    w.spent += buy ? t.value : t.quantity;
-    w.received += received;
-    w.fee += *fee;
-    ++w.levels;
-    if (t.quantity < level.quantity) {
-      w.complete = true;
-      break;
-    }
-  }
-  if (!w.complete) {
-    // The book ran out: complete only when what is left could not buy one more increment anyway.
-    const book_level& last = b.levels.back();
-    auto one = buy ? b.quantity_increment.try_mul(last.price, rounding::down) : b.quantity_increment;
-    if (!one) return failure(price_failure::overflow, amount);
-    w.complete = amount - w.spent < *one;
-  }
-  return w;
+  book_bounds bounds;
+  (buy ? bounds.value : bounds.quantity) = amount;
+  auto t = walk_levels(p.book.side, p.book.levels, rules_of(p), bounds, start, first, nullptr);
+  if (!t) return std::unexpected(t.error());
+  return book_walk{buy ? t->value : t->quantity, buy ? t->quantity : t->value, t->fee, t->levels,
+                   t->complete};
 }
 
 decimal book_capacity(const pricing& p) {
   decimal total;
   for (const book_level& level : p.book.levels) {
+    // What a walk can take of the level: its quantity on the increment.
+    const decimal whole =
+        on_increment(level.quantity, p.book.quantity_increment).value_or(level.quantity);
     if (p.book.side == book_side::sell) {
-      total += level.quantity;
+      total += whole;
       continue;
     }
-    auto value = level.quantity.try_mul(level.price, rounding::up);
+    auto value = whole.try_mul(level.price, rounding::up);
     if (value) total += value->round(p.spend_precision, rounding::up);
   }
   return total;
@@ -395,7 +449,9 @@ bool min_spend_is_quiet(const pricing& p) {
   decimal depth;
   decimal top;
   for (const book_level& level : p.book.levels) {
-    auto deeper = depth.try_add(level.quantity);
+    auto whole = on_increment(level.quantity, p.book.quantity_increment);
+    if (!whole) return false;
+    auto deeper = depth.try_add(*whole);
     if (!deeper) return false;
     depth = *deeper;
     top = std::max(top, level.price);
@@ -548,6 +604,15 @@ decimal spend_unit(const pricing& p) {
 
 decimal receive_unit(const pricing& p) {
   return p.receive_increment ? *p.receive_increment : unit_at(p.receive_precision);
+}
+
+priced<book_taken> walk_book(book_side side, std::span<const book_level> levels,
+                             const book_rules& rules, const book_bounds& bounds,
+                             std::vector<book_fill>* fills) {
+  if (!rules.quantity_increment.is_positive() || (!bounds.quantity && !bounds.value)) {
+    return failure(price_failure::invalid);
+  }
+  return walk_levels(side, levels, rules, bounds, book_taken{}, 0, fills);
 }
 
 priced<price> price_spend(const pricing& p, decimal spend) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <expected>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,9 +29,10 @@ struct book_level {
 enum class book_side : std::uint8_t { buy, sell };
 
 /// An order book ladder as the taker walks it (KIIEX). Quantities taken per level are multiples
-/// of quantity_increment; the value of each fill is rounded to the quote asset's precision (up
-/// when the taker buys, down when it sells: the venue never gives a fraction away) and the fee of
-/// each fill is rounded up to the received asset's precision (VENUES.md KIIEX, adapters/kiiex).
+/// of quantity_increment (of a quantity off it, the part on it); the value of each fill is
+/// rounded to the quote asset's precision (up when the taker buys, down when it sells: the venue
+/// never gives a fraction away) and the fee of each fill is rounded up to the received asset's
+/// precision (VENUES.md KIIEX, adapters/kiiex).
 struct order_book {
   book_side side = book_side::buy;
   std::vector<book_level> levels;
@@ -123,6 +125,52 @@ struct price {
   int levels = 0;     ///< order-book levels consumed (0 for the other models)
   bool firm = false;  ///< binding: a firm quote priced for exactly its quoted amount
 };
+
+/// How a walk of an order book rounds and charges (KIIEX: an instrument's QuantityIncrement, its
+/// products' DecimalPlaces and the taker fee).
+struct book_rules {
+  decimal quantity_increment;  ///< base quantities taken are multiples of it (> 0)
+  int base_places = 8;
+  int quote_places = 8;
+  decimal fee_percent;  ///< of what the taker receives
+};
+
+/// How far a walk may go: at most `quantity` base and at most `value` quote. An unset bound does
+/// not apply; at least one must be set.
+struct book_bounds {
+  std::optional<decimal> quantity;
+  std::optional<decimal> value;
+};
+
+/// One execution against one level, rounded as documented at order_book.
+struct book_fill {
+  decimal price;
+  decimal quantity;  ///< base
+  decimal value;     ///< quote
+  decimal fee;       ///< in the received asset
+};
+
+/// What a walk took, summed over its fills.
+struct book_taken {
+  decimal quantity;  ///< base
+  decimal value;     ///< quote
+  decimal fee;       ///< in the received asset
+  int levels = 0;    ///< levels with a fill
+  /// A bound was reached, or what it leaves could not take one more increment at the last
+  /// level's price: the book had the depth.
+  bool complete = false;
+  /// The walk took every level whole without reaching a bound (the levels ran out first).
+  bool exhausted = false;
+};
+
+/// The one book walk: the planner prices order books with it (price_spend, price_receive), the
+/// KIIEX adapter quotes and its emulator fills with it (adapters/kiiex/book.hpp). Walks `levels`
+/// (the opposite side, best first) for a taker on `side`, within `bounds`, as documented at
+/// order_book; appends each fill to `fills` when given. Fails on bad rules or bounds (invalid) or
+/// arithmetic beyond the decimal range (overflow). Pure and thread-safe.
+priced<book_taken> walk_book(book_side side, std::span<const book_level> levels,
+                             const book_rules& rules, const book_bounds& bounds,
+                             std::vector<book_fill>* fills = nullptr);
 
 /// An order book's levels taken whole, summed once per pricing value (sums_of): a walk that takes
 /// its first k levels whole starts from their sums at level k, a binary search instead of k exact

@@ -13,7 +13,7 @@ namespace swaprouter {
 /// would blank ordinary words). Thread-safe.
 void register_secret(std::string_view text);
 
-/// Stops blanking `text` (a session token replaced by a new one, no longer a credential), so a
+/// Stops blanking `text` (a session token that many newer ones replaced, long expired), so a
 /// long-lived process that logs in again and again does not scan ever more texts. Thread-safe.
 void forget_secret(std::string_view text);
 

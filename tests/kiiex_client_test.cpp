@@ -241,6 +241,130 @@ TEST(KiiexPricing, ThinBookAndMinimumAreRejections) {
   EXPECT_EQ(q->receive_gross, dec("100.26"));
 }
 
+// The adapter walks with the engine's walk (one piece of code): for every bound the client and
+// the emulator use (a spend, an exact-receive quantity, a limit order's quantity with its hold, a
+// market sell by Value, a limit price) its fills are the engine's, level by level.
+TEST(KiiexPricing, TheAdapterWalkIsTheEnginesWalk) {
+  std::mt19937_64 rng(11);
+  const trade_rules rules{dec("0.01"), 6, 2, dec("0.25")};
+  const auto units = [&](std::uint64_t n, const char* unit) {
+    return decimal::from_int(static_cast<std::int64_t>(rng() % n + 1))
+        .mul(dec(unit), rounding::down);
+  };
+  for (int i = 0; i < 400; ++i) {
+    const bool buy = i % 2 == 0;
+    std::vector<book_level> levels;
+    decimal price = dec("4000");
+    for (std::uint64_t n = rng() % 5 + 1; n > 0; --n) {
+      price = buy ? price + *units(300, "0.25") : price - *units(300, "0.25");
+      levels.push_back({price, *units(20000, "0.01")});
+    }
+    walk_bounds b;
+    if (i % 3 != 0) b.quantity = *units(60000, "0.01");
+    if (i % 3 != 1) b.value = *units(200000000, "0.01");
+    if (i % 5 == 0) b.limit_price = levels[levels.size() / 2].price;
+    SCOPED_TRACE(i);
+    auto walked = walk_book(buy ? wire::side::buy : wire::side::sell, levels, rules, b);
+    ASSERT_TRUE(walked.has_value()) << walked.error().message;
+    std::vector<book_level> within;
+    for (const book_level& l : levels) {
+      if (!b.limit_price || (buy ? l.price <= *b.limit_price : l.price >= *b.limit_price)) {
+        within.push_back(l);
+      }
+    }
+    std::vector<book_fill> fills;
+    auto engine = swaprouter::walk_book(buy ? book_side::buy : book_side::sell, within, rules,
+                                        book_bounds{b.quantity, b.value}, &fills);
+    ASSERT_TRUE(engine.has_value()) << describe(engine.error());
+    ASSERT_EQ(walked->fills.size(), fills.size());
+    for (std::size_t f = 0; f < fills.size(); ++f) {
+      EXPECT_EQ(walked->fills[f].price, fills[f].price);
+      EXPECT_EQ(walked->fills[f].quantity, fills[f].quantity);
+      EXPECT_EQ(walked->fills[f].value, fills[f].value);
+      EXPECT_EQ(walked->fills[f].fee, fills[f].fee);
+    }
+    EXPECT_EQ(walked->quantity, engine->quantity);
+    EXPECT_EQ(walked->value, engine->value);
+    EXPECT_EQ(walked->fee, engine->fee);
+    if (within.size() == levels.size()) {
+      EXPECT_EQ(walked->complete, engine->complete);
+    }
+  }
+}
+
+// A level whose quantity is off the increment (100.005 at a 0.01 increment) is taken in its part on
+// the increment and the walk goes on; a level below one increment (0.004) is passed over. The
+// planner, the adapter's quote and the order's fills (the emulator's walk) all price the rest of
+// the book: the same figures as sample_book's (SellWalksBidsExactly, BuyWalksAsksForASpendAmount).
+TEST(KiiexPricing, ALevelOffTheIncrementIsTakenOnTheIncrementAndTheWalkGoesOn) {
+  const market_info market = usdt_copm();
+  order_book book = sample_book();
+  book.asks = {
+      {dec("4002.50"), dec("100.005")}, {dec("4003"), dec("0.004")}, {dec("4004.75"), dec("200")}};
+  book.bids = {
+      {dec("3997.50"), dec("100.005")}, {dec("3996"), dec("0.004")}, {dec("3995.25"), dec("200")}};
+  struct side_case {
+    wire::side side;
+    const char* spend;
+    const char* receive;
+    const char* amount;
+    const char* spent;
+    const char* gross;
+    const char* fee;
+    const char* net;
+  };
+  for (const side_case c : {side_case{wire::side::sell, "USDT", "COPM", "150", "150", "599512.5",
+                                      "1498.79", "598013.71"},
+                            side_case{wire::side::buy, "COPM", "USDT", "600000", "599966.89",
+                                      "149.87", "0.374675", "149.495325"}}) {
+    SCOPED_TRACE(c.spend);
+    const quote_request r{c.spend, c.receive, amount_side::spend, dec(c.amount)};
+    auto q = price_order_book(market, c.side, book, r, wall_time{});
+    ASSERT_TRUE(q.has_value()) << q.error().message;
+    EXPECT_EQ(q->spend_amount, dec(c.spent));
+    EXPECT_EQ(q->receive_gross, dec(c.gross));
+    EXPECT_EQ(q->fee, dec(c.fee));
+    EXPECT_EQ(q->receive_net, dec(c.net));
+    const pricing model = pricing_of(market, c.side, book, wall_time{});
+    auto p = price_spend(model, dec(c.amount));
+    ASSERT_TRUE(p.has_value()) << describe(p.error());
+    expect_same_price(*p, *q);
+    EXPECT_EQ(p->levels, 2);
+    // The depth is what the levels hold on the increment: 300 USDT, or 400250 + 800950 COPM.
+    auto beyond = price_spend(model, c.side == wire::side::buy ? dec("1201300") : dec("300.01"));
+    ASSERT_FALSE(beyond.has_value());
+    EXPECT_EQ(beyond.error().reason, price_failure::depth);
+    EXPECT_EQ(beyond.error().limit, c.side == wire::side::buy ? dec("1201200") : dec("300"));
+    // The order: a sell by Quantity, a buy by Value (client::submit), as the emulator fills it.
+    const bool buy = c.side == wire::side::buy;
+    walk_bounds b;
+    (buy ? b.value : b.quantity) = dec(c.amount);
+    auto fills = walk_book(c.side, buy ? book.asks : book.bids, market.rules(), b);
+    ASSERT_TRUE(fills.has_value()) << fills.error().message;
+    EXPECT_TRUE(fills->complete);
+    ASSERT_EQ(fills->fills.size(), 2U);
+    EXPECT_EQ(fills->fills[0].quantity, dec("100"));
+    EXPECT_EQ(fills->fills[1].price, buy ? dec("4004.75") : dec("3995.25"));
+    EXPECT_EQ(buy ? fills->value : fills->quantity, dec(c.spent));
+    EXPECT_EQ(buy ? fills->quantity : fills->value, dec(c.gross));
+    EXPECT_EQ(fills->fee, dec(c.fee));
+  }
+}
+
+// A market buy by a Value off the quote's places (the emulator takes any Value) never pays more
+// than the Value: 10.004 at 1 is 10.004, rounded up to 10.01 above 10.005; 10.00 fits.
+TEST(KiiexPricing, ABuyNeverPaysBeyondAValueOffTheQuotesPlaces) {
+  const trade_rules rules{dec("0.001"), 6, 2, dec("0")};
+  auto walked = walk_book(wire::side::buy, {{dec("1"), dec("100")}}, rules,
+                          walk_bounds{.quantity = {}, .value = dec("10.005"), .limit_price = {}});
+  ASSERT_TRUE(walked.has_value()) << walked.error().message;
+  ASSERT_EQ(walked->fills.size(), 1U);
+  EXPECT_EQ(walked->fills[0].quantity, dec("10"));
+  EXPECT_EQ(walked->fills[0].value, dec("10"));
+  EXPECT_EQ(walked->value, dec("10"));
+  EXPECT_TRUE(walked->complete);
+}
+
 // A scripted http_client: answers in order, records what was sent.
 class scripted_http final : public http_client {
  public:
@@ -269,6 +393,19 @@ class scripted_http final : public http_client {
 std::string login_ok(std::string_view token) {
   return R"({"Authenticated":true,"SessionToken":")" + std::string(token) +
          R"(","User":{"UserId":7,"AccountId":9,"OMSId":1},"Locked":false,"Requires2FA":false})";
+}
+
+// A KIIEX leg spending `amount` of `spend` for at least `min_receive` of `receive`.
+leg kiiex_leg(std::string_view spend, std::string_view receive, std::string_view amount,
+              std::string_view min_receive) {
+  leg l;
+  l.provider = "kiiex";
+  l.direction_code = fmt::format("{}-{}", spend, receive);
+  l.spend_asset = std::string(spend);
+  l.receive_asset = std::string(receive);
+  l.amount = dec(amount);
+  l.min_receive = dec(min_receive);
+  return l;
 }
 
 class KiiexClient : public ::testing::Test {
@@ -428,18 +565,36 @@ TEST_F(KiiexClient, AnEchoedSessionTokenIsRedacted) {
   EXPECT_EQ(describe(b.error()).find(token), std::string::npos) << describe(b.error());
 }
 
-// A session the exchange dropped (errorcode 20) is replaced by a new login: the new token is
-// blanked, the dead one no longer is (a process that logs in for months keeps one per session).
-TEST_F(KiiexClient, AReplacedSessionTokenIsNoLongerAmongTheSecrets) {
-  constexpr std::string_view first = "SESSION-FIRST-4d2a91";
-  constexpr std::string_view second = "SESSION-SECOND-8e3b17";
-  http_.answer(200, login_ok(first));
-  http_.answer(401, R"({"result":false,"errormsg":"Not Authorized","errorcode":20,"detail":null})");
-  http_.answer(200, login_ok(second));
-  http_.answer(200, R"([{"ProductId":1,"ProductSymbol":"USDT","Amount":10,"Hold":4}])");
+// A session the exchange dropped (errorcode 20) is replaced by a new login, but its token may
+// still be taken there (a refusal can come from anything on the way, and a new login does not end
+// a session): every token the client held stays blanked, the new one and the earlier ones.
+// Bounded: a process that logs in for months forgets a token once eight newer ones replaced it.
+TEST_F(KiiexClient, EarlierSessionTokensStayRedacted) {
+  const std::string positions = R"([{"ProductId":1,"ProductSymbol":"USDT","Amount":10,"Hold":4}])";
+  const std::string dropped =
+      R"({"result":false,"errormsg":"Not Authorized","errorcode":20,"detail":null})";
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 10; ++i) tokens.push_back(fmt::format("SESSION-{}-4d2a91", i));
+  http_.answer(200, login_ok(tokens[0]));
+  http_.answer(200, positions);
   ASSERT_TRUE(run(venue_.balances()).has_value());
-  const std::string both = fmt::format("{} {}", first, second);
-  EXPECT_EQ(redact(both), fmt::format("{} [redacted]", first));
+  for (std::size_t i = 1; i < tokens.size(); ++i) {
+    http_.answer(401, dropped);
+    http_.answer(200, login_ok(tokens[i]));
+    http_.answer(200, positions);
+    ASSERT_TRUE(run(venue_.balances()).has_value());
+    if (i == 1) {
+      // An error line that echoes the replaced token.
+      http_.answer(500, R"({"message":"bad aptoken SESSION-0-4d2a91"})");
+      auto b = run(venue_.balances());
+      ASSERT_FALSE(b.has_value());
+      EXPECT_EQ(describe(b.error()).find(tokens[0]), std::string::npos) << describe(b.error());
+      EXPECT_EQ(redact(tokens[0] + " " + tokens[1]), "[redacted] [redacted]");
+    }
+  }
+  EXPECT_EQ(venue_.login_count(), 10);
+  EXPECT_EQ(redact(tokens[0]), tokens[0]);
+  for (std::size_t i = 1; i < tokens.size(); ++i) EXPECT_EQ(redact(tokens[i]), "[redacted]") << i;
 }
 
 // A market buy by value that the exchange cancelled after part of it traded: partially filled,
@@ -491,13 +646,7 @@ TEST_F(KiiexClient, AMarketBuyWithANumericOrderTypeIsAdoptedByFind) {
           std::to_string(client_order_id) +
           R"(,"InstrumentId":1,"Side":"Buy","Quantity":2.4,"RemainingQuantity":0,"Price":4000,)"
           R"("Value":9600,"Fee":0.006,"FeeProductId":1,"MakerTaker":"Taker","TradeTimeMS":1}])");
-  leg l;
-  l.provider = "kiiex";
-  l.direction_code = "COPM-USDT";
-  l.spend_asset = "COPM";
-  l.receive_asset = "USDT";
-  l.amount = dec("10000");
-  l.min_receive = dec("2.3");
+  const leg l = kiiex_leg("COPM", "USDT", "10000", "2.3");
   auto found = run(venue_.find(client_id("c-numeric"), l, {}));
   ASSERT_TRUE(found.has_value()) << found.error().message;
   ASSERT_TRUE(found->has_value());
@@ -591,6 +740,34 @@ TEST_F(KiiexClient, TradesBeyondThePageLimitAreAnErrorNotAShortFill) {
   EXPECT_EQ(s.error().message.find("inconsistent"), std::string::npos) << s.error().message;
   EXPECT_EQ(http_.sent.size(), 7u);
   EXPECT_TRUE(http_.script.empty());
+}
+
+// A sell's fill rounds its value down and its fee up to COPM's places. Selling 1.01 USDT for at
+// least 3990.01 COPM, the average price alone (3990.01 x 100 / 99.75 = 4000.0100..., / 1.01 =
+// 3960.4059..., limit 3960.41) fills 4000.0141 down to 4000.01, less a fee of 10.01: 3990.00. The
+// limit is the lowest price at which the whole quantity nets min_receive: 3960.42 (4000.02 less
+// 10.01).
+TEST_F(KiiexClient, ACompleteSellAtTheLimitNeverNetsBelowMinReceive) {
+  answer_login_and_market();
+  http_.answer(200, R"({"status":"Accepted","errormsg":"","OrderId":6580})");
+  const leg l = kiiex_leg("USDT", "COPM", "1.01", "3990.01");
+  auto s = run(venue_.submit(l, "c-round"));
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  ASSERT_EQ(http_.sent.size(), 5u);
+  EXPECT_EQ(http_.sent[4].target, "/ap/SendOrder");
+  const std::string& body = http_.sent[4].body;
+  EXPECT_NE(body.find(R"("Side":1,"OrderType":2,"Quantity":1.01,"LimitPrice":3960.42})"),
+            std::string::npos)
+      << body;
+  // Filled at the limit the sell nets min_receive; one PriceIncrement lower it would not.
+  for (const char* price : {"3960.42", "3960.41"}) {
+    SCOPED_TRACE(price);
+    auto fill = walk_book(wire::side::sell, {{dec(price), dec("1.01")}}, usdt_copm().rules(),
+                          walk_bounds{.quantity = dec("1.01"), .value = {}, .limit_price = {}});
+    ASSERT_TRUE(fill.has_value()) << fill.error().message;
+    EXPECT_TRUE(fill->complete);
+    EXPECT_EQ(fill->value - fill->fee, dec(price) == dec("3960.42") ? dec("3990.01") : dec("3990"));
+  }
 }
 
 // APEX sends an empty side's price as decimal.MaxValue (VENUES.md 1.1), beyond our decimals. The

@@ -8,28 +8,20 @@
 #include "adapters/kiiex/parse.hpp"
 #include "adapters/kiiex/wire.hpp"
 #include "engine/decimal.hpp"
+#include "engine/pricing.hpp"
 #include "engine/result.hpp"
 
 namespace swaprouter::kiiex {
 
-/// What fixes the arithmetic of a fill on one instrument.
-struct trade_rules {
-  decimal quantity_increment;  ///< base quantities are multiples of it (> 0)
-  int base_places = 8;         ///< Product1 DecimalPlaces
-  int quote_places = 8;        ///< Product2 DecimalPlaces
-  decimal fee_percent;         ///< taker fee, percent of what the order receives
-};
+/// What fixes the arithmetic of a fill on one instrument: QuantityIncrement, Product1 and
+/// Product2 DecimalPlaces, the taker fee percent.
+using trade_rules = book_rules;
 
 /// One execution against one price level (project rules; the emulator fills by the same code):
 /// value = price x quantity rounded to quote_places (up when the order buys, down when it sells:
 /// the venue never gives away a fraction), fee = fee_percent of the received product rounded up
 /// to its places (base for a buy, quote for a sell).
-struct book_fill {
-  decimal price;
-  decimal quantity;
-  decimal value;
-  decimal fee;
-};
+using book_fill = swaprouter::book_fill;
 
 /// How far a walk may go: at most `quantity` base, at most `value` quote (a market order by
 /// Value, or a spend amount), never beyond `limit_price` (a buy takes asks <= it, a sell bids >=
@@ -51,13 +43,12 @@ struct walk_result {
   bool complete = false;
 };
 
-/// Walks `levels` (the opposite side, best first) for an order on `side`. Quantities taken are
-/// multiples of the increment; a level whose rounded take is zero ends the walk. Pure; errors only
-/// on arithmetic overflow or bad rules (invalid_argument).
+/// Walks `levels` (the opposite side, best first) for an order on `side`: the engine's walk
+/// (swaprouter::walk_book, which the planner prices with) over the levels within the limit price.
+/// Quantities taken are multiples of the increment: a level's quantity off it is taken in its part
+/// on it, and the walk goes on. Pure; errors only on arithmetic overflow or bad rules
+/// (invalid_argument).
 result<walk_result> walk_book(wire::side side, const std::vector<book_level>& levels,
                               const trade_rules& rules, const walk_bounds& bounds);
-
-/// The fee on `received` at `rules`' fee_percent rounded up to `places`.
-result<decimal> taker_fee(decimal received, const trade_rules& rules, int places);
 
 }  // namespace swaprouter::kiiex

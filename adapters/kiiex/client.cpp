@@ -411,11 +411,12 @@ task<result<void>> client::login() {
     co_return std::unexpected(std::move(e));
   }
   refused_login_.reset();
-  // The session token authenticates like the key: blanked wherever a provider echoes it, until
-  // a new one replaces it.
-  if (!token_.empty() && token_ != answer->session_token) forget_secret(token_);
+  // The session token authenticates like the key: blanked wherever a provider echoes it, and so
+  // is each earlier one this process held (retire_token).
+  if (token_ != answer->session_token) retire_token();
   token_ = answer->session_token;
   register_secret(token_);
+  std::erase(old_tokens_, token_);
   account_id_ = answer->account_id;
   if (answer->oms_id > 0) oms_id_ = answer->oms_id;
   last_activity_ = after;
@@ -511,15 +512,27 @@ task<result<http_response>> client::call(std::string_view name, const std::strin
     answer = co_await attempt(function, payload, kind);
     if (!refused()) co_return answer;
   }
-  if (token_ == sent_token) {
-    forget_secret(token_);
-    token_.clear();
-  }
+  if (token_ == sent_token) retire_token();
   if (token_.empty()) {
     auto logged = co_await shared_login();
     if (!logged) co_return std::unexpected(std::move(logged.error()));
   }
   co_return co_await attempt(function, payload, kind);
+}
+
+void client::retire_token() {
+  // A bound on the secrets a process that logs in for months keeps: a session older than the
+  // last few has long expired at the exchange.
+  constexpr std::size_t max_old_tokens = 8;
+  if (token_.empty()) return;
+  if (std::find(old_tokens_.begin(), old_tokens_.end(), token_) == old_tokens_.end()) {
+    old_tokens_.push_back(std::move(token_));
+  }
+  token_.clear();
+  while (old_tokens_.size() > max_old_tokens) {
+    forget_secret(old_tokens_.front());
+    old_tokens_.pop_front();
+  }
 }
 
 task<result<void>> client::shared_login() {
@@ -774,13 +787,26 @@ task<result<leg_status>> client::submit(const leg& leg, const client_id& id) {
   if (side == wire::side::sell) {
     auto quantity = order_spend(market, side, wanted.amount);
     if (!quantity || !quantity->is_positive()) co_return bad("amount rounds to nothing");
-    // Lowest average price whose net still meets min_receive: gross = net * 100 / (100 - fee).
+    // The lowest price at which the whole quantity, filled at once, nets min_receive: gross =
+    // net * 100 / (100 - fee) at the quote's places, stepped up while the fill's rounding (its
+    // value down, its fee up: book.hpp) leaves the net short.
     auto gross = wanted.min_receive.mul_div(decimal::from_int(100), keep, rounding::up);
     if (!gross) co_return std::unexpected(std::move(gross.error()));
-    auto price = gross->div(*quantity, rounding::up);
-    if (!price) co_return std::unexpected(std::move(price.error()));
-    auto limit = price->round_to_increment(market.inst.price_increment, rounding::up);
-    if (!limit) co_return std::unexpected(std::move(limit.error()));
+    auto value = gross->checked_round(market.quote.decimal_places, rounding::up);
+    if (!value) co_return std::unexpected(std::move(value.error()));
+    const decimal unit = decimal::unit(market.quote.decimal_places);
+    std::optional<decimal> limit;
+    for (int i = 0; i < 8 && !limit; ++i, *value += unit) {
+      auto price = value->div(*quantity, rounding::up);
+      if (!price) co_return std::unexpected(std::move(price.error()));
+      auto at = price->round_to_increment(market.inst.price_increment, rounding::up);
+      if (!at) co_return std::unexpected(std::move(at.error()));
+      auto fill = walk_book(side, {{*at, *quantity}}, market.rules(),
+                            walk_bounds{.quantity = *quantity, .value = {}, .limit_price = {}});
+      if (!fill) co_return std::unexpected(std::move(fill.error()));
+      if (fill->value - fill->fee >= wanted.min_receive) limit = *at;
+    }
+    if (!limit) co_return bad("no limit price nets min_receive");
     params.quantity = *quantity;
     params.limit_price = *limit;
     spend = *quantity;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -173,10 +174,12 @@ class client final : public venue {
   /// spends more than the amount.
   /// The limit is the average price at which the whole amount nets exactly min_receive (rounded to
   /// PriceIncrement toward the safe side); no unit fills at a worse price, so every filled part
-  /// nets at least its share of min_receive, and a bound tighter than the book's depth gives a
-  /// partial fill. Selling sends the amount (rounded down to QuantityIncrement) as Quantity;
-  /// buying walks a fresh snapshot for the quantity the amount pays for within the limit, so on a
-  /// still book the fill equals the quote. Only spend-side legs with a positive min_receive.
+  /// nets its share of min_receive but for per-fill rounding, and a bound tighter than the book's
+  /// depth gives a partial fill. A sell's limit is the lowest price at which the whole quantity in
+  /// one fill, its value and fee rounded, nets min_receive. Selling sends the amount (rounded down
+  /// to QuantityIncrement) as Quantity; buying walks a fresh snapshot for the quantity the amount
+  /// pays for within the limit, so on a still book the fill equals the quote. Only spend-side legs
+  /// with a positive min_receive.
   task<result<leg_status>> submit(const leg& leg, const client_id& id) override;
   /// GetOrderStatus, then GetTradesHistory for the fills when anything executed: every page of
   /// the order's trades (client_options::trades_page rows each), until a page is empty or short
@@ -224,6 +227,8 @@ class client final : public venue {
   std::optional<std::pair<market_info, wire::side>> find_direction(std::string_view code) const;
   result<std::pair<market_info, wire::side>> market_for(const quote_request& request) const;
   std::string next_nonce();
+  // Moves token_ (when set) to old_tokens_, forgetting the oldest beyond max_old_tokens.
+  void retire_token();
 
   http_client& http_;
   request_builder builder_;
@@ -231,6 +236,9 @@ class client final : public venue {
   client_clocks clocks_;
   circuit_breaker circuit_;
   std::string token_;
+  // Earlier sessions' tokens, oldest first: still blanked in logs, since the exchange may still
+  // take one (a re-login does not end a session, a refusal may come from elsewhere).
+  std::deque<std::string> old_tokens_;
   std::int64_t account_id_ = 0;
   std::int64_t oms_id_ = 1;
   std::optional<std::chrono::steady_clock::time_point> last_activity_;
