@@ -401,15 +401,13 @@ constexpr std::size_t route_sets_kept = 32;
 
 std::optional<segment> compose_first(const segment& first, const segment& next);
 
-// A quote's receive step where it is coarser than one last place of its precision (a receive
-// increment, a buy book's quantity increment), else zero.
+// A quote's receive increment where it is coarser than one last place of its precision, else
+// zero. (A buy book's quantity increment is a step of what it buys, not of its net: the polish's
+// trim, lift and last-unit moves serve it.)
 decimal coarse_step(const pricing& p) {
-  const bool buy_book = p.model == pricing_model::order_book && p.book.side == book_side::buy;
-  if (!p.receive_increment && !buy_book) return {};
-  decimal step = p.receive_increment.value_or(decimal{});
-  if (buy_book) step = std::max(step, p.book.quantity_increment);
+  if (!p.receive_increment) return {};
   const decimal place = decimal::unit(std::clamp(p.receive_precision, 0, decimal::scale));
-  return step > place ? step : decimal{};
+  return *p.receive_increment > place ? *p.receive_increment : decimal{};
 }
 
 // The route's best rate from the first segment of every hop: what the search ranks routes by,
@@ -844,6 +842,8 @@ class planner {
   std::optional<evaluated> least_split_spend();
   bool whole_units(const allocation& a, decimal amount, allocation& out) const;
   void polish(evaluated& e, decimal amount);
+  decimal lost_to_step(const evaluated& e, std::size_t m) const;
+  decimal lost_to_steps(const evaluated& e) const;
   bool shift_residues(evaluated& e);
   std::expected<decimal, chain_failure> spend_for(const route& r, decimal net) const;
 
@@ -873,6 +873,9 @@ class planner {
   std::vector<std::string>& failures_ = scratch_.failures;
   std::vector<std::uint16_t>& by_rate_ = scratch_.by_rate;
   std::vector<rejected_route> rejected_;
+  // Pair prices shift_residues may still try in this plan: its cost stays bounded where many
+  // splits have coarse steps and equal rates.
+  int residue_budget_ = 512;
 };
 
 admission planner::admit(std::size_t i) {
@@ -1913,7 +1916,18 @@ const evaluated* planner::best_for(decimal amount) {
     if (a.routes.size() > 1) {
       priced = (whole_units(a, amount, whole) && evaluate_into(whole, candidate)) ||
                evaluate_into(a, candidate);
-      if (priced) polish(candidate, amount);
+      if (priced) {
+        polish(candidate, amount);
+        // The residue scan, the costliest move, only for a split that could beat the best so
+        // far by recovering what its parts lose to their steps: on every split it made plans
+        // with coarse steps 10x slower.
+        const decimal lost = lost_to_steps(candidate);
+        if (lost.is_positive() && (!best || candidate.net + lost > best->net)) {
+          for (int rounds = 0; rounds < 4 && shift_residues(candidate); ++rounds) {
+            polish(candidate, amount);
+          }
+        }
+      }
     } else {
       priced = evaluate_into(a, candidate);
     }
@@ -2084,9 +2098,9 @@ std::optional<std::pair<decimal, decimal>> unit_shift(decimal from, decimal to, 
 //   least spend that keeps its net, the rest given to another part; or lifted to the least spend
 //   of its next step, from what the plan leaves unspent and what it lacks taken from another;
 // - a part at its high whose first hop is a buy book gives its last unit to another part, where
-//   the unit buys less than it costs;
-// - once none of these nets more, a pair of parts with a coarse receive step shifted to land
-//   nearer its steps' tops (shift_residues).
+//   the unit buys less than it costs.
+// On the search's answer alone, a pair of parts with a coarse receive step is also shifted to land
+// nearer its steps' tops (shift_residues, from best_for).
 // Each move is priced exactly, and only those that can apply are tried: a plan whose parts have
 // fine units and steps and no rest tries none.
 void planner::polish(evaluated& e, decimal amount) {
@@ -2190,7 +2204,7 @@ void planner::polish(evaluated& e, decimal amount) {
         }
       }
     }
-    if (!improved && !shift_residues(e)) break;
+    if (!improved) break;
   }
 }
 
@@ -2216,26 +2230,37 @@ std::optional<decimal> common_unit(decimal a, decimal b, decimal cap) {
 // each. Where their rates are close, units moved from one to the other can land both nearer the
 // top of a step, many steps away: a part in steps of 700 COPM at 60.4 USDT loses 100 to its step,
 // and at 60.2 none, the 0.2 moved to a part 0.5 COPM/USDT worse costing 0.1. Only pairs with a
-// coarse step (beyond a last place, which loses at most that place) are tried, in their common
-// units, each way as far as the two steps are worth at their difference in rate, and no further
-// than `residue_window`; the best of the window, priced exactly, is kept when it beats `e`.
+// coarse step (a receive increment beyond a last place, which loses at most that place) that
+// lose anything are tried, in their common units, each way as far as what they lose is worth at
+// their difference in rate, and no further than `residue_window`; the best of the window, priced
+// exactly, is kept when it beats `e`.
+// What part m's last leg loses to its coarse receive step (its net before the step, less its
+// net); zero without a coarse step.
+decimal planner::lost_to_step(const evaluated& e, std::size_t m) const {
+  const route& r = routes_[e.alloc.routes[m]];
+  if (!r.coarse_step.is_positive()) return {};
+  const price& last = e.prices[m].legs[r.count - 1];
+  return std::max(decimal{}, last.gross - last.fee - last.net);
+}
+
+decimal planner::lost_to_steps(const evaluated& e) const {
+  decimal total;
+  for (std::size_t m = 0; m < e.alloc.routes.size(); ++m) total += lost_to_step(e, m);
+  return total;
+}
+
 bool planner::shift_residues(evaluated& e) {
   constexpr int residue_window = 128;
   evaluated& candidate = scratch_.polished;
   evaluated& best = scratch_.residue;
   const std::size_t parts = e.alloc.routes.size();
-  const auto coarse = [&](std::size_t m) {
-    return routes_[e.alloc.routes[m]].coarse_step.is_positive();
-  };
-  bool any_coarse = false;
-  for (std::size_t m = 0; m < parts; ++m) any_coarse = any_coarse || coarse(m);
-  if (!any_coarse) return false;
-  // Each part's receive step, and whether any hop has a balance the parts share.
-  std::array<decimal, split_cap> steps{};
+  // What each part loses to its step (a shift gains at most the pair's, less what it costs in
+  // rate), and whether any hop has a balance the parts share.
+  std::array<decimal, split_cap> lost{};
   bool balances = false;
   for (std::size_t m = 0; m < parts; ++m) {
     const route& r = routes_[e.alloc.routes[m]];
-    steps[m] = coarse(m) ? r.coarse_step : receive_unit(quote_of(r.hops[r.count - 1]));
+    lost[m] = lost_to_step(e, m);
     for (int k = 0; k < r.count; ++k) balances = balances || r.hops[k].available.has_value();
   }
   bool found = false;
@@ -2243,7 +2268,8 @@ bool planner::shift_residues(evaluated& e) {
     const route& part = routes_[e.alloc.routes[j]];
     const decimal spent = e.prices[j].legs[0].spend;
     for (std::size_t i = j + 1; i < parts; ++i) {
-      if (!coarse(j) && !coarse(i)) continue;
+      const decimal most = lost[j] + lost[i];
+      if (!most.is_positive()) continue;
       const route& other = routes_[e.alloc.routes[i]];
       const decimal other_spent = e.prices[i].legs[0].spend;
       const auto unit = common_unit(part.unit, other.unit, std::max(spent, other_spent));
@@ -2252,7 +2278,7 @@ bool planner::shift_residues(evaluated& e) {
       if (!drift) continue;
       int window = residue_window;
       if (drift->is_positive()) {
-        const auto worth = (steps[j] + steps[i]).try_div(*drift, rounding::down);
+        const auto worth = most.try_div(*drift, rounding::down);
         if (!worth) continue;
         if (*worth < decimal::from_int(residue_window)) {
           window = static_cast<int>(worth->raw() / decimal::from_int(1).raw());
@@ -2261,11 +2287,16 @@ bool planner::shift_residues(evaluated& e) {
       // The other parts stay as they are: only the pair is priced again.
       const decimal others_net = e.net - e.prices[j].net() - e.prices[i].net();
       const decimal others_spend = e.spend - spent - other_spent;
+      // A shift that recovers all the pair loses cannot be beaten at a greater distance.
+      const decimal ceiling = e.net + most;
       candidate = e;
       decimal shift;
-      for (int t = 1; t <= window; ++t) {
+      bool recovered = false;
+      for (int t = 1; t <= window && !recovered; ++t) {
         shift += *unit;
         for (const int sign : {1, -1}) {
+          if (residue_budget_ == 0) break;
+          --residue_budget_;
           const decimal to_part = sign > 0 ? spent + shift : spent - shift;
           const decimal to_other = sign > 0 ? other_spent - shift : other_spent + shift;
           if (!to_part.is_positive() || !to_other.is_positive() || to_part > part.high ||
@@ -2282,6 +2313,7 @@ bool planner::shift_residues(evaluated& e) {
               beats(candidate, e.alloc.bound, found ? &best : &e, e.alloc.bound)) {
             best = candidate;
             found = true;
+            recovered = recovered || best.net >= ceiling;
           }
         }
       }

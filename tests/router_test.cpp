@@ -377,7 +377,7 @@ TEST(RouterProperty, NeverBelowBruteForceOverAGrid) {
             levels += l.price.to_string() + "x" + l.quantity.to_string() + " ";
           std::printf(
               "%s model %d rate %s fee %s fixed %s min %s max %s min_receive %s max_receive %s "
-              "avail %s sp %d increment %s rp %d exact %d book %s\n",
+              "avail %s sp %d increment %s rp %d receive_increment %s exact %d book %s\n",
               q.provider.c_str(), int(q.model), q.rate_receive.to_string().c_str(),
               q.fee_percent.to_string().c_str(), q.fee_fixed.to_string().c_str(),
               q.min_spend.to_string().c_str(), q.max_spend ? q.max_spend->to_string().c_str() : "-",
@@ -385,6 +385,7 @@ TEST(RouterProperty, NeverBelowBruteForceOverAGrid) {
               q.max_receive ? q.max_receive->to_string().c_str() : "-",
               q.available ? q.available->to_string().c_str() : "-", q.spend_precision,
               q.spend_increment ? q.spend_increment->to_string().c_str() : "-", q.receive_precision,
+              q.receive_increment ? q.receive_increment->to_string().c_str() : "-",
               int(q.exact_receive), levels.c_str());
         }
         for (const planned_route& r : p.routes)

@@ -205,16 +205,25 @@ task<result<std::vector<direction>>> client::directions() {
     read_all = page->page_no >= page->last_page;
   }
   // A cut listing would drop the pairs on the pages left unread as if OxaPay no longer offered
-  // them: the refresh fails instead and the previous directions stay.
+  // them: the refresh fails instead and the previous directions stay. It stays cut when listed
+  // again: prices wait pairs_max_age before they list again (at every price, the cap's pages
+  // each time would draw 429s, a halt signal).
   if (!read_all) {
-    co_return fail(error_kind::bad_response,
-                   fmt::format("oxapay: the pairs run past the {} pages read (pairs_max_pages): "
-                               "directions not refreshed",
-                               max_pages));
+    directions_at_ = clocks_.steady();
+    pairs_cut_ = true;
+    co_return cut_listing();
   }
   directions_ = out;
   directions_at_ = clocks_.steady();
+  pairs_cut_ = false;
   co_return out;
+}
+
+std::unexpected<error> client::cut_listing() const {
+  return fail(error_kind::bad_response,
+              fmt::format("oxapay: the pairs run past the {} pages read (pairs_max_pages): "
+                          "directions not refreshed",
+                          std::max(1, options_.pairs_max_pages)));
 }
 
 task<result<quote>> client::price(const quote_request& request) {
@@ -227,8 +236,10 @@ task<result<quote>> client::price(const quote_request& request) {
     // GET /general/swap/pairs) instead of each sending it again.
     task<result<std::vector<direction>>> listing = directions();
     auto fresh = co_await pairs_refresh_.run_listing(std::move(listing));
-    if (!fresh) co_return std::unexpected(std::move(fresh.error()));
+    // A failed refresh leaves the previous pairs to price with, when there are any.
+    if (!fresh && directions_.empty()) co_return std::unexpected(std::move(fresh.error()));
   }
+  if (directions_.empty() && pairs_cut_) co_return cut_listing();
   const auto dir = std::find_if(directions_.begin(), directions_.end(), [&](const direction& d) {
     return d.spend_asset == wanted.spend_asset && d.receive_asset == wanted.receive_asset;
   });

@@ -115,6 +115,7 @@ class client final : public venue {
   enum class call_kind : std::uint8_t { read, execute, quote };
   task<result<http_response>> call(std::string_view endpoint, const result<http_request>& request,
                                    call_kind kind);
+  std::unexpected<error> cut_listing() const;
 
   http_client& http_;
   request_builder builder_;
@@ -124,6 +125,7 @@ class client final : public venue {
   std::uint64_t quote_rate_limited_ = 0;  // 429s of the quote endpoint (not in the circuit)
   std::vector<direction> directions_;
   std::optional<std::chrono::steady_clock::time_point> directions_at_;
+  bool pairs_cut_ = false;       // the last listing ran past pairs_max_pages
   single_flight pairs_refresh_;  // price()'s listing of the pairs, for overlapping calls
   std::map<client_id, wall_time> ambiguous_since_;
   std::set<std::string> known_swaps_;

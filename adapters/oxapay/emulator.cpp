@@ -360,15 +360,18 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
       return ascending ? less : greater;
     });
     const std::int64_t total = static_cast<std::int64_t>(matching.size());
+    const std::int64_t last_page = std::max<std::int64_t>(1, (total + size - 1) / size);
     json_out j;
     j.begin_object();
     j.key(wire::list_field::list);
     j.begin_array();
-    for (std::int64_t i = (page - 1) * size; i < total && i < page * size; ++i) {
+    // A page past the last lists nothing (and `page * size` could overflow there).
+    const std::int64_t first = page <= last_page ? (page - 1) * size : total;
+    for (std::int64_t i = first; i < total && i < first + size; ++i) {
       write_swap(j, *matching[static_cast<std::size_t>(i)], true);
     }
     j.end_array();
-    write_meta(j, page, std::max<std::int64_t>(1, (total + size - 1) / size), total);
+    write_meta(j, page, last_page, total);
     j.end_object();
     return envelope(200, "Operation completed successfully!", j.take());
   }
