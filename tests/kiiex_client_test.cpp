@@ -292,6 +292,30 @@ TEST(KiiexPricing, TheAdapterWalkIsTheEnginesWalk) {
   }
 }
 
+// Levels beyond the limit price stay in the book: a walk that runs out of those within it is
+// incomplete, however little the bound leaves (here less than one increment, which the engine's
+// walk over the cut levels alone calls complete).
+TEST(KiiexPricing, RunningOutOfLevelsWithinTheLimitIsNoCompletion) {
+  const trade_rules rules{dec("0.01"), 6, 2, dec("0")};
+  const std::vector<book_level> asks = {{dec("1.00"), dec("100")}, {dec("1.10"), dec("100")}};
+  walk_bounds b;
+  b.quantity = dec("100.005");
+  b.limit_price = dec("1.00");
+  auto walked = walk_book(wire::side::buy, asks, rules, b);
+  ASSERT_TRUE(walked.has_value()) << walked.error().message;
+  EXPECT_EQ(walked->quantity, dec("100"));
+  EXPECT_FALSE(walked->complete);
+  auto engine = swaprouter::walk_book(book_side::buy, std::span(asks).first(1), rules,
+                                      book_bounds{b.quantity, b.value});
+  ASSERT_TRUE(engine.has_value()) << describe(engine.error());
+  EXPECT_TRUE(engine->complete);
+  b.limit_price.reset();
+  walked = walk_book(wire::side::buy, asks, rules, b);
+  ASSERT_TRUE(walked.has_value()) << walked.error().message;
+  EXPECT_TRUE(walked->complete);
+  EXPECT_EQ(walked->quantity, dec("100"));
+}
+
 // A level whose quantity is off the increment (100.005 at a 0.01 increment) is taken in its part on
 // the increment and the walk goes on; a level below one increment (0.004) is passed over. The
 // planner, the adapter's quote and the order's fills (the emulator's walk) all price the rest of
