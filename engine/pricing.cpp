@@ -259,7 +259,7 @@ struct whole_take {
 
 std::optional<whole_take> take_whole(const pricing& p, const book_level& level, decimal spent) {
   const decimal q = level.quantity;
-  auto whole = q.try_round_to_increment(p.book.quantity_increment, rounding::down);
+  auto whole = on_increment(q, p.book.quantity_increment);
   if (!whole || *whole != q || !q.is_positive()) return std::nullopt;
   auto value = q.try_mul(level.price, rounding::down);
   if (!value) return std::nullopt;
