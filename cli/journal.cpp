@@ -70,14 +70,10 @@ std::string printable(std::string_view s) {
   return out;
 }
 
-std::string_view side_text(amount_side side) {
-  return side == amount_side::spend ? "spend" : "receive";
-}
-
 std::string intent_line(const intent_record& i) {
   std::string out = fmt::format(
       "intent {}  {}  {} {} {} -> {}  min {}  created {}", printable(i.id), printable(i.state),
-      side_text(i.side), i.amount.to_string(), printable(i.spend_asset), printable(i.receive_asset),
+      to_string(i.side), i.amount.to_string(), printable(i.spend_asset), printable(i.receive_asset),
       i.min_receive.to_string(), format_iso_timestamp(i.created_at));
   if (i.deadline) out += fmt::format("  deadline {}", format_iso_timestamp(*i.deadline));
   out += fmt::format("  origin {}", printable(i.origin));
@@ -89,7 +85,7 @@ std::string leg_line(const leg_record& l) {
   std::string out = fmt::format(
       "  leg {}.{}  {}  {}  {}  {}  {} {} {} -> {}  min {}  quoted {}", l.index, l.attempt,
       printable(l.client), to_string(l.phase), printable(l.provider), printable(l.direction_code),
-      side_text(l.side), l.amount.to_string(), printable(l.spend_asset), printable(l.receive_asset),
+      to_string(l.side), l.amount.to_string(), printable(l.spend_asset), printable(l.receive_asset),
       l.min_receive.to_string(), l.quoted_receive.to_string());
   if (!l.quote_id.empty()) out += fmt::format("  quote {}", printable(l.quote_id));
   if (!l.provider_ref.empty()) out += fmt::format("  ref {}", printable(l.provider_ref));
@@ -136,7 +132,7 @@ void write_leg(json_out& j, const leg_record& l) {
   j.field("direction", l.direction_code);
   j.field("spend_asset", l.spend_asset);
   j.field("receive_asset", l.receive_asset);
-  j.field("side", side_text(l.side));
+  j.field("side", to_string(l.side));
   j.field("amount", l.amount.to_string());
   j.field("min_receive", l.min_receive.to_string());
   j.field("quoted_receive", l.quoted_receive.to_string());
@@ -157,7 +153,7 @@ void write_intent_open(json_out& j, const intent_record& i, const std::vector<le
   j.begin_object();
   j.field("id", i.id);
   j.field("state", i.state);
-  j.field("side", side_text(i.side));
+  j.field("side", to_string(i.side));
   j.field("spend_asset", i.spend_asset);
   j.field("receive_asset", i.receive_asset);
   j.field("amount", i.amount.to_string());

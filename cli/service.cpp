@@ -208,7 +208,7 @@ result<swap_intent> parse_intent_request(std::string_view body, std::span<const 
   if (doc.HasParseError() || !doc.IsObject()) return bad("the body must be a JSON object");
   swap_intent intent;
   std::chrono::milliseconds deadline = default_intent_deadline;
-  bool has_spend = false;
+  bool has_amount = false;
   for (const auto& m : doc.GetObject()) {
     const std::string_view key(m.name.GetString(), m.name.GetStringLength());
     const auto text = [&]() -> std::optional<std::string_view> {
@@ -221,15 +221,20 @@ result<swap_intent> parse_intent_request(std::string_view body, std::span<const 
         return bad(fmt::format("{} must be an asset code such as \"USDT\"", key));
       }
       (key == "from" ? intent.spend_asset : intent.receive_asset) = std::string(*code);
-    } else if (key == "spend" || key == "min_receive") {
+    } else if (key == "spend" || key == "receive" || key == "min_receive") {
+      const bool amount = key != "min_receive";
       const auto t = text();
       auto value = t ? decimal::parse(*t) : result<decimal>(fail(error_kind::invalid_argument, ""));
-      if (!value || value->is_negative() || (key == "spend" && value->is_zero())) {
+      if (!value || value->is_negative() || (amount && value->is_zero())) {
         return bad(fmt::format("{} must be a {} decimal amount such as \"100.5\"", key,
-                               key == "spend" ? "positive" : "non-negative"));
+                               amount ? "positive" : "non-negative"));
       }
-      (key == "spend" ? intent.amount : intent.min_receive) = *value;
-      has_spend = has_spend || key == "spend";
+      if (amount && has_amount) return bad("give either spend or receive, not both");
+      (amount ? intent.amount : intent.min_receive) = *value;
+      if (amount) {
+        has_amount = true;
+        intent.side = key == "spend" ? amount_side::spend : amount_side::receive;
+      }
     } else if (key == "deadline") {
       const auto t = text();
       const auto d = t ? parse_duration(*t) : std::nullopt;
@@ -251,11 +256,10 @@ result<swap_intent> parse_intent_request(std::string_view body, std::span<const 
       return bad("unknown field \"" + excerpt(key) + "\"");
     }
   }
-  if (intent.spend_asset.empty() || intent.receive_asset.empty() || !has_spend) {
-    return bad("from, to and spend are required");
+  if (intent.spend_asset.empty() || intent.receive_asset.empty() || !has_amount) {
+    return bad("from, to and one of spend or receive are required");
   }
   if (intent.spend_asset == intent.receive_asset) return bad("from and to must differ");
-  intent.side = amount_side::spend;
   intent.deadline = now + deadline;
   return intent;
 }
@@ -591,14 +595,14 @@ struct bot_service::impl {
       for (auto it = list->rbegin(); it != list->rend() && shown < max_open_intents_shown;
            ++it, ++shown) {
         const intent_record& i = *it;
-        s.open_intents.push_back(
-            {i.id, i.origin, i.spend_asset, i.receive_asset, i.amount, i.state, i.created_at});
+        s.open_intents.push_back({i.id, i.origin, i.spend_asset, i.receive_asset, i.side, i.amount,
+                                  i.state, i.created_at});
         auto ls = records.legs_of(i.id);
         if (!ls) continue;
         for (const auto& l : *ls) {
           if (is_final(l.phase)) continue;
           s.open_legs.push_back({l.client, l.intent_id, l.provider, l.spend_asset, l.receive_asset,
-                                 l.amount, std::string(to_string(l.phase)), l.updated_at});
+                                 l.side, l.amount, std::string(to_string(l.phase)), l.updated_at});
         }
       }
     }
@@ -747,6 +751,7 @@ struct bot_service::impl {
       out.str_or_null(known ? std::string_view(known->detail) : std::string_view());
       out.field("spend_asset", i.spend_asset);
       out.field("receive_asset", i.receive_asset);
+      out.field("side", to_string(i.side));
       out.field("amount", i.amount.to_string());
       out.field("min_receive", i.min_receive.to_string());
       out.key("created_at");
@@ -758,6 +763,7 @@ struct bot_service::impl {
       if (asked != submitted.end()) {
         out.field("spend_asset", asked->second.spend_asset);
         out.field("receive_asset", asked->second.receive_asset);
+        out.field("side", to_string(asked->second.side));
         out.field("amount", asked->second.amount.to_string());
         out.field("min_receive", asked->second.min_receive.to_string());
       }
@@ -772,6 +778,7 @@ struct bot_service::impl {
           out.field("provider", l.provider);
           out.field("spend_asset", l.spend_asset);
           out.field("receive_asset", l.receive_asset);
+          out.field("side", to_string(l.side));
           out.field("amount", l.amount.to_string());
           out.field("state", to_string(l.phase));
           out.field("provider_ref", l.provider_ref);

@@ -51,7 +51,8 @@ std::optional<run_logging> setup_run_logging(std::string_view format, const std:
 result<std::string> resolve_control_token(const std::optional<config::credential>& configured,
                                           std::string& source);
 
-/// A POST /intents body: {"from":"USDT","to":"COPM","spend":"100"} with optional
+/// A POST /intents body: {"from":"USDT","to":"COPM","spend":"100"}, or "receive" in place of
+/// "spend" for an exact-receive intent (receive that net amount, spend least), with optional
 /// "min_receive" (decimal), "deadline" (a duration such as "30s", or seconds; default 60 s, at most
 /// 1 h) and "providers" (names from `known`). Amounts are decimal strings or JSON numbers, read
 /// exactly. Unknown keys and bad values are invalid_argument errors saying which. Pure.

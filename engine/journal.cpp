@@ -227,10 +227,6 @@ std::string format_time(wall_time time) {
                      clock.subseconds().count());
 }
 
-std::string_view side_text(amount_side side) {
-  return side == amount_side::spend ? "spend" : "receive";
-}
-
 struct db_closer {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 };
@@ -415,7 +411,7 @@ void bind_leg(bound& b, const leg_record& leg, std::string_view intent_id, wall_
   b.text(6, leg.direction_code);
   b.text(7, leg.spend_asset);
   b.text(8, leg.receive_asset);
-  b.text(9, side_text(leg.side));
+  b.text(9, to_string(leg.side));
   b.amount(10, leg.amount);
   b.amount(11, leg.min_receive);
   b.amount(12, leg.quoted_receive);
@@ -433,7 +429,7 @@ void bind_leg(bound& b, const leg_record& leg, std::string_view intent_id, wall_
 }
 
 std::string describe_intent(const intent_record& i) {
-  return fmt::format("{} {} {} -> {}, min {}, state {}, origin {}{}", side_text(i.side),
+  return fmt::format("{} {} {} -> {}, min {}, state {}, origin {}{}", to_string(i.side),
                      i.amount.to_string(), i.spend_asset, i.receive_asset,
                      i.min_receive.to_string(), i.state, i.origin, i.dry_run ? ", dry run" : "");
 }
@@ -441,7 +437,7 @@ std::string describe_intent(const intent_record& i) {
 std::string describe_leg(const leg_record& l) {
   return fmt::format("{}: #{} attempt {} {} {} {} {} {} -> {}, min {}, quoted {}{}{}",
                      to_string(l.phase), l.index, l.attempt, l.provider, l.direction_code,
-                     side_text(l.side), l.amount.to_string(), l.spend_asset, l.receive_asset,
+                     to_string(l.side), l.amount.to_string(), l.spend_asset, l.receive_asset,
                      l.min_receive.to_string(), l.quoted_receive.to_string(),
                      l.quote_id.empty() ? "" : ", quote ", l.quote_id);
 }
@@ -504,7 +500,7 @@ class sqlite_journal final : public journal {
         b.text(1, intent.id);
         b.text(2, intent.spend_asset);
         b.text(3, intent.receive_asset);
-        b.text(4, side_text(intent.side));
+        b.text(4, to_string(intent.side));
         b.amount(5, intent.amount);
         b.amount(6, intent.min_receive);
         b.time(7, or_now(intent.created_at, now));

@@ -81,6 +81,7 @@ std::string to_json(const status_snapshot& s) {
     out.field("source", i.source);
     out.field("spend_asset", i.spend_asset);
     out.field("receive_asset", i.receive_asset);
+    out.field("side", to_string(i.side));
     amount(out, "amount", i.amount);
     out.field("state", i.state);
     optional_time(out, "created_at", i.created_at);
@@ -97,6 +98,7 @@ std::string to_json(const status_snapshot& s) {
     out.field("provider", l.provider);
     out.field("spend_asset", l.spend_asset);
     out.field("receive_asset", l.receive_asset);
+    out.field("side", to_string(l.side));
     amount(out, "amount", l.amount);
     out.field("state", l.state);
     optional_time(out, "created_at", l.created_at);

@@ -41,6 +41,7 @@ struct status_leg {
   std::string provider;
   std::string spend_asset;
   std::string receive_asset;
+  amount_side side = amount_side::spend;  ///< what `amount` fixes
   decimal amount;
   std::string state;  ///< the tracker's state name, e.g. "submitted", "unknown"
   std::optional<wall_time> created_at;
@@ -52,6 +53,7 @@ struct status_intent {
   std::string source;  ///< strategy name, or "http" for POST /intents
   std::string spend_asset;
   std::string receive_asset;
+  amount_side side = amount_side::spend;  ///< what `amount` fixes
   decimal amount;
   std::string state;
   std::optional<wall_time> created_at;
@@ -108,10 +110,10 @@ struct status_snapshot {
 ///                  with a quote book also "quote_book":{"age_seconds","quote_p50_seconds",
 ///                  "quote_p99_seconds","execution_p50_seconds","execution_p99_seconds":N|null,
 ///                  "failures":N}}],
-///    "open_intents":[{"id","source","spend_asset","receive_asset","amount","state",
-///                     "created_at"}],
-///    "open_legs":[{"id","intent_id","provider","spend_asset","receive_asset","amount","state",
-///                  "created_at"}],
+///    "open_intents":[{"id","source","spend_asset","receive_asset","side":"spend"|"receive",
+///                     "amount","state","created_at"}],
+///    "open_legs":[{"id","intent_id","provider","spend_asset","receive_asset",
+///                  "side":"spend"|"receive","amount","state","created_at"}],
 ///    "balances":[{"provider","asset","available"}],
 ///    "risk":{"halted":bool,"halt_reason":str|null,"halt_signal":str|null,"halted_at":ISO|null,
 ///            "limits":[{"name","used","cap"}]},

@@ -26,6 +26,10 @@ bool is_final(leg_state state) noexcept {
   }
 }
 
+std::string_view to_string(amount_side side) noexcept {
+  return side == amount_side::spend ? "spend" : "receive";
+}
+
 std::string_view to_string(leg_state state) noexcept {
   switch (state) {
     case leg_state::open: return "open";

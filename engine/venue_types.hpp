@@ -18,6 +18,9 @@ using wall_time = std::chrono::system_clock::time_point;
 /// Which side of a swap an amount fixes: what we spend, or what we receive.
 enum class amount_side : std::uint8_t { spend, receive };
 
+/// "spend" or "receive", as the journal, the status and the control API write it.
+std::string_view to_string(amount_side side) noexcept;
+
 /// How a provider prices: a rate table (001k), a firm quote with an id and expiry (StableStack),
 /// an order book walked for the amount (KIIEX), or an indicative rate (OxaPay).
 enum class pricing_model : std::uint8_t { rate_table, firm_quote, order_book, indicative };

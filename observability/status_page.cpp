@@ -35,12 +35,12 @@ constexpr std::string_view page = R"html(<!DOCTYPE html>
   <th>p50 ms</th><th>p99 ms</th></tr></thead><tbody></tbody></table>
 
 <h2>Open intents</h2>
-<table id="intents"><thead><tr><th>id</th><th>source</th><th>amount</th><th>spend</th>
-  <th>receive</th><th>state</th></tr></thead><tbody></tbody></table>
+<table id="intents"><thead><tr><th>id</th><th>source</th><th>side</th><th>amount</th>
+  <th>spend</th><th>receive</th><th>state</th></tr></thead><tbody></tbody></table>
 
 <h2>Open legs</h2>
-<table id="legs"><thead><tr><th>id</th><th>intent</th><th>provider</th><th>amount</th>
-  <th>spend</th><th>receive</th><th>state</th></tr></thead><tbody></tbody></table>
+<table id="legs"><thead><tr><th>id</th><th>intent</th><th>provider</th><th>side</th>
+  <th>amount</th><th>spend</th><th>receive</th><th>state</th></tr></thead><tbody></tbody></table>
 
 <h2>Balances</h2>
 <table id="balances"><thead><tr><th>provider</th><th>asset</th><th>available</th></tr></thead>
@@ -90,10 +90,11 @@ function show(s) {
   fill("providers", s.providers, p => [[p.name], [p.health], [p.circuit], [p.last_quote],
                                        [ms(p.latency_p50_seconds), true],
                                        [ms(p.latency_p99_seconds), true]]);
-  fill("intents", s.open_intents, i => [[i.id], [i.source], [i.amount, true], [i.spend_asset],
-                                        [i.receive_asset], [i.state]]);
-  fill("legs", s.open_legs, l => [[l.id], [l.intent_id], [l.provider], [l.amount, true],
-                                  [l.spend_asset], [l.receive_asset], [l.state]]);
+  fill("intents", s.open_intents, i => [[i.id], [i.source], [i.side], [i.amount, true],
+                                        [i.spend_asset], [i.receive_asset], [i.state]]);
+  fill("legs", s.open_legs, l => [[l.id], [l.intent_id], [l.provider], [l.side],
+                                  [l.amount, true], [l.spend_asset], [l.receive_asset],
+                                  [l.state]]);
   fill("balances", s.balances, b => [[b.provider], [b.asset], [b.available, true]]);
   fill("decisions", s.last_decisions, d => [[d.time], [d.source], [d.action], [d.detail]]);
   document.getElementById("updated").textContent = text(s.generated_at);

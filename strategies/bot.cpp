@@ -209,6 +209,7 @@ struct bot::impl {
     record.id = fmt::format("I{}-{}-{}", run_id, origin, ++sequence);
     record.spend_asset = intent.spend_asset;
     record.receive_asset = intent.receive_asset;
+    record.side = intent.side;
     record.amount = intent.amount;
     record.min_receive = intent.min_receive;
     record.created_at = std::chrono::system_clock::now();
@@ -246,8 +247,13 @@ struct bot::impl {
     const std::string name = record.origin;
     const wall_time now = std::chrono::system_clock::now();
     const std::string what =
-        fmt::format("spend {} {} -> {} min {} ({})", intent.amount.to_string(), intent.spend_asset,
-                    intent.receive_asset, intent.min_receive.to_string(), why);
+        intent.side == amount_side::spend
+            ? fmt::format("spend {} {} -> {} min {} ({})", intent.amount.to_string(),
+                          intent.spend_asset, intent.receive_asset, intent.min_receive.to_string(),
+                          why)
+            : fmt::format("receive {} {} for {} min {} ({})", intent.amount.to_string(),
+                          intent.receive_asset, intent.spend_asset, intent.min_receive.to_string(),
+                          why);
     if (risk_decision d = risk.admit(intent, now); !d.allowed) {
       ++totals_of(index).refused;
       decide({now, name, record.id, "refused", d.reason + "; " + what});

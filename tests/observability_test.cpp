@@ -48,6 +48,7 @@ status_snapshot canned_snapshot() {
   i.source = "twap";
   i.spend_asset = "USDT";
   i.receive_asset = "BTC";
+  i.side = amount_side::receive;
   i.amount = *decimal::parse("100.50");
   i.state = "executing";
   s.open_intents.push_back(i);
@@ -96,10 +97,12 @@ TEST(StatusJson, HasTheDocumentedShape) {
   const auto& intent = d["open_intents"][0];
   EXPECT_STREQ(intent["id"].GetString(), "int-1");
   EXPECT_STREQ(intent["amount"].GetString(), "100.5");  // exact decimal text
+  EXPECT_STREQ(intent["side"].GetString(), "receive");
   EXPECT_TRUE(intent["created_at"].IsNull());
   const auto& leg = d["open_legs"][0];
   EXPECT_STREQ(leg["intent_id"].GetString(), "int-1");
   EXPECT_STREQ(leg["amount"].GetString(), "0.000000000000000001");
+  EXPECT_STREQ(leg["side"].GetString(), "spend");
   EXPECT_STREQ(leg["state"].GetString(), "submitted");
   EXPECT_STREQ(d["balances"][0]["available"].GetString(), "12345.6789");
   const auto& risk = d["risk"];

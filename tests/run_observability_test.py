@@ -7,6 +7,7 @@ object. The token never appears in any output. Standard library only.
 
 usage: run_observability_test.py SWAPROUTER SOURCE_DIR
 """
+from decimal import Decimal
 import json
 import math
 import os
@@ -346,6 +347,28 @@ def run_checks(base, token):
               f"intent {done}")
         check(done["legs"] and all(l["state"] == "filled" and l["provider"] in ("onek", "kiiex")
                                    for l in done["legs"]), f"legs {done['legs']}")
+
+    # An intent to receive exactly 40000 COPM: planned for the least USDT that nets it, and the
+    # legs into COPM deliver at least that (their receive_filled is the net).
+    bad = request(base, "POST", "/intents", token,
+                  {"from": "USDT", "to": "COPM", "spend": "10", "receive": "40000"})
+    check(bad[0] == 400 and "either spend or receive" in bad[1], f"spend and receive: {bad}")
+    bad = request(base, "POST", "/intents", token, {"from": "USDT", "to": "COPM", "receive": "0"})
+    check(bad[0] == 400 and "receive must be a positive" in bad[1], f"receive 0: {bad}")
+    status_code, text = request(base, "POST", "/intents", token,
+                                {"from": "USDT", "to": "COPM", "receive": "40000",
+                                 "providers": ["onek", "kiiex"]})
+    check(status_code == 202, f"exact-receive intent: {status_code} {text}")
+    receive_id = json.loads(text).get("id", "") if status_code == 202 else ""
+    done = wait_until("the exact-receive intent done", lambda: (lambda j: j if j["state"] == "done" else None)(
+        get_json(base, "/intents/" + receive_id, token)))
+    if done:
+        check(done["side"] == "receive" and done["amount"] == "40000" and done["spend_asset"] == "USDT"
+              and done["detail"].startswith("done: "), f"exact-receive intent {done}")
+        legs = done["legs"]
+        check(legs and all(l["state"] == "filled" and l["side"] == "spend" for l in legs), f"legs {legs}")
+        delivered = sum(Decimal(l["receive_filled"]) for l in legs if l["receive_asset"] == "COPM")
+        check(delivered >= 40000, f"exact-receive delivered {delivered} COPM: {legs}")
 
     # A deadline whose milliseconds overflow 64 bits (307445734561826m wraps to 8.4 s) is 400, not
     # an 8-second intent, nor a crash of the bot (UBSan: signed overflow in the conversion).

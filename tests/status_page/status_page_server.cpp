@@ -40,6 +40,7 @@ status_snapshot canned() {
   l.provider = "onek";
   l.spend_asset = "USDT";
   l.receive_asset = "BTC";
+  l.side = amount_side::receive;
   l.amount = *decimal::parse("250.125");
   l.state = "submitted";
   s.open_legs.push_back(l);

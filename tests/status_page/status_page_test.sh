@@ -46,7 +46,7 @@ expect '<span id="mode">simulate</span>'
 expect 'HALTED: unknown outcome burst'
 expect '<td>onek</td><td>ok</td><td>closed</td><td>2026-01-02T03:04:04Z</td><td class="num">42.0</td><td class="num">250.0</td>'
 expect '<td>&lt;b&gt;kiiex&lt;/b&gt;</td><td>down</td><td>open</td>'
-expect '<td>leg-7731</td><td>int-42</td><td>onek</td><td class="num">250.125</td><td>USDT</td><td>BTC</td><td>submitted</td>'
+expect '<td>leg-7731</td><td>int-42</td><td>onek</td><td>receive</td><td class="num">250.125</td><td>USDT</td><td>BTC</td><td>submitted</td>'
 expect '<td>onek</td><td>USDT</td><td class="num">9750.875</td>'
 expect '<span id="updated">2026-01-02T03:04:05Z</span>'
 if grep -qF '<b>kiiex</b>' "$work/dom.html"; then
