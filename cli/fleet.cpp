@@ -49,7 +49,8 @@ std::unique_ptr<sim::provider_emulator> make_emulator(std::string_view name,
     return std::make_unique<stablestack::emulator>(executor, server, market, config, options);
   }
   if (name == "oxapay") {
-    return std::make_unique<oxapay::emulator>(executor, server, market, config, options);
+    return std::make_unique<oxapay::emulator>(executor, server, market, config, options,
+                                              oxapay::settings_for(config));
   }
   return nullptr;
 }
@@ -170,6 +171,7 @@ std::unique_ptr<venue> make_adapter(http_client& http, const adapter_spec& spec)
     oxapay::client_options options;
     options.request_timeout = spec.request_timeout;
     if (spec.circuit) options.circuit = *spec.circuit;
+    if (spec.pairs_max_pages) options.pairs_max_pages = *spec.pairs_max_pages;
     return std::make_unique<oxapay::client>(http, std::string(spec.api_key), std::move(options));
   }
   return nullptr;

@@ -107,6 +107,7 @@ struct adapter_spec {
   std::string_view secret;      ///< HMAC key: onek, kiiex
   std::chrono::milliseconds request_timeout{10000};
   std::int64_t oms_id = 1;                 ///< kiiex
+  std::optional<int> pairs_max_pages;      ///< oxapay; nullopt: the adapter's default
   std::optional<std::string> customer_id;  ///< stablestack
   std::vector<direction> directions;       ///< stablestack: its API lists none
   std::optional<circuit_breaker_config> circuit;  ///< the adapter's own default when unset

@@ -230,6 +230,7 @@ std::vector<configured_provider> connect_providers(boost::asio::any_io_executor 
     spec.secret = reveal(c.secret);
     spec.request_timeout = p.timeouts.request;
     spec.oms_id = p.oms_id;
+    spec.pairs_max_pages = p.pairs_max_pages;
     spec.customer_id = p.customer_id;
     if (p.kind == config::provider_kind::stablestack) spec.directions = configured_directions(p);
 

@@ -168,6 +168,7 @@ std::optional<credential>& credential_field(credentials_config& c, std::string_v
 std::optional<provider_kind> kind_only_key(std::string_view key) {
   if (key == "customer_id" || key == "directions") return provider_kind::stablestack;
   if (key == "oms_id") return provider_kind::kiiex;
+  if (key == "pairs_max_pages") return provider_kind::oxapay;
   return std::nullopt;
 }
 
@@ -246,11 +247,11 @@ class engine_config_parser {
 
   provider_config parse_provider(const yaml_entry& section) {
     if (!section.value.IsMap()) r_.fail(section, "expected a mapping (key: value lines)");
-    const auto fields =
-        r_.map_entries(section,
-                       {"kind", "enabled", "base_url", "ca_file", "credentials", "poll",
-                        "rate_limits", "timeouts", "assets", "customer_id", "oms_id", "directions"},
-                       &errors_);
+    const auto fields = r_.map_entries(
+        section,
+        {"kind", "enabled", "base_url", "ca_file", "credentials", "poll", "rate_limits", "timeouts",
+         "assets", "customer_id", "oms_id", "directions", "pairs_max_pages"},
+        &errors_);
     const yaml_entry at_name = yaml_reader::key_entry(section);
 
     std::optional<provider_kind> kind;
@@ -322,6 +323,8 @@ class engine_config_parser {
           p.customer_id = r_.non_empty_text(f);
         } else if (f.key == "oms_id") {
           p.oms_id = r_.integer(f, 1, 2147483647);
+        } else if (f.key == "pairs_max_pages") {
+          p.pairs_max_pages = static_cast<int>(r_.integer(f, 1, 1000));
         } else if (f.key == "directions") {
           p.directions = parse_directions(f);
         }

@@ -118,6 +118,7 @@ struct provider_config {
   std::vector<std::string> assets;           ///< empty: every asset the provider lists
   std::optional<std::string> customer_id;    ///< stablestack: act in this customer's scope
   std::int64_t oms_id = 1;                   ///< kiiex
+  std::optional<int> pairs_max_pages;        ///< oxapay; nullopt: the adapter's default
   std::vector<direction_config> directions;  ///< stablestack
 
   /// True when `asset` may be traded on this provider.

@@ -11,12 +11,18 @@ namespace swaprouter {
 namespace {
 
 // Journals the settlement of a leg about to be `next` (filled or partially filled) and alarms a
-// partial fill or a settlement outside the tolerance of its quote.
-void settle(execution_log& log, const leg_record& leg, leg_phase next) {
-  log.note(leg.intent_id, leg.client, "settled",
-           fmt::format("spent {} {} received {} {} fee {} quoted {}", leg.spend_filled.to_string(),
-                       leg.spend_asset, leg.receive_filled.to_string(), leg.receive_asset,
-                       leg.fee_filled.to_string(), leg.quoted_receive.to_string()));
+// partial fill or a settlement outside the tolerance of its quote. `spend_fee` is the fee inside
+// leg.spend_filled; the journal's legs keep no column for it, the settled event names it.
+void settle(execution_log& log, const leg_record& leg, leg_phase next, decimal spend_fee) {
+  const std::string spend_fee_text =
+      spend_fee.is_zero()
+          ? std::string()
+          : fmt::format(" (fee {} {} included)", spend_fee.to_string(), leg.spend_asset);
+  log.note(
+      leg.intent_id, leg.client, "settled",
+      fmt::format("spent {} {}{} received {} {} fee {} quoted {}", leg.spend_filled.to_string(),
+                  leg.spend_asset, spend_fee_text, leg.receive_filled.to_string(),
+                  leg.receive_asset, leg.fee_filled.to_string(), leg.quoted_receive.to_string()));
   if (next == leg_phase::partially_filled) {
     log.alarm(leg, fmt::format("partial fill: spent {} of {}", leg.spend_filled.to_string(),
                                leg.amount.to_string()));
@@ -27,6 +33,8 @@ void settle(execution_log& log, const leg_record& leg, leg_phase next) {
       leg.quoted_receive.mul_div(log.options().settle_tolerance_percent, hundred, rounding::down)
           .value_or(decimal{});
   const decimal gap = (leg.receive_filled - leg.quoted_receive).abs();
+  // What the account paid against the amount the plan gave the leg: a fee charged in the spend
+  // asset on top of it was not in the quote, and the intent spent more than its amount.
   if (gap > allowed || (leg.side == amount_side::spend && leg.spend_filled != leg.amount)) {
     log.alarm(leg, fmt::format("settlement outside tolerance: received {} for quoted {}, spent {} "
                                "of {}",
@@ -192,7 +200,7 @@ void execution_log::apply(leg_record& leg, const leg_status& status, int receive
   // The settlement and its alarms are journaled before the final phase: a restart never applies
   // a final leg again, so a process that died between the writes would leave them unwritten.
   if (next == leg_phase::filled || next == leg_phase::partially_filled) {
-    settle(*this, leg, next);
+    settle(*this, leg, next, status.spend_fee_filled);
   }
   set_phase(leg, next, cause);
 }

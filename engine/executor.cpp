@@ -72,6 +72,12 @@ decimal scaled(decimal value, decimal part, decimal whole, rounding mode) {
   return value.mul_div(part, whole, mode).value_or(value);
 }
 
+// The part of `amount` a settled leg converted, for its share of a route's minimum: spend_filled
+// counts a fee charged in the spend asset (KIIEX), which may take it above the amount sent.
+decimal converted_of(const leg_record& rec, decimal amount) {
+  return std::min(rec.spend_filled, amount);
+}
+
 // One route of a plan to run: its legs in hop order and the least its last leg may deliver.
 // `start` sizes the first leg when a route resumes after a restart from what its previous hop
 // delivered.
@@ -483,10 +489,11 @@ struct executor::impl {
                                std::move(failed_provider)});
     }
     if (later_hop && rec.receive_filled.is_positive()) {
-      st.remainders.push_back({rec.receive_asset,
-                               rec.receive_filled,
-                               scaled(hop_min_final, rec.spend_filled, amount, rounding::up),
-                               {}});
+      st.remainders.push_back(
+          {rec.receive_asset,
+           rec.receive_filled,
+           scaled(hop_min_final, converted_of(rec, amount), amount, rounding::up),
+           {}});
     }
   }
 
@@ -832,7 +839,8 @@ struct executor::impl {
           if (hands_on) {
             hop_min_final = pass_unspent(*st, rec, hop_min_final);
           } else if (rec.side == amount_side::spend) {
-            hop_min_final = scaled(hop_min_final, rec.spend_filled, rec.amount, rounding::up);
+            hop_min_final =
+                scaled(hop_min_final, converted_of(rec, rec.amount), rec.amount, rounding::up);
           }
           amount = rec.receive_filled;
           continue;

@@ -116,9 +116,12 @@ struct leg_status {
   std::string direction_code;
   decimal spend_amount;
   decimal receive_amount;
+  /// What the account paid in the spend asset: what it traded plus a fee charged in the spend
+  /// asset (spend_fee_filled), so that what is left of the amount is amount - spend_filled.
   decimal spend_filled;
-  decimal receive_filled;  ///< gross, in the receive asset
-  decimal fee_filled;      ///< taken from receive_filled: the net is their difference
+  decimal spend_fee_filled;  ///< the fee inside spend_filled (KIIEX: fee product = the one given)
+  decimal receive_filled;    ///< gross, in the receive asset
+  decimal fee_filled;        ///< taken from receive_filled: the net is their difference
   std::string reason_code;
   std::string reason_message;
   wall_time created_at{};

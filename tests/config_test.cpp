@@ -378,6 +378,34 @@ TEST(engine_config, kind_specific_keys_and_credentials) {
       "unknown provider kind 'binance' (onek, kiiex, stablestack or oxapay)");
 }
 
+// OxaPay's page cap of the swap pairs listing (oxapay::client_options::pairs_max_pages) is an
+// oxapay key, 1..1000; unset keeps the adapter's default.
+TEST(engine_config, oxapay_pairs_max_pages) {
+  const load_result r = parse_engine_config(
+      "providers:\n  oxapay:\n    base_url: https://a.b\n    pairs_max_pages: 3\n"
+      "  kiiex:\n    base_url: https://c.d\n",
+      "test.yaml", test_env());
+  ASSERT_TRUE(r.ok()) << all_text(r);
+  EXPECT_EQ(r.config.providers[0].pairs_max_pages, 3);
+  EXPECT_FALSE(r.config.providers[1].pairs_max_pages.has_value());
+
+  EXPECT_EQ(std::string(only_error("providers:\n  oxapay:\n    base_url: https://a.b\n"
+                                   "    pairs_max_pages: 0\n")
+                            .what()),
+            "test.yaml:4:22: providers.oxapay.pairs_max_pages: must be between 1 and 1000");
+  const auto words =
+      only_error("providers:\n  oxapay:\n    base_url: https://a.b\n    pairs_max_pages: many\n");
+  EXPECT_EQ(words.line(), 4);
+  EXPECT_EQ(words.column(), 22);
+  EXPECT_EQ(words.key_path(), "providers.oxapay.pairs_max_pages");
+  EXPECT_NE(words.message().find("expected an integer"), std::string::npos) << words.message();
+  EXPECT_EQ(std::string(only_error("providers:\n  kiiex:\n    base_url: https://a.b\n"
+                                   "    pairs_max_pages: 2\n")
+                            .what()),
+            "test.yaml:4:5: providers.kiiex.pairs_max_pages: pairs_max_pages applies to oxapay "
+            "providers only");
+}
+
 TEST(engine_config, polls_must_fit_the_budget) {
   const auto e =
       only_error("providers:\n  onek:\n    base_url: https://a.b\n    poll:\n      prices: 1s\n");

@@ -400,6 +400,29 @@ TEST_F(ExecutorTest, SettlementOutsideToleranceIsAlarmed) {
             std::string::npos);
 }
 
+// A provider that charged its fee in the spend asset, on top of the amount (KIIEX with the fee
+// product set to the one given): what the account paid is what the intent spent. The settlement
+// names the fee and is alarmed (spent beyond the leg's amount, outside its quote); nothing is
+// left over to re-plan.
+TEST_F(ExecutorTest, AFeeInTheSpendAssetIsSpentAndAlarmedBeyondTheAmount) {
+  scripted_venue v("onek", dedup());
+  leg_status paid = first_leg_filled("100.25", "200");
+  paid.spend_fee_filled = dec("0.25");
+  v.statuses.push_back(paid);
+  const auto out = execute({&v}, intent());
+  EXPECT_EQ(out.spent, dec("100.25"));
+  EXPECT_EQ(out.received, dec("200"));
+  EXPECT_TRUE(out.fees.empty());
+  EXPECT_EQ(v.submitted, std::vector<client_id>{"I1-L0-A0"});
+  EXPECT_EQ(journal_.leg("I1-L0-A0").value()->spend_filled, dec("100.25"));
+  ASSERT_EQ(journal_.events("settled").size(), 1u);
+  EXPECT_EQ(journal_.events("settled")[0].detail,
+            "spent 100.25 USDT (fee 0.25 USDT included) received 200 COPM fee 0 quoted 200");
+  ASSERT_EQ(journal_.events("alarm").size(), 1u);
+  EXPECT_EQ(journal_.events("alarm")[0].detail,
+            "settlement outside tolerance: received 200 for quoted 200, spent 100.25 of 100");
+}
+
 // Killed right after the leg was journaled filled: its settlement and the discrepancy's alarm
 // are journaled already. A restart finds the leg final and never applies it again, so what was
 // not written before the final phase would never be (FAULTS.md 17: recorded and alarmed).

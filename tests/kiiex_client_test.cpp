@@ -622,9 +622,10 @@ TEST_F(KiiexClient, EarlierSessionTokensStayRedacted) {
 }
 
 // A market buy by value that the exchange cancelled after part of it traded: partially filled,
-// with what the trades moved; the fee counted is the one in the product received (the base of a
-// buy), a fee charged in the product spent never lowers the receive.
-TEST_F(KiiexClient, APartlyFilledBuyReportsItsTradesAndOnlyTheReceiveProductsFee) {
+// with what the trades moved. A fee in the product received (the base of a buy) lowers the
+// receive; one charged in the product spent (the operator's choice, VENUES.md 1.4) never does: the
+// account paid it on top of the trade, so it is in what the leg spent.
+TEST_F(KiiexClient, APartlyFilledBuyCountsAFeeInTheProductSpentAsSpent) {
   answer_login_and_market();
   http_.answer(
       200, R"({"Side":"Buy","OrderId":6563,"Price":4000,"Quantity":0,"Instrument":1,"Account":9,)"
@@ -643,7 +644,8 @@ TEST_F(KiiexClient, APartlyFilledBuyReportsItsTradesAndOnlyTheReceiveProductsFee
   ASSERT_TRUE(s.has_value()) << s.error().message;
   EXPECT_EQ(s->state, leg_state::partially_filled);
   EXPECT_EQ(s->direction_code, "COPM-USDT");
-  EXPECT_EQ(s->spend_filled, dec("5985.75"));
+  EXPECT_EQ(s->spend_filled, dec("5990.75"));
+  EXPECT_EQ(s->spend_fee_filled, dec("5"));
   EXPECT_EQ(s->receive_filled, dec("1.5"));
   EXPECT_EQ(s->fee_filled, dec("0.0025"));
 }
@@ -701,6 +703,26 @@ std::string trade_of_6564(int trade_id) {
       R"("Price":3990.5,"Value":3990.5,"Fee":9.98,"FeeProductId":2,"MakerTaker":"Taker",)"
       R"("TradeTimeMS":{0}}})",
       trade_id);
+}
+
+// A sell whose fee is charged in the base it gives (FeeProductId 1, the operator's choice): the
+// fee is spent beside the quantity sold, and the quote received is whole.
+TEST_F(KiiexClient, ASellPaysAFeeInTheBaseOnTopOfTheQuantitySold) {
+  answer_login_and_market();
+  http_.answer(200, sell_order_6564("FullyExecuted", "2"));
+  http_.answer(
+      200,
+      R"([{"OMSId":1,"ExecutionId":21,"TradeId":21,"OrderId":6564,"AccountId":9,)"
+      R"("ClientOrderId":44,"InstrumentId":1,"Side":"Sell","Quantity":2,"RemainingQuantity":0,)"
+      R"("Price":3990.5,"Value":7981,"Fee":0.005,"FeeProductId":1,"MakerTaker":"Taker",)"
+      R"("TradeTimeMS":1}])");
+  auto s = run(venue_.status(leg_ref{"6564", "c"}));
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_EQ(s->state, leg_state::filled);
+  EXPECT_EQ(s->spend_filled, dec("2.005"));
+  EXPECT_EQ(s->spend_fee_filled, dec("0.005"));
+  EXPECT_EQ(s->receive_filled, dec("7981"));
+  EXPECT_EQ(s->fee_filled, dec("0"));
 }
 
 // GetTradesHistory pages (APX4: Depth trades from StartIndex, 0 the newest): an order with more

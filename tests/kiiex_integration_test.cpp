@@ -491,6 +491,56 @@ TEST_F(KiiexIntegration, TradesPageLimitFromTheScenarioFile) {
   EXPECT_EQ(test_support::count_requests(*server_, "/ap/GetTradesHistory") - before, 2u);
 }
 
+// An operator who charges the fee in the product an order gives (APEX lets them; the scenario's
+// fee_in_spent_product): a sell of USDT pays its fee in USDT and a buy by Value pays it in COPM,
+// each on top of what it trades. What the leg spent is what the ledger debited, its receive what
+// the ledger credited, whole.
+TEST_F(KiiexIntegration, AFeeInTheProductGivenIsInWhatTheLegSpent) {
+  const sim::scenario charged = sim::parse_scenario(
+      std::string(scenario_yaml) + "    kiiex: {fee_in_spent_product: true}\n", "fee.yaml");
+  config_ = *charged.find_provider("kiiex");
+  settings_ = settings_for(config_);
+  ASSERT_TRUE(settings_.fee_in_spent_product);
+  start();
+
+  auto sell = price("USDT", "COPM", "2500");
+  ASSERT_TRUE(sell.has_value()) << sell.error().message;
+  decimal usdt_before = ledger("USDT").available;
+  decimal copm_before = ledger("COPM").available;
+  auto s = submit(leg_for(*sell, dec("2500"), tolerant(sell->receive_net)), "it-fee-sell");
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  auto sold = run(poll_final(*client_, s->ref));
+  ASSERT_TRUE(sold.has_value()) << sold.error().message;
+  EXPECT_EQ(sold->state, leg_state::filled);
+  // 0.25 % of 2500, each trade's fee rounded up at USDT's places.
+  EXPECT_GE(sold->spend_fee_filled, dec("6.25"));
+  EXPECT_LT(sold->spend_fee_filled, dec("6.26"));
+  EXPECT_EQ(sold->spend_filled, dec("2500") + sold->spend_fee_filled);
+  EXPECT_EQ(usdt_before - ledger("USDT").available, sold->spend_filled);
+  EXPECT_EQ(sold->fee_filled, dec("0"));
+  EXPECT_EQ(sold->receive_filled, sell->receive_gross);
+  EXPECT_EQ(ledger("COPM").available - copm_before, sold->receive_filled);
+  EXPECT_EQ(ledger("USDT").frozen, dec("0"));
+
+  auto buy = price("COPM", "USDT", "10000000");
+  ASSERT_TRUE(buy.has_value()) << buy.error().message;
+  usdt_before = ledger("USDT").available;
+  copm_before = ledger("COPM").available;
+  auto b = submit(leg_for(*buy, dec("10000000"), tolerant(buy->receive_net)), "it-fee-buy");
+  ASSERT_TRUE(b.has_value()) << b.error().message;
+  auto bought = run(poll_final(*client_, b->ref));
+  ASSERT_TRUE(bought.has_value()) << bought.error().message;
+  EXPECT_EQ(bought->state, leg_state::filled);
+  const decimal buy_fee = buy->spend_amount.mul(dec("0.0025"), rounding::up).value();
+  EXPECT_GE(bought->spend_fee_filled, buy_fee);
+  EXPECT_LT(bought->spend_fee_filled, buy_fee + dec("0.01"));
+  EXPECT_EQ(bought->spend_filled, buy->spend_amount + bought->spend_fee_filled);
+  EXPECT_EQ(copm_before - ledger("COPM").available, bought->spend_filled);
+  EXPECT_EQ(bought->fee_filled, dec("0"));
+  EXPECT_EQ(ledger("USDT").available - usdt_before, bought->receive_filled);
+  EXPECT_EQ(ledger("COPM").frozen, dec("0"));
+}
+
 TEST_F(KiiexIntegration, SessionExpiryAndRelogin) {
   config_.session.idle_timeout = 200ms;
   start();

@@ -303,6 +303,38 @@ TEST_F(OxaPayIntegration, APairsListingPastItsPageCapIsAnErrorNeverAShortList) {
   EXPECT_EQ(listings(), 5u);
 }
 
+// The emulator's pairs page size set in a scenario file (providers.oxapay.oxapay.pairs_page_size)
+// reaches it through settings_for: three pairs, one a page, take three listing requests.
+TEST_F(OxaPayIntegration, PairsPageSizeFromTheScenarioFile) {
+  const sim::scenario paged = sim::parse_scenario(R"(providers:
+  oxapay:
+    fee_percent: "0.4"
+    spread: "0.1"
+    directions:
+      - {code: USDT-TRX, min_spend: "5"}
+      - {code: USDT-BTC, min_spend: "5"}
+      - {code: USDT-ETH, min_spend: "5"}
+    balances: {USDT: "100"}
+    credentials:
+      - access_key: oxa_test_general_key
+        secret: unused-by-oxapay
+    oxapay: {pairs_page_size: 1}
+)",
+                                                  "paged.yaml");
+  const sim::provider_config config = *paged.find_provider("oxapay");
+  const emulator_settings settings = settings_for(config);
+  EXPECT_EQ(settings.pairs_page_size, 1);
+  start(config, settings);
+  client c = make_client();
+  auto all = run(c.directions());
+  ASSERT_TRUE(all.has_value()) << describe(all.error());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].code, "USDT-TRX");
+  EXPECT_EQ((*all)[1].code, "USDT-BTC");
+  EXPECT_EQ((*all)[2].code, "USDT-ETH");
+  EXPECT_EQ(test_support::count_requests(*server_, "/v1/general/swap/pairs"), 3u);
+}
+
 TEST_F(OxaPayIntegration, AuthErrorsAndRateLimits) {
   sim::provider_config config = base_config();
   config.rate_limits["/general/swap/calculate"] =

@@ -164,5 +164,75 @@ TEST_F(ConfiguredProviders, ABaseUrlPathTheApiDoesNotLiveUnderIsRefused) {
   }
 }
 
+// An OxaPay account's pairs_max_pages (docs/config.md) reaches its adapter, against an emulator
+// whose pairs page size comes from the scenario (providers.oxapay.oxapay.pairs_page_size): three
+// pairs one a page are read whole with 3 pages allowed, and are an error with 2.
+TEST(ConfiguredOxaPay, PairsMaxPagesFromTheConfigurationMeetsTheScenariosPageSize) {
+  asio::io_context io;
+  cli::loaded_scenario loaded;
+  loaded.path = "providers_test_oxapay";
+  loaded.scenario = sim::parse_scenario(R"(
+seed: 9
+volatility: 0
+tick_ms: 0
+providers:
+  oxapay:
+    port: 0
+    directions: [USDT-TRX, USDT-BTC, USDT-ETH]
+    balances: {USDT: "10000"}
+    credentials:
+      - access_key: providers-test-oxapay-key
+        secret: unused-by-oxapay
+    oxapay: {pairs_page_size: 1}
+)",
+                                        loaded.path);
+  loaded.market = std::make_unique<sim::market>(loaded.scenario.market());
+  cli::fleet_options f;
+  f.ephemeral_ports = true;
+  std::optional<cli::fleet> running;
+  running.emplace(io, loaded, f);
+  const fs::path dir =
+      fs::temp_directory_path() / ("providers-test-oxapay-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string ca_file = (dir / "ca.pem").string();
+  ASSERT_TRUE(running->ca()->write_ca_pem(ca_file));
+  const auto listing = [&](int pages) {
+    const std::string yaml =
+        "providers:\n  oxapay:\n    base_url: " + running->providers().front().server->base_url() +
+        "\n    ca_file: " + ca_file + "\n    credentials:\n      api_key: ${O_KEY}\n" +
+        "    pairs_max_pages: " + std::to_string(pages) + "\n";
+    config::load_options options;
+    options.env = [](const std::string& name) -> std::optional<std::string> {
+      if (name == "O_KEY") return "providers-test-oxapay-key";
+      return std::nullopt;
+    };
+    auto loaded_config = config::parse_engine_config(yaml, "providers_test.yaml", options);
+    EXPECT_TRUE(loaded_config.ok())
+        << (loaded_config.errors.empty() ? "" : loaded_config.errors.front().what());
+    auto providers = cli::connect_providers(io.get_executor(), loaded_config.config);
+    EXPECT_EQ(providers.size(), 1u);
+    return test_support::run_task(io, providers.front().engine_view->directions());
+  };
+  const auto whole = listing(3);
+  ASSERT_TRUE(whole.has_value()) << describe(whole.error());
+  EXPECT_EQ(whole->size(), 3u);
+  const auto cut = listing(2);
+  ASSERT_FALSE(cut.has_value());
+  EXPECT_EQ(cut.error().kind, error_kind::bad_response);
+  EXPECT_NE(cut.error().message.find("past the 2 pages read"), std::string::npos)
+      << cut.error().message;
+  std::size_t pages = 0;
+  for (const auto& r : running->providers().front().server->requests()) {
+    pages += r.target.find("/general/swap/pairs") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(pages, 5u);
+  running->stop();
+  io.restart();
+  io.run_for(200ms);
+  running.reset();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
 }  // namespace
 }  // namespace swaprouter

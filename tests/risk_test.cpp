@@ -274,6 +274,20 @@ TEST(Risk, DailyCapKeepsWhatAClosedIntentActuallySpent) {
   EXPECT_EQ(r.spent_today("USDT"), d("100"));
 }
 
+// An intent that paid more than its amount (a fee charged in the spend asset on top of it, KIIEX):
+// the day's spend counts what it paid.
+TEST(Risk, DailyCapCountsAFeePaidOnTopOfTheAmount) {
+  risk_config c;
+  c.max_per_day["USDT"] = d("1000");
+  risk_guard r(c);
+  ASSERT_TRUE(r.admit(usdt("600"), t0).allowed);
+  r.opened("I1", usdt("600"), {}, t0);
+  r.closed("I1", d("601.5"));
+  EXPECT_EQ(r.spent_today("USDT"), d("601.5"));
+  EXPECT_TRUE(r.admit(usdt("398.5"), t0 + 1s).allowed);
+  EXPECT_FALSE(r.admit(usdt("398.51"), t0 + 1s).allowed);
+}
+
 // A two-hop route USDT -> USDC at onek, USDC -> COPM at kiiex puts USDC at kiiex while it runs:
 // kiiex's USDC cap sees it (only the first leg was counted).
 TEST(Risk, ExposureCountsEveryLegOfAMultiHopRoute) {

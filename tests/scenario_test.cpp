@@ -297,6 +297,48 @@ TEST(scenario, kiiex_trades_page_limit) {
   EXPECT_NE(words.message().find("expected an integer"), std::string::npos) << words.message();
 }
 
+// The KIIEX emulator charges its fee in the product an order gives when the file says so.
+TEST(scenario, kiiex_fee_in_spent_product) {
+  const scenario s =
+      parse_scenario("providers:\n  kiiex:\n    kiiex: {fee_in_spent_product: true}\n");
+  EXPECT_EQ(s.providers.at("kiiex").kiiex.fee_in_spent_product, true);
+  EXPECT_FALSE(parse_scenario("providers: {kiiex: {kiiex: {}}}")
+                   .providers.at("kiiex")
+                   .kiiex.fee_in_spent_product.has_value());
+  const auto words = error_of("providers:\n  kiiex:\n    kiiex:\n      fee_in_spent_product: 2\n");
+  EXPECT_EQ(words.line(), 4);
+  EXPECT_EQ(words.column(), 29);
+  EXPECT_EQ(words.key_path(), "providers.kiiex.kiiex.fee_in_spent_product");
+}
+
+// The OxaPay emulator's pairs page size comes from its own block: 0 (one page) and up.
+TEST(scenario, oxapay_pairs_page_size) {
+  const scenario s =
+      parse_scenario("providers:\n  oxapay:\n    oxapay: {pairs_page_size: 2}\n", "test.yaml");
+  EXPECT_EQ(s.providers.at("oxapay").oxapay.pairs_page_size, 2);
+  const scenario none = parse_scenario("providers: {oxapay: {oxapay: {pairs_page_size: 0}}}");
+  EXPECT_EQ(none.providers.at("oxapay").oxapay.pairs_page_size, 0);
+  EXPECT_FALSE(parse_scenario("providers: {oxapay: {oxapay: {}}}")
+                   .providers.at("oxapay")
+                   .oxapay.pairs_page_size.has_value());
+  EXPECT_FALSE(
+      parse_scenario("providers: {oxapay: {}}").providers.at("oxapay").oxapay.pairs_page_size);
+
+  const auto negative = error_of("providers:\n  oxapay:\n    oxapay:\n      pairs_page_size: -1\n");
+  EXPECT_EQ(std::string(negative.what()),
+            "test.yaml:4:24: providers.oxapay.oxapay.pairs_page_size: must be between 0 and "
+            "100000");
+  const auto words = error_of("providers:\n  oxapay:\n    oxapay: {pairs_page_size: two}\n");
+  EXPECT_EQ(words.line(), 3);
+  EXPECT_EQ(words.key_path(), "providers.oxapay.oxapay.pairs_page_size");
+  EXPECT_NE(words.message().find("expected an integer"), std::string::npos) << words.message();
+  const auto unknown = error_of("providers:\n  oxapay:\n    oxapay: {page_size: 2}\n");
+  EXPECT_EQ(unknown.key_path(), "providers.oxapay.oxapay.page_size");
+  // The block belongs to OxaPay only.
+  const auto elsewhere = error_of("providers:\n  kiiex:\n    oxapay: {}\n");
+  EXPECT_EQ(std::string(elsewhere.what()), "test.yaml:3:5: providers.kiiex.oxapay: unknown key");
+}
+
 TEST(scenario, bad_value_names_its_key_path) {
   const auto e = error_of(R"(providers:
   onek:

@@ -918,18 +918,27 @@ task<result<leg_status>> client::status_of(std::int64_t order_id, const client_i
     decimal quantity;
     decimal value;
     decimal fee;
+    decimal spend_fee;
     const std::int64_t received_product = buy ? market.base.product_id : market.quote.product_id;
+    const std::int64_t spent_product = buy ? market.quote.product_id : market.base.product_id;
     for (const auto& t : *trades) {
       quantity += t.quantity;
       value += t.value;
-      if (t.fee_product_id == received_product || t.fee_product_id == 0) fee += t.fee;
+      // APEX takes the fee in the product received unless the operator set it to the product
+      // given (VENUES.md 1.4 "Fees"): then the account pays it on top of what it traded.
+      if (t.fee_product_id == spent_product) {
+        spend_fee += t.fee;
+      } else if (t.fee_product_id == received_product || t.fee_product_id == 0) {
+        fee += t.fee;
+      }
     }
     if (is_final(out.state) && quantity != o->quantity_executed) {
       co_return fail(error_kind::bad_response,
                      fmt::format("kiiex: order {} executed {} but its trades sum to {}", order_id,
                                  o->quantity_executed.to_string(), quantity.to_string()));
     }
-    out.spend_filled = buy ? value : quantity;
+    out.spend_filled = (buy ? value : quantity) + spend_fee;
+    out.spend_fee_filled = spend_fee;
     out.receive_filled = buy ? quantity : value;
     out.fee_filled = fee;
   }

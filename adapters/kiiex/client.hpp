@@ -183,7 +183,9 @@ class client final : public venue {
   task<result<leg_status>> submit(const leg& leg, const client_id& id) override;
   /// GetOrderStatus, then GetTradesHistory for the fills when anything executed: every page of
   /// the order's trades (client_options::trades_page rows each), until a page is empty or short
-  /// with the trades covering QuantityExecuted.
+  /// with the trades covering QuantityExecuted. A trade's fee in the product received is
+  /// fee_filled; one in the product given (the operator's choice) is in spend_filled, as
+  /// spend_fee_filled.
   task<result<leg_status>> status(const leg_ref& ref) override;
   /// GetOpenOrders, then GetOrdersHistory filtered by the ClientOrderId; an order of another
   /// direction or amount under it is bad_response ("inconsistent").

@@ -186,7 +186,8 @@ struct order_record {
   std::optional<decimal> limit_price;
   decimal executed;
   decimal gross_value;
-  decimal hold;  // still frozen for this order
+  decimal hold;      // still frozen for this order
+  decimal fee_hold;  // still frozen for its fee in the product given (fee_in_spent_product)
   wire::order_state state = wire::order_state::working;
   std::string change_reason{wire::change_reason::new_input_accepted};
   wall_time received{};
@@ -770,19 +771,21 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     const auto side = wire::parse_side(
         *side_text, !side_text->empty() && (*side_text)[0] >= '0' && (*side_text)[0] <= '9');
     if (!side) return invalid_request("Side must be 0 (Buy) or 1 (Sell)");
-    // An estimate without rounding: the fee percentage of what the order would receive.
-    decimal received = *quantity;
-    if (*side == wire::side::sell) {
-      received = quantity->mul(price.value_or(mid(*m).value_or(decimal{})), rounding::down)
-                     .value_or(decimal{});
+    // An estimate without rounding: the fee percentage of what the order would receive, or of
+    // what it would give where the fee is charged in the product given.
+    const bool buy = *side == wire::side::buy;
+    const bool in_quote = buy == settings_.fee_in_spent_product;
+    decimal charged_on = *quantity;
+    if (in_quote) {
+      charged_on = quantity->mul(price.value_or(mid(*m).value_or(decimal{})), rounding::down)
+                       .value_or(decimal{});
     }
-    const decimal fee =
-        received.mul_div(m->fee_percent, decimal::from_int(100), rounding::up).value_or(decimal{});
+    const decimal fee = charged_on.mul_div(m->fee_percent, decimal::from_int(100), rounding::up)
+                            .value_or(decimal{});
     json_out j;
     j.begin_object()
         .field(wire::order_fee_field::order_fee, fee)
-        .field_int(wire::order_fee_field::product_id,
-                   *side == wire::side::buy ? m->base_id : m->quote_id)
+        .field_int(wire::order_fee_field::product_id, in_quote ? m->quote_id : m->base_id)
         .end_object();
     return sim_response::json(200, j.take());
   }
@@ -867,10 +870,15 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
                             walk_bounds{.quantity = o.quantity, .value = {}, .limit_price = {}});
       hold = walk ? walk->value : decimal{};
     }
-    if (!hold.is_positive() || !ledger_.freeze(held_asset, hold)) {
+    // A fee in the product given is paid on top of what the order trades: held with it.
+    const decimal fee_hold =
+        settings_.fee_in_spent_product ? spent_fee(*m, o.side, hold) : decimal{};
+    const std::optional<decimal> frozen = hold.try_add(fee_hold);
+    if (!hold.is_positive() || !frozen || !ledger_.freeze(held_asset, *frozen)) {
       return order_rejected(rr::not_enough_funds);
     }
     o.hold = hold;
+    o.fee_hold = fee_hold;
     o.order_id = next_order_id_++;
     o.received = std::chrono::system_clock::now();
     o.updated = o.received;
@@ -917,15 +925,36 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     }
   }
 
+  // The fee of spending `spent` when the operator charges it in the product given: the fee
+  // percentage of it, rounded up at that product's places.
+  decimal spent_fee(const market_spec& m, wire::side side, decimal spent) const {
+    const int places = side == wire::side::buy ? m.quote_places : m.base_places;
+    return spent.mul_div(m.fee_percent, decimal::from_int(100), rounding::up)
+        .value_or(decimal{})
+        .round(places, rounding::up);
+  }
+
   void settle(order_record& o, const market_spec& m, const book_fill& f) {
     const bool buy = o.side == wire::side::buy;
+    book_fill fill = f;
+    const std::string& spent_asset = buy ? m.quote : m.base;
+    if (settings_.fee_in_spent_product) {
+      // The whole fill is received; the fee comes from what the order held for it, and from the
+      // available balance where the per-fill rounding takes more than the estimate held.
+      fill.fee = spent_fee(m, o.side, buy ? f.value : f.quantity);
+      const decimal from_hold = std::min(fill.fee, o.fee_hold);
+      static_cast<void>(ledger_.debit_frozen(spent_asset, from_hold));
+      if (fill.fee > from_hold) static_cast<void>(ledger_.debit(spent_asset, fill.fee - from_hold));
+      o.fee_hold -= from_hold;
+    }
+    const decimal received_fee = settings_.fee_in_spent_product ? decimal{} : fill.fee;
     if (buy) {
       static_cast<void>(ledger_.debit_frozen(m.quote, f.value));
-      static_cast<void>(ledger_.credit(m.base, f.quantity - f.fee));
+      static_cast<void>(ledger_.credit(m.base, f.quantity - received_fee));
       o.hold -= f.value;
     } else {
       static_cast<void>(ledger_.debit_frozen(m.base, f.quantity));
-      static_cast<void>(ledger_.credit(m.quote, f.value - f.fee));
+      static_cast<void>(ledger_.credit(m.quote, f.value - received_fee));
       o.hold -= f.quantity;
     }
     o.executed += f.quantity;
@@ -936,8 +965,8 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     t.client_order_id = o.client_order_id;
     t.instrument_id = o.instrument_id;
     t.side = o.side;
-    t.fill = f;
-    t.fee_product_id = buy ? m.base_id : m.quote_id;
+    t.fill = fill;
+    t.fee_product_id = buy == settings_.fee_in_spent_product ? m.quote_id : m.base_id;
     t.remaining = o.quantity ? *o.quantity - o.executed : decimal{};
     t.at = std::chrono::system_clock::now();
     trades_.push_back(t);
@@ -945,9 +974,11 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
 
   void finish(order_record& o, const market_spec& m, wire::order_state state,
               std::string_view reason) {
-    if (o.hold.is_positive()) {
-      static_cast<void>(ledger_.unfreeze(o.side == wire::side::buy ? m.quote : m.base, o.hold));
+    const decimal held = o.hold + o.fee_hold;
+    if (held.is_positive()) {
+      static_cast<void>(ledger_.unfreeze(o.side == wire::side::buy ? m.quote : m.base, held));
       o.hold = decimal{};
+      o.fee_hold = decimal{};
     }
     o.state = state;
     o.change_reason = std::string(reason);
@@ -1491,6 +1522,7 @@ emulator_settings settings_for(const sim::provider_config& config) {
   if (k.account_id) out.account_id = *k.account_id;
   if (k.lockout_failures) out.lockout_failures = *k.lockout_failures;
   if (k.trades_page_limit) out.trades_page_limit = *k.trades_page_limit;
+  if (k.fee_in_spent_product) out.fee_in_spent_product = *k.fee_in_spent_product;
   return out;
 }
 

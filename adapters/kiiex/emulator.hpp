@@ -38,6 +38,9 @@ struct emulator_settings {
   /// Rows one GetTradesHistory answer holds at most, whatever its Depth; 0: no limit (APX4: no
   /// Depth, every trade). A server-side page size the document does not state, to test paging.
   int trades_page_limit = 0;
+  /// The taker fee is charged in the product the order gives (APEX lets the operator choose),
+  /// on top of what it trades, instead of taken from the product received.
+  bool fee_in_spent_product = false;
 };
 
 /// The defaults with the overrides of `config.kiiex` applied. Pure.
@@ -67,7 +70,9 @@ emulator_settings settings_for(const sim::provider_config& config);
 /// emulator_settings), quantities that replenish after trades; orders are accepted at once
 /// (funds held) and matched after the scenario's fill delay with the arithmetic of book.hpp: IOC
 /// remainders cancel, FOK is all-or-nothing, limit prices are respected, the taker fee is taken
-/// from the product received, and a GTC limit remainder stays Working (held) until cancelled.
+/// from the product received (or paid in the product given, on top of what the order trades and
+/// held with it, under fee_in_spent_product), and a GTC limit remainder stays Working (held) until
+/// cancelled.
 ///
 /// Thread-safety: everything runs on `executor`, which must be the server's, on one thread.
 /// Construct before server.start(); `market` and `server` must outlive the emulator.

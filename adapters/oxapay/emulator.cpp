@@ -470,6 +470,12 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
   sim::timer_set timers_;
 };
 
+emulator_settings settings_for(const sim::provider_config& config) {
+  emulator_settings out;
+  if (config.oxapay.pairs_page_size) out.pairs_page_size = *config.oxapay.pairs_page_size;
+  return out;
+}
+
 emulator::emulator(boost::asio::any_io_executor executor, sim::server& server, sim::market& market,
                    sim::provider_config config, sim::emulator_options, emulator_settings settings)
     : provider_emulator(wire::base_path, sim::timer_set(std::move(executor))),

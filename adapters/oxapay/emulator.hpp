@@ -17,12 +17,16 @@
 
 namespace swaprouter::oxapay {
 
-/// OxaPay specifics of the emulator, for tests.
+/// OxaPay specifics of the emulator; the scenario's `providers.oxapay.oxapay` block overrides
+/// them (settings_for, docs/scenario.md).
 struct emulator_settings {
   /// Pairs one GET /general/swap/pairs page holds; 0: every pair on page 1. The document states
   /// no page size.
   int pairs_page_size = 0;
 };
+
+/// The defaults with the overrides of `config.oxapay` applied. Pure.
+emulator_settings settings_for(const sim::provider_config& config);
 
 /// Serves the OxaPay API under /v1 on `server`, authenticated by the general_api_key header
 /// (401 otherwise), every answer in the documented envelope {data, message, error, status,

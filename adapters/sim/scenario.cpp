@@ -158,10 +158,12 @@ class scenario_parser {
         "rate_limits",     "session",       "faults"};
     // A provider-specific block is a key of that provider only: elsewhere it is unknown.
     const bool is_kiiex = p.name == "kiiex";
+    const bool is_oxapay = p.name == "oxapay";
     const auto entries = r_.map_entries(
-        section.value, reader::mark_of(section), section.path, [is_kiiex](std::string_view k) {
+        section.value, reader::mark_of(section), section.path,
+        [is_kiiex, is_oxapay](std::string_view k) {
           return std::find(common_keys.begin(), common_keys.end(), k) != common_keys.end() ||
-                 (is_kiiex && k == "kiiex");
+                 (is_kiiex && k == "kiiex") || (is_oxapay && k == "oxapay");
         });
     for (const auto& e : entries) {
       if (e.key == "enabled") {
@@ -206,18 +208,33 @@ class scenario_parser {
         p.faults = parse_faults(e);
       } else if (e.key == "kiiex") {
         p.kiiex = parse_kiiex(e);
+      } else if (e.key == "oxapay") {
+        p.oxapay = parse_oxapay(e);
       }
     }
     return p;
   }
 
+  oxapay_config parse_oxapay(const entry& section) const {
+    oxapay_config out;
+    if (section.value.IsNull()) return out;
+    for (const auto& f : r_.map_entries(section.value, reader::mark_of(section), section.path,
+                                        {"pairs_page_size"})) {
+      if (f.key == "pairs_page_size") {
+        out.pairs_page_size = static_cast<int>(r_.integer(f, 0, 100000));
+      }
+    }
+    return out;
+  }
+
   kiiex_config parse_kiiex(const entry& section) const {
     kiiex_config out;
     if (section.value.IsNull()) return out;
-    for (const auto& f : r_.map_entries(section.value, reader::mark_of(section), section.path,
-                                        {"order_status_array", "book_levels", "level_step_percent",
-                                         "level_usd", "replenish_ms", "oms_id", "user_id",
-                                         "account_id", "lockout_failures", "trades_page_limit"})) {
+    for (const auto& f :
+         r_.map_entries(section.value, reader::mark_of(section), section.path,
+                        {"order_status_array", "book_levels", "level_step_percent", "level_usd",
+                         "replenish_ms", "oms_id", "user_id", "account_id", "lockout_failures",
+                         "trades_page_limit", "fee_in_spent_product"})) {
       if (f.key == "order_status_array") {
         out.order_status_array = r_.boolean(f);
       } else if (f.key == "book_levels") {
@@ -238,6 +255,8 @@ class scenario_parser {
         out.lockout_failures = static_cast<int>(r_.integer(f, 1, 1000));
       } else if (f.key == "trades_page_limit") {
         out.trades_page_limit = static_cast<int>(r_.integer(f, 0, 100000));
+      } else if (f.key == "fee_in_spent_product") {
+        out.fee_in_spent_product = r_.boolean(f);
       }
     }
     return out;

@@ -98,7 +98,14 @@ struct kiiex_config {
   std::optional<std::int64_t> user_id;
   std::optional<std::int64_t> account_id;
   std::optional<int> lockout_failures;
-  std::optional<int> trades_page_limit;  ///< rows per GetTradesHistory answer; 0 = no limit
+  std::optional<int> trades_page_limit;      ///< rows per GetTradesHistory answer; 0 = no limit
+  std::optional<bool> fee_in_spent_product;  ///< the fee is paid in the product the order gives
+};
+
+/// OxaPay emulator specifics (`providers.oxapay.oxapay`, docs/scenario.md); an unset value keeps
+/// the emulator's default (oxapay::emulator_settings).
+struct oxapay_config {
+  std::optional<int> pairs_page_size;  ///< pairs per GET /general/swap/pairs page; 0 = one page
 };
 
 /// One emulated provider.
@@ -125,7 +132,8 @@ struct provider_config {
   std::map<std::string, rate_limit_config> rate_limits;
   session_config session;
   std::vector<fault_rule> faults;
-  kiiex_config kiiex;  ///< only in providers.kiiex
+  kiiex_config kiiex;    ///< only in providers.kiiex
+  oxapay_config oxapay;  ///< only in providers.oxapay
 
   /// The direction with that code ("USDT-COPM"), or nullptr.
   const direction_config* find_direction(std::string_view code) const;
