@@ -89,6 +89,7 @@ std::unique_ptr<venue> make_venue(std::string_view name, http_client& http,
   spec.kind = name;
   if (tuning.request_timeout) spec.request_timeout = *tuning.request_timeout;
   spec.circuit = tuning.circuit;
+  spec.directions_max_age = tuning.directions_max_age;
   // The scenario's access_key is every kind's API key; StableStack and OxaPay authenticate with
   // it alone.
   spec.access_key = credential.access_key;
@@ -146,6 +147,7 @@ std::unique_ptr<venue> make_adapter(http_client& http, const adapter_spec& spec)
     onek::client_options options;
     options.request_timeout = spec.request_timeout;
     if (spec.circuit) options.circuit = *spec.circuit;
+    if (spec.directions_max_age) options.directions_max_age = *spec.directions_max_age;
     return std::make_unique<onek::client>(http, std::string(spec.access_key),
                                           hmac_sha256(spec.secret), std::move(options));
   }

@@ -111,6 +111,9 @@ struct adapter_spec {
   std::optional<std::string> customer_id;  ///< stablestack
   std::vector<direction> directions;       ///< stablestack: its API lists none
   std::optional<circuit_breaker_config> circuit;  ///< the adapter's own default when unset
+  /// onek: how long one directions listing prices (its rate table's validity); nullopt: the
+  /// adapter's default.
+  std::optional<std::chrono::milliseconds> directions_max_age;
 };
 
 /// What a caller of connect_venues changes in the adapters it builds (fault tests: a short
@@ -118,6 +121,7 @@ struct adapter_spec {
 struct adapter_tuning {
   std::optional<std::chrono::milliseconds> request_timeout;
   std::optional<circuit_breaker_config> circuit;
+  std::optional<std::chrono::milliseconds> directions_max_age;  ///< adapter_spec's
 };
 
 /// The adapter of `spec.kind` over `http` (which must outlive it); nullptr for an unknown kind.

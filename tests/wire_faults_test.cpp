@@ -210,15 +210,20 @@ void ten_failed_reads_at(std::string_view p, fault_kind kind) {
   EXPECT_EQ(count_of(phases, leg_phase::unknown), polled ? 0u : 1u);
   EXPECT_EQ(creates(w, p), 1u) << "never resent";
   EXPECT_EQ(swaps_for(w, p, client), 1u);
+  // A reset fails a read at once, never by its deadline: a failed read that is a deadline is a
+  // healthy read after the ten that a loaded machine did not answer within request_timeout. A
+  // dropped read is a deadline itself, so there every deadline counts as one of the ten.
+  const auto failed = reported(w, polled ? "poll_error" : "find", client);
+  std::size_t late = 0;
+  for (const auto& e : failed) {
+    late += kind == fault_kind::reset_before && e.find(" timeout: ") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(failed.size() - late, 10u) << "ten failed reads, " << late << " late healthy reads";
   if (polled) {
-    const auto errors = reported(w, "poll_error", client);
-    EXPECT_EQ(errors.size(), 10u);
-    for (const auto& e : errors) EXPECT_EQ(e.find("not found"), std::string::npos) << e;
+    for (const auto& e : failed) EXPECT_EQ(e.find("not found"), std::string::npos) << e;
     EXPECT_EQ(alarms_for(w, client), 1u) << "ten failed polls in a row: one alarm";
   } else {
-    const auto lookups = reported(w, "find", client);
-    EXPECT_EQ(lookups.size(), 10u);
-    for (const auto& e : lookups) EXPECT_NE(e.find("lookup failed"), std::string::npos) << e;
+    for (const auto& e : failed) EXPECT_NE(e.find("lookup failed"), std::string::npos) << e;
     EXPECT_EQ(alarms_for(w, client), 0u) << "found within the grace window";
   }
 
@@ -231,7 +236,10 @@ void ten_failed_reads_at(std::string_view p, fault_kind kind) {
       at.push_back(r.time);
     }
   }
-  ASSERT_EQ(at.size(), 11u) << "ten failed reads, then the one that succeeded";
+  // A late read may have timed out before it reached the provider (a new connection's handshake
+  // after a reset) or be logged only once the provider answers it, after the test reads the log.
+  ASSERT_GE(at.size(), 11u) << "ten failed reads, then the one that succeeded";
+  ASSERT_LE(at.size(), 11u + late) << "ten failed reads, " << late << " late, then the last";
   const auto hang = kind == fault_kind::drop ? request_timeout : 0ms;
   // Never sooner than the backoff. The log stamps a request when the emulator reads it, which a
   // loaded machine delays (by 600 ms and more in a CI run beside two builds): a late stamp of
