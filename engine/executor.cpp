@@ -694,6 +694,18 @@ struct executor::impl {
                                                 options().book);
       remember(quoted.models);
       if (!quoted.result.ok()) {
+        // A provider that could not be priced (a timeout, an error) may answer the next attempt:
+        // the part stays to place while attempts last (and the deadline, replan_remainders
+        // checks). With every provider priced, no route is final.
+        if (!quoted.unavailable.empty() && attempt < options().max_replans) {
+          log.note(st->intent.id, {}, "replan",
+                   fmt::format("no route for {} {} while {} had no price ({}): trying again",
+                               part.amount.to_string(), part.asset,
+                               quoted.unavailable.front().route.str(),
+                               quoted.unavailable.front().reason.str()));
+          st->remainders.push_back(part);
+          continue;
+        }
         st->unplaced = true;
         log.alarm(st->intent.id,
                   fmt::format("remainder {} {} not re-planned: {}", part.amount.to_string(),

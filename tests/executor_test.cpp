@@ -15,6 +15,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -75,6 +76,9 @@ class scripted_venue final : public venue {
     co_return fail(error_kind::internal, "unused");
   }
   task<result<pricing>> pricing_for(const quote_request& asked) override {
+    if (timed_out_pricings.contains(++pricings)) {
+      co_return fail(error_kind::timeout, "pricing timed out");
+    }
     pricing p;
     if (firm_for) {
       p.firm = true;
@@ -163,6 +167,8 @@ class scripted_venue final : public venue {
   // With a value, prices are firm quotes (Q1, Q2, ...) valid that long for the amount asked.
   std::optional<std::chrono::milliseconds> firm_for;
   int quotes_made = 0;
+  int pricings = 0;                  // pricing_for calls so far
+  std::set<int> timed_out_pricings;  // which of them (1 the first) time out
   std::deque<result<leg_status>> submits;
   std::deque<result<leg_status>> statuses;
   std::deque<result<std::optional<leg_status>>> finds;
@@ -457,6 +463,30 @@ TEST_F(ExecutorTest, AFillThatSpentLessThanItsAmountReplansTheRest) {
   EXPECT_EQ(out.state, "done");
   ASSERT_EQ(kinds("replan").size(), 1u);
   EXPECT_EQ(kinds("replan").front(), "re-planning 60 USDT (attempt 1)");
+}
+
+// The remainder's re-plan finds no route because kiiex's price timed out (a slow fan-out): the
+// 60 USDT stay to place and the next attempt, with kiiex priced, sends them there. A re-plan
+// with every provider priced and no route is final (ALaterHopBelowTheWholeRoutesMinimumIsNotSent).
+TEST_F(ExecutorTest, ARemainderWithoutRouteWhileAProviderHadNoPriceIsTriedAgain) {
+  scripted_venue onek("onek", dedup());
+  scripted_venue kiiex("kiiex", dedup());
+  kiiex.rate = dec("1.9");
+  onek.statuses.push_back(first_leg_filled("40", "80"));
+  kiiex.timed_out_pricings = {2};  // 1: the first plan's, 2: the remainder's first re-plan
+  const auto out = execute({&onek, &kiiex}, intent());
+  EXPECT_EQ(kiiex.submitted, std::vector<client_id>{"I1-L1-A2"});
+  EXPECT_EQ(kiiex.last_leg.amount, dec("60"));
+  EXPECT_EQ(out.spent, dec("100"));
+  EXPECT_EQ(out.state, "done");
+  EXPECT_EQ(kinds("replan"),
+            (std::vector<std::string>{
+                "re-planning 60 USDT (attempt 1)",
+                "no route for 60 USDT while kiiex: USDT->COPM had no price (timeout: pricing timed "
+                "out): trying again",
+                "re-planning 60 USDT (attempt 2)"}));
+  EXPECT_EQ(kiiex.pricings, 3);
+  EXPECT_EQ(kinds("alarm").size(), 1u) << "the short fill only";
 }
 
 // The 60 USDT the fill left are asked about before anything of them is journaled (the bot's
