@@ -1084,6 +1084,32 @@ TEST_F(OnekClient, PriceUsesCachedDirections) {
   EXPECT_EQ(broken.error().kind, error_kind::bad_response);
 }
 
+// A price read from a listing near the end of its validity (obtained + directions_max_age, 4 s)
+// would have less left than a provider's p95 execution latency, and the planner would refuse it:
+// within directions_refresh_lead (1 s) of that end, a price lists the directions again.
+TEST_F(OnekClient, APriceRefreshesTheListingWithinTheLeadOfItsValidity) {
+  client& c = make();
+  const quote_request request{.spend_asset = "BTC",
+                              .receive_asset = "USDT",
+                              .side = amount_side::spend,
+                              .amount = dec("0.01")};
+  http_.answer(200, std::string(directions_body));
+  auto first = run(c.pricing_for(request));
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  EXPECT_EQ(first->valid_until, wall_time{std::chrono::milliseconds(server_ms) + 4s});
+  steady_ += 3s;
+  ASSERT_TRUE(run(c.pricing_for(request)).has_value());
+  EXPECT_EQ(http_.count("/api/v1/swap-directions"), 1u) << "3 s old: 1 s of validity left";
+  steady_ += 1ms;
+  http_.answer(200, std::string(directions_body));
+  ASSERT_TRUE(run(c.pricing_for(request)).has_value());
+  EXPECT_EQ(http_.count("/api/v1/swap-directions"), 2u) << "less than 1 s left: listed again";
+  steady_ += 3001ms;
+  http_.answer(200, std::string(directions_body));
+  ASSERT_TRUE(run(c.price(request)).has_value());
+  EXPECT_EQ(http_.count("/api/v1/swap-directions"), 3u) << "price() refreshes as pricing_for()";
+}
+
 // FAULTS.md 25 on the receive side: the gross sent is the smallest whose net covers the leg, so a
 // listed swap whose net is a unit or more beyond it is another amount, never adopted; before and
 // after the directions are read (a restart finds before anything is priced).

@@ -496,10 +496,7 @@ std::chrono::steady_clock::duration client::poll_wait(poll_kind kind,
   namespace p = wire::path;
   const auto now = clocks_.steady();
   if (kind == poll_kind::balances) return budget_.time_until_available(p::balance, now, reserve);
-  if (kind == poll_kind::prices && directions_at_ &&
-      now - *directions_at_ <= options_.directions_max_age) {
-    return {};
-  }
+  if (kind == poll_kind::prices && prices_fresh(now)) return {};
   return budget_.time_until_available(p::swap_directions, now, reserve);
 }
 
@@ -652,11 +649,13 @@ result<pricing> pricing_for_pair(const std::vector<direction>& directions,
   return p;
 }
 
+bool client::prices_fresh(std::chrono::steady_clock::time_point now) const {
+  const auto lead = std::min(options_.directions_refresh_lead, options_.directions_max_age);
+  return directions_at_ && now - *directions_at_ <= options_.directions_max_age - lead;
+}
+
 task<result<void>> client::fresh_directions() {
-  const auto now = clocks_.steady();
-  if (directions_at_ && now - *directions_at_ <= options_.directions_max_age) {
-    co_return result<void>{};
-  }
+  if (prices_fresh(clocks_.steady())) co_return result<void>{};
   // Overlapping prices that find the cache stale share one GET /swap-directions: each would
   // otherwise spend a request of that endpoint's budget on the same listing.
   task<result<std::vector<direction>>> listing = directions();

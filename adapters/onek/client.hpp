@@ -120,6 +120,12 @@ struct client_options {
   /// quote_max_age (5 s): the planner refuses a rate table obtained longer ago as stale, so a
   /// longer cache would leave 001k unpriceable for the rest of it (FAULTS.md 18 found it).
   std::chrono::steady_clock::duration directions_max_age = std::chrono::seconds(4);
+  /// Prices refresh the listing once it is this close to the end of its validity (obtained +
+  /// directions_max_age), so that every price keeps at least this much: the planner refuses one
+  /// with less left than the provider's p95 execution latency, which left 001k unpriceable for
+  /// the last p95 of every listing. 1 s: a listing every 3 s under steady demand, 20 of the
+  /// endpoint's 30 a minute.
+  std::chrono::steady_clock::duration directions_refresh_lead = std::chrono::seconds(1);
   /// GET /status is re-sampled for the clock offset when the last sample is older than this.
   std::chrono::steady_clock::duration clock_sync_interval = std::chrono::minutes(5);
   circuit_breaker_config circuit;
@@ -155,8 +161,9 @@ class client final : public venue {
   venue_traits traits() const override;
   /// GET /swap-directions, refreshing the cache price() uses.
   task<result<std::vector<direction>>> directions() override;
-  /// Prices from the cached directions (refreshed when older than directions_max_age).
-  /// valid_until = the provider time of the refresh + directions_max_age.
+  /// Prices from the cached directions (refreshed when older than directions_max_age less
+  /// directions_refresh_lead). valid_until = the provider time of the refresh +
+  /// directions_max_age.
   task<result<quote>> price(const quote_request& request) override;
   /// The rate-table row of the pair from the cached directions (refreshed like price()).
   task<result<pricing>> pricing_for(const quote_request& request) override;
@@ -188,13 +195,15 @@ class client final : public venue {
     return {circuit_.state(), clock_.offset(), circuit_.rate_limited_count()};
   }
   /// The local budget of GET /swap-directions for directions, and for prices while the cached
-  /// directions are older than directions_max_age (prices are read from them); GET /balance's
-  /// for balances.
+  /// directions are due for a refresh (prices are read from them); GET /balance's for balances.
   std::chrono::steady_clock::duration poll_wait(poll_kind kind,
                                                 std::int64_t reserve) const override;
 
  private:
-  /// Refreshes the directions when they are older than directions_max_age.
+  /// Whether prices may still be read from the cached directions at `now`: younger than
+  /// directions_max_age less directions_refresh_lead.
+  bool prices_fresh(std::chrono::steady_clock::time_point now) const;
+  /// Refreshes the directions unless prices_fresh.
   task<result<void>> fresh_directions();
   task<result<direction>> direction_for(std::string spend_asset, std::string receive_asset);
   wall_time directions_valid_until() const;
