@@ -690,22 +690,26 @@ struct executor::impl {
                            attempt));
       const std::vector<venue*> asked(directory.all().begin(), directory.all().end());
       const planner_options planning = options().planning;
-      auto quoted = co_await quote_and_plan(asked, again, planning, options().fanout,
-                                                options().book);
-      remember(quoted.models);
-      if (!quoted.result.ok()) {
-        // A provider that could not be priced (a timeout, an error) may answer the next attempt:
-        // the part stays to place while attempts last (and the deadline, replan_remainders
-        // checks). With every provider priced, no route is final.
-        if (!quoted.unavailable.empty() && attempt < options().max_replans) {
-          log.note(st->intent.id, {}, "replan",
-                   fmt::format("no route for {} {} while {} had no price ({}): trying again",
-                               part.amount.to_string(), part.asset,
-                               quoted.unavailable.front().route.str(),
-                               quoted.unavailable.front().reason.str()));
-          st->remainders.push_back(part);
-          continue;
+      // No route while a provider could not be priced (a timeout, an error) is asked again, up
+      // to max_replans fan-outs, within this attempt: nothing of the attempt has been sent yet,
+      // so a restart meanwhile re-plans this part from the legs it came from (resume). With
+      // every provider priced, no route is final.
+      quoted_plan quoted;
+      for (int fanouts = 1;; ++fanouts) {
+        quoted = co_await quote_and_plan(asked, again, planning, options().fanout, options().book);
+        remember(quoted.models);
+        if (quoted.result.ok() || quoted.unavailable.empty() || fanouts >= options().max_replans ||
+            stopped.contains(st->intent.id) ||
+            (st->intent.deadline && std::chrono::system_clock::now() >= *st->intent.deadline)) {
+          break;
         }
+        log.note(
+            st->intent.id, {}, "replan",
+            fmt::format("no route for {} {} while {} had no price ({}): asking again",
+                        part.amount.to_string(), part.asset, quoted.unavailable.front().route.str(),
+                        quoted.unavailable.front().reason.str()));
+      }
+      if (!quoted.result.ok()) {
         st->unplaced = true;
         log.alarm(st->intent.id,
                   fmt::format("remainder {} {} not re-planned: {}", part.amount.to_string(),
