@@ -101,6 +101,10 @@ struct run_state {
   std::vector<remainder> remainders;
   int next_index = 0;
   bool unplaced = false;  // some spend was neither executed nor re-planned
+
+  bool past_deadline() const {
+    return intent.deadline && std::chrono::system_clock::now() >= *intent.deadline;
+  }
 };
 
 }  // namespace
@@ -699,8 +703,7 @@ struct executor::impl {
         quoted = co_await quote_and_plan(asked, again, planning, options().fanout, options().book);
         remember(quoted.models);
         if (quoted.result.ok() || quoted.unavailable.empty() || fanouts >= options().max_replans ||
-            stopped.contains(st->intent.id) ||
-            (st->intent.deadline && std::chrono::system_clock::now() >= *st->intent.deadline)) {
+            stopped.contains(st->intent.id) || st->past_deadline()) {
           break;
         }
         log.note(
@@ -745,8 +748,7 @@ struct executor::impl {
         log.note(st->intent.id, {}, "replan", "stopping: the remainder is not re-planned");
         break;
       }
-      if (log.broken() ||
-          (st->intent.deadline && std::chrono::system_clock::now() >= *st->intent.deadline)) {
+      if (log.broken() || st->past_deadline()) {
         st->unplaced = true;
         log.alarm(st->intent.id, "remainder not re-planned: the intent's deadline passed");
         break;

@@ -107,16 +107,6 @@ priced<price> checked(const pricing& p, priced<price> q, const balance& availabl
   return q;
 }
 
-priced<decimal> percent_fee(decimal fee_percent, decimal received, int places) {
-  auto fee = received.try_mul_div(fee_percent, hundred, rounding::up);
-  if (!fee) return failure(price_failure::overflow, received);
-  if (places < decimal::scale) {
-    fee = fee->try_round(places, rounding::up);
-    if (!fee) return failure(price_failure::overflow, received);
-  }
-  return *fee;
-}
-
 priced<decimal> percent_fee(const pricing& p, decimal received, int places) {
   return percent_fee(p.fee_percent, received, places);
 }
@@ -539,6 +529,16 @@ priced<price> search_exact_receive(const pricing& p, decimal target, const balan
 }
 
 }  // namespace
+
+priced<decimal> percent_fee(decimal fee_percent, decimal received, int places) {
+  auto fee = received.try_mul_div(fee_percent, hundred, rounding::up);
+  if (!fee) return failure(price_failure::overflow, received);
+  if (places < decimal::scale) {
+    fee = fee->try_round(places, rounding::up);
+    if (!fee) return failure(price_failure::overflow, received);
+  }
+  return *fee;
+}
 
 std::string_view to_string(price_failure failure) noexcept {
   switch (failure) {

@@ -150,6 +150,10 @@ struct book_fill {
   decimal fee;       ///< in the received asset
 };
 
+/// A percent fee: `fee_percent` of `received`, rounded up to `places` (18: unrounded). How every
+/// model and a book's fills charge it; fails beyond the decimal range (overflow). Pure.
+priced<decimal> percent_fee(decimal fee_percent, decimal received, int places);
+
 /// What a walk took, summed over its fills.
 struct book_taken {
   decimal quantity;  ///< base

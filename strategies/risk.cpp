@@ -141,13 +141,14 @@ void risk_guard::closed(std::string_view intent_id, std::optional<decimal> spent
   // expired, partly filled) is given back to the day it was counted in, and what it paid beyond
   // the amount (a fee charged in the spend asset, on top: KIIEX) is added to it.
   const open_intent& o = it->second;
-  if (spent && o.day == day_ && *spent < o.amount) {
+  if (spent && o.day == day_) {
     auto& today = day_spent_[o.asset];
-    today = std::max(today - (o.amount - std::max(*spent, decimal{})), decimal{});
-  } else if (spent && o.day == day_ && *spent > o.amount) {
-    auto& today = day_spent_[o.asset];
-    // Near decimal's range the sum cannot grow: today's spend is already beyond every cap.
-    today = today.try_add(*spent - o.amount).value_or(today);
+    if (*spent < o.amount) {
+      today = std::max(today - (o.amount - std::max(*spent, decimal{})), decimal{});
+    } else {
+      // Near decimal's range the sum cannot grow: today's spend is already beyond every cap.
+      today = today.try_add(*spent - o.amount).value_or(today);
+    }
   }
   open_.erase(it);
 }

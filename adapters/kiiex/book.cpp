@@ -8,9 +8,6 @@ namespace swaprouter::kiiex {
 
 result<walk_result> walk_book(wire::side side, const std::vector<book_level>& levels,
                               const trade_rules& rules, const walk_bounds& bounds) {
-  if (!rules.quantity_increment.is_positive() || (!bounds.quantity && !bounds.value)) {
-    return fail(error_kind::invalid_argument, "kiiex walk: no increment or no bound");
-  }
   const bool buy = side == wire::side::buy;
   // Levels are best first: those within the limit price are a prefix (a buy takes asks <= it, a
   // sell bids >= it).

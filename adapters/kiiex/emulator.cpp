@@ -925,13 +925,11 @@ struct emulator::impl : std::enable_shared_from_this<impl> {
     }
   }
 
-  // The fee of spending `spent` when the operator charges it in the product given: the fee
-  // percentage of it, rounded up at that product's places.
+  // The fee of spending `spent` when the operator charges it in the product given: as a fill's
+  // fee is charged, at that product's places.
   decimal spent_fee(const market_spec& m, wire::side side, decimal spent) const {
     const int places = side == wire::side::buy ? m.quote_places : m.base_places;
-    return spent.mul_div(m.fee_percent, decimal::from_int(100), rounding::up)
-        .value_or(decimal{})
-        .round(places, rounding::up);
+    return percent_fee(m.fee_percent, spent, places).value_or(decimal{});
   }
 
   void settle(order_record& o, const market_spec& m, const book_fill& f) {
