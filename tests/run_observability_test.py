@@ -20,7 +20,7 @@ import time
 import urllib.error
 import urllib.request
 
-DURATION_S = 25
+DURATION_S = 45
 
 # Every family issue 8 lists, with its type.
 FAMILIES = {
