@@ -95,6 +95,10 @@ struct remainder {
   std::string failed_provider;
 };
 
+bool past_deadline(const intent_record& intent) {
+  return intent.deadline && std::chrono::system_clock::now() >= *intent.deadline;
+}
+
 struct run_state {
   intent_record intent;
   std::map<int, leg_record> legs;
@@ -102,9 +106,7 @@ struct run_state {
   int next_index = 0;
   bool unplaced = false;  // some spend was neither executed nor re-planned
 
-  bool past_deadline() const {
-    return intent.deadline && std::chrono::system_clock::now() >= *intent.deadline;
-  }
+  bool past_deadline() const { return swaprouter::past_deadline(intent); }
 };
 
 }  // namespace
@@ -669,6 +671,26 @@ struct executor::impl {
     co_await run_all(std::move(work));
   }
 
+  // Quotes and plans `asked` at every provider. No route while a provider could not be priced (a
+  // timeout, an error, a connection still opening on a cold start) is asked again, up to
+  // max_replans fan-outs, while `go_on()` holds; `asking_again` is told why each time. With every
+  // provider priced, no route is final.
+  task<quoted_plan> quote_until_priced(swap_intent asked, std::function<bool()> go_on,
+                                       std::function<void(const std::string&)> asking_again) {
+    const std::vector<venue*> everyone(directory.all().begin(), directory.all().end());
+    for (int fanouts = 1;; ++fanouts) {
+      quoted_plan quoted = co_await quote_and_plan(everyone, asked, options().planning,
+                                                   options().fanout, options().book);
+      remember(quoted.models);
+      if (quoted.result.ok() || quoted.unavailable.empty() || fanouts >= options().max_replans ||
+          !go_on()) {
+        co_return quoted;
+      }
+      asking_again(fmt::format("{} had no price ({})", quoted.unavailable.front().route.str(),
+                               quoted.unavailable.front().reason.str()));
+    }
+  }
+
   // Re-plans every remainder at the providers that did not just fail it.
   task<void> replan(std::shared_ptr<run_state> st, int attempt) {
     std::vector<remainder> pending = std::move(st->remainders);
@@ -692,26 +714,20 @@ struct executor::impl {
       log.note(st->intent.id, {}, "replan",
                fmt::format("re-planning {} {} (attempt {})", part.amount.to_string(), part.asset,
                            attempt));
-      const std::vector<venue*> asked(directory.all().begin(), directory.all().end());
-      const planner_options planning = options().planning;
-      // No route while a provider could not be priced (a timeout, an error) is asked again, up
-      // to max_replans fan-outs, within this attempt: nothing of the attempt has been sent yet,
-      // so a restart meanwhile re-plans this part from the legs it came from (resume). With
-      // every provider priced, no route is final.
-      quoted_plan quoted;
-      for (int fanouts = 1;; ++fanouts) {
-        quoted = co_await quote_and_plan(asked, again, planning, options().fanout, options().book);
-        remember(quoted.models);
-        if (quoted.result.ok() || quoted.unavailable.empty() || fanouts >= options().max_replans ||
-            stopped.contains(st->intent.id) || st->past_deadline()) {
-          break;
-        }
-        log.note(
-            st->intent.id, {}, "replan",
-            fmt::format("no route for {} {} while {} had no price ({}): asking again",
-                        part.amount.to_string(), part.asset, quoted.unavailable.front().route.str(),
-                        quoted.unavailable.front().reason.str()));
-      }
+      // Asked again within this attempt: nothing of the attempt has been sent yet, so a restart
+      // meanwhile re-plans this part from the legs it came from (resume).
+      // Named, not temporaries of the co_await: g++ 12 destroys such temporaries twice.
+      std::function<bool()> go_on = [this, st] {
+        return !stopped.contains(st->intent.id) && !st->past_deadline();
+      };
+      std::function<void(const std::string&)> asking_again = [this, st,
+                                                              &part](const std::string& why) {
+        log.note(st->intent.id, {}, "replan",
+                 fmt::format("no route for {} {} while {}: asking again", part.amount.to_string(),
+                             part.asset, why));
+      };
+      const quoted_plan quoted =
+          co_await quote_until_priced(again, std::move(go_on), std::move(asking_again));
       if (!quoted.result.ok()) {
         st->unplaced = true;
         log.alarm(st->intent.id,
@@ -963,11 +979,15 @@ void executor::cancel(const std::string& intent_id) {
 
 task<execution_result> executor::run(intent_record intent) {
   const intent_record wanted = intent;
-  const swap_intent asked = planner_intent(wanted);
-  const std::vector<venue*> venues(impl_->directory.all().begin(), impl_->directory.all().end());
-  const planner_options planning = impl_->options().planning;
-  auto quoted = co_await quote_and_plan(venues, asked, planning, impl_->options().fanout,
-                                        impl_->options().book);
+  // Nothing is journaled before the plan, so asking again leaves no trace but the report.
+  // Named, not temporaries of the co_await (g++ 12).
+  std::function<bool()> go_on = [&wanted] { return !past_deadline(wanted); };
+  std::function<void(const std::string&)> asking_again = [this, &wanted](const std::string& why) {
+    impl_->log.report(wanted.id, {}, "intent", "no route while " + why + ": asking again");
+  };
+  swap_intent asked = planner_intent(wanted);
+  auto quoted = co_await impl_->quote_until_priced(std::move(asked), std::move(go_on),
+                                                   std::move(asking_again));
   co_return co_await execute(wanted, std::move(quoted));
 }
 

@@ -490,6 +490,30 @@ TEST_F(ExecutorTest, ARemainderWithoutRouteWhileAProviderHadNoPriceIsTriedAgain)
   EXPECT_EQ(kinds("alarm").size(), 1u) << "the short fill only";
 }
 
+// A cold start's first fan-out can find a provider not yet priced (its connection still opening):
+// the intent is asked again before anything is journaled, not failed; with every provider
+// priced and no route, or after max_replans fan-outs, it fails.
+TEST_F(ExecutorTest, TheFirstPlanWithoutRouteWhileAProviderHadNoPriceIsAskedAgain) {
+  scripted_venue onek("onek", dedup());
+  onek.timed_out_pricings = {1};
+  const auto out = execute({&onek}, intent());
+  EXPECT_EQ(onek.submitted, std::vector<client_id>{"I1-L0-A0"});
+  EXPECT_EQ(out.state, "done");
+  EXPECT_EQ(onek.pricings, 2);
+  EXPECT_EQ(kinds("intent").at(0),
+            "no route while onek: USDT->COPM had no price (timeout: pricing timed out): asking "
+            "again");
+
+  events_.clear();
+  scripted_venue silent("kiiex", dedup());
+  silent.timed_out_pricings = {1, 2, 3, 4};
+  const auto failed = execute({&silent}, intent("I2"));
+  EXPECT_EQ(failed.state, "failed");
+  EXPECT_EQ(silent.pricings, options_.max_replans);
+  EXPECT_TRUE(silent.submitted.empty());
+  EXPECT_EQ(kinds("intent").size(), static_cast<std::size_t>(options_.max_replans));
+}
+
 // The 60 USDT the fill left are asked about before anything of them is journaled (the bot's
 // exposure caps): refused, they are not sent, the refusal is alarmed and the intent is partial.
 TEST_F(ExecutorTest, ARemainderWhosePlanIsRefusedIsNotSent) {

@@ -549,13 +549,18 @@ result<leg_status> onek_callback(std::string_view body) {
 }
 
 // A 001k world whose adapter asks for callbacks to a loopback listener that hands them to a
-// callback_gate, with polling slowed so that only hints make the tracker fetch early.
+// callback_gate, with polling slowed so that only hints make the tracker fetch early. The swap
+// fills 1.5 s after it is opened, so that the callbacks a test sends on acceptance are handled
+// (and their fetches answered "open") before the emulator's own final callback even on a loaded
+// machine; with 200 ms a stall of that length let the fill overtake them.
 struct callback_world {
-  explicit callback_world(std::string name, callback_options gate_options = {})
-      : w(std::move(name)) {
+  explicit callback_world(std::string name, callback_options gate_options = {},
+                          std::chrono::milliseconds poll = 20s)
+      : w(std::move(name), testing::fault_scenario_yaml(),
+          [](sim::scenario& s) { s.providers.at("onek").fill_delay = 1500ms; }) {
     w.start();
-    w.options.poll_initial = 5s;
-    w.options.poll_max = 5s;
+    w.options.poll_initial = poll;
+    w.options.poll_max = poll;
     sim::server_options so;
     so.admin_api = false;
     listener = std::make_unique<sim::server>(w.io().get_executor(), so);
@@ -628,7 +633,7 @@ TEST(Faults, S12_duplicate_and_reordered_callbacks) {
   EXPECT_EQ(cw.gate->count(callback_verdict::duplicate), 19u);
   // The premature claim and the emulator's real final callback.
   EXPECT_EQ(cw.gate->count(callback_verdict::hint), 2u);
-  // The tracker's first poll, one fetch per distinct callback; the 5 s poll never came.
+  // The tracker's first poll, one fetch per distinct callback; the 20 s poll never came.
   EXPECT_EQ(cw.status_fetches(), 3u);
   // The final state is the provider API's, applied once.
   const auto leg = w.records().leg("I-s12-L0-A0").value();
@@ -1703,7 +1708,8 @@ TEST(Faults, S13_callback_flood_is_not_journaled_callback_by_callback) {
   // must not become one journal transaction per callback.
   callback_options gate_options;
   gate_options.hints_per_second = 5;
-  callback_world cw("s13f", gate_options);
+  // The emulator's own final callback is beyond the rate too: the poll finds the fill.
+  callback_world cw("s13f", gate_options, 2s);
   // The gate's clock stands still: the whole flood falls in one second however slowly the
   // machine runs it (the bound below is a count, not a time).
   cw.gate = std::make_unique<callback_gate>(*cw.exec, gate_options,
