@@ -75,6 +75,7 @@ std::string intent_line(const intent_record& i) {
       "intent {}  {}  {} {} {} -> {}  min {}  created {}", printable(i.id), printable(i.state),
       to_string(i.side), i.amount.to_string(), printable(i.spend_asset), printable(i.receive_asset),
       i.min_receive.to_string(), format_iso_timestamp(i.created_at));
+  if (i.max_spend) out += fmt::format("  max spend {}", i.max_spend->to_string());
   if (i.deadline) out += fmt::format("  deadline {}", format_iso_timestamp(*i.deadline));
   out += fmt::format("  origin {}", printable(i.origin));
   if (i.dry_run) out += "  dry-run";
@@ -93,7 +94,12 @@ std::string leg_line(const leg_record& l) {
     out += fmt::format("  status {}", printable(l.provider_status));
   }
   if (!l.spend_filled.is_zero() || !l.receive_filled.is_zero() || !l.fee_filled.is_zero()) {
-    out += fmt::format("  spent {} received {} fee {}", l.spend_filled.to_string(),
+    const std::string spend_fee =
+        l.spend_fee_filled.is_zero()
+            ? std::string()
+            : fmt::format(" (fee {} {} included)", l.spend_fee_filled.to_string(),
+                          printable(l.spend_asset));
+    out += fmt::format("  spent {}{} received {} fee {}", l.spend_filled.to_string(), spend_fee,
                        l.receive_filled.to_string(), l.fee_filled.to_string());
   }
   if (l.deadline) out += fmt::format("  deadline {}", format_iso_timestamp(*l.deadline));
@@ -141,6 +147,7 @@ void write_leg(json_out& j, const leg_record& l) {
   j.field("provider_ref", l.provider_ref);
   j.field("provider_status", l.provider_status);
   j.field("spend_filled", l.spend_filled.to_string());
+  j.field("spend_fee_filled", l.spend_fee_filled.to_string());
   j.field("receive_filled", l.receive_filled.to_string());
   j.field("fee_filled", l.fee_filled.to_string());
   j.key("updated_at");
@@ -158,6 +165,8 @@ void write_intent_open(json_out& j, const intent_record& i, const std::vector<le
   j.field("receive_asset", i.receive_asset);
   j.field("amount", i.amount.to_string());
   j.field("min_receive", i.min_receive.to_string());
+  j.key("max_spend");
+  j.str_or_null(i.max_spend ? i.max_spend->to_string() : std::string());
   j.key("created_at");
   j.time(i.created_at);
   optional_time(j, "deadline", i.deadline);

@@ -221,18 +221,23 @@ result<swap_intent> parse_intent_request(std::string_view body, std::span<const 
         return bad(fmt::format("{} must be an asset code such as \"USDT\"", key));
       }
       (key == "from" ? intent.spend_asset : intent.receive_asset) = std::string(*code);
-    } else if (key == "spend" || key == "receive" || key == "min_receive") {
-      const bool amount = key != "min_receive";
+    } else if (key == "spend" || key == "receive" || key == "min_receive" || key == "max_spend") {
+      // min_receive may be zero (no floor); the others are amounts to spend or receive.
+      const bool positive = key != "min_receive";
       const auto t = text();
       auto value = t ? decimal::parse(*t) : result<decimal>(fail(error_kind::invalid_argument, ""));
-      if (!value || value->is_negative() || (amount && value->is_zero())) {
+      if (!value || value->is_negative() || (positive && value->is_zero())) {
         return bad(fmt::format("{} must be a {} decimal amount such as \"100.5\"", key,
-                               amount ? "positive" : "non-negative"));
+                               positive ? "positive" : "non-negative"));
       }
-      if (amount && has_amount) return bad("give either spend or receive, not both");
-      (amount ? intent.amount : intent.min_receive) = *value;
-      if (amount) {
+      if (key == "min_receive") {
+        intent.min_receive = *value;
+      } else if (key == "max_spend") {
+        intent.max_spend = *value;
+      } else {
+        if (has_amount) return bad("give either spend or receive, not both");
         has_amount = true;
+        intent.amount = *value;
         intent.side = key == "spend" ? amount_side::spend : amount_side::receive;
       }
     } else if (key == "deadline") {
@@ -260,6 +265,10 @@ result<swap_intent> parse_intent_request(std::string_view body, std::span<const 
     return bad("from, to and one of spend or receive are required");
   }
   if (intent.spend_asset == intent.receive_asset) return bad("from and to must differ");
+  // A spend intent's spend is its amount; its price floor is min_receive.
+  if (intent.max_spend && intent.side == amount_side::spend) {
+    return bad("max_spend goes with receive (a spend intent spends exactly its amount)");
+  }
   intent.deadline = now + deadline;
   return intent;
 }
@@ -754,6 +763,7 @@ struct bot_service::impl {
       out.field("side", to_string(i.side));
       out.field("amount", i.amount.to_string());
       out.field("min_receive", i.min_receive.to_string());
+      if (i.max_spend) out.field("max_spend", i.max_spend->to_string());
       out.key("created_at");
       out.time(i.created_at);
     } else {
@@ -766,6 +776,9 @@ struct bot_service::impl {
         out.field("side", to_string(asked->second.side));
         out.field("amount", asked->second.amount.to_string());
         out.field("min_receive", asked->second.min_receive.to_string());
+        if (asked->second.max_spend) {
+          out.field("max_spend", asked->second.max_spend->to_string());
+        }
       }
     }
     out.key("legs");
@@ -783,6 +796,7 @@ struct bot_service::impl {
           out.field("state", to_string(l.phase));
           out.field("provider_ref", l.provider_ref);
           out.field("spend_filled", l.spend_filled.to_string());
+          out.field("spend_fee_filled", l.spend_fee_filled.to_string());
           out.field("receive_filled", l.receive_filled.to_string());
           out.field("fee_filled", l.fee_filled.to_string());
           out.key("updated_at");

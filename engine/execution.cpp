@@ -11,13 +11,12 @@ namespace swaprouter {
 namespace {
 
 // Journals the settlement of a leg about to be `next` (filled or partially filled) and alarms a
-// partial fill or a settlement outside the tolerance of its quote. `spend_fee` is the fee inside
-// leg.spend_filled; the journal's legs keep no column for it, the settled event names it.
-void settle(execution_log& log, const leg_record& leg, leg_phase next, decimal spend_fee) {
+// partial fill or a settlement outside the tolerance of its quote.
+void settle(execution_log& log, const leg_record& leg, leg_phase next) {
   const std::string spend_fee_text =
-      spend_fee.is_zero()
+      leg.spend_fee_filled.is_zero()
           ? std::string()
-          : fmt::format(" (fee {} {} included)", spend_fee.to_string(), leg.spend_asset);
+          : fmt::format(" (fee {} {} included)", leg.spend_fee_filled.to_string(), leg.spend_asset);
   log.note(
       leg.intent_id, leg.client, "settled",
       fmt::format("spent {} {}{} received {} {} fee {} quoted {}", leg.spend_filled.to_string(),
@@ -81,6 +80,7 @@ swap_intent planner_intent(const intent_record& intent) {
   out.side = intent.side;
   out.amount = intent.amount;
   out.min_receive = intent.min_receive;
+  out.max_spend = intent.max_spend;
   out.deadline = intent.deadline;
   return out;
 }
@@ -191,6 +191,7 @@ void execution_log::apply(leg_record& leg, const leg_status& status, int receive
     return;
   }
   leg.spend_filled = status.spend_filled;
+  leg.spend_fee_filled = status.spend_fee_filled;
   leg.receive_filled = net_received(status, receive_precision);
   leg.fee_filled = status.fee_filled;
   const std::string cause =
@@ -200,7 +201,7 @@ void execution_log::apply(leg_record& leg, const leg_status& status, int receive
   // The settlement and its alarms are journaled before the final phase: a restart never applies
   // a final leg again, so a process that died between the writes would leave them unwritten.
   if (next == leg_phase::filled || next == leg_phase::partially_filled) {
-    settle(*this, leg, next, status.spend_fee_filled);
+    settle(*this, leg, next);
   }
   set_phase(leg, next, cause);
 }

@@ -672,9 +672,9 @@ struct executor::impl {
   }
 
   // Quotes and plans `asked` at every provider. No route while a provider could not be priced (a
-  // timeout, an error, a connection still opening on a cold start) is asked again, up to
-  // max_replans fan-outs, while `go_on()` holds; `asking_again` is told why each time. With every
-  // provider priced, no route is final.
+  // timeout, an error, a connection still opening on a cold start) is asked again after a jittered
+  // poll_initial, up to max_replans fan-outs, while `go_on()` holds; `asking_again` is told why
+  // each time. With every provider priced, no route is final.
   task<quoted_plan> quote_until_priced(swap_intent asked, std::function<bool()> go_on,
                                        std::function<void(const std::string&)> asking_again) {
     const std::vector<venue*> everyone(directory.all().begin(), directory.all().end());
@@ -688,6 +688,9 @@ struct executor::impl {
       }
       asking_again(fmt::format("{} had no price ({})", quoted.unavailable.front().route.str(),
                                quoted.unavailable.front().reason.str()));
+      // A provider that refused at once (503, a reset) is not asked again at once.
+      co_await sleep_for(log.jittered(options().poll_initial));
+      if (!go_on()) co_return quoted;
     }
   }
 
@@ -943,6 +946,7 @@ struct executor::impl {
       if (rec.spend_asset == intent.spend_asset) out.spent += rec.spend_filled;
       if (rec.receive_asset == intent.receive_asset) out.received += rec.receive_filled;
       if (rec.fee_filled.is_positive()) fees[rec.receive_asset] += rec.fee_filled;
+      if (rec.spend_fee_filled.is_positive()) fees[rec.spend_asset] += rec.spend_fee_filled;
     }
     for (auto& [asset, amount] : fees) out.fees.push_back({asset, amount});
     if (out.spent.is_positive()) {

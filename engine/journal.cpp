@@ -80,9 +80,8 @@ bool is_final(leg_phase phase) noexcept {
 
 namespace {
 
-// Version 1. A later version adds a migration step from the previous one in open(); the text of
-// an existing version never changes.
-static_assert(journal::schema_version == 1, "schema_v1 below writes user_version 1");
+// Version 1. A later version adds a migration step from the previous one (schema_v2 below); the
+// text of an existing version never changes.
 constexpr const char* schema_v1 = R"sql(
 CREATE TABLE intents (
   id TEXT PRIMARY KEY NOT NULL,
@@ -143,6 +142,16 @@ CREATE TRIGGER events_no_delete BEFORE DELETE ON events
 PRAGMA user_version = 1;
 )sql";
 
+// Version 2, from version 1: an exact-receive intent's cap on what it spends, and the fee a leg
+// paid in its spend asset (inside spend_filled). A new journal is created as version 1 and
+// migrated in the same transaction.
+static_assert(journal::schema_version == 2, "schema_v2 below writes user_version 2");
+constexpr const char* schema_v2 = R"sql(
+ALTER TABLE intents ADD COLUMN max_spend TEXT;
+ALTER TABLE legs ADD COLUMN spend_fee_filled TEXT NOT NULL DEFAULT '0';
+PRAGMA user_version = 2;
+)sql";
+
 // Indexes added to version 1 after its release, over its tables as they are: created with the
 // schema, and by open() in a journal an earlier build created, so that the version stays 1 and
 // such a journal still opens (and is still read by an earlier build).
@@ -151,28 +160,38 @@ constexpr const char* indexes_since_v1 =
 constexpr const char* sql_count_open_intents_index =
     "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'intents_open'";
 
-#define SWAPROUTER_INTENT_COLUMNS                                                            \
-  "id, spend_asset, receive_asset, side, amount, min_receive, created_at, deadline, state, " \
-  "dry_run, origin"
-#define SWAPROUTER_LEG_COLUMNS                                                                    \
-  "intent_id, leg_index, attempt, client, provider, direction_code, spend_asset, receive_asset, " \
-  "side, amount, min_receive, quoted_receive, quote_id, deadline, phase, provider_ref, "          \
-  "provider_status, spend_filled, receive_filled, fee_filled, updated_at"
+// What the reads select ({} in the statements below), in read_intent's and read_leg's order. A
+// journal of version 1 opened read-only is not migrated: the columns it lacks are read as their
+// defaults.
+constexpr const char* intent_columns =
+    "id, spend_asset, receive_asset, side, amount, min_receive, created_at, deadline, state, "
+    "dry_run, origin, max_spend";
+constexpr const char* intent_columns_v1 =
+    "id, spend_asset, receive_asset, side, amount, min_receive, created_at, deadline, state, "
+    "dry_run, origin, NULL";
+constexpr const char* leg_columns =
+    "intent_id, leg_index, attempt, client, provider, direction_code, spend_asset, receive_asset, "
+    "side, amount, min_receive, quoted_receive, quote_id, deadline, phase, provider_ref, "
+    "provider_status, spend_filled, receive_filled, fee_filled, updated_at, spend_fee_filled";
+constexpr const char* leg_columns_v1 =
+    "intent_id, leg_index, attempt, client, provider, direction_code, spend_asset, receive_asset, "
+    "side, amount, min_receive, quoted_receive, quote_id, deadline, phase, provider_ref, "
+    "provider_status, spend_filled, receive_filled, fee_filled, updated_at, '0'";
 
 constexpr const char* sql_begin = "BEGIN IMMEDIATE";
 constexpr const char* sql_commit = "COMMIT";
 constexpr const char* sql_rollback = "ROLLBACK";
 constexpr const char* sql_insert_intent =
     "INSERT INTO intents (id, spend_asset, receive_asset, side, amount, min_receive, created_at, "
-    "deadline, state, dry_run, origin, updated_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    "deadline, state, dry_run, origin, updated_at, max_spend) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 constexpr const char* sql_insert_leg =
     "INSERT INTO legs (intent_id, leg_index, attempt, client, provider, direction_code, "
     "spend_asset, receive_asset, side, amount, min_receive, quoted_receive, quote_id, deadline, "
     "phase, provider_ref, provider_status, spend_filled, receive_filled, fee_filled, updated_at, "
-    "is_final, created_at) "
+    "is_final, created_at, spend_fee_filled) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21, ?22, ?23)";
+    "?19, ?20, ?21, ?22, ?23, ?24)";
 // Same parameter numbers as sql_insert_leg; ?1 (intent_id), ?4 (client) and ?23 (created_at)
 // are not changed by an update, ?4 selects the row.
 constexpr const char* sql_update_leg =
@@ -180,39 +199,29 @@ constexpr const char* sql_update_leg =
     "spend_asset = ?7, receive_asset = ?8, side = ?9, amount = ?10, min_receive = ?11, "
     "quoted_receive = ?12, quote_id = ?13, deadline = ?14, phase = ?15, provider_ref = ?16, "
     "provider_status = ?17, spend_filled = ?18, receive_filled = ?19, fee_filled = ?20, "
-    "updated_at = ?21, is_final = ?22 WHERE client = ?4";
+    "updated_at = ?21, is_final = ?22, spend_fee_filled = ?24 WHERE client = ?4";
 constexpr const char* sql_insert_event =
     "INSERT INTO events (time, intent_id, client, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)";
-constexpr const char* sql_select_intent =
-    "SELECT " SWAPROUTER_INTENT_COLUMNS " FROM intents WHERE id = ?1";
-constexpr const char* sql_select_intents = "SELECT " SWAPROUTER_INTENT_COLUMNS
-                                           " FROM intents ORDER BY created_at DESC, rowid DESC "
-                                           "LIMIT ?1";
+constexpr const char* sql_select_intent = "SELECT {} FROM intents WHERE id = ?1";
+constexpr const char* sql_select_intents =
+    "SELECT {} FROM intents ORDER BY created_at DESC, rowid DESC LIMIT ?1";
 // The state is a literal, not a parameter: only then may SQLite use the partial index
 // intents_open, which keeps this a short read however many intents have ended.
-constexpr const char* sql_select_open_intents = "SELECT " SWAPROUTER_INTENT_COLUMNS
-                                                " FROM intents WHERE state = 'open' "
-                                                "ORDER BY created_at, rowid";
+constexpr const char* sql_select_open_intents =
+    "SELECT {} FROM intents WHERE state = 'open' ORDER BY created_at, rowid";
 constexpr const char* sql_update_intent_state =
     "UPDATE intents SET state = ?2, updated_at = ?3 WHERE id = ?1";
-constexpr const char* sql_select_legs_of = "SELECT " SWAPROUTER_LEG_COLUMNS
-                                           " FROM legs WHERE intent_id = ?1 "
-                                           "ORDER BY leg_index, attempt, id";
-constexpr const char* sql_select_leg =
-    "SELECT " SWAPROUTER_LEG_COLUMNS " FROM legs WHERE client = ?1";
+constexpr const char* sql_select_legs_of =
+    "SELECT {} FROM legs WHERE intent_id = ?1 ORDER BY leg_index, attempt, id";
+constexpr const char* sql_select_leg = "SELECT {} FROM legs WHERE client = ?1";
 // No index: adoption after an unknown outcome is rare, and the legs table stays small.
-constexpr const char* sql_select_leg_by_ref = "SELECT " SWAPROUTER_LEG_COLUMNS
-                                              " FROM legs WHERE provider = ?1 AND "
-                                              "provider_ref = ?2 ORDER BY id LIMIT 1";
-constexpr const char* sql_select_unfinished =
-    "SELECT " SWAPROUTER_LEG_COLUMNS " FROM legs WHERE is_final = 0 ORDER BY id";
+constexpr const char* sql_select_leg_by_ref =
+    "SELECT {} FROM legs WHERE provider = ?1 AND provider_ref = ?2 ORDER BY id LIMIT 1";
+constexpr const char* sql_select_unfinished = "SELECT {} FROM legs WHERE is_final = 0 ORDER BY id";
 constexpr const char* sql_select_events_of =
     "SELECT seq, time, intent_id, client, kind, detail FROM events WHERE intent_id = ?1 "
     "ORDER BY seq";
 constexpr const char* sql_integrity_check = "PRAGMA integrity_check";
-
-#undef SWAPROUTER_INTENT_COLUMNS
-#undef SWAPROUTER_LEG_COLUMNS
 
 // Fixed width, always with milliseconds, so that text order is time order (ORDER BY created_at).
 std::string format_time(wall_time time) {
@@ -316,8 +325,9 @@ class row_reader {
     }
     return *v;
   }
+  bool is_null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
   std::optional<wall_time> optional_time(int col) {
-    if (sqlite3_column_type(s_, col) == SQLITE_NULL) return std::nullopt;
+    if (is_null(col)) return std::nullopt;
     return time(col);
   }
   amount_side side(int col) {
@@ -359,6 +369,7 @@ intent_record read_intent(row_reader& r) {
   i.state = r.text(8);
   i.dry_run = r.integer(9) != 0;
   i.origin = r.text(10);
+  if (!r.is_null(11)) i.max_spend = r.amount(11);
   return i;
 }
 
@@ -385,6 +396,7 @@ leg_record read_leg(row_reader& r) {
   l.receive_filled = r.amount(18);
   l.fee_filled = r.amount(19);
   l.updated_at = r.time(20);
+  l.spend_fee_filled = r.amount(21);
   return l;
 }
 
@@ -426,12 +438,15 @@ void bind_leg(bound& b, const leg_record& leg, std::string_view intent_id, wall_
   b.time(21, updated_at);
   b.integer(22, is_final(leg.phase) ? 1 : 0);
   if (created_at) b.time(23, *created_at);
+  b.amount(24, leg.spend_fee_filled);
 }
 
 std::string describe_intent(const intent_record& i) {
-  return fmt::format("{} {} {} -> {}, min {}, state {}, origin {}{}", to_string(i.side),
+  return fmt::format("{} {} {} -> {}, min {}{}, state {}, origin {}{}", to_string(i.side),
                      i.amount.to_string(), i.spend_asset, i.receive_asset,
-                     i.min_receive.to_string(), i.state, i.origin, i.dry_run ? ", dry run" : "");
+                     i.min_receive.to_string(),
+                     i.max_spend ? ", max spend " + i.max_spend->to_string() : std::string(),
+                     i.state, i.origin, i.dry_run ? ", dry run" : "");
 }
 
 std::string describe_leg(const leg_record& l) {
@@ -473,14 +488,16 @@ class sqlite_journal final : public journal {
         return fail(error_kind::internal,
                     fmt::format("{} is not a swaprouter journal (no schema)", path_));
       }
-    } else {
-      if (auto r = configure(); !r) return r;
-      if (*version == 0) {
-        if (auto r = create_schema(); !r) return r;
-      }
-      if (auto r = add_missing_indexes(); !r) return r;
+      return prepare_all(static_cast<int>(*version));
     }
-    return prepare_all();
+    if (auto r = configure(); !r) return r;
+    if (*version == 0) {
+      if (auto r = create_schema(); !r) return r;
+    } else if (*version < schema_version) {
+      if (auto r = migrate(); !r) return r;
+    }
+    if (auto r = add_missing_indexes(); !r) return r;
+    return prepare_all(schema_version);
   }
 
   result<void> add_intent(const intent_record& intent, std::span<const leg_record> legs) override {
@@ -509,6 +526,7 @@ class sqlite_journal final : public journal {
         b.integer(10, intent.dry_run ? 1 : 0);
         b.text(11, intent.origin);
         b.time(12, now);
+        if (intent.max_spend) b.amount(13, *intent.max_spend);
         if (auto r = done(b, what); !r) return r;
       }
       if (auto r = append(now, intent.id, "", "intent", describe_intent(intent), what); !r) {
@@ -710,12 +728,31 @@ class sqlite_journal final : public journal {
       }
       if (auto r = exec_constant(schema_v1, "creating the schema"); !r) return r;
       if (auto r = exec_constant(indexes_since_v1, "creating the schema"); !r) return r;
+      if (auto r = exec_constant(schema_v2, "creating the schema"); !r) return r;
       return exec_constant(sql_commit, "creating the schema");
     }();
     if (!created || sqlite3_get_autocommit(db_.get()) == 0) {
       sqlite3_exec(db_.get(), sql_rollback, nullptr, nullptr, nullptr);
     }
     return created;
+  }
+
+  // A journal of version 1 from an earlier build becomes version 2 in one transaction; the
+  // version is read again inside it because another process may have migrated it meanwhile.
+  result<void> migrate() {
+    constexpr std::string_view what = "migrating the schema to version 2";
+    if (auto r = exec_constant(sql_begin, what); !r) return r;
+    auto migrated = [&]() -> result<void> {
+      auto version = pragma_int("PRAGMA user_version", what);
+      if (!version) return std::unexpected(version.error());
+      if (*version != 1) return exec_constant(sql_commit, what);
+      if (auto r = exec_constant(schema_v2, what); !r) return r;
+      return exec_constant(sql_commit, what);
+    }();
+    if (!migrated || sqlite3_get_autocommit(db_.get()) == 0) {
+      sqlite3_exec(db_.get(), sql_rollback, nullptr, nullptr, nullptr);
+    }
+    return migrated;
   }
 
   // A journal of version 1 from an earlier build lacks the indexes added since: they are added
@@ -770,8 +807,32 @@ class sqlite_journal final : public journal {
     return {};
   }
 
-  result<void> prepare_all() {
-    const std::pair<stmt_handle*, const char*> all[] = {
+  // Prepares the reads for a journal of `version` and, unless read-only (then `version` may be
+  // older than this build's), the writes.
+  result<void> prepare_all(int version) {
+    const bool v1 = version == 1;
+    const auto intents = [&](const char* sql) {
+      return fmt::format(fmt::runtime(sql), v1 ? intent_columns_v1 : intent_columns);
+    };
+    const auto legs = [&](const char* sql) {
+      return fmt::format(fmt::runtime(sql), v1 ? leg_columns_v1 : leg_columns);
+    };
+    const std::pair<stmt_handle*, std::string> reads[] = {
+        {&select_intent_, intents(sql_select_intent)},
+        {&select_intents_, intents(sql_select_intents)},
+        {&select_open_intents_, intents(sql_select_open_intents)},
+        {&select_legs_of_, legs(sql_select_legs_of)},
+        {&select_leg_, legs(sql_select_leg)},
+        {&select_leg_by_ref_, legs(sql_select_leg_by_ref)},
+        {&select_unfinished_, legs(sql_select_unfinished)},
+        {&select_events_of_, sql_select_events_of},
+        {&integrity_check_, sql_integrity_check},
+    };
+    for (const auto& [slot, sql] : reads) {
+      if (auto r = prepare(*slot, sql.c_str()); !r) return r;
+    }
+    if (options_.read_only) return {};
+    const std::pair<stmt_handle*, const char*> writes[] = {
         {&begin_, sql_begin},
         {&commit_, sql_commit},
         {&rollback_, sql_rollback},
@@ -779,18 +840,9 @@ class sqlite_journal final : public journal {
         {&insert_leg_, sql_insert_leg},
         {&update_leg_, sql_update_leg},
         {&insert_event_, sql_insert_event},
-        {&select_intent_, sql_select_intent},
-        {&select_intents_, sql_select_intents},
-        {&select_open_intents_, sql_select_open_intents},
         {&update_intent_state_, sql_update_intent_state},
-        {&select_legs_of_, sql_select_legs_of},
-        {&select_leg_, sql_select_leg},
-        {&select_leg_by_ref_, sql_select_leg_by_ref},
-        {&select_unfinished_, sql_select_unfinished},
-        {&select_events_of_, sql_select_events_of},
-        {&integrity_check_, sql_integrity_check},
     };
-    for (const auto& [slot, sql] : all) {
+    for (const auto& [slot, sql] : writes) {
       if (auto r = prepare(*slot, sql); !r) return r;
     }
     return {};

@@ -51,6 +51,7 @@ struct intent_record {
   amount_side side = amount_side::spend;
   decimal amount;
   decimal min_receive;
+  std::optional<decimal> max_spend;  ///< receive side: never spend more
   wall_time created_at{};
   std::optional<wall_time> deadline;
   std::string state = "open";  ///< open, done, failed, halted: free text kept short
@@ -77,7 +78,8 @@ struct leg_record {
   leg_phase phase = leg_phase::planned;
   std::string provider_ref;  ///< the provider's id once known
   std::string provider_status;
-  decimal spend_filled;
+  decimal spend_filled;      ///< what the account paid, a fee in the spend asset included
+  decimal spend_fee_filled;  ///< that fee (KIIEX: fee product = the one given), else zero
   decimal receive_filled;  ///< net received, as the provider reports it settled
   decimal fee_filled;
   wall_time updated_at{};
@@ -125,13 +127,14 @@ struct journal_options {
 class journal {
  public:
   /// Opens or creates the journal at `path` (":memory:" for tests), creating or checking the
-  /// schema; a newer schema version than this build knows is an error.
+  /// schema; a newer schema version than this build knows is an error. An older one is migrated
+  /// in one transaction (read-only: read as it is, the columns it lacks at their defaults).
   static result<std::unique_ptr<journal>> open(const std::string& path);
   /// As open(path), with explicit options. Errors are kind internal and name the file.
   static result<std::unique_ptr<journal>> open(const std::string& path,
                                                const journal_options& options);
   /// The schema version this build creates and reads (PRAGMA user_version).
-  static constexpr int schema_version = 1;
+  static constexpr int schema_version = 2;
   virtual ~journal() = default;
 
   /// Records the intent and its planned legs in one transaction.

@@ -212,6 +212,7 @@ struct bot::impl {
     record.side = intent.side;
     record.amount = intent.amount;
     record.min_receive = intent.min_receive;
+    record.max_spend = intent.max_spend;
     record.created_at = std::chrono::system_clock::now();
     record.deadline = intent.deadline;
     record.origin = origin;
@@ -251,8 +252,12 @@ struct bot::impl {
             ? fmt::format("spend {} {} -> {} min {} ({})", intent.amount.to_string(),
                           intent.spend_asset, intent.receive_asset, intent.min_receive.to_string(),
                           why)
-            : fmt::format("receive {} {} for {} min {} ({})", intent.amount.to_string(),
-                          intent.receive_asset, intent.spend_asset, intent.min_receive.to_string(),
+            : fmt::format("receive {} {} for {}{} ({})", intent.amount.to_string(),
+                          intent.receive_asset, intent.spend_asset,
+                          intent.max_spend
+                              ? fmt::format(" spending at most {} {}",
+                                            intent.max_spend->to_string(), intent.spend_asset)
+                              : std::string(),
                           why);
     if (risk_decision d = risk.admit(intent, now); !d.allowed) {
       ++totals_of(index).refused;

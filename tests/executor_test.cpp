@@ -407,9 +407,9 @@ TEST_F(ExecutorTest, SettlementOutsideToleranceIsAlarmed) {
 }
 
 // A provider that charged its fee in the spend asset, on top of the amount (KIIEX with the fee
-// product set to the one given): what the account paid is what the intent spent. The settlement
-// names the fee and is alarmed (spent beyond the leg's amount, outside its quote); nothing is
-// left over to re-plan.
+// product set to the one given): what the account paid is what the intent spent. The settlement,
+// the leg and the result name the fee, and it is alarmed (spent beyond the leg's amount, outside
+// its quote); nothing is left over to re-plan.
 TEST_F(ExecutorTest, AFeeInTheSpendAssetIsSpentAndAlarmedBeyondTheAmount) {
   scripted_venue v("onek", dedup());
   leg_status paid = first_leg_filled("100.25", "200");
@@ -418,9 +418,13 @@ TEST_F(ExecutorTest, AFeeInTheSpendAssetIsSpentAndAlarmedBeyondTheAmount) {
   const auto out = execute({&v}, intent());
   EXPECT_EQ(out.spent, dec("100.25"));
   EXPECT_EQ(out.received, dec("200"));
-  EXPECT_TRUE(out.fees.empty());
+  // The result's fees and the journal's leg name the fee paid in USDT.
+  ASSERT_EQ(out.fees.size(), 1u);
+  EXPECT_EQ(out.fees[0].asset, "USDT");
+  EXPECT_EQ(out.fees[0].amount, dec("0.25"));
   EXPECT_EQ(v.submitted, std::vector<client_id>{"I1-L0-A0"});
   EXPECT_EQ(journal_.leg("I1-L0-A0").value()->spend_filled, dec("100.25"));
+  EXPECT_EQ(journal_.leg("I1-L0-A0").value()->spend_fee_filled, dec("0.25"));
   ASSERT_EQ(journal_.events("settled").size(), 1u);
   EXPECT_EQ(journal_.events("settled")[0].detail,
             "spent 100.25 USDT (fee 0.25 USDT included) received 200 COPM fee 0 quoted 200");

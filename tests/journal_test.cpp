@@ -97,6 +97,7 @@ void expect_same_intent(const intent_record& a, const intent_record& b) {
   EXPECT_EQ(a.side, b.side);
   EXPECT_EQ(a.amount, b.amount);
   EXPECT_EQ(a.min_receive, b.min_receive);
+  EXPECT_EQ(a.max_spend, b.max_spend);
   EXPECT_EQ(a.created_at, b.created_at);
   EXPECT_EQ(a.deadline, b.deadline);
   EXPECT_EQ(a.state, b.state);
@@ -120,6 +121,7 @@ void expect_same_leg(const leg_record& a, const leg_record& b) {
   EXPECT_EQ(a.provider_ref, b.provider_ref);
   EXPECT_EQ(a.provider_status, b.provider_status);
   EXPECT_EQ(a.spend_filled, b.spend_filled);
+  EXPECT_EQ(a.spend_fee_filled, b.spend_fee_filled);
   EXPECT_EQ(a.receive_filled, b.receive_filled);
   EXPECT_EQ(a.fee_filled, b.fee_filled);
   EXPECT_EQ(a.updated_at, b.updated_at);
@@ -469,7 +471,58 @@ TEST(journal, open_intents_are_every_open_one_oldest_first) {
     EXPECT_EQ(open_ids(*j), (std::vector<std::string>{"MID", "NEW"}));
   }
   EXPECT_EQ(raw_pragma(path, has_index), "1");
+  EXPECT_EQ(raw_pragma(path, "PRAGMA user_version"), "2");
+}
+
+// A journal an earlier build wrote (version 1: no max_spend on intents, no spend_fee_filled on
+// legs) is read as it is when opened read-only (`swaprouter journal`), the missing columns at
+// their defaults, and migrated to version 2 in place by the first writable open, its rows kept.
+TEST(journal, a_version_1_journal_is_read_read_only_and_migrated_by_a_writable_open) {
+  temp_dir dir;
+  clocked clock;
+  const std::string path = dir.file("j.db");
+  const intent_record old_intent = make_intent("OLD", at(9, 0, 0));
+  leg_record old_leg = make_leg("OLD", 0, at(9, 0, 1));
+  old_leg.phase = leg_phase::filled;
+  old_leg.spend_filled = dec("500.25");
+  {
+    auto j = open_ok(path, clock.options());
+    ASSERT_TRUE(j);
+    ASSERT_TRUE(j->add_intent(old_intent, std::vector<leg_record>{old_leg}));
+  }
+  // What version 1 looked like.
+  EXPECT_EQ(raw_exec(path,
+                     "ALTER TABLE intents DROP COLUMN max_spend; ALTER TABLE legs DROP COLUMN "
+                     "spend_fee_filled; PRAGMA user_version = 1"),
+            "");
+  {
+    journal_options ro;
+    ro.read_only = true;
+    auto j = open_ok(path, ro);
+    ASSERT_TRUE(j);
+    expect_same_intent(j->intent("OLD").value().value(), old_intent);
+    expect_same_leg(j->leg(old_leg.client).value().value(), old_leg);
+    EXPECT_FALSE(j->add_event("OLD", "", "note", "x"));
+  }
   EXPECT_EQ(raw_pragma(path, "PRAGMA user_version"), "1");
+  {
+    auto j = open_ok(path, clock.options());
+    ASSERT_TRUE(j);
+    expect_same_intent(j->intent("OLD").value().value(), old_intent);
+    intent_record capped = make_intent("NEW", at(10, 0, 0));
+    capped.side = amount_side::receive;
+    capped.max_spend = dec("1001.25");
+    leg_record paid = make_leg("NEW", 0, at(10, 0, 1));
+    paid.phase = leg_phase::filled;
+    paid.spend_filled = dec("502.75");
+    paid.spend_fee_filled = dec("2.5");
+    ASSERT_TRUE(j->add_intent(capped, std::vector<leg_record>{make_leg("NEW", 0, at(10, 0, 0))}));
+    ASSERT_TRUE(j->update_leg(paid, "filled"));
+    expect_same_intent(j->intent("NEW").value().value(), capped);
+    expect_same_leg(j->leg(paid.client).value().value(), paid);
+  }
+  EXPECT_EQ(raw_pragma(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(raw_pragma(path, "SELECT spend_fee_filled FROM legs WHERE client = 'OLD-0-0'"), "0");
 }
 
 TEST(journal, events_are_append_only_in_the_schema_too) {
@@ -496,11 +549,11 @@ TEST(journal, schema_is_versioned_and_wal_is_on) {
   temp_dir dir;
   const std::string path = dir.file("j.db");
   { ASSERT_TRUE(open_ok(path, journal_options{})); }
-  EXPECT_EQ(raw_pragma(path, "PRAGMA user_version"), "1");
+  EXPECT_EQ(raw_pragma(path, "PRAGMA user_version"), "2");
   EXPECT_EQ(raw_pragma(path, "PRAGMA journal_mode"), "wal");
-  // Opening again keeps version 1 and the data.
+  // Opening again keeps version 2 and the data.
   { ASSERT_TRUE(open_ok(path, journal_options{})); }
-  EXPECT_EQ(raw_pragma(path, "PRAGMA user_version"), "1");
+  EXPECT_EQ(raw_pragma(path, "PRAGMA user_version"), "2");
 
   // A newer journal is refused and left untouched.
   const std::string newer = dir.file("newer.db");
@@ -511,7 +564,7 @@ TEST(journal, schema_is_versioned_and_wal_is_on) {
     auto j = journal::open(newer, o);
     ASSERT_FALSE(j);
     EXPECT_EQ(j.error().kind, error_kind::internal);
-    EXPECT_NE(j.error().message.find("schema version 99 is newer than this build's 1"),
+    EXPECT_NE(j.error().message.find("schema version 99 is newer than this build's 2"),
               std::string::npos)
         << j.error().message;
     EXPECT_NE(j.error().message.find(newer), std::string::npos);
@@ -920,6 +973,7 @@ class journal_command : public ::testing::Test {
     l.provider_ref = "SW-1";
     l.provider_status = "success\x1b[31m";
     l.spend_filled = dec("500.25");
+    l.spend_fee_filled = dec("1.25");
     l.receive_filled = dec("1999000.5");
     l.fee_filled = dec("0");
     l.updated_at = at(10, 0, 5, 120);
@@ -927,6 +981,7 @@ class journal_command : public ::testing::Test {
     intent_record second = make_intent("I2", at(10, 1, 0));
     second.side = amount_side::receive;
     second.amount = dec("400000");
+    second.max_spend = dec("101.5");
     ASSERT_TRUE(j->add_intent(second, {}));
   }
 
@@ -952,12 +1007,14 @@ TEST_F(journal_command, lists_intents_newest_first_with_legs) {
   ASSERT_EQ(run(options()), 0) << err_.str();
   EXPECT_EQ(out_.str(),
             "intent I2  open  receive 400000 USDT -> COPM  min 3990000.000000000000000001  "
-            "created 2026-11-21T10:01:00Z  deadline 2026-11-21T10:02:00Z  origin cli\n"
+            "created 2026-11-21T10:01:00Z  max spend 101.5  deadline 2026-11-21T10:02:00Z  "
+            "origin cli\n"
             "intent I1  open  spend 1000.5 USDT -> COPM  min 3990000.000000000000000001  "
             "created 2026-11-21T10:00:00Z  origin cli\n"
             "  leg 0.0  I1-0-0  filled  onek  USDT-COPM  spend 500.25 USDT -> COPM  min "
             "1995000.123456789012345678  quoted 123456789012345678.123456789012345678  quote q-1  "
-            "ref SW-1  status success\\x1b[31m  spent 500.25 received 1999000.5 fee 0  deadline "
+            "ref SW-1  status success\\x1b[31m  spent 500.25 (fee 1.25 USDT included) received "
+            "1999000.5 fee 0  deadline "
             "2026-11-21T10:00:30Z  updated 2026-11-21T10:00:05.120Z\n");
   EXPECT_EQ(err_.str(), "");
 }
@@ -991,15 +1048,18 @@ TEST_F(journal_command, json_has_the_same_content) {
   ASSERT_TRUE(intents);
   ASSERT_EQ(intents->items.size(), 2u);
   EXPECT_EQ(intents->items[0].member("id")->text, "I2");
+  EXPECT_EQ(intents->items[0].member("max_spend")->text, "101.5");
   const json_value& first = intents->items[1];
   EXPECT_EQ(first.member("amount")->text, "1000.5");
   EXPECT_EQ(first.member("deadline")->type, json_value::kind::null);
+  EXPECT_EQ(first.member("max_spend")->type, json_value::kind::null);
   const auto* legs = first.member("legs");
   ASSERT_TRUE(legs);
   ASSERT_EQ(legs->items.size(), 1u);
   EXPECT_EQ(legs->items[0].member("phase")->text, "filled");
   EXPECT_EQ(legs->items[0].member("quoted_receive")->text, "123456789012345678.123456789012345678");
   EXPECT_EQ(legs->items[0].member("provider_status")->text, "success\x1b[31m");
+  EXPECT_EQ(legs->items[0].member("spend_fee_filled")->text, "1.25");
 
   o.intent = "I1";
   ASSERT_EQ(run(o), 0) << err_.str();

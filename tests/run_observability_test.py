@@ -355,20 +355,29 @@ def run_checks(base, token):
     check(bad[0] == 400 and "either spend or receive" in bad[1], f"spend and receive: {bad}")
     bad = request(base, "POST", "/intents", token, {"from": "USDT", "to": "COPM", "receive": "0"})
     check(bad[0] == 400 and "receive must be a positive" in bad[1], f"receive 0: {bad}")
+    bad = request(base, "POST", "/intents", token,
+                  {"from": "USDT", "to": "COPM", "spend": "10", "max_spend": "20"})
+    check(bad[0] == 400 and "max_spend goes with receive" in bad[1], f"spend with max_spend: {bad}")
+    bad = request(base, "POST", "/intents", token,
+                  {"from": "USDT", "to": "COPM", "receive": "40000", "max_spend": "0"})
+    check(bad[0] == 400 and "max_spend must be a positive" in bad[1], f"max_spend 0: {bad}")
     status_code, text = request(base, "POST", "/intents", token,
                                 {"from": "USDT", "to": "COPM", "receive": "40000",
-                                 "providers": ["onek", "kiiex"]})
+                                 "max_spend": "20", "providers": ["onek", "kiiex"]})
     check(status_code == 202, f"exact-receive intent: {status_code} {text}")
     receive_id = json.loads(text).get("id", "") if status_code == 202 else ""
     done = wait_until("the exact-receive intent done", lambda: (lambda j: j if j["state"] == "done" else None)(
         get_json(base, "/intents/" + receive_id, token)))
     if done:
         check(done["side"] == "receive" and done["amount"] == "40000" and done["spend_asset"] == "USDT"
-              and done["detail"].startswith("done: "), f"exact-receive intent {done}")
+              and done.get("max_spend") == "20" and done["detail"].startswith("done: "),
+              f"exact-receive intent {done}")
         legs = done["legs"]
         check(legs and all(l["state"] == "filled" and l["side"] == "spend" for l in legs), f"legs {legs}")
         delivered = sum(Decimal(l["receive_filled"]) for l in legs if l["receive_asset"] == "COPM")
         check(delivered >= 40000, f"exact-receive delivered {delivered} COPM: {legs}")
+        spent = sum(Decimal(l["spend_filled"]) for l in legs if l["spend_asset"] == "USDT")
+        check(0 < spent <= 20, f"exact-receive spent {spent} USDT, at most 20: {legs}")
 
     # A deadline whose milliseconds overflow 64 bits (307445734561826m wraps to 8.4 s) is 400, not
     # an 8-second intent, nor a crash of the bot (UBSan: signed overflow in the conversion).
