@@ -21,6 +21,10 @@ inline constexpr int exit_no_route = 3;  ///< `quote`: no admissible route
 /// input (exit 2), never quoted or sent.
 void add_pair_options(CLI::App& app, std::string& from, std::string& to);
 
+/// Registers --spend (an exact amount to spend) and --receive (an exact net amount to receive,
+/// for the least spend), exactly one of which must be given; answers the --receive option.
+CLI::Option* add_amount_options(CLI::App& app, std::string& spend, std::string& receive);
+
 /// A registered subcommand: its CLI11 node and the function that runs it after parsing.
 struct subcommand {
   CLI::App* app = nullptr;

@@ -114,10 +114,7 @@ subcommand add_quote_command(CLI::App& parent) {
       "Ask every provider at once, plan the best route (direct, multi-hop or split) and print "
       "it. Exit 0 with a plan, 3 when no route exists, 2 for bad input.");
   add_pair_options(*app, options->from, options->to);
-  auto* spend = app->add_option("--spend", options->spend, "Exact amount to spend");
-  auto* receive = app->add_option("--receive", options->receive, "Exact net amount to receive");
-  spend->excludes(receive);
-  receive->excludes(spend);
+  add_amount_options(*app, options->spend, options->receive);
   app->add_option("--config", options->config,
                   "Engine configuration (docs/config.md): quotes its providers that have "
                   "credentials");
@@ -131,11 +128,6 @@ subcommand add_quote_command(CLI::App& parent) {
   app->add_flag("--no-split", options->no_split, "Never split across providers");
   app->add_option("--fanout-ms", options->fanout_ms, "Fan-out deadline in milliseconds")
       ->check(CLI::Range(1, 60000));
-  app->callback([spend, receive] {
-    if (spend->count() + receive->count() != 1) {
-      throw CLI::ValidationError("one of --spend or --receive is required");
-    }
-  });
   return subcommand{app, [options] { return run_quote(*options); }};
 }
 

@@ -50,6 +50,20 @@ void add_pair_options(CLI::App& app, std::string& from, std::string& to) {
   app.add_option("--to", to, "Asset to receive, e.g. COPM")->required()->check(asset_code);
 }
 
+CLI::Option* add_amount_options(CLI::App& app, std::string& spend, std::string& receive) {
+  auto* by_spend = app.add_option("--spend", spend, "Exact amount to spend");
+  auto* by_receive =
+      app.add_option("--receive", receive, "Exact net amount to receive, for the least spend");
+  by_spend->excludes(by_receive);
+  by_receive->excludes(by_spend);
+  app.callback([by_spend, by_receive] {
+    if (by_spend->count() + by_receive->count() != 1) {
+      throw CLI::ValidationError("one of --spend or --receive is required");
+    }
+  });
+  return by_receive;
+}
+
 crash_hook crash_hook_from_env() {
   const char* point = std::getenv("SWAPROUTER_CRASH_AT");
   if (point == nullptr || *point == '\0') return {};

@@ -31,6 +31,8 @@ struct swap_options {
   std::string from;
   std::string to;
   std::string spend;
+  std::string receive;
+  std::string max_spend;
   std::string min_receive = "0";
   std::string deadline = "60s";
   bool simulate = false;
@@ -132,14 +134,18 @@ void print_result(const execution_result& r, const intent_record& intent, bool j
 int run_swap(const swap_options& options) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("swap"));
   spdlog::set_level(spdlog::level::warn);
-  auto spend = decimal::parse(options.spend);
+  const bool by_spend = !options.spend.empty();
+  auto amount = decimal::parse(by_spend ? options.spend : options.receive);
   auto minimum = decimal::parse(options.min_receive);
   const auto deadline = parse_duration(options.deadline);
-  if (!spend || !spend->is_positive() || !minimum || minimum->is_negative() || !deadline ||
-      options.from == options.to) {
+  std::optional<result<decimal>> cap;
+  if (!options.max_spend.empty()) cap = decimal::parse(options.max_spend);
+  if (!amount || !amount->is_positive() || !minimum || minimum->is_negative() || !deadline ||
+      (cap && (!*cap || !(*cap)->is_positive())) || options.from == options.to) {
     std::fprintf(stderr,
-                 "swaprouter swap: need --from and --to (different assets), a positive --spend, "
-                 "a non-negative --min-receive and a --deadline like 60s\n");
+                 "swaprouter swap: need --from and --to (different assets), a positive --spend "
+                 "or --receive (with --receive, a positive --max-spend if any), a non-negative "
+                 "--min-receive and a --deadline like 60s\n");
     return exit_usage;
   }
 
@@ -199,8 +205,10 @@ int run_swap(const swap_options& options) {
   intent.id = intent_id_now();
   intent.spend_asset = options.from;
   intent.receive_asset = options.to;
-  intent.amount = *spend;
+  intent.side = by_spend ? amount_side::spend : amount_side::receive;
+  intent.amount = *amount;
   intent.min_receive = *minimum;
+  if (cap) intent.max_spend = **cap;
   intent.created_at = std::chrono::system_clock::now();
   intent.deadline = intent.created_at + *deadline;
   intent.origin = "cli";
@@ -235,7 +243,9 @@ subcommand add_swap_command(CLI::App& parent) {
       "Plan, execute and track one swap to its end, printing every step and the result. Exit 0 "
       "only when filled, 1 otherwise, 2 for bad input.");
   add_pair_options(*app, options->from, options->to);
-  app->add_option("--spend", options->spend, "Exact amount to spend")->required();
+  CLI::Option* receive = add_amount_options(*app, options->spend, options->receive);
+  app->add_option("--max-spend", options->max_spend, "With --receive: never spend more")
+      ->needs(receive);
   app->add_option("--min-receive", options->min_receive, "Least net amount to accept");
   app->add_option("--deadline", options->deadline, "Overall deadline, e.g. 60s, 1500ms, 2m");
   app->add_option("--config", options->config,

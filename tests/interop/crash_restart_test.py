@@ -19,7 +19,8 @@ answer read, not parsed) and before_state_commit (parsed, not journaled) the pro
 swap while the journal's leg is still submitting without a provider reference; and the run
 crashing at after_request_write does so although the emulator creates the swap and never answers
 (a one-shot drop fault on the create), so that point sits before any answer is read. With 001k it also checks `quote --config` (live) and
-`swap --config --dry-run` (a paper fill, journaled dry-run, nothing at the provider). 001k and
+`swap --config --dry-run` (a paper fill, journaled dry-run, nothing at the provider), also to
+receive an exact amount under a --max-spend cap. 001k and
 KIIEX deduplicate by client id; StableStack
 and OxaPay do not (their restart adopts the one swap of that amount and pair, never resends).
 
@@ -260,6 +261,33 @@ def check_modes(binary, work, sim, receive):
     check([(state, dry_run) for _, state, dry_run in intents] == [("done", 1)],
           f"swap --dry-run: one intent done and marked dry-run: {intents}")
     check([l[5].startswith("paper-") for l in legs] == [True], f"swap --dry-run legs: {legs}")
+
+    # Exactly 40000 COPM (about 10 USDT) spending at most 20 USDT: done on paper, the cap
+    # journaled; with a cap of 5 USDT no plan reaches it (exit 1) and nothing is sent.
+    capped_db = os.path.join(work, "dry-run-receive.db")
+    for cap, code in (("20", 0), ("5", 1)):
+        capped = subprocess.run([binary, "swap", "--config", sim.config, "--dry-run", "--db",
+                                 capped_db, "--paper-balance", "USDT=500", "--from", "USDT",
+                                 "--to", receive, "--receive", "40000", "--max-spend", cap],
+                                capture_output=True, text=True, timeout=60)
+        check(capped.returncode == code,
+              f"swap --receive --max-spend {cap}: {capped.returncode} {capped.stdout}{capped.stderr}")
+    check(len(sim.ledger()["swaps"]) == before, "swap --dry-run --receive reached the provider")
+    con = sqlite3.connect(f"file:{capped_db}?mode=ro", uri=True)
+    try:
+        rows = con.execute("SELECT side, amount, max_spend, state FROM intents "
+                           "ORDER BY created_at, id").fetchall()
+        spent = con.execute("SELECT spend_filled FROM legs").fetchall()
+    finally:
+        con.close()
+    check(rows == [("receive", "40000", "20", "done"), ("receive", "40000", "5", "failed")],
+          f"swap --receive intents: {rows}")
+    check(len(spent) == 1 and 0 < float(spent[0][0]) <= 20, f"swap --receive legs: {spent}")
+    bad = subprocess.run([binary, "swap", "--simulate", "--from", "USDT", "--to", receive,
+                          "--spend", "10", "--max-spend", "20"], capture_output=True, text=True,
+                         timeout=60)
+    check(bad.returncode == 2 and "--max-spend requires --receive" in bad.stderr,
+          f"swap --spend --max-spend: {bad.returncode} {bad.stderr}")
 
 
 def run_case(binary, work, provider):
