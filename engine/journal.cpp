@@ -153,8 +153,8 @@ PRAGMA user_version = 2;
 )sql";
 
 // Indexes added to version 1 after its release, over its tables as they are: created with the
-// schema, and by open() in a journal an earlier build created, so that the version stays 1 and
-// such a journal still opens (and is still read by an earlier build).
+// schema, and by open() in a journal an earlier build created without them (then migrated to
+// version 2 first).
 constexpr const char* indexes_since_v1 =
     "CREATE INDEX IF NOT EXISTS intents_open ON intents (created_at) WHERE state = 'open'";
 constexpr const char* sql_count_open_intents_index =
@@ -163,20 +163,19 @@ constexpr const char* sql_count_open_intents_index =
 // What the reads select ({} in the statements below), in read_intent's and read_leg's order. A
 // journal of version 1 opened read-only is not migrated: the columns it lacks are read as their
 // defaults.
-constexpr const char* intent_columns =
-    "id, spend_asset, receive_asset, side, amount, min_receive, created_at, deadline, state, "
-    "dry_run, origin, max_spend";
-constexpr const char* intent_columns_v1 =
-    "id, spend_asset, receive_asset, side, amount, min_receive, created_at, deadline, state, "
-    "dry_run, origin, NULL";
-constexpr const char* leg_columns =
-    "intent_id, leg_index, attempt, client, provider, direction_code, spend_asset, receive_asset, "
-    "side, amount, min_receive, quoted_receive, quote_id, deadline, phase, provider_ref, "
-    "provider_status, spend_filled, receive_filled, fee_filled, updated_at, spend_fee_filled";
-constexpr const char* leg_columns_v1 =
-    "intent_id, leg_index, attempt, client, provider, direction_code, spend_asset, receive_asset, "
-    "side, amount, min_receive, quoted_receive, quote_id, deadline, phase, provider_ref, "
-    "provider_status, spend_filled, receive_filled, fee_filled, updated_at, '0'";
+#define SWAPROUTER_INTENT_COLUMNS_V1                                                         \
+  "id, spend_asset, receive_asset, side, amount, min_receive, created_at, deadline, state, " \
+  "dry_run, origin"
+#define SWAPROUTER_LEG_COLUMNS_V1                                                                 \
+  "intent_id, leg_index, attempt, client, provider, direction_code, spend_asset, receive_asset, " \
+  "side, amount, min_receive, quoted_receive, quote_id, deadline, phase, provider_ref, "          \
+  "provider_status, spend_filled, receive_filled, fee_filled, updated_at"
+constexpr const char* intent_columns = SWAPROUTER_INTENT_COLUMNS_V1 ", max_spend";
+constexpr const char* intent_columns_v1 = SWAPROUTER_INTENT_COLUMNS_V1 ", NULL";
+constexpr const char* leg_columns = SWAPROUTER_LEG_COLUMNS_V1 ", spend_fee_filled";
+constexpr const char* leg_columns_v1 = SWAPROUTER_LEG_COLUMNS_V1 ", '0'";
+#undef SWAPROUTER_INTENT_COLUMNS_V1
+#undef SWAPROUTER_LEG_COLUMNS_V1
 
 constexpr const char* sql_begin = "BEGIN IMMEDIATE";
 constexpr const char* sql_commit = "COMMIT";
