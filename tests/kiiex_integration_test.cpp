@@ -575,13 +575,15 @@ TEST_F(KiiexIntegration, OverlappingRefusalsShareOneRelogin) {
 }
 
 // As above, but the held call's refusal comes back after the other call's new session expired
-// too: that session is refused in turn, and the held call logs in once more and succeeds.
+// too: that session is refused in turn, and the held call logs in once more and succeeds. The
+// hold outlasts the other call's last use of its session by a second or more, which a loaded
+// machine's stalls do not close (with 200 ms and 400 ms a stall kept the second session alive).
 TEST_F(KiiexIntegration, OverlappingRefusalAfterTheNewerSessionExpiredLogsInAgain) {
-  config_.session.idle_timeout = 200ms;
+  config_.session.idle_timeout = 500ms;
   start();
   ASSERT_TRUE(run(client_->balances()).has_value());
-  run(pause(300ms));
-  server_->faults().set("/ap/GetAccountPositions", sim::delay_once(400ms));
+  run(pause(700ms));
+  server_->faults().set("/ap/GetAccountPositions", sim::delay_once(2000ms));
   auto [held, second] =
       test_support::run_together(io_, client_->balances(), once_held(client_->balances()));
   ASSERT_TRUE(held.has_value()) << held.error().message;
