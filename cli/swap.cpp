@@ -138,10 +138,16 @@ int run_swap(const swap_options& options) {
   auto amount = decimal::parse(by_spend ? options.spend : options.receive);
   auto minimum = decimal::parse(options.min_receive);
   const auto deadline = parse_duration(options.deadline);
-  std::optional<result<decimal>> cap;
-  if (!options.max_spend.empty()) cap = decimal::parse(options.max_spend);
+  // --max-spend is optional; given, it must be a positive amount.
+  std::optional<decimal> cap;
+  bool cap_ok = true;
+  if (!options.max_spend.empty()) {
+    auto parsed = decimal::parse(options.max_spend);
+    cap_ok = parsed && parsed->is_positive();
+    if (cap_ok) cap = *parsed;
+  }
   if (!amount || !amount->is_positive() || !minimum || minimum->is_negative() || !deadline ||
-      (cap && (!*cap || !(*cap)->is_positive())) || options.from == options.to) {
+      !cap_ok || options.from == options.to) {
     std::fprintf(stderr,
                  "swaprouter swap: need --from and --to (different assets), a positive --spend "
                  "or --receive (with --receive, a positive --max-spend if any), a non-negative "
@@ -208,7 +214,7 @@ int run_swap(const swap_options& options) {
   intent.side = by_spend ? amount_side::spend : amount_side::receive;
   intent.amount = *amount;
   intent.min_receive = *minimum;
-  if (cap) intent.max_spend = **cap;
+  intent.max_spend = cap;
   intent.created_at = std::chrono::system_clock::now();
   intent.deadline = intent.created_at + *deadline;
   intent.origin = "cli";

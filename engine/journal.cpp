@@ -710,11 +710,24 @@ class sqlite_journal final : public journal {
     return {};
   }
 
-  // Creates version 1 in one transaction; the version is read again inside it because another
-  // process may have created the schema since the first read.
+  // Runs `body` between BEGIN IMMEDIATE and COMMIT with constant SQL (the statements are not
+  // prepared yet while the schema is made); anything that fails rolls it all back.
+  template <class F>
+  result<void> schema_transaction(std::string_view what, F&& body) {
+    if (auto r = exec_constant(sql_begin, what); !r) return r;
+    result<void> done = std::forward<F>(body)();
+    if (done) done = exec_constant(sql_commit, what);
+    if (!done && sqlite3_get_autocommit(db_.get()) == 0) {
+      sqlite3_exec(db_.get(), sql_rollback, nullptr, nullptr, nullptr);
+    }
+    return done;
+  }
+
+  // Creates version 1 and migrates it to this build's in one transaction; the version is read
+  // again inside it because another process may have created the schema since the first read.
   result<void> create_schema() {
-    if (auto r = exec_constant(sql_begin, "creating the schema"); !r) return r;
-    auto created = [&]() -> result<void> {
+    constexpr std::string_view what = "creating the schema";
+    return schema_transaction(what, [&]() -> result<void> {
       auto version = pragma_int("PRAGMA user_version", "reading the schema version");
       if (!version) return std::unexpected(version.error());
       if (*version != 0) return {};
@@ -725,33 +738,22 @@ class sqlite_journal final : public journal {
             error_kind::internal,
             fmt::format("{} is not a swaprouter journal (tables without a schema version)", path_));
       }
-      if (auto r = exec_constant(schema_v1, "creating the schema"); !r) return r;
-      if (auto r = exec_constant(indexes_since_v1, "creating the schema"); !r) return r;
-      if (auto r = exec_constant(schema_v2, "creating the schema"); !r) return r;
-      return exec_constant(sql_commit, "creating the schema");
-    }();
-    if (!created || sqlite3_get_autocommit(db_.get()) == 0) {
-      sqlite3_exec(db_.get(), sql_rollback, nullptr, nullptr, nullptr);
-    }
-    return created;
+      if (auto r = exec_constant(schema_v1, what); !r) return r;
+      if (auto r = exec_constant(indexes_since_v1, what); !r) return r;
+      return exec_constant(schema_v2, what);
+    });
   }
 
   // A journal of version 1 from an earlier build becomes version 2 in one transaction; the
   // version is read again inside it because another process may have migrated it meanwhile.
   result<void> migrate() {
     constexpr std::string_view what = "migrating the schema to version 2";
-    if (auto r = exec_constant(sql_begin, what); !r) return r;
-    auto migrated = [&]() -> result<void> {
+    return schema_transaction(what, [&]() -> result<void> {
       auto version = pragma_int("PRAGMA user_version", what);
       if (!version) return std::unexpected(version.error());
-      if (*version != 1) return exec_constant(sql_commit, what);
-      if (auto r = exec_constant(schema_v2, what); !r) return r;
-      return exec_constant(sql_commit, what);
-    }();
-    if (!migrated || sqlite3_get_autocommit(db_.get()) == 0) {
-      sqlite3_exec(db_.get(), sql_rollback, nullptr, nullptr, nullptr);
-    }
-    return migrated;
+      if (*version != 1) return {};
+      return exec_constant(schema_v2, what);
+    });
   }
 
   // A journal of version 1 from an earlier build lacks the indexes added since: they are added
@@ -761,13 +763,7 @@ class sqlite_journal final : public journal {
     auto have = pragma_int(sql_count_open_intents_index, what);
     if (!have) return std::unexpected(have.error());
     if (*have != 0) return {};
-    if (auto r = exec_constant(sql_begin, what); !r) return r;
-    auto added = exec_constant(indexes_since_v1, what);
-    if (added) added = exec_constant(sql_commit, what);
-    if (!added && sqlite3_get_autocommit(db_.get()) == 0) {
-      sqlite3_exec(db_.get(), sql_rollback, nullptr, nullptr, nullptr);
-    }
-    return added;
+    return schema_transaction(what, [&] { return exec_constant(indexes_since_v1, what); });
   }
 
   // Runs constant SQL (pragmas, the schema): no value ever reaches it.
