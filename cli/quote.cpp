@@ -34,9 +34,10 @@ struct quote_options {
   bool simulate = false;
   std::string scenario;
   bool json = false;
-  int max_hops = 2;
+  // Unset: the configuration's (or its default without --config).
+  std::optional<int> max_hops;
   bool no_split = false;
-  int fanout_ms = 2000;
+  std::optional<int> fanout_ms;
 };
 
 int run_quote(const quote_options& options) {
@@ -63,10 +64,12 @@ int run_quote(const quote_options& options) {
   const auto setup = setup_command("quote", options.config, options.simulate, false);
   if (!setup) return exit_usage;
 
-  planner_options planning;
-  planning.max_hops = options.max_hops;
-  planning.split = !options.no_split;
-  if (setup->config) planning.quote_max_age = setup->config->engine.quote_max_age;
+  planner_options planning = planning_of(setup->engine());
+  if (options.max_hops) planning.max_hops = *options.max_hops;
+  if (options.no_split) planning.split = false;
+  const std::chrono::milliseconds fanout = options.fanout_ms
+                                               ? std::chrono::milliseconds(*options.fanout_ms)
+                                               : setup->engine().fanout_deadline;
 
   asio::io_context ioc(1);
   provider_session session;
@@ -83,13 +86,11 @@ int run_quote(const quote_options& options) {
   std::vector<venue*>& providers = session.venues();
   std::optional<quoted_plan> outcome;
   std::exception_ptr failure;
-  asio::co_spawn(
-      ioc,
-      quote_and_plan(providers, intent, planning, std::chrono::milliseconds(options.fanout_ms)),
-      [&](std::exception_ptr e, quoted_plan result) {
-        failure = e;
-        if (!e) outcome = std::move(result);
-      });
+  asio::co_spawn(ioc, quote_and_plan(providers, intent, planning, fanout),
+                 [&](std::exception_ptr e, quoted_plan result) {
+                   failure = e;
+                   if (!e) outcome = std::move(result);
+                 });
   while (!outcome && !failure && ioc.run_one() > 0) {
   }
   session.stop();
@@ -123,10 +124,14 @@ subcommand add_quote_command(CLI::App& parent) {
   app->add_option("--scenario", options->scenario,
                   "Scenario of the emulators (default config/scenario.yaml)");
   app->add_flag("--json", options->json, "Print the plan as JSON");
-  app->add_option("--max-hops", options->max_hops, "Legs per route, 1 or 2")
-      ->check(CLI::Range(1, 2));
-  app->add_flag("--no-split", options->no_split, "Never split across providers");
-  app->add_option("--fanout-ms", options->fanout_ms, "Fan-out deadline in milliseconds")
+  app->add_option("--max-hops", options->max_hops,
+                  "Legs per route, 1 to 4 (default: the configuration's max_hops, 2)")
+      ->check(CLI::Range(1, 4));
+  app->add_flag("--no-split", options->no_split,
+                "Never split across providers (as the configuration's split: false)");
+  app->add_option("--fanout-ms", options->fanout_ms,
+                  "Fan-out deadline in milliseconds (default: the configuration's "
+                  "fanout_deadline, 2s)")
       ->check(CLI::Range(1, 60000));
   return subcommand{app, [options] { return run_quote(*options); }};
 }

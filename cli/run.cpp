@@ -157,10 +157,8 @@ int run_bot(const run_options& options) {
   execution.crash = crash;
   execution.submits = crash ? &creates : nullptr;
   execution.dry_run = chosen == run_mode::dry_run;
-  execution.fanout = file.engine.engine.fanout_deadline * 8;
-  execution.planning.max_hops = file.engine.engine.max_hops;
-  execution.planning.split = file.engine.engine.split;
-  execution.planning.quote_max_age = file.engine.engine.quote_max_age;
+  execution.fanout = file.engine.engine.fanout_deadline;
+  execution.planning = planning_of(file.engine.engine);
   strategies::bot* running = nullptr;
   execution.admit_remainder = [&running](std::string_view intent_id,
                                          const plan& remainder) -> std::optional<std::string> {

@@ -144,6 +144,19 @@ const config::engine_config* command_setup::providers() const {
   return &*config;
 }
 
+const config::engine_settings& command_setup::engine() const {
+  static const config::engine_settings defaults;
+  return config ? config->engine : defaults;
+}
+
+planner_options planning_of(const config::engine_settings& engine) {
+  planner_options out;
+  out.max_hops = engine.max_hops;
+  out.split = engine.split;
+  out.quote_max_age = engine.quote_max_age;
+  return out;
+}
+
 std::optional<command_setup> setup_command(std::string_view command,
                                            const std::string& config_path, bool simulate,
                                            bool dry_run) {

@@ -89,8 +89,15 @@ struct command_setup {
   /// What provider_session::start takes: the configuration when the configured providers are
   /// used, nullptr for the emulators (--simulate, or no credentials).
   const config::engine_config* providers() const;
+  /// The engine settings the command plans and fans out with: the configuration's, or their
+  /// defaults without --config.
+  const config::engine_settings& engine() const;
   bool simulate_flag = false;
 };
+
+/// What `engine` says of planning (max_hops, split, quote_max_age); the rest at its default. Run,
+/// swap and quote plan alike from one configuration.
+planner_options planning_of(const config::engine_settings& engine);
 
 /// Loads `config_path` (may be empty) without reading credentials, chooses the mode, and loads
 /// it again with credentials when the mode reads them. Prints every error to stderr as

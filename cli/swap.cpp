@@ -199,11 +199,8 @@ int run_swap(const swap_options& options) {
   execution.crash = crash;
   execution.submits = crash ? &creates : nullptr;
   execution.dry_run = setup->mode == run_mode::dry_run;
-  if (setup->config) {
-    execution.planning.max_hops = setup->config->engine.max_hops;
-    execution.planning.split = setup->config->engine.split;
-    execution.planning.quote_max_age = setup->config->engine.quote_max_age;
-  }
+  execution.fanout = setup->engine().fanout_deadline;
+  execution.planning = planning_of(setup->engine());
   executor exec(providers, *records, execution,
                 [json](const execution_event& e) { print_event(e, json); });
 

@@ -134,7 +134,7 @@ struct listen_address {
 
 struct engine_settings {
   std::chrono::milliseconds quote_max_age{5000};
-  std::chrono::milliseconds fanout_deadline{250};
+  std::chrono::milliseconds fanout_deadline{2000};
   int max_hops = 2;
   bool split = true;
   std::string journal = "swaprouter-journal.db";  ///< resolved against the config's folder

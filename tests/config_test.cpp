@@ -203,7 +203,7 @@ TEST(engine_config, defaults) {
   ASSERT_TRUE(r.ok()) << all_text(r);
   const engine_settings& e = r.config.engine;
   EXPECT_EQ(e.quote_max_age, milliseconds(5000));
-  EXPECT_EQ(e.fanout_deadline, milliseconds(250));
+  EXPECT_EQ(e.fanout_deadline, milliseconds(2000));
   EXPECT_EQ(e.max_hops, 2);
   EXPECT_TRUE(e.split);
   EXPECT_EQ(e.journal, "swaprouter-journal.db");

@@ -6,8 +6,10 @@ by a provider's max, a failing provider excluded with its reason, and the exit c
 Usage: quote_test.py SWAPROUTER_BINARY SCENARIO_DIR
 """
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from decimal import Decimal
 
 binary, scenarios = sys.argv[1], sys.argv[2]
@@ -66,7 +68,31 @@ if plan:
     kiiex = [r for r in plan["rejected"] if r["route"].startswith("kiiex")]
     check(kiiex and "503" in kiiex[0]["reason"], "kiiex excluded with its 503", plan)
 
-# 4. No provider serves the pair: exit 3 with the reason; bad input: exit 2.
+# 4. The configuration's engine settings are the planner's (as `run` and `swap` have them), and
+# the options override them: no split and direct routes only, unless --max-hops says otherwise.
+with tempfile.TemporaryDirectory() as folder:
+    config = os.path.join(folder, "engine.yaml")
+    with open(config, "w") as f:
+        f.write("engine:\n  max_hops: 1\n  split: false\n  fanout_deadline: 3s\n")
+    plan = quote("routes.yaml", "--config", config, "--from", "USDT", "--to", "COPM",
+                 "--spend", "1000")
+    if plan:
+        check(plan["ok"] and [r["legs"][0]["provider"] for r in plan["routes"]] == ["kiiex"],
+              "split: false leaves the whole amount to kiiex", plan)
+    plan = quote("routes.yaml", "--config", config, "--from", "EUR", "--to", "COPM",
+                 "--spend", "100")
+    if plan:
+        check(plan["ok"] and len(plan["routes"]) == 1 and len(plan["routes"][0]["legs"]) == 1,
+              "max_hops: 1 takes the direct route", plan)
+    plan = quote("routes.yaml", "--config", config, "--max-hops", "2", "--from", "EUR", "--to",
+                 "COPM", "--spend", "100")
+    if plan:
+        check(plan["ok"] and len(plan["routes"][0]["legs"]) == 2, "--max-hops 2 overrides", plan)
+plan = quote("routes.yaml", "--no-split", "--from", "USDT", "--to", "COPM", "--spend", "1000")
+if plan:
+    check(plan["ok"] and len(plan["routes"]) == 1, "--no-split: one route", plan)
+
+# 5. No provider serves the pair: exit 3 with the reason; bad input: exit 2.
 plan = quote("routes.yaml", "--from", "USDC", "--to", "EUR", "--spend", "10", expect_code=3)
 if plan:
     check(not plan["ok"] and plan.get("failure"), "no route has a reason", plan)
