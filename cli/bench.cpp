@@ -47,6 +47,7 @@
 #include "adapters/stablestack/parse.hpp"
 #include "cli/commands.hpp"
 #include "cli/fleet.hpp"
+#include "cli/providers.hpp"
 #include "cli/session.hpp"
 #include "engine/fanout.hpp"
 #include "engine/hmac.hpp"
@@ -78,6 +79,7 @@ struct bench_options {
   bool json = false;
   std::string plot;
   std::string ca;
+  std::string config;
   std::string from = "USDT";
   std::string to = "USDC";
   std::string spend = "1000";
@@ -129,33 +131,34 @@ class recording_http_client final : public http_client {
   std::map<std::string, std::string> bodies_;
 };
 
-// Where one provider listens and which key it takes.
+// Where one provider listens and which key it takes: an emulator of the scenario (`config`), or
+// a provider of an engine configuration (`settings`, --config).
 struct provider_target {
   std::string name;
+  std::string kind;  // onek, kiiex, stablestack or oxapay
   const sim::provider_config* config = nullptr;
+  const config::provider_config* settings = nullptr;
   http_endpoint endpoint;
 };
 
 struct bench_venue {
   std::string name;
+  std::string kind;
   std::unique_ptr<recording_http_client> http;
+  // A configured provider's adapter, under `client`: the engine's view of it (its configured
+  // assets and request budgets). Unset for an emulator, whose adapter is `client` itself.
+  std::unique_ptr<venue> adapter;
   std::unique_ptr<venue> client;
+  const config::provider_config* settings = nullptr;
   std::vector<direction> configured;  // the directions of a provider that lists none
 };
 
-const sim::credential_config* swap_credential(const sim::provider_config& config) {
-  for (const auto& credential : config.credentials) {
-    if (credential.active && credential.user_active && credential.allows("allow_swap")) {
-      return &credential;
-    }
-  }
-  return config.credentials.empty() ? nullptr : &config.credentials.front();
-}
-
-// StableStack lists no directions: the scenario's are configured, as a deployment would.
+// StableStack lists no directions: the scenario's or the configuration's are configured, as a
+// deployment would.
 std::vector<direction> configured_directions(const provider_target& target) {
   std::vector<direction> out;
-  if (target.name != "stablestack") return out;
+  if (target.kind != "stablestack") return out;
+  if (target.settings != nullptr) return configured_spec(*target.settings).directions;
   for (const auto& d : target.config->directions) {
     direction one;
     one.code = d.code();
@@ -170,6 +173,7 @@ std::vector<direction> configured_directions(const provider_target& target) {
 }
 
 std::unique_ptr<venue> make_bench_venue(const provider_target& target, http_client& http) {
+  if (target.settings != nullptr) return make_adapter(http, configured_spec(*target.settings));
   const sim::credential_config* credential = swap_credential(*target.config);
   if (credential == nullptr) return nullptr;
   if (target.name == "onek") {
@@ -199,8 +203,14 @@ std::vector<bench_venue> connect(asio::any_io_executor executor,
   for (const auto& target : targets) {
     bench_venue v;
     v.name = target.name;
+    v.kind = target.kind;
+    v.settings = target.settings;
     v.http = std::make_unique<recording_http_client>(make_http_client(executor, target.endpoint));
     v.client = make_bench_venue(target, *v.http);
+    if (v.client && target.settings != nullptr) {
+      v.adapter = std::move(v.client);
+      v.client = configured_view(*v.adapter, *target.settings);
+    }
     v.configured = configured_directions(target);
     if (v.client) out.push_back(std::move(v));
   }
@@ -230,7 +240,19 @@ struct load_plan {
   clock_type::duration duration{};
   double rate = 0;  // 0: closed loop
   std::uint64_t max_count = 0;
+  // Configured providers the operation asks: their budgets (documented or configured rate
+  // limits) are kept, as the quote poller keeps them, so a real provider is never pushed to its
+  // limit by a benchmark and a local refusal never counts as an answer.
+  std::vector<venue*> budgets;
 };
+
+// How long until every budget of `plan` would take a quote.
+clock_type::duration budget_wait(const load_plan& plan) {
+  clock_type::duration wait{};
+  for (venue* v : plan.budgets) wait = std::max(wait, v->poll_wait(poll_kind::prices, 0));
+  // A budget that never refills (duration::max) must not overflow a timer.
+  return std::min<clock_type::duration>(wait, 60s);
+}
 
 struct open_loop_state {
   load_result result;
@@ -270,6 +292,12 @@ task<load_result> drive(operation op, load_plan plan) {
     // Closed loop, one operation at a time: the throughput a single sequential caller gets.
     load_result out;
     while (clock_type::now() < stop && out.ok + out.errors < plan.max_count) {
+      // The wait for a budget is not the provider's latency: it is spent before the clock starts.
+      if (const auto wait = budget_wait(plan); wait > clock_type::duration::zero()) {
+        asio::steady_timer pause(executor, wait);
+        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+        continue;
+      }
       std::string why;
       const auto sent = clock_type::now();
       const bool ok = co_await op(why);
@@ -297,7 +325,9 @@ task<load_result> drive(operation op, load_plan plan) {
     if (intended >= stop) break;
     timer.expires_at(intended);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (state->in_flight >= max_in_flight) {
+    // Not sent when too many are in flight, or when a budget would refuse it (the rate asked
+    // is above what the provider allows).
+    if (state->in_flight >= max_in_flight || budget_wait(plan) > clock_type::duration::zero()) {
       ++state->result.dropped;
       continue;
     }
@@ -441,7 +471,7 @@ task<bool> fanout_once(fanout_context* ctx, std::string& why) {
     venue* provider = (*ctx->venues)[index].client.get();
     const quote_request wanted = request;
     const std::string& name = (*ctx->venues)[index].name;
-    if (name == "onek" && ctx->onek_wire) {
+    if ((*ctx->venues)[index].kind == "onek" && ctx->onek_wire) {
       auto probe = ctx->onek_wire;
       std::string code = wanted.spend_asset + "-" + wanted.receive_asset;
       calls.push_back({name, [probe, code] { return onek_pricing_once(probe, code); }});
@@ -539,7 +569,7 @@ std::vector<canned_quote> canned_quotes(const std::vector<bench_venue>& venues,
     const decimal asked = intent.amount;
     canned_quote c;
     c.provider = v.name;
-    if (v.name == "onek") {
+    if (v.kind == "onek") {
       auto body = body_of(v, "GET /api/v1/swap-directions");
       if (!body) continue;
       c.body = *body;
@@ -552,7 +582,7 @@ std::vector<canned_quote> canned_quotes(const std::vector<bench_venue>& venues,
         if (!dirs) return std::unexpected(std::move(dirs.error()));
         return onek::pricing_for_pair(*dirs, spend, receive, now, max_age);
       };
-    } else if (v.name == "kiiex") {
+    } else if (v.kind == "kiiex") {
       auto body = body_of(v, "POST /ap/GetL2Snapshot");
       auto instruments_body = body_of(v, "POST /ap/GetInstruments");
       auto products_body = body_of(v, "POST /ap/GetProducts");
@@ -587,7 +617,7 @@ std::vector<canned_quote> canned_quotes(const std::vector<bench_venue>& venues,
         return kiiex::pricing_of(m, s, std::move(*book), now,
                                  kiiex::client_options{}.quote_validity);
       };
-    } else if (v.name == "stablestack") {
+    } else if (v.kind == "stablestack") {
       auto body = body_of(v, "POST /api/instant-swaps");
       const auto d =
           std::find_if(v.configured.begin(), v.configured.end(), [&](const direction& one) {
@@ -605,7 +635,7 @@ std::vector<canned_quote> canned_quotes(const std::vector<bench_venue>& venues,
         if (!q) return std::unexpected(std::move(q.error()));
         return quote_pricing(std::move(*q), asked);
       };
-    } else if (v.name == "oxapay") {
+    } else if (v.kind == "oxapay") {
       auto body = body_of(v, "POST /v1/general/swap/calculate");
       if (!body) continue;
       c.body = *body;
@@ -801,6 +831,7 @@ struct report {
   std::string plan_summary;
   long rss_kb = 0;
   bool in_process = true;
+  std::string config;  // --config: the engine configuration whose providers were measured
 };
 
 double ms(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
@@ -841,6 +872,7 @@ std::string to_json(const report& r) {
                      json_string(r.scenario), r.mode, r.rate);
   out += fmt::format(R"("duration_s":{:.3f},"in_process_emulators":{},"cpus":{},)", r.duration_s,
                      r.in_process, std::thread::hardware_concurrency());
+  if (!r.config.empty()) out += "\"config\":" + json_string(r.config) + ",";
   out += fmt::format(R"("load_before":"{}","load_after":"{}","rss_kb":{},)", r.load_before,
                      r.load_after, r.rss_kb);
   out += "\"results\":[";
@@ -905,9 +937,12 @@ std::string to_json(const report& r) {
 
 std::string to_table(const report& r) {
   std::string out = fmt::format(
-      "swaprouter bench quotes: scenario {}\n  {} emulators, {}{}, {:.1f} s measured, load "
+      "swaprouter bench quotes: {}\n  {}, {}{}, {:.1f} s measured, load "
       "average {} -> {}, {} CPUs, RSS {} MB\n\n",
-      r.scenario, r.in_process ? "in-process" : "external", r.mode,
+      r.config.empty() ? "scenario " + r.scenario : "config " + r.config,
+      r.config.empty() ? (r.in_process ? "in-process emulators" : "external emulators")
+                       : "configured providers",
+      r.mode,
       r.rate > 0 ? fmt::format(" at {}/s (latency from the intended send time)", r.rate) : "",
       r.duration_s, r.load_before, r.load_after, std::thread::hardware_concurrency(),
       r.rss_kb / 1024);
@@ -1094,11 +1129,12 @@ task<void> run_bench(const bench_options& options, std::vector<provider_target> 
   ctx.planning = planning;
   // 001k on the wire in every fan-out (comparable with the reference clients, which ask it every
   // time) unless --onek-cached asks for the adapter's rate-table cache (the production path).
+  // A configured provider is only asked through the engine's view of it, within its budgets.
   std::shared_ptr<onek_probe> onek_wire;
   for (std::size_t i = 0; i < venues.size(); ++i) {
-    if (venues[i].name != "onek") continue;
+    if (venues[i].kind != "onek" || venues[i].settings != nullptr) continue;
     for (const auto& t : targets) {
-      if (t.name != "onek") continue;
+      if (t.name != venues[i].name) continue;
       const sim::credential_config* credential = swap_credential(*t.config);
       onek_wire = std::make_shared<onek_probe>(onek_probe{
           venues[i].http.get(),
@@ -1106,6 +1142,9 @@ task<void> run_bench(const bench_options& options, std::vector<provider_target> 
     }
   }
   if (!options.onek_cached) ctx.onek_wire = onek_wire;
+  const bool configured = !venues.empty() && venues.front().settings != nullptr;
+  std::vector<venue*> all;
+  for (auto& v : venues) all.push_back(v.client.get());
   // Warm-up (not measured): logs in, loads metadata, fills caches, records the payloads.
   for (auto& v : venues) v.http->set_recording(true);
   co_await discover_pairs(ctx);
@@ -1133,7 +1172,8 @@ task<void> run_bench(const bench_options& options, std::vector<provider_target> 
   // (a quarter of the fan-out's half also times the engine's full quote_and_plan path).
   const auto total = std::chrono::duration_cast<clock_type::duration>(duration);
   const std::size_t n = venues.size();
-  load_plan fan_plan{options.fanout_only ? total : total / 2, options.rate, options.max_requests};
+  load_plan fan_plan{
+      options.fanout_only ? total : total / 2, options.rate, options.max_requests, {}};
   if (!options.fanout_only) {
     for (std::size_t i = 0; i < n; ++i) {
       venue* provider = venues[i].client.get();
@@ -1142,13 +1182,19 @@ task<void> run_bench(const bench_options& options, std::vector<provider_target> 
       operation op = [provider, request](std::string& why) {
         return quote_once(provider, request, why);
       };
-      if (venues[i].name == "onek" && onek_wire) {
+      if (venues[i].kind == "onek" && onek_wire) {
         op = [probe = onek_wire](std::string& why) { return onek_quote_once(probe, why); };
       }
       load_plan plan{total / 2 / static_cast<std::int64_t>(std::max<std::size_t>(n, 1)),
-                     options.rate, options.max_requests};
+                     options.rate,
+                     options.max_requests,
+                     {}};
+      if (venues[i].settings != nullptr) plan.budgets = {provider};
       row r;
-      r.name = "quote " + venues[i].name;
+      // A configured 001k is asked as the engine asks it: its rate table, cached by the adapter
+      // and refreshed within the documented 30 requests a minute.
+      r.name = "quote " + venues[i].name +
+               (venues[i].kind == "onek" && !onek_wire ? " (table cached)" : "");
       r.kind = "quote";
       r.load = co_await drive(op, plan);
       out.rows.push_back(std::move(r));
@@ -1158,6 +1204,7 @@ task<void> run_bench(const bench_options& options, std::vector<provider_target> 
   {
     fanout_context* c = &ctx;
     operation op = [c](std::string& why) { return fanout_once(c, why); };
+    if (configured) fan_plan.budgets = all;
     row r;
     r.name = fmt::format("fan-out x{} (quote+plan{})", ctx.calls.size(),
                          ctx.onek_wire ? "" : ", 001k cached");
@@ -1176,6 +1223,7 @@ task<void> run_bench(const bench_options& options, std::vector<provider_target> 
     operation op = [p, intent, planning, book](std::string& why) {
       return quote_and_plan_once(p, intent, planning, why, book.get());
     };
+
     {
       std::string why;
       if (!co_await op(why)) spdlog::warn("bench: quote_and_plan's first call: {}", why);
@@ -1183,10 +1231,49 @@ task<void> run_bench(const bench_options& options, std::vector<provider_target> 
     row r;
     r.name = "engine quote_and_plan";
     r.kind = "quote_and_plan";
-    r.load = co_await drive(op, load_plan{total / 8, options.rate, options.max_requests});
+    load_plan plan{total / 8, options.rate, options.max_requests, {}};
+    if (configured) plan.budgets = all;
+    r.load = co_await drive(op, plan);
     out.rows.push_back(std::move(r));
     out.cpu = measure_decision_cpu(venues, ctx);
   }
+}
+
+// The engine configuration of --config with its credentials resolved; every error printed as
+// FILE:LINE:COLUMN: KEY: message, nullopt then.
+std::optional<config::engine_config> configured_providers(const std::string& path) {
+  config::load_options load;
+  load.resolve_credentials = true;
+  config::load_result loaded = config::load_engine_config(path, load);
+  for (const auto& e : loaded.errors)
+    std::fprintf(stderr, "swaprouter bench quotes: %s\n", e.what());
+  if (!loaded.ok()) return std::nullopt;
+  return std::move(loaded.config);
+}
+
+// The enabled providers of `config` that have credentials (those of `wanted` when it names any),
+// reached as `swaprouter run` reaches them. Throws fleet_error as configured_endpoint does, and
+// for a name of `wanted` the configuration does not have.
+std::vector<provider_target> configured_targets(const config::engine_config& config,
+                                                const std::set<std::string>& wanted) {
+  std::vector<provider_target> out;
+  for (const auto& name : wanted) {
+    const bool known =
+        std::any_of(config.providers.begin(), config.providers.end(),
+                    [&](const config::provider_config& p) { return p.name == name; });
+    if (!known) throw fleet_error(exit_usage, "--providers: " + name + " is not configured");
+  }
+  for (const auto& p : config.providers) {
+    if (!p.enabled || !p.credentials || (!wanted.empty() && !wanted.contains(p.name))) continue;
+    provider_target t;
+    t.name = p.name;
+    t.kind = std::string(to_string(p.kind));
+    t.settings = &p;
+    t.endpoint = configured_endpoint(p);
+    t.endpoint.pool_size = 8;
+    out.push_back(std::move(t));
+  }
+  return out;
 }
 
 int run_bench_quotes(const bench_options& options) {
@@ -1252,51 +1339,65 @@ int run_bench_quotes(const bench_options& options) {
   std::optional<loaded_scenario> loaded;
   std::optional<fleet> emulators;
   std::vector<provider_target> targets;
-  try {
-    loaded.emplace(load_scenario_file(scenario_path));
-    for (auto& [name, config] : loaded->scenario.providers) {
-      if (!wanted.empty() && !wanted.contains(name)) config.enabled = false;
+  std::optional<config::engine_config> configured;
+  if (!options.config.empty()) {
+    configured = configured_providers(options.config);
+    if (!configured) return exit_usage;
+    try {
+      targets = configured_targets(*configured, wanted);
+    } catch (const fleet_error& e) {
+      std::fprintf(stderr, "swaprouter bench quotes: %s\n", e.what());
+      return e.exit_code();
     }
-    for (const auto& name : wanted) {
-      if (loaded->scenario.find_provider(name) == nullptr) {
-        throw fleet_error(exit_usage, "--providers: " + name + " is not in " + loaded->path);
+  } else {
+    try {
+      loaded.emplace(load_scenario_file(scenario_path));
+      for (auto& [name, config] : loaded->scenario.providers) {
+        if (!wanted.empty() && !wanted.contains(name)) config.enabled = false;
       }
+      for (const auto& name : wanted) {
+        if (loaded->scenario.find_provider(name) == nullptr) {
+          throw fleet_error(exit_usage, "--providers: " + name + " is not in " + loaded->path);
+        }
+      }
+      if (options.ca.empty()) {
+        fleet_options fleet_opts;
+        fleet_opts.ephemeral_ports = true;
+        emulators.emplace(emu_ioc, *loaded, fleet_opts);
+        for (auto& provider : emulators->providers()) {
+          provider_target t;
+          t.name = provider.name;
+          t.kind = provider.name;
+          t.config = provider.config;
+          t.endpoint.port = provider.server->port();
+          t.endpoint.tls = provider.server->tls();
+          if (emulators->ca()) t.endpoint.extra_ca_pem = emulators->ca()->ca_pem();
+          targets.push_back(std::move(t));
+        }
+      } else {
+        for (const auto name : sim::provider_names) {
+          const sim::provider_config* config = loaded->scenario.find_provider(name);
+          if (config == nullptr || !config->enabled) continue;
+          provider_target t;
+          t.name = std::string(name);
+          t.kind = t.name;
+          t.config = config;
+          t.endpoint.port = config->port != 0 ? config->port : sim::default_port(name);
+          t.endpoint.tls = config->tls;
+          t.endpoint.extra_ca_pem = ca_pem;
+          targets.push_back(std::move(t));
+        }
+      }
+    } catch (const fleet_error& e) {
+      std::fprintf(stderr, "swaprouter bench quotes: %s\n", e.what());
+      return e.exit_code();
     }
-    if (options.ca.empty()) {
-      fleet_options fleet_opts;
-      fleet_opts.ephemeral_ports = true;
-      emulators.emplace(emu_ioc, *loaded, fleet_opts);
-      for (auto& provider : emulators->providers()) {
-        provider_target t;
-        t.name = provider.name;
-        t.config = provider.config;
-        t.endpoint.port = provider.server->port();
-        t.endpoint.tls = provider.server->tls();
-        if (emulators->ca()) t.endpoint.extra_ca_pem = emulators->ca()->ca_pem();
-        targets.push_back(std::move(t));
-      }
-    } else {
-      for (const auto name : sim::provider_names) {
-        const sim::provider_config* config = loaded->scenario.find_provider(name);
-        if (config == nullptr || !config->enabled) continue;
-        provider_target t;
-        t.name = std::string(name);
-        t.config = config;
-        t.endpoint.port = config->port != 0 ? config->port : sim::default_port(name);
-        t.endpoint.tls = config->tls;
-        t.endpoint.extra_ca_pem = ca_pem;
-        targets.push_back(std::move(t));
-      }
+    for (auto& t : targets) {
+      t.endpoint.host = "127.0.0.1";
+      // Only the run's CA: the emulators are the only peers this client may trust.
+      t.endpoint.only_extra_ca = true;
+      t.endpoint.pool_size = 8;
     }
-  } catch (const fleet_error& e) {
-    std::fprintf(stderr, "swaprouter bench quotes: %s\n", e.what());
-    return e.exit_code();
-  }
-  for (auto& t : targets) {
-    t.endpoint.host = "127.0.0.1";
-    // Only the run's CA: the emulators are the only peers this client may trust.
-    t.endpoint.only_extra_ca = true;
-    t.endpoint.pool_size = 8;
   }
   if (targets.empty()) {
     std::fprintf(stderr, "swaprouter bench quotes: no provider to measure\n");
@@ -1308,11 +1409,12 @@ int run_bench_quotes(const bench_options& options) {
   std::thread emulator_thread([&emu_ioc] { emu_ioc.run(); });
 
   run_state state;
-  state.out.scenario = loaded->path;
+  if (loaded) state.out.scenario = loaded->path;
+  state.out.config = options.config;
   state.out.mode = options.rate > 0 ? "open loop" : "closed loop, one caller";
   state.out.rate = options.rate;
   state.out.load_before = load_average();
-  state.out.in_process = options.ca.empty();
+  state.out.in_process = options.ca.empty() && options.config.empty();
   asio::io_context ioc(1);
   const auto started = clock_type::now();
   asio::co_spawn(ioc, run_bench(options, targets, intent, *duration, state),
@@ -1364,7 +1466,8 @@ subcommand add_bench_command(CLI::App& parent) {
       "quotes",
       "Quote latency against the emulators (loopback TLS): per-provider round trip, fan-out from "
       "intent to plan, cold start, and the engine's CPU per decision without I/O");
-  app->add_option("--scenario", options->scenario, "Scenario (default bench/scenario.yaml)");
+  auto* scenario =
+      app->add_option("--scenario", options->scenario, "Scenario (default bench/scenario.yaml)");
   app->add_option("--providers", options->providers, "Comma-separated providers (default all)");
   app->add_option("--duration", options->duration,
                   "Measuring time over all phases, e.g. 30s, 500ms (at most 600s)");
@@ -1373,9 +1476,14 @@ subcommand add_bench_command(CLI::App& parent) {
                   "send time; 0 = closed loop (default)");
   app->add_flag("--json", options->json, "Print the report as JSON");
   app->add_option("--plot", options->plot, "Write a PNG of the percentiles (needs gnuplot)");
-  app->add_option("--ca", options->ca,
-                  "Measure a running `swaprouter simulate` of the scenario (its printed CA file) "
-                  "at the scenario's ports instead of in-process emulators");
+  auto* ca = app->add_option("--ca", options->ca,
+                             "Measure a running `swaprouter simulate` of the scenario (its printed "
+                             "CA file) at the scenario's ports instead of in-process emulators");
+  auto* config = app->add_option(
+      "--config", options->config,
+      "Measure the providers of an engine configuration (docs/config.md) that have credentials, "
+      "as `swaprouter run` reaches them, within their rate budgets, instead of emulators");
+  config->excludes(ca)->excludes(scenario);
   app->add_option("--from", options->from, "Asset to spend (default USDT)");
   app->add_option("--to", options->to, "Asset to receive (default USDC)");
   app->add_option("--spend", options->spend, "Amount of the intent (default 1000)");

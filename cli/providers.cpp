@@ -199,41 +199,50 @@ std::unique_ptr<venue> configured_view(venue& inner, const config::provider_conf
   return std::make_unique<configured_venue>(inner, settings);
 }
 
+http_endpoint configured_endpoint(const config::provider_config& p) {
+  const std::string_view base = api_base_path(p.kind);
+  if (!p.url.path.empty() && p.url.path != base) {
+    throw fleet_error(
+        exit_usage, fmt::format("providers.{}.base_url: the {} API lives under {}, not {}", p.name,
+                                to_string(p.kind), base, p.url.path));
+  }
+  http_endpoint endpoint;
+  endpoint.host = p.url.host;
+  endpoint.port = p.url.port;
+  endpoint.tls = p.url.scheme == "https";
+  endpoint.connect_timeout = p.timeouts.connect;
+  if (p.ca_file) {
+    // Only the configured CA: a provider pinned to its CA trusts nothing else.
+    endpoint.extra_ca_pem = read_ca_file(p);
+    endpoint.only_extra_ca = true;
+  }
+  return endpoint;
+}
+
+adapter_spec configured_spec(const config::provider_config& p) {
+  const config::credentials_config& c = *p.credentials;
+  adapter_spec spec;
+  spec.kind = to_string(p.kind);
+  spec.access_key = reveal(c.access_key);
+  spec.api_key = reveal(c.api_key);
+  spec.user_id = reveal(c.user_id);
+  spec.secret = reveal(c.secret);
+  spec.request_timeout = p.timeouts.request;
+  spec.oms_id = p.oms_id;
+  spec.pairs_max_pages = p.pairs_max_pages;
+  spec.customer_id = p.customer_id;
+  if (p.kind == config::provider_kind::stablestack) spec.directions = configured_directions(p);
+  return spec;
+}
+
 std::vector<configured_provider> connect_providers(boost::asio::any_io_executor executor,
                                                    const config::engine_config& config,
                                                    submit_watch* watch) {
   std::vector<configured_provider> out;
   for (const auto& p : config.providers) {
     if (!p.enabled || !p.credentials) continue;
-    const std::string_view base = api_base_path(p.kind);
-    if (!p.url.path.empty() && p.url.path != base) {
-      throw fleet_error(exit_usage,
-                        fmt::format("providers.{}.base_url: the {} API lives under {}, not {}",
-                                    p.name, to_string(p.kind), base, p.url.path));
-    }
-    http_endpoint endpoint;
-    endpoint.host = p.url.host;
-    endpoint.port = p.url.port;
-    endpoint.tls = p.url.scheme == "https";
-    endpoint.connect_timeout = p.timeouts.connect;
-    if (p.ca_file) {
-      // Only the configured CA: a provider pinned to its CA trusts nothing else.
-      endpoint.extra_ca_pem = read_ca_file(p);
-      endpoint.only_extra_ca = true;
-    }
-    const config::credentials_config& c = *p.credentials;
-    adapter_spec spec;
-    spec.kind = to_string(p.kind);
-    spec.access_key = reveal(c.access_key);
-    spec.api_key = reveal(c.api_key);
-    spec.user_id = reveal(c.user_id);
-    spec.secret = reveal(c.secret);
-    spec.request_timeout = p.timeouts.request;
-    spec.oms_id = p.oms_id;
-    spec.pairs_max_pages = p.pairs_max_pages;
-    spec.customer_id = p.customer_id;
-    if (p.kind == config::provider_kind::stablestack) spec.directions = configured_directions(p);
-
+    http_endpoint endpoint = configured_endpoint(p);
+    const adapter_spec spec = configured_spec(p);
     configured_provider provider;
     provider.name = p.name;
     provider.kind = std::string(spec.kind);

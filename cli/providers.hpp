@@ -15,6 +15,8 @@
 
 namespace swaprouter::cli {
 
+struct adapter_spec;  // cli/fleet.hpp
+
 /// One configured provider, connected. `engine_view` is what the engine uses: the adapter under
 /// the configuration's provider name, limited to the configured assets and to the configured
 /// request budgets. Destroy engine_view before adapter and adapter before http.
@@ -29,6 +31,15 @@ struct configured_provider {
 
 /// True when some enabled provider of `config` has credentials configured.
 bool has_credentials(const config::engine_config& config);
+
+/// Where `p` is reached: its base URL's host, port and scheme, its connect timeout, and only its
+/// CA file when it has one. Throws fleet_error (exit_usage) naming the provider and the key for a
+/// CA file that cannot be read or a base URL path the provider's API does not live under.
+http_endpoint configured_endpoint(const config::provider_config& p);
+
+/// What make_adapter needs for `p`, which must have credentials (resolved); the credential views
+/// point into `p`.
+adapter_spec configured_spec(const config::provider_config& p);
 
 /// Connects every enabled provider of `config` that has credentials; `config` must have been
 /// loaded with credentials resolved. Throws fleet_error (exit_usage) naming the provider and

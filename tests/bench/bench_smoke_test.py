@@ -1,14 +1,18 @@
 #!/usr/bin/python3
 """Smoke test of `swaprouter bench quotes`: a 2-second run against the in-process emulators of
 bench/scenario.yaml; checks the report's shape (JSON keys, one row per provider, the fan-out,
-cold start, the decision CPU figure and the table's sections), never its numbers.
+cold start, the decision CPU figure and the table's sections), never its numbers. Then the same
+against the providers of an engine configuration (--config), here the configuration `swaprouter
+simulate --config-out` writes for its emulators on loopback, as a user's real providers would be.
 
 Usage: bench_smoke_test.py SWAPROUTER SCENARIO
 """
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 
 FAILURES = []
 
@@ -60,10 +64,53 @@ def main():
 
     done = run(binary, "--scenario", scenario, "--duration", "2h")
     check(done.returncode == 2, "--duration beyond the cap is a usage error")
+
+    with tempfile.TemporaryDirectory() as work:
+        configured(binary, scenario, work)
     if FAILURES:
         print(f"{len(FAILURES)} check(s) failed")
         return 1
     return 0
+
+
+def configured(binary, scenario, work):
+    config = os.path.join(work, "providers.yaml")
+    err = open(os.path.join(work, "simulate.err"), "w")
+    simulate = subprocess.Popen([binary, "simulate", "--scenario", scenario, "--config-out", config],
+                                stdout=subprocess.PIPE, stderr=err, text=True)
+    try:
+        while True:
+            line = simulate.stdout.readline()
+            if not line or line.startswith("config "):
+                break
+        check(os.path.exists(config), "simulate --config-out wrote the configuration")
+        done = run(binary, "--config", config, "--duration", "2s", "--max-requests", "50", "--json")
+        check(done.returncode == 0,
+              f"--config exits 0 (got {done.returncode}: {done.stderr[-400:]})")
+        if done.returncode == 0:
+            report = json.loads(done.stdout)
+            check(report.get("config") == config and report.get("in_process_emulators") is False,
+                  "--config: the report names the configuration")
+            quotes = [r for r in report["results"] if r["kind"] == "quote"]
+            check(sorted(r["name"] for r in quotes) == ["quote kiiex", "quote onek (table cached)",
+                                                        "quote oxapay", "quote stablestack"],
+                  "--config: one quote row per configured provider, 001k as the engine asks it")
+            check(all(r["count"] > 0 for r in report["results"]),
+                  "--config: every row measured something")
+            check({c["provider"] for c in report["cold"]} == {"onek", "kiiex", "stablestack",
+                                                              "oxapay"},
+                  "--config: cold start per provider")
+            check("p50_us" in report["decision_cpu"].get("cpu", {}),
+                  "--config: the decision CPU over the providers' own answers")
+        done = run(binary, "--config", config, "--providers", "nowhere", "--duration", "1s")
+        check(done.returncode == 2 and "nowhere" in done.stderr,
+              "--config: an unknown provider is a usage error naming it")
+        done = run(binary, "--config", config, "--scenario", scenario, "--duration", "1s")
+        check(done.returncode == 2, "--config excludes --scenario")
+    finally:
+        simulate.terminate()
+        simulate.wait(timeout=30)
+        err.close()
 
 
 if __name__ == "__main__":
