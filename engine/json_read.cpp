@@ -3,6 +3,10 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -397,8 +401,32 @@ bool is_space(char c) {
 }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// Bytes of NUL padding after a fast path's copy of the body: skip_digits reads 8 at a time.
-constexpr std::size_t fast_padding = 8;
+// Past the JSON spaces from `p`. read_scalar_rows calls it as `p = skip_spaces(p)`, not through a
+// lambda holding a reference to its position: that reference kept the position in memory, a
+// store and a load at every value of a book.
+[[gnu::always_inline]] inline char* skip_spaces(char* p) {
+  while (is_space(*p)) ++p;
+  return p;
+}
+
+// What follows an item of an array that read_scalar_rows reads.
+enum class after_item : std::uint8_t { another, end, broken };
+
+// Past the spaces after an item and, when a ',' announces another item, past it and the spaces
+// after it; `p` stays on the closing ']' (end) or on anything else (broken). The ',' is tested
+// first: it is the usual byte there, and spaces cannot precede it unseen (a ',' is not a space).
+[[gnu::always_inline]] inline after_item next_item(char*& p) {
+  if (*p != ',') {
+    p = skip_spaces(p);
+    if (*p != ',') return *p == ']' ? after_item::end : after_item::broken;
+  }
+  p = skip_spaces(p + 1);
+  return after_item::another;
+}
+
+// Bytes of NUL padding after a fast path's copy of the body: skip_plain reads 16 at a time,
+// skip_digits 8.
+constexpr std::size_t fast_padding = 16;
 // Larger bodies go to RapidJSON at once: a body the fast path reads to its end and then leaves
 // to RapidJSON (a duplicate key in a huge object) costs two parses, bounded so to well under a
 // millisecond. Quotes are a few KB, a 200-swap list about 200 KB.
@@ -423,6 +451,27 @@ constexpr std::size_t fast_body_bytes = 256u << 10;
   }
 }
 
+#if defined(__SSE2__)
+// Past the plain bytes from `p` (see plain_bytes), sixteen at a time (SSE2 is baseline on x86-64;
+// most strings then take one step): a byte is plain when, read as signed, it is above 0x1f (so
+// 0x20..0x7f, as bytes from 0x80 are negative) and is neither a quote nor a backslash. Each byte
+// is judged on its own, so the lowest flag is the first byte that is not plain. Reads up to 15
+// bytes past it, within the padding.
+[[gnu::always_inline]] inline char* skip_plain(char* p) {
+  const __m128i control_top = _mm_set1_epi8(0x1f);
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  for (;;) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i special =
+        _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash));
+    const __m128i plain = _mm_andnot_si128(special, _mm_cmpgt_epi8(bytes, control_top));
+    const auto other = static_cast<unsigned>(_mm_movemask_epi8(plain)) ^ 0xffffu;
+    if (other != 0) return p + std::countr_zero(other);
+    p += 16;
+  }
+}
+#else
 // Past the plain bytes from `p` (see plain_bytes), eight at a time as skip_digits: a byte is
 // flagged when it is a quote or a backslash (equal: zero after xor), below 0x20 or from 0x80;
 // the lowest flag is exact.
@@ -446,6 +495,7 @@ constexpr std::size_t fast_body_bytes = 256u << 10;
     return p;
   }
 }
+#endif
 
 // A string's text from `p` (after its opening quote) to `last`, unescaped in place; `p` ends
 // after the closing quote. False for what the fast path leaves to RapidJSON (\u escapes, control
@@ -643,10 +693,12 @@ bool json_document_builder::parse_fast(std::string_view body, const json_limits&
     n = s.values.size() - f.first_child;
     if (doc.values_.size() + n > doc.values_.capacity()) return fast_pass::full;
     items = std::span<const json_value>(doc.values_.data() + doc.values_.size(), n);
+    // The children leave the scratch stack by erase, not resize: the stacks only shrink here, and
+    // erasing a tail of trivially destructible values is inline where resize is a call.
     doc.values_.insert(doc.values_.end(),
                        s.values.begin() + static_cast<std::ptrdiff_t>(f.first_child),
                        s.values.end());
-    s.values.resize(f.first_child);
+    s.values.erase(s.values.begin() + static_cast<std::ptrdiff_t>(f.first_child), s.values.end());
     keys = {};
     if (f.type == kind::object) {
       const std::span<const std::string_view> names(s.names.data() + f.first_name, n);
@@ -654,7 +706,7 @@ bool json_document_builder::parse_fast(std::string_view body, const json_limits&
       if (doc.keys_.size() + n > doc.keys_.capacity()) return fast_pass::full;
       keys = std::span<const std::string_view>(doc.keys_.data() + doc.keys_.size(), n);
       doc.keys_.insert(doc.keys_.end(), names.begin(), names.end());
-      s.names.resize(f.first_name);
+      s.names.erase(s.names.begin() + static_cast<std::ptrdiff_t>(f.first_name), s.names.end());
     }
     {
       json_value& v = s.frames.empty() ? static_cast<json_value&>(doc) : s.values.emplace_back();
@@ -715,31 +767,15 @@ bool read_scalar_rows(std::string_view body, const json_limits& limits, std::siz
   std::size_t count = 1;
   char* first = nullptr;
   char* last = nullptr;
-  const auto spaces = [&p] {
-    while (is_space(*p)) ++p;
-  };
-  // After an item: true when a ',' announces another; false at the closing ']' or, setting
-  // `broken`, at anything else.
-  bool broken = false;
-  const auto another = [&p, &spaces, &broken] {
-    spaces();
-    if (*p == ',') {
-      ++p;
-      spaces();
-      return true;
-    }
-    broken = *p != ']';
-    return false;
-  };
-  spaces();
+  p = skip_spaces(p);
   if (*p != '[') return false;
   ++p;
-  spaces();
+  p = skip_spaces(p);
   if (*p != ']') {
     for (;;) {
       if (*p != '[') return false;
       ++p;
-      spaces();
+      p = skip_spaces(p);
       std::size_t items = 0;
       if (*p != ']') {
         for (;;) {
@@ -752,8 +788,9 @@ bool read_scalar_rows(std::string_view body, const json_limits& limits, std::siz
             v.type = kind::number;
             v.flag = false;
             v.text = std::string_view(first, static_cast<std::size_t>(p - first));
-            if (another()) continue;
-            if (broken) return false;
+            const after_item next = next_item(p);
+            if (next == after_item::another) continue;
+            if (next == after_item::broken) return false;
             break;
           }
           json_scalar scratch;
@@ -791,8 +828,9 @@ bool read_scalar_rows(std::string_view body, const json_limits& limits, std::siz
               break;
           }
           ++items;
-          if (another()) continue;
-          if (broken) return false;
+          const after_item next = next_item(p);
+          if (next == after_item::another) continue;
+          if (next == after_item::broken) return false;
           break;
         }
       }
@@ -801,13 +839,14 @@ bool read_scalar_rows(std::string_view body, const json_limits& limits, std::siz
       // refused all the same, before the row is taken.
       count += 1 + items;
       if (count > max_values || items < width || !take(context, row.data())) return false;
-      if (another()) continue;
-      if (broken) return false;
+      const after_item next = next_item(p);
+      if (next == after_item::another) continue;
+      if (next == after_item::broken) return false;
       break;
     }
   }
   ++p;
-  spaces();
+  p = skip_spaces(p);
   return p == end;
 }
 

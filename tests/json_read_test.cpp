@@ -80,6 +80,33 @@ TEST(JsonRead, EscapesAreUnescaped) {
             "t: invalid JSON at offset 10: Invalid encoding in string.");
 }
 
+// Strings are scanned many bytes at a time: every length around a step, with the byte that ends
+// the plain run (an escape, a byte outside ASCII, the body's end) at every place in it.
+TEST(JsonRead, StringsEndWhereTheirTextEnds) {
+  // A character of the text, and how the body writes it.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"\"", "\\\""},   {"\\", "\\\\"},           {"\n", "\\n"},
+      {"\x7f", "\x7f"}, {"\xc3\xa9", "\xc3\xa9"}, {"~", "~"}};
+  for (std::size_t length = 0; length < 40; ++length) {
+    for (std::size_t at = 0; at <= length; ++at) {
+      for (const auto& [raw, escaped] : cases) {
+        std::string text(length, 'a');
+        std::string json = text;
+        text.insert(at, raw);
+        json.insert(at, escaped);
+        auto doc = parse_json_text("{\"" + json + "\":[\"" + json + "\"]}", "t");
+        ASSERT_TRUE(doc.has_value()) << doc.error().message;
+        EXPECT_EQ(doc->keys[0], text) << length << " " << at;
+        EXPECT_EQ(doc->items[0].items[0].text, text) << length << " " << at;
+      }
+    }
+    const std::string open = "\"" + std::string(length, 'a');
+    EXPECT_EQ(error_of(open), "t: invalid JSON at offset " + std::to_string(open.size()) +
+                                  ": Missing a closing quotation mark in string.");
+    EXPECT_NE(error_of(open + "\x01\""), "parsed") << length;
+  }
+}
+
 TEST(JsonRead, ContainersKeepTheirOwnChildren) {
   auto doc = parse_json_text(R"({"a":{"x":1,"y":[]},"b":[{"x":2},{}],"c":{}})", "t");
   ASSERT_TRUE(doc.has_value()) << doc.error().message;
