@@ -647,9 +647,25 @@ std::optional<decimal> decimal::try_div(decimal other, rounding mode) const noex
   // A rate of 1 (most rate tables' spend side): exact, no division.
   if (other.raw_ == static_cast<int128>(one) && raw_ != min_raw) return *this;
   const u128 divisor = magnitude(other.raw_);
-  const quotient q = divide(multiply(magnitude(raw_), one), divisor);
+  const bool negative = (raw_ < 0) != (other.raw_ < 0);
   int128 out = 0;
-  if (!rounded_quotient(q, mode, divisor, (raw_ < 0) != (other.raw_ < 0), out)) {
+  // A whole-number divisor k (an amount of 1000, an integer price): |this| x 10^18 / (k x 10^18)
+  // is |this| / k, its remainder r 10^18 times smaller against a divisor 10^18 times smaller, so
+  // every mode rounds alike (r > k - r exactly when 10^18 r > 10^18 (k - r)) and the range check
+  // sees the same quotient: one division by k instead of a 256-bit product divided twice. A mask
+  // rules out most other divisors before the division that tells.
+  constexpr u64 below_two_to_scale = (u64{1} << decimal::scale) - 1;
+  if ((lo64(divisor) & below_two_to_scale) == 0) {
+    const quotient whole = fixed_one::divide(divisor);
+    if (whole.remainder == 0 && hi64(whole.value) == 0) {
+      u64 rest = 0;
+      const u128 q = divide_by_u64(magnitude(raw_), lo64(whole.value), rest);
+      if (!rounded_quotient({q, rest, true}, mode, whole.value, negative, out)) return std::nullopt;
+      return decimal(out);
+    }
+  }
+  if (!rounded_quotient(divide(multiply(magnitude(raw_), one), divisor), mode, divisor, negative,
+                        out)) {
     return std::nullopt;
   }
   return decimal(out);
@@ -667,6 +683,10 @@ result<decimal> decimal::mul_div(decimal num, decimal den, rounding mode) const 
 std::optional<decimal> decimal::try_mul_div(decimal num, decimal den,
                                             rounding mode) const noexcept {
   if (den.raw_ == 0) return std::nullopt;
+  // x * num / x is num exactly, in every mode and sign (a per-amount quote priced at its own
+  // amount: spend x receive / spend). Only num's one raw value outside the range (min_raw) must
+  // still fail as the division's range check fails it.
+  if (raw_ == den.raw_ && num.raw_ != min_raw) return num;
   // A percent of something (den 100, num a percent of at most 16 places: every fee and keep
   // factor) is a product by num / 100, exact in 18 places: one division by 10^18 instead of two
   // steps by 10^18 and by 100. Same value, rounding and overflow: with N = |this| x |num / 100|

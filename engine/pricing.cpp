@@ -651,7 +651,8 @@ priced<price> price_receive(const pricing& p, decimal net, const std::optional<d
 }
 
 bool receive_within(const pricing& p, decimal net, decimal spend,
-                    const std::optional<decimal>& available, const book_sums* sums) {
+                    const std::optional<decimal>& available, const book_sums* sums,
+                    price* at_spend) {
   const bool searched = p.model == pricing_model::order_book
                             ? p.book.side == book_side::sell
                             : !(p.exact_receive && p.model == pricing_model::rate_table);
@@ -660,7 +661,9 @@ bool receive_within(const pricing& p, decimal net, decimal spend,
   if (!target) return false;
   // price_spend's rounding yields a multiple of the search's spend unit: a spend it tries.
   auto q = price_spend(p, spend, available, sums);
-  return q && q->net >= *target;
+  if (!q || q->net < *target) return false;
+  if (at_spend) *at_spend = *q;
+  return true;
 }
 
 book_sums sums_of(const pricing& p) {

@@ -221,9 +221,11 @@ priced<price> price_receive(const pricing& p, decimal net, const std::optional<d
 /// nets at least `net` (rounded up as price_receive rounds it) and p's exact-receive price is
 /// the least covering spend (a rate model without the provider's own rule, or a sell book), so
 /// that price answers at most `spend` or fails. One price instead of a search, for a caller that
-/// only needs the larger of the two.
+/// only needs the larger of the two. When it answers true and `at_spend` is given, *at_spend is
+/// the price it made: price_spend(p, spend, available, sums).
 bool receive_within(const pricing& p, decimal net, decimal spend,
-                    const std::optional<decimal>& available, const book_sums* sums = nullptr);
+                    const std::optional<decimal>& available, const book_sums* sums = nullptr,
+                    price* at_spend = nullptr);
 
 /// The spend interval in which p can price at all as far as its limits, balance, depth and
 /// precision tell without pricing (both ends multiples of spend_unit; the exact price may still

@@ -102,8 +102,9 @@ struct route {
   limit_ref limit_of;  // the high_limit `limit` names (a route_cache's repriced route keeps it)
   // Known once at_high() ran: the exact price of spending exactly `high` (none where it fails).
   // A split fills a route up to its high and no further, so a plan whose split fills a route to
-  // its limit prices it so, whatever the intent's amount.
-  std::shared_ptr<const chain_price> priced_high;
+  // its limit prices it so, whatever the intent's amount. Held in place: a shared pointer cost an
+  // allocation and a free per route and new prices.
+  std::optional<chain_price> priced_high;
   // Known once solo_gain() ran for an amount of at least `high`: its answer for all of them.
   std::optional<decimal> solo_high;
 };
@@ -661,7 +662,7 @@ void prepared_market::state::refresh(route_set& set) const {
     r.segments.clear();
     r.gains.clear();
     r.model_bits = 128;
-    r.priced_high = nullptr;
+    r.priced_high.reset();
     r.solo_high.reset();
     rate(*this, r);
   }
@@ -808,7 +809,8 @@ class planner {
   void bound(route& r);
   void bound_route(route& r) const;
   void segments_for(route& r) const;
-  std::vector<segment> segments_of(const hop& h, decimal limit) const;
+  // Into `out`, which it clears: a route_cache's route keeps its model's storage across prices.
+  void segments_of(const hop& h, decimal limit, std::vector<segment>& out) const;
   std::string whole_failure(const route& r) const;
   std::optional<decimal> rate_bound(const route& r, decimal amount) const;
   decimal coarsest_unit(std::span<const std::uint16_t> members) const;
@@ -826,6 +828,7 @@ class planner {
   bool evaluate_into(const allocation& a, evaluated& e) const;
   bool price_chain_into(const route& r, decimal spend, chain_price& c) const;
   const chain_price* at_high(route& r) const;
+  void known_at_high(route& r, const price& at_low) const;
   bool within_balances(const evaluated& e) const;
   const std::vector<std::uint16_t>& by_rate() const { return by_rate_; }
   std::optional<decimal> solo_gain(route& r, decimal amount) const;
@@ -1092,9 +1095,9 @@ const first_segment* known_first(const market_state& m, const hop& h) {
 
 // The linear segments of one quote. With a positive `limit` below `unlimited`, the levels stop
 // once their lengths reach it: a route never spends beyond its high.
-std::vector<segment> planner::segments_of(const hop& h, decimal limit) const {
+void planner::segments_of(const hop& h, decimal limit, std::vector<segment>& out) const {
   quote_segments source(quote_of(h), known_first(m_, h));
-  std::vector<segment> out;
+  out.clear();
   out.reserve(source.levels());
   decimal total;
   while (!(limit.is_positive() && limit < unlimited && total >= limit)) {
@@ -1103,7 +1106,6 @@ std::vector<segment> planner::segments_of(const hop& h, decimal limit) const {
     out.push_back(*s);
     total += s->length;
   }
-  return out;
 }
 
 // Chains a route's segments: `next` consumes what `first` produces. Rates and lengths are
@@ -1219,7 +1221,10 @@ void planner::bound_route(route& r) const {
   // When the low itself nets something, that search cannot raise it (it answers no more).
   const decimal some_net = receive_unit(tail);
   const book_sums* tail_sums = m_.sums_for(r.hops[last].quote);
-  if (!receive_within(tail, some_net, low, r.hops[last].available, tail_sums)) {
+  price at_low;
+  const bool low_nets =
+      receive_within(tail, some_net, low, r.hops[last].available, tail_sums, &at_low);
+  if (!low_nets) {
     if (auto some = price_receive(tail, some_net, r.hops[last].available, tail_sums)) {
       low = std::max(low, some->spend);
     }
@@ -1259,6 +1264,18 @@ void planner::bound_route(route& r) const {
   if (capped) r.high = std::min(high, unlimited);
   r.viable = r.linear && r.low <= r.high;
   if (auto g = r.low.try_mul(r.best_rate, rounding::up)) r.low_gain = *g;
+  if (low_nets && r.count == 1 && r.low == r.high) known_at_high(r, at_low);
+}
+
+// A one-hop route whose low is its high (a per-amount quote, min = max) had its high priced by
+// bound_route: at_high() would make the very same price_spend call (same spend, balance and
+// sums; pricing is pure), so its answer is kept instead of priced again. Runs inside the route's
+// bound, which every at_high() call waits for, so no plan reads the flag before it is set.
+void planner::known_at_high(route& r, const price& at_low) const {
+  chain_price& c = r.priced_high.emplace();
+  c.legs[0] = at_low;
+  c.count = 1;
+  set_->at_high[r.index].store(true, std::memory_order_release);
 }
 
 // Every plan bounds a route before it models it: the model stops at the route's high.
@@ -1274,7 +1291,7 @@ void planner::segments_for(route& r) const {
         intent_.amount < limit) {
       limit = intent_.amount;
     }
-    r.segments = segments_of(r.hops[0], limit);
+    segments_of(r.hops[0], limit, r.segments);
     for (int k = 1; k < r.count; ++k) {
       quote_segments next(quote_of(r.hops[k]), known_first(m_, r.hops[k]));
       r.segments = compose(r.segments, next);
@@ -1602,11 +1619,9 @@ bool planner::price_chain_into(const route& r, decimal spend, chain_price& c) co
 // for a route this plan bounded (its high is known).
 const chain_price* planner::at_high(route& r) const {
   set_->once(set_->at_high[r.index], [&] {
-    chain_price c;
-    r.priced_high =
-        price_chain_into(r, r.high, c) ? std::make_shared<const chain_price>(c) : nullptr;
+    if (!price_chain_into(r, r.high, r.priced_high.emplace())) r.priced_high.reset();
   });
-  return r.priced_high.get();
+  return r.priced_high ? &*r.priced_high : nullptr;
 }
 
 // Every hop with a balance, summed per provider and asset over the parts, stays within it.

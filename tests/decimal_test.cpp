@@ -718,6 +718,23 @@ TEST(DecimalProperty, MulDivMatchesReference) {
   }
 }
 
+// x x n / x is n in every mode (a per-amount quote priced at its own amount), n's raw value
+// outside the range (-2^127) included, which fails as the division's range check fails it.
+TEST(DecimalProperty, MulDivByItsOwnFactorMatchesReference) {
+  generator gen(property_seed + 15);
+  const decimal outside = raw(-int128_max - 1);
+  for (int i = 0; i < cases; ++i) {
+    const decimal a = i % 7 == 0 ? outside : raw(gen.any());
+    const decimal n = i % 5 == 0 ? outside : raw(gen.any());
+    if (a.is_zero()) continue;
+    for (const rounding mode : all_modes) {
+      const std::string what = case_text(i, {a.raw(), n.raw(), a.raw()}, mode);
+      expect_matches(a.mul_div(n, a, mode), ref_result(exact_mul_div(a, n, a), mode), what);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
 // The fast paths of division: powers of ten (rounding to a precision, a percent fee's 100 x
 // 10^18, a rate of 1) by their precomputed reciprocals, whole-number divisors (k x 10^18) in two
 // steps, and any other 64-bit divisor by the hardware's 128/64 division. Divisors are built to
