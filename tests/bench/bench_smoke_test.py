@@ -10,6 +10,7 @@ Usage: bench_smoke_test.py SWAPROUTER SCENARIO
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -74,10 +75,17 @@ def main():
 
 
 def configured(binary, scenario, work):
+    # The bench scenario's fixed ports are for a simulate run by hand: a test takes ephemeral ones.
+    with open(scenario) as f:
+        text = re.sub(r"\bport: \d+", "port: 0", f.read())
+    ephemeral = os.path.join(work, "scenario.yaml")
+    with open(ephemeral, "w") as f:
+        f.write(text)
     config = os.path.join(work, "providers.yaml")
     err = open(os.path.join(work, "simulate.err"), "w")
-    simulate = subprocess.Popen([binary, "simulate", "--scenario", scenario, "--config-out", config],
-                                stdout=subprocess.PIPE, stderr=err, text=True)
+    simulate = subprocess.Popen(
+        [binary, "simulate", "--scenario", ephemeral, "--config-out", config],
+        stdout=subprocess.PIPE, stderr=err, text=True)
     try:
         while True:
             line = simulate.stdout.readline()
