@@ -108,6 +108,13 @@ results="$work/results.jsonl"
 : >"$results"
 note() { echo "compare: $*" >&2; }
 
+# The emulators' own warm-up (first connections, TLS sessions, allocations: a fresh simulate served
+# the first client's p99 about 2x slower on this machine) is not any client's: a short fan-out
+# run that nobody measures goes first.
+note "warming the emulators (not measured)"
+"$bin" bench quotes --scenario "$scenario" --ca "$ca" --fanout-only --duration 5s \
+  --max-requests 200 >/dev/null 2>&1 || true
+
 # 1. swaprouter: the bench command's fan-out only (so its CPU and RSS are the fan-out's), then a
 #    short full run for the per-provider round trips that wrk is compared with.
 note "swaprouter (load $(load))"
