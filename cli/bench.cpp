@@ -1239,18 +1239,6 @@ task<void> run_bench(const bench_options& options, std::vector<provider_target> 
   }
 }
 
-// The engine configuration of --config with its credentials resolved; every error printed as
-// FILE:LINE:COLUMN: KEY: message, nullopt then.
-std::optional<config::engine_config> configured_providers(const std::string& path) {
-  config::load_options load;
-  load.resolve_credentials = true;
-  config::load_result loaded = config::load_engine_config(path, load);
-  for (const auto& e : loaded.errors)
-    std::fprintf(stderr, "swaprouter bench quotes: %s\n", e.what());
-  if (!loaded.ok()) return std::nullopt;
-  return std::move(loaded.config);
-}
-
 // The enabled providers of `config` that have credentials (those of `wanted` when it names any),
 // reached as `swaprouter run` reaches them. Throws fleet_error as configured_endpoint does, and
 // for a name of `wanted` the configuration does not have.
@@ -1339,12 +1327,13 @@ int run_bench_quotes(const bench_options& options) {
   std::optional<loaded_scenario> loaded;
   std::optional<fleet> emulators;
   std::vector<provider_target> targets;
-  std::optional<config::engine_config> configured;
+  // Loaded as live mode loads it: credentials resolved when some provider has them.
+  std::optional<command_setup> configured;
   if (!options.config.empty()) {
-    configured = configured_providers(options.config);
+    configured = setup_command("bench quotes", options.config, false, false);
     if (!configured) return exit_usage;
     try {
-      targets = configured_targets(*configured, wanted);
+      targets = configured_targets(*configured->config, wanted);
     } catch (const fleet_error& e) {
       std::fprintf(stderr, "swaprouter bench quotes: %s\n", e.what());
       return e.exit_code();

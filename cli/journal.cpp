@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "engine/execution.hpp"
 #include "engine/journal.hpp"
 #include "engine/json_write.hpp"
 
@@ -94,13 +95,9 @@ std::string leg_line(const leg_record& l) {
     out += fmt::format("  status {}", printable(l.provider_status));
   }
   if (!l.spend_filled.is_zero() || !l.receive_filled.is_zero() || !l.fee_filled.is_zero()) {
-    const std::string spend_fee =
-        l.spend_fee_filled.is_zero()
-            ? std::string()
-            : fmt::format(" (fee {} {} included)", l.spend_fee_filled.to_string(),
-                          printable(l.spend_asset));
-    out += fmt::format("  spent {}{} received {} fee {}", l.spend_filled.to_string(), spend_fee,
-                       l.receive_filled.to_string(), l.fee_filled.to_string());
+    out += fmt::format("  spent {}{} received {} fee {}", l.spend_filled.to_string(),
+                       printable(spend_fee_included(l)), l.receive_filled.to_string(),
+                       l.fee_filled.to_string());
   }
   if (l.deadline) out += fmt::format("  deadline {}", format_iso_timestamp(*l.deadline));
   out += fmt::format("  updated {}", format_iso_timestamp(l.updated_at));

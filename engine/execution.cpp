@@ -13,14 +13,10 @@ namespace {
 // Journals the settlement of a leg about to be `next` (filled or partially filled) and alarms a
 // partial fill or a settlement outside the tolerance of its quote.
 void settle(execution_log& log, const leg_record& leg, leg_phase next) {
-  const std::string spend_fee_text =
-      leg.spend_fee_filled.is_zero()
-          ? std::string()
-          : fmt::format(" (fee {} {} included)", leg.spend_fee_filled.to_string(), leg.spend_asset);
   log.note(
       leg.intent_id, leg.client, "settled",
       fmt::format("spent {} {}{} received {} {} fee {} quoted {}", leg.spend_filled.to_string(),
-                  leg.spend_asset, spend_fee_text, leg.receive_filled.to_string(),
+                  leg.spend_asset, spend_fee_included(leg), leg.receive_filled.to_string(),
                   leg.receive_asset, leg.fee_filled.to_string(), leg.quoted_receive.to_string()));
   if (next == leg_phase::partially_filled) {
     log.alarm(leg, fmt::format("partial fill: spent {} of {}", leg.spend_filled.to_string(),
@@ -71,6 +67,11 @@ leg_phase phase_of(leg_state state) noexcept {
       return leg_phase::open;
   }
   return leg_phase::open;
+}
+
+std::string spend_fee_included(const leg_record& leg) {
+  if (leg.spend_fee_filled.is_zero()) return {};
+  return fmt::format(" (fee {} {} included)", leg.spend_fee_filled.to_string(), leg.spend_asset);
 }
 
 swap_intent planner_intent(const intent_record& intent) {

@@ -160,4 +160,8 @@ decimal net_received(const leg_status& status, int receive_precision);
 /// deadline, over every provider.
 swap_intent planner_intent(const intent_record& intent);
 
+/// " (fee F ASSET included)" when the leg's spend includes a fee in its spend asset, else empty:
+/// the settled event and `swaprouter journal` write it alike.
+std::string spend_fee_included(const leg_record& leg);
+
 }  // namespace swaprouter
