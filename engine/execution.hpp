@@ -49,7 +49,8 @@ struct execution_options {
   int poll_errors_alarm = 10;
   /// Tracking of a leg stops (with an alarm; restart reconciles it) this long after its deadline.
   std::chrono::milliseconds track_after_deadline{120000};
-  /// After an unknown outcome: find() with this backoff until found or the grace window passes.
+  /// After an unknown outcome: find() with this backoff until found or the grace window passes
+  /// (after two lookups at least, however long the first took).
   std::chrono::milliseconds find_initial{250};
   std::chrono::milliseconds find_max{4000};
   std::chrono::milliseconds unknown_grace{10000};

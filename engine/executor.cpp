@@ -331,11 +331,13 @@ struct executor::impl {
     const auto started = steady::now();
     auto backoff = options().find_initial;
     bool answered_none = false;
+    int lookups = 0;
     while (true) {
       const leg order = order_of(rec);
       const client_id id = rec.client;
       const held_swaps held = held_by_others(rec);
       auto found = co_await provider->find(id, order, held);
+      ++lookups;
       if (held_by_another(rec, found)) *found = std::nullopt;
       if (found && *found) {
         const bool adopted = co_await adopt(rec, **found, "adopted by client id");
@@ -355,7 +357,9 @@ struct executor::impl {
         answered_none = false;
         log.report(rec.intent_id, rec.client, "find", "lookup failed: " + describe(found.error()));
       }
-      if (steady::now() - started >= options().unknown_grace) {
+      // Two lookups at least: a first one slow enough to outlast the window (a stalled process,
+      // a handshake) is no reason to give the leg up untried.
+      if (lookups >= 2 && steady::now() - started >= options().unknown_grace) {
         // A resubmission is a new send: like any, never past the leg's deadline (a restart long
         // after the process stopped).
         const bool in_time = !rec.deadline || std::chrono::system_clock::now() < *rec.deadline;

@@ -18,6 +18,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -121,6 +122,7 @@ class scripted_venue final : public venue {
                                                const held_swaps& held) override {
     ++find_calls;
     last_held = held;
+    if (find_calls == 1) std::this_thread::sleep_for(first_find_stall);
     if (!finds.empty()) {
       auto next = finds.front();
       finds.pop_front();
@@ -172,6 +174,8 @@ class scripted_venue final : public venue {
   std::deque<result<leg_status>> submits;
   std::deque<result<leg_status>> statuses;
   std::deque<result<std::optional<leg_status>>> finds;
+  // The first find() stalls the whole process this long (a VM that was not scheduled).
+  std::chrono::milliseconds first_find_stall{0};
   held_swaps last_held;  // what the last find() was told of other legs' swaps
   std::vector<client_id> submitted;
   leg last_leg;
@@ -652,6 +656,21 @@ TEST_F(ExecutorTest, UnknownOutcomeIsAdoptedByClientIdWithoutASecondSubmit) {
   EXPECT_EQ(v.find_calls, 3);
   EXPECT_EQ(journal_.phases_of("I1-L0-A0"), (std::vector<P>{P::planned, P::submitting, P::unknown,
                                                             P::accepted, P::open, P::filled}));
+}
+
+// The process stalls through the whole grace window during the first lookup, which then fails:
+// the leg is looked up once more, and found, instead of being given up untried.
+TEST_F(ExecutorTest, AFirstLookupThatOutlastsTheGraceWindowIsNotTheLast) {
+  scripted_venue v("onek", dedup());
+  v.submits.push_back(std::unexpected(failure(error_kind::reset, true)));
+  v.first_find_stall = options_.unknown_grace + 20ms;
+  v.finds.push_back(fail(error_kind::reset, "lookup: connection reset"));
+  v.finds.push_back(std::optional<leg_status>(v.open_status("I1-L0-A0")));
+  const auto out = execute({&v}, intent());
+  EXPECT_TRUE(out.filled) << out.state;
+  EXPECT_EQ(v.submitted.size(), 1u);
+  EXPECT_EQ(v.find_calls, 2);
+  EXPECT_TRUE(journal_.events("alarm").empty());
 }
 
 TEST_F(ExecutorTest, NotFoundAfterTheGraceWindowIsResubmittedWithTheSameClientId) {

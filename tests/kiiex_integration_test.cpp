@@ -725,12 +725,14 @@ TEST_F(KiiexIntegration, FokWithoutEnoughDepthWithinTheLimitExecutesNothing) {
   p.quantity = best.quantity + dec("1");
   p.limit_price = best.price;
   p.client_order_id = 77;
+  emulator_->hold();  // working until released, however slow the machine
   auto sent =
       parse_send_order(raw("SendOrder", request_builder::send_order_body(1, 9, p).value()).body);
   ASSERT_TRUE(sent.has_value());
   ASSERT_TRUE(sent->accepted) << sent->errormsg;
   // Held while working, released when the FOK is dropped.
   EXPECT_EQ(ledger("USDT").frozen, *p.quantity);
+  emulator_->release();
   run(pause(400ms));
   const order o = order_status(sent->order_id);
   // The emulator's FOK outcome: Canceled by the system with nothing executed.
@@ -823,6 +825,7 @@ TEST_F(KiiexIntegration, SlippageBoundHoldsWhileTheBookMoves) {
 
 TEST_F(KiiexIntegration, TicketRoundTripMovesTheLedgerExactly) {
   start();
+  emulator_->hold();  // each ticket stays New until released, however slow the machine
   const std::int64_t usdt = product_id("USDT");
   // Deposit: New and pending, then FullyProcessed and credited after the fill delay.
   const json_document created = raw_json(
@@ -844,6 +847,7 @@ TEST_F(KiiexIntegration, TicketRoundTripMovesTheLedgerExactly) {
   EXPECT_EQ(text_of(*ticket.member("depositInfo"), "fullname"), "Test");
   EXPECT_EQ(position_of("USDT").pending_deposits, dec("250.5"));
   EXPECT_EQ(ledger("USDT").available, dec("100000"));
+  emulator_->release();
   run(pause(300ms));
   ticket = raw_json("GetDepositTicket", by_code);
   EXPECT_EQ(text_of(ticket, "Status"), "5");  // FullyProcessed
@@ -855,6 +859,7 @@ TEST_F(KiiexIntegration, TicketRoundTripMovesTheLedgerExactly) {
   EXPECT_EQ(text_of(deposits.items[0], "requestCode"), code);
 
   // Withdrawal: held at once, debited when FullyProcessed.
+  emulator_->hold();
   const json_document withdraw =
       raw_json("CreateWithdrawTicket",
                R"({"OMSId":1,"AccountId":9,"ProductId":)" + std::to_string(usdt) +
@@ -887,6 +892,7 @@ TEST_F(KiiexIntegration, TicketRoundTripMovesTheLedgerExactly) {
   ticket =
       raw_json("GetWithdrawTicketByVerifyCode", R"({"OMSId":1,"VerifyCode":")" + verify + R"("})");
   EXPECT_EQ(text_of(ticket, "requestCode"), withdraw_code);
+  emulator_->release();
   run(pause(300ms));
   ticket = raw_json("GetWithdrawTicket", withdraw_by_code);
   EXPECT_EQ(text_of(ticket, "Status"), "5");  // FullyProcessed
@@ -998,6 +1004,7 @@ TEST_F(KiiexIntegration, TicketReadsWithoutARequiredFieldAreInvalid) {
 // wrote the enum's name.
 TEST_F(KiiexIntegration, TicketStatusIsAnInteger) {
   start();
+  emulator_->hold();  // New until released, however slow the machine
   const std::int64_t usdt = product_id("USDT");
   const json_document created =
       raw_json("CreateDepositTicket", R"({"OMSId":1,"OperatorId":1,"AccountId":9,"AssetId":)" +
@@ -1008,6 +1015,7 @@ TEST_F(KiiexIntegration, TicketStatusIsAnInteger) {
   ASSERT_NE(ticket.member("Status"), nullptr);
   EXPECT_EQ(ticket.member("Status")->type, json_value::kind::number);
   EXPECT_EQ(text_of(ticket, "Status"), "0");
+  emulator_->release();
   run(pause(300ms));
   ticket = raw_json("GetDepositTicket", by_both);
   ASSERT_NE(ticket.member("Status"), nullptr);

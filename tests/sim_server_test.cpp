@@ -34,6 +34,7 @@
 
 #include "adapters/sim/fault.hpp"
 #include "adapters/sim/server.hpp"
+#include "adapters/sim/timers.hpp"
 #include "engine/cert_authority.hpp"
 
 namespace {
@@ -1106,6 +1107,37 @@ TEST(CertAuthority, CopiesShareTheCaAndWriteCaPem) {
   EXPECT_EQ(written, ca.ca_pem());
   std::filesystem::remove(path);
   EXPECT_FALSE(ca.write_ca_pem("/nonexistent-dir/ca.pem"));
+}
+
+// A held timer set keeps what came due until release, then runs it in the order it came due;
+// what comes due after the release runs when due, and stop() drops what is still waiting.
+TEST(TimerSet, HeldActionsWaitForReleaseInOrder) {
+  net::io_context io;
+  swaprouter::sim::timer_set timers(io.get_executor());
+  std::vector<int> ran;
+  timers.hold();
+  timers.schedule(20ms, [&] { ran.push_back(2); });
+  timers.schedule(1ms, [&] { ran.push_back(1); });
+  io.run();  // both timers elapse
+  EXPECT_TRUE(ran.empty()) << "ran while held";
+  timers.release();
+  io.restart();
+  io.run();
+  EXPECT_EQ(ran, (std::vector<int>{1, 2}));
+  timers.schedule(1ms, [&] { ran.push_back(3); });
+  io.restart();
+  io.run();
+  EXPECT_EQ(ran, (std::vector<int>{1, 2, 3})) << "released: runs when due";
+
+  timers.hold();
+  timers.schedule(1ms, [&] { ran.push_back(4); });
+  io.restart();
+  io.run();
+  timers.stop();
+  timers.release();
+  io.restart();
+  io.run();
+  EXPECT_EQ(ran, (std::vector<int>{1, 2, 3})) << "a stopped set runs nothing";
 }
 
 }  // namespace

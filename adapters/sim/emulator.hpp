@@ -34,6 +34,10 @@ class provider_emulator {
   std::string_view base_path() const { return base_path_; }
   /// Cancels pending timers; no swap changes state afterwards. Idempotent.
   void stop() { timers_.stop(); }
+  /// Holds the provider's back office: fills, ticket processing and expiries that come due
+  /// wait until release(). Lets a test read a state that otherwise lasts only a fill delay.
+  void hold() { timers_.hold(); }
+  void release() { timers_.release(); }
   /// The JSON served at GET /_sim/ledger.
   virtual std::string ledger_json() const = 0;
 

@@ -3,10 +3,12 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <map>
 #include <utility>
+#include <vector>
 
 namespace swaprouter::sim {
 
@@ -19,6 +21,8 @@ struct timer_set::state {
   std::uint64_t next_id = 1;  // 0 stands for "no timer" (sleep after stop)
   std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> timers;
   bool stopped = false;
+  bool held = false;
+  std::vector<std::function<void()>> due;  // came due while held, in that order
 };
 
 timer_set::timer_set(asio::any_io_executor executor)
@@ -41,6 +45,17 @@ void timer_set::stop() {
 
 bool timer_set::stopped() const { return state_->stopped; }
 
+void timer_set::hold() { state_->held = true; }
+
+void timer_set::release() {
+  state_->held = false;
+  for (auto& action : std::exchange(state_->due, {})) {
+    asio::post(state_->executor, [s = state_, action = std::move(action)] {
+      if (!s->stopped) action();
+    });
+  }
+}
+
 std::uint64_t timer_set::start(std::chrono::milliseconds delay) {
   const std::uint64_t id = state_->next_id++;
   state_->timers.emplace(id, std::make_shared<asio::steady_timer>(state_->executor, delay));
@@ -59,6 +74,10 @@ asio::awaitable<void> timer_set::run(std::shared_ptr<state> s, std::uint64_t id,
                                      std::function<void()> action) {
   const bool elapsed = co_await wait(s, id);
   if (!elapsed || s->stopped) co_return;
+  if (s->held) {
+    s->due.push_back(std::move(action));
+    co_return;
+  }
   action();
 }
 

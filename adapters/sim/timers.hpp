@@ -29,6 +29,11 @@ class timer_set {
   void stop();
   bool stopped() const;
 
+  /// While held, an action whose delay elapses waits; release() posts the waiting ones in the
+  /// order they came due, and later ones run when due again. sleep() is not held.
+  void hold();
+  void release();
+
  private:
   struct state;
   // Registers a timer of `delay` at once, so a stop() right after cancels it too.

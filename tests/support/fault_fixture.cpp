@@ -8,6 +8,7 @@
 
 #include <deque>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <map>
 #include <mutex>
@@ -151,6 +152,19 @@ fault_world::fault_world(std::string name, std::string_view yaml,
 }
 
 fault_world::~fault_world() {
+  // A failure on a CI machine is seen only in its output: the engine's own account of the
+  // scenario (its last lines; the spdlog text holds every event line too) says why.
+  if (::testing::Test::HasFailure()) {
+    std::lock_guard lock(capture_->mutex);
+    const std::string text = capture_->spdlog_text.str();
+    std::size_t from = text.size();
+    for (int n = 0; n <= 120 && from != 0 && from != std::string::npos; ++n) {
+      from = text.rfind('\n', from - 1);
+    }
+    from = from == std::string::npos ? 0 : from + (from != 0);
+    std::cerr << "--- " << name_ << ": the engine's last log lines ---\n"
+              << text.substr(from) << "---\n";
+  }
   venues_.clear();
   if (fleet_) fleet_->stop();
   io_.restart();
