@@ -157,11 +157,15 @@ fault_world::~fault_world() {
   if (::testing::Test::HasFailure()) {
     std::lock_guard lock(capture_->mutex);
     const std::string text = capture_->spdlog_text.str();
-    std::size_t from = text.size();
-    for (int n = 0; n <= 120 && from != 0 && from != std::string::npos; ++n) {
-      from = text.rfind('\n', from - 1);
+    // The last 120 lines start after the 121st line end from the back (the text ends with one).
+    std::size_t from = 0;
+    std::size_t line_ends = 0;
+    for (std::size_t i = text.size(); i > 0; --i) {
+      if (text[i - 1] == '\n' && ++line_ends == 121) {
+        from = i;
+        break;
+      }
     }
-    from = from == std::string::npos ? 0 : from + (from != 0);
     std::cerr << "--- " << name_ << ": the engine's last log lines ---\n"
               << text.substr(from) << "---\n";
   }
