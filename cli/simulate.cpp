@@ -41,6 +41,7 @@ namespace fs = std::filesystem;
 struct simulate_options {
   std::string scenario;
   bool plain = false;
+  bool any_port = false;
   std::string ca_out;
   std::string config_out;
 };
@@ -162,6 +163,7 @@ int run_simulate(const simulate_options& options) {
                  loaded->scenario.seed, loaded->scenario.volatility);
     fleet_options fleet_opts;
     fleet_opts.plain = options.plain;
+    fleet_opts.ephemeral_ports = options.any_port;
     emulators.emplace(ioc, *loaded, fleet_opts);
   } catch (const fleet_error& e) {
     std::fprintf(stderr, "swaprouter simulate: %s\n", e.what());
@@ -251,6 +253,9 @@ subcommand add_simulate_command(CLI::App& parent) {
                   "directory, else beside the executable or its parent directories, else in the "
                   "source tree");
   app->add_flag("--plain", options->plain, "Serve plain HTTP instead of TLS");
+  app->add_flag("--any-port", options->any_port,
+                "Listen on free ports the system picks instead of the scenario's (printed, and "
+                "in --config-out), so a run never collides with another");
   app->add_option("--ca-out", options->ca_out,
                   "Also write the emulators' CA certificate (PEM) to this file");
   app->add_option("--config-out", options->config_out,
